@@ -1,0 +1,2 @@
+//! The embeddable broker: a router over sessions (subscriptions, retained
+//! messages, wills, limits) driven by the reactor.

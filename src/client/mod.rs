@@ -1,0 +1,6 @@
+//! Client handles: API calls become reactor commands, synchronous calls wait
+//! for completion, and user callbacks run on a per-client dispatcher thread.
+
+pub mod error;
+pub mod sync;
+pub mod trace;

@@ -1,0 +1,4 @@
+//! Session state machines (sans-IO). Each takes bytes, time and commands and
+//! produces bytes, timeouts and events; none touches sockets or clocks.
+
+pub mod client;
