@@ -1,6 +1,9 @@
 //! Client handles: API calls become reactor commands, synchronous calls wait
 //! for completion, and user callbacks run on a per-client dispatcher thread.
 
+mod core;
+mod dispatch;
 pub mod error;
 pub mod sync;
 pub mod trace;
+pub mod uri;

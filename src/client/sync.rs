@@ -1,12 +1,23 @@
 //! MQTTClient semantics: a handle whose calls block until the reactor reports
 //! completion, with optional callbacks on a dispatcher thread.
 
-use std::time::Duration;
+use std::net::ToSocketAddrs;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::core::{Core, Phase, Shared, deadline};
+use super::dispatch::Dispatcher;
 use super::error::ClientError;
-use crate::protocol::codec::{Properties, QoS, ReasonCode, SubscriptionOptions, Will};
+use super::trace::{self, trace};
+use super::uri::{self, Scheme, ServerUri};
+use crate::protocol::codec::{
+    Properties, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions, Will,
+};
+use crate::protocol::session::client::{ClientConfig, ClientSession, SessionError};
+use crate::reactor::ReactorRef;
 
 /// What MQTTClient_createWithOptions adds to create.
 #[derive(Debug, Clone, Default)]
@@ -92,7 +103,35 @@ pub type PublishedFn = Box<dyn Fn(i32, i32, &Properties, ReasonCode) + Send + Sy
 
 /// A synchronous client handle.
 pub struct Client {
-    _todo: (),
+    shared: Arc<Shared>,
+    uri: ServerUri,
+    uri_text: String,
+    client_id: String,
+    create_version: i32,
+    command_timeout: std::sync::Mutex<Duration>,
+    // Dropped last: keeps the reactor alive while the client exists.
+    _reactor: ReactorRef,
+}
+
+/// Paho's default for MQTTClient_setCommandTimeout.
+const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn session_error(e: SessionError) -> ClientError {
+    match e {
+        SessionError::NotConnected => ClientError::Disconnected,
+        SessionError::InflightFull => ClientError::MaxInflight,
+        SessionError::NoPacketId => ClientError::MaxInflight,
+        SessionError::Invalid(_) => ClientError::Failure,
+    }
+}
+
+fn version_of(v: i32) -> Result<ProtocolVersion, ClientError> {
+    match v {
+        3 => Ok(ProtocolVersion::V31),
+        4 => Ok(ProtocolVersion::V311),
+        5 => Ok(ProtocolVersion::V5),
+        _ => Err(ClientError::BadMqttVersion),
+    }
 }
 
 impl Client {
@@ -103,32 +142,235 @@ impl Client {
         client_id: &str,
         options: CreateOptions,
     ) -> Result<Client, ClientError> {
-        let _ = (server_uri, client_id, options);
-        todo!("client")
+        let uri = uri::parse(server_uri)?;
+        if matches!(uri.scheme, Scheme::Tls | Scheme::WebSocketTls) {
+            return Err(ClientError::SslNotSupported);
+        }
+        if !matches!(options.mqtt_version, 0 | 3 | 4 | 5) {
+            return Err(ClientError::BadMqttVersion);
+        }
+        let reactor = ReactorRef::acquire().map_err(|_| ClientError::Failure)?;
+        let shared = Shared::new(Arc::clone(&reactor_arc(&reactor)));
+        trace!(trace::MINIMUM, "create client {client_id} for {server_uri}");
+        Ok(Client {
+            shared,
+            uri,
+            uri_text: server_uri.to_string(),
+            client_id: client_id.to_string(),
+            create_version: options.mqtt_version,
+            command_timeout: std::sync::Mutex::new(DEFAULT_COMMAND_TIMEOUT),
+            _reactor: reactor,
+        })
+    }
+
+    /// The MQTT version given at create (0 = default).
+    pub fn create_version(&self) -> i32 {
+        self.create_version
+    }
+
+    fn ensure_dispatcher(&self) -> Result<(), ClientError> {
+        let mut core = self.shared.lock();
+        if core.dispatcher.is_none() {
+            core.dispatcher = Some(
+                Dispatcher::start(self.shared.callbacks.clone())
+                    .map_err(|_| ClientError::Failure)?,
+            );
+        }
+        Ok(())
     }
 
     /// Install (or with `None` remove) callbacks; fails while connected.
     pub fn set_callbacks(&self, callbacks: Option<Box<dyn Callbacks>>) -> Result<(), ClientError> {
-        let _ = callbacks;
-        todo!()
+        if self.shared.lock().phase == Phase::Connected {
+            return Err(ClientError::Failure);
+        }
+        let has = callbacks.is_some();
+        *self
+            .shared
+            .callbacks
+            .main
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = callbacks.map(Arc::from);
+        if has {
+            self.ensure_dispatcher()
+        } else {
+            Ok(())
+        }
     }
 
     /// MQTTClient_setDisconnected.
     pub fn set_disconnected(&self, cb: Option<DisconnectedFn>) -> Result<(), ClientError> {
-        let _ = cb;
-        todo!()
+        let has = cb.is_some();
+        *self
+            .shared
+            .callbacks
+            .disconnected
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = cb.map(Arc::new);
+        if has {
+            self.ensure_dispatcher()
+        } else {
+            Ok(())
+        }
     }
 
     /// MQTTClient_setPublished.
     pub fn set_published(&self, cb: Option<PublishedFn>) -> Result<(), ClientError> {
-        let _ = cb;
-        todo!()
+        let has = cb.is_some();
+        *self
+            .shared
+            .callbacks
+            .published
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = cb.map(Arc::new);
+        if has {
+            self.ensure_dispatcher()
+        } else {
+            Ok(())
+        }
     }
 
     /// Connect and wait for CONNACK (or failure) within the connect timeout.
     pub fn connect(&self, options: ConnectOptions) -> Result<ConnectResult, ClientError> {
-        let _ = options;
-        todo!()
+        let uris: Vec<(ServerUri, String)> = if options.server_uris.is_empty() {
+            vec![(self.uri.clone(), self.uri_text.clone())]
+        } else {
+            let mut v = Vec::with_capacity(options.server_uris.len());
+            for u in &options.server_uris {
+                v.push((uri::parse(u)?, u.clone()));
+            }
+            v
+        };
+        let versions: &[i32] = match options.mqtt_version {
+            0 => &[4, 3],
+            3 => &[3],
+            4 => &[4],
+            5 => &[5],
+            _ => return Err(ClientError::BadMqttVersion),
+        };
+        {
+            // A connect on a connected client starts over.
+            let mut core = self.shared.lock();
+            self.shared.close_connection(&mut core);
+            core.disconnecting = false;
+        }
+        let mut last = ClientError::Failure;
+        for (uri, text) in &uris {
+            if matches!(uri.scheme, Scheme::Tls | Scheme::WebSocketTls) {
+                last = ClientError::SslNotSupported;
+                continue;
+            }
+            for (i, &v) in versions.iter().enumerate() {
+                match self.try_connect(uri, text, v, &options) {
+                    Ok(r) => return Ok(r),
+                    // Paho's MQTTVERSION_DEFAULT: 3.1.1 refused for its version → try 3.1.
+                    Err(ClientError::Refused(1)) if i + 1 < versions.len() => continue,
+                    Err(e @ ClientError::Refused(_)) => return Err(e),
+                    Err(e) => {
+                        last = e;
+                        if i + 1 < versions.len() {
+                            continue;
+                        }
+                    }
+                }
+            }
+        }
+        Err(last)
+    }
+
+    fn config(&self, v: i32, o: &ConnectOptions) -> Result<ClientConfig, ClientError> {
+        let version = version_of(v)?;
+        Ok(ClientConfig {
+            version,
+            client_id: self.client_id.clone(),
+            clean_start: if version.is_v5() {
+                o.clean_start
+            } else {
+                o.clean_session
+            },
+            keep_alive: o.keep_alive,
+            will: o.will.clone(),
+            username: o.username.clone(),
+            password: o.password.clone(),
+            properties: if version.is_v5() {
+                o.properties.clone()
+            } else {
+                Properties::default()
+            },
+            max_inflight: o.max_inflight.max(1),
+            retry_interval: o.retry_interval,
+            connect_timeout: o.connect_timeout,
+            max_packet_size: 0,
+        })
+    }
+
+    fn try_connect(
+        &self,
+        uri: &ServerUri,
+        text: &str,
+        v: i32,
+        o: &ConnectOptions,
+    ) -> Result<ConnectResult, ClientError> {
+        let config = self.config(v, o)?;
+        let clean = config.clean_start;
+        let until = deadline(if o.connect_timeout.is_zero() {
+            Duration::from_secs(30)
+        } else {
+            o.connect_timeout
+        });
+        // Name resolution happens here, on the caller's thread, never on the reactor.
+        let addrs: Vec<_> = match (uri.host.as_str(), uri.port).to_socket_addrs() {
+            Ok(a) => a.collect(),
+            Err(e) => {
+                trace!(trace::ERROR, "cannot resolve {}: {e}", uri.host);
+                return Err(ClientError::Failure);
+            }
+        };
+        trace!(trace::MINIMUM, "connecting to {text} with MQTT level {v}");
+        let mut last = ClientError::Failure;
+        for addr in addrs {
+            if Instant::now() >= until {
+                break;
+            }
+            let mut core = self.shared.lock();
+            let now = Instant::now();
+            match core.session.as_mut() {
+                Some(s) if !clean => s.reconnect(config.clone(), now),
+                _ => core.session = Some(ClientSession::new(config.clone(), now)),
+            }
+            core.pending.clear();
+            if let Some(s) = core.session.as_ref() {
+                core.pending = s.pending_packet_ids();
+            }
+            let id = self.shared.start_connect(&mut core, addr);
+            let (mut core, _) = self.shared.wait_until(core, until, |c| {
+                c.conn_id != id || c.phase != Phase::Connecting
+            });
+            match core.phase.clone() {
+                Phase::Connected if core.conn_id == id => {
+                    let ack = core.connack.clone().unwrap_or_default();
+                    return Ok(ConnectResult {
+                        server_uri: text.to_string(),
+                        mqtt_version: v,
+                        session_present: ack.session_present,
+                        reason: ack.code,
+                        properties: ack.properties,
+                    });
+                }
+                Phase::Refused(ack) => {
+                    self.shared.close_connection(&mut core);
+                    core.phase = Phase::Idle;
+                    return Err(ClientError::Refused(i32::from(ack.code.0)));
+                }
+                _ => {
+                    // Failed or timed out: drop this attempt and try the next address.
+                    self.shared.close_connection(&mut core);
+                    core.phase = Phase::Idle;
+                    last = ClientError::Failure;
+                }
+            }
+        }
+        Err(last)
     }
 
     /// Disconnect, letting in-flight work finish for up to `timeout`.
@@ -138,12 +380,39 @@ impl Client {
         reason: ReasonCode,
         properties: Properties,
     ) -> Result<(), ClientError> {
-        let _ = (timeout, reason, properties);
-        todo!()
+        let mut core = self.shared.lock();
+        if core.phase != Phase::Connected {
+            self.shared.close_connection(&mut core);
+            return Err(ClientError::Disconnected);
+        }
+        core.disconnecting = true;
+        let until = deadline(timeout);
+        let (mut core, _) = self.shared.wait_until(core, until, |c| {
+            c.pending.is_empty() || c.phase != Phase::Connected
+        });
+        if core.phase == Phase::Connected {
+            let id = core.conn_id;
+            if let Some(s) = core.session.as_mut() {
+                s.disconnect(reason, properties, Instant::now());
+            }
+            drop(core);
+            self.shared.request_flush(id);
+            core = self.shared.lock();
+            // Bounded: the reactor closes the socket once DISCONNECT is written.
+            let (c, _) = self
+                .shared
+                .wait_until(core, deadline(Duration::from_secs(2)), |c| c.conn_id != id);
+            core = c;
+        }
+        self.shared.close_connection(&mut core);
+        core.phase = Phase::Idle;
+        core.disconnecting = false;
+        trace!(trace::MINIMUM, "disconnected");
+        Ok(())
     }
 
     pub fn is_connected(&self) -> bool {
-        todo!()
+        self.shared.lock().phase == Phase::Connected
     }
 
     /// Queue a publish; the token completes on PUBACK/PUBCOMP (QoS 0: once written).
@@ -155,8 +424,60 @@ impl Client {
         retained: bool,
         properties: Properties,
     ) -> Result<PublishResult, ClientError> {
-        let _ = (topic, payload, qos, retained, properties);
-        todo!()
+        let mut core = self.shared.lock();
+        if core.phase != Phase::Connected {
+            return Err(ClientError::Disconnected);
+        }
+        let id = core.conn_id;
+        let Some(s) = core.session.as_mut() else {
+            return Err(ClientError::Disconnected);
+        };
+        let pid = s
+            .publish(
+                topic.to_string(),
+                payload,
+                qos,
+                retained,
+                properties,
+                Instant::now(),
+            )
+            .map_err(session_error)?;
+        if qos != QoS::AtMostOnce {
+            core.pending.push(pid);
+        }
+        drop(core);
+        self.shared.request_flush(id);
+        Ok(PublishResult {
+            token: i32::from(pid),
+            reason: ReasonCode::SUCCESS,
+            properties: Properties::default(),
+        })
+    }
+
+    fn request(
+        &self,
+        f: impl FnOnce(&mut ClientSession, Instant) -> Result<u16, SessionError>,
+    ) -> Result<AckResult, ClientError> {
+        let mut core = self.shared.lock();
+        if core.phase != Phase::Connected {
+            return Err(ClientError::Disconnected);
+        }
+        let id = core.conn_id;
+        let s = core.session.as_mut().ok_or(ClientError::Disconnected)?;
+        let pid = f(s, Instant::now()).map_err(session_error)?;
+        drop(core);
+        self.shared.request_flush(id);
+        let timeout = *self
+            .command_timeout
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let core = self.shared.lock();
+        let (mut core, _) = self
+            .shared
+            .wait_until(core, deadline(timeout), |c: &mut Core| {
+                c.acks.contains_key(&pid) || c.conn_id != id
+            });
+        core.acks.remove(&pid).ok_or(ClientError::Failure)
     }
 
     /// Subscribe and wait for SUBACK.
@@ -165,8 +486,7 @@ impl Client {
         filters: Vec<(String, SubscriptionOptions)>,
         properties: Properties,
     ) -> Result<AckResult, ClientError> {
-        let _ = (filters, properties);
-        todo!()
+        self.request(|s, now| s.subscribe(filters, properties, now))
     }
 
     /// Unsubscribe and wait for UNSUBACK.
@@ -175,35 +495,88 @@ impl Client {
         filters: Vec<String>,
         properties: Properties,
     ) -> Result<AckResult, ClientError> {
-        let _ = (filters, properties);
-        todo!()
+        self.request(|s, now| s.unsubscribe(filters, properties, now))
     }
 
     /// Wait until the publish with `token` completes, or fail after `timeout`.
     pub fn wait_for_completion(&self, token: i32, timeout: Duration) -> Result<(), ClientError> {
-        let _ = (token, timeout);
-        todo!()
+        let Ok(pid) = u16::try_from(token) else {
+            return Ok(());
+        };
+        let core = self.shared.lock();
+        let (core, done) = self.shared.wait_until(core, deadline(timeout), |c| {
+            !c.pending.contains(&pid) || c.phase != Phase::Connected
+        });
+        if done && !core.pending.contains(&pid) {
+            Ok(())
+        } else if core.phase != Phase::Connected {
+            Err(ClientError::Disconnected)
+        } else {
+            Err(ClientError::Failure)
+        }
     }
 
     /// Tokens of publishes not yet complete.
     pub fn pending_tokens(&self) -> Vec<i32> {
-        todo!()
+        self.shared
+            .lock()
+            .pending
+            .iter()
+            .map(|&p| i32::from(p))
+            .collect()
     }
 
     /// Receive mode: the next message within `timeout` (Ok(None) on timeout).
     pub fn receive(&self, timeout: Duration) -> Result<Option<(String, Message)>, ClientError> {
-        let _ = timeout;
-        todo!()
+        let core = self.shared.lock();
+        let (mut core, _) = self.shared.wait_until(core, deadline(timeout), |c| {
+            !c.inbox.is_empty() || c.phase != Phase::Connected
+        });
+        if let Some(m) = core.inbox.pop_front() {
+            return Ok(Some(m));
+        }
+        if core.phase != Phase::Connected {
+            return Err(ClientError::Disconnected);
+        }
+        Ok(None)
     }
 
-    /// MQTTClient_yield: give queued work a chance to run.
+    /// MQTTClient_yield: the reactor does all I/O, so there is nothing to
+    /// drive; give other threads a turn.
     pub fn yield_now(&self) {
-        todo!()
+        std::thread::yield_now();
     }
 
     /// MQTTClient_setCommandTimeout.
     pub fn set_command_timeout(&self, timeout: Duration) {
-        let _ = timeout;
-        todo!()
+        *self
+            .command_timeout
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = timeout;
     }
+}
+
+impl Drop for Client {
+    /// Destroy is total: the connection is closed and, when this returns, no
+    /// callback of this client runs or will run.
+    fn drop(&mut self) {
+        self.shared
+            .callbacks
+            .stopping
+            .store(true, Ordering::Release);
+        let dispatcher = {
+            let mut core = self.shared.lock();
+            self.shared.close_connection(&mut core);
+            core.session = None;
+            core.dispatcher.take()
+        };
+        self.shared.cond.notify_all();
+        if let Some(d) = dispatcher {
+            d.stop();
+        }
+    }
+}
+
+fn reactor_arc(r: &ReactorRef) -> Arc<crate::reactor::Reactor> {
+    r.handle()
 }

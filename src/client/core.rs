@@ -1,0 +1,336 @@
+//! The state one client shares between its API threads and the reactor: the
+//! session behind one lock, a condition variable for waiters, and the routing
+//! of session events to waiters, the receive queue and the dispatcher.
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::dispatch::{Dispatch, Dispatcher, Registry};
+use super::sync::{AckResult, Message};
+use super::trace::{self, trace};
+use crate::protocol::codec::{ConnAck, Publish};
+use crate::protocol::session::client::{ClientSession, CloseReason, Event};
+use crate::reactor::{ClientDrive, ClientEndpoint, Command, Reactor};
+
+/// Where the current connection attempt or connection stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// No connection.
+    Idle,
+    /// TCP connect or CONNACK outstanding.
+    Connecting,
+    Connected,
+    /// CONNACK refused the connection with this code.
+    Refused(ConnAck),
+    /// The attempt failed (transport error, timeout, protocol error).
+    Failed(String),
+}
+
+/// Everything behind the client's one lock.
+pub struct Core {
+    /// Id of the current connection in the reactor (0: none).
+    pub conn_id: u64,
+    pub session: Option<ClientSession>,
+    pub phase: Phase,
+    pub connack: Option<ConnAck>,
+    /// SUBACK/UNSUBACK results by packet id, taken by the waiting call.
+    pub acks: HashMap<u16, AckResult>,
+    /// Outgoing QoS 1/2 publishes not yet complete, by packet id.
+    pub pending: Vec<u16>,
+    /// Receive mode: messages waiting for `receive`.
+    pub inbox: VecDeque<(String, Message)>,
+    pub dispatcher: Option<Dispatcher>,
+    /// Our own DISCONNECT is under way: no connectionLost for it.
+    pub disconnecting: bool,
+    /// The session's next timer (for the reactor).
+    pub timeout: Option<Instant>,
+}
+
+/// Shared by the handle, its waiters, the dispatcher and the reactor.
+pub struct Shared {
+    core: Mutex<Core>,
+    pub cond: Condvar,
+    pub callbacks: Arc<Registry>,
+    pub reactor: Arc<Reactor>,
+    flush_pending: AtomicBool,
+}
+
+static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh connection id.
+pub fn next_conn_id() -> u64 {
+    NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Shared {
+    pub fn new(reactor: Arc<Reactor>) -> Arc<Shared> {
+        Arc::new(Shared {
+            core: Mutex::new(Core {
+                conn_id: 0,
+                session: None,
+                phase: Phase::Idle,
+                connack: None,
+                acks: HashMap::new(),
+                pending: Vec::new(),
+                inbox: VecDeque::new(),
+                dispatcher: None,
+                disconnecting: false,
+                timeout: None,
+            }),
+            cond: Condvar::new(),
+            callbacks: Arc::new(Registry::default()),
+            reactor,
+            flush_pending: AtomicBool::new(false),
+        })
+    }
+
+    /// Lock the core (a poisoned lock is still usable: no invariant spans a panic).
+    pub fn lock(&self) -> MutexGuard<'_, Core> {
+        self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wait on the condition variable until `done` holds or `deadline` passes.
+    /// Returns the guard and whether `done` held.
+    pub fn wait_until<'a>(
+        &'a self,
+        mut guard: MutexGuard<'a, Core>,
+        deadline: Instant,
+        mut done: impl FnMut(&mut Core) -> bool,
+    ) -> (MutexGuard<'a, Core>, bool) {
+        loop {
+            if done(&mut guard) {
+                return (guard, true);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return (guard, false);
+            }
+            guard = match self.cond.wait_timeout(guard, deadline - now) {
+                Ok((g, _)) => g,
+                Err(e) => e.into_inner().0,
+            };
+        }
+    }
+
+    /// Ask the reactor to transmit what the session queued. Coalesced: one
+    /// wake-up serves every command queued before the reactor gets to it.
+    pub fn request_flush(&self, conn_id: u64) {
+        if conn_id != 0 && !self.flush_pending.swap(true, Ordering::AcqRel) {
+            self.reactor.send(Command::ClientFlush { id: conn_id });
+        }
+    }
+
+    /// Start a connection attempt to `addr` for the session already in `core`.
+    pub fn start_connect(self: &Arc<Self>, core: &mut Core, addr: std::net::SocketAddr) -> u64 {
+        let id = next_conn_id();
+        core.conn_id = id;
+        core.phase = Phase::Connecting;
+        core.connack = None;
+        let endpoint = Arc::new(Link {
+            shared: self.clone(),
+            id,
+        });
+        self.reactor
+            .send(Command::ClientConnect { id, addr, endpoint });
+        id
+    }
+
+    /// Close the current connection (if any) without waiting.
+    pub fn close_connection(&self, core: &mut Core) {
+        if core.conn_id != 0 {
+            self.reactor.send(Command::ClientClose { id: core.conn_id });
+            core.conn_id = 0;
+        }
+        if matches!(core.phase, Phase::Connecting | Phase::Connected) {
+            core.phase = Phase::Idle;
+        }
+        core.timeout = None;
+    }
+}
+
+/// The reactor's view of one connection of a client.
+struct Link {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl ClientEndpoint for Link {
+    fn drive(&self, _now: Instant, f: &mut dyn FnMut(&mut ClientSession)) -> ClientDrive {
+        let shared = &self.shared;
+        let mut core = shared.lock();
+        if core.conn_id != self.id {
+            return ClientDrive {
+                closed: true,
+                timeout: None,
+            };
+        }
+        shared.flush_pending.store(false, Ordering::Release);
+        let Some(session) = core.session.as_mut() else {
+            return ClientDrive {
+                closed: true,
+                timeout: None,
+            };
+        };
+        f(session);
+        let mut events = Vec::new();
+        while let Some(ev) = session.poll_event() {
+            events.push(ev);
+        }
+        let timeout = session.poll_timeout();
+        core.timeout = timeout;
+        let mut closed = false;
+        let mut notify = false;
+        for ev in events {
+            notify |= route(shared, &mut core, ev, &mut closed);
+        }
+        drop(core);
+        if notify {
+            shared.cond.notify_all();
+        }
+        ClientDrive { closed, timeout }
+    }
+
+    fn transport_failed(&self, error: &io::Error) {
+        let mut core = self.shared.lock();
+        if core.conn_id == self.id && core.phase == Phase::Connecting {
+            trace!(trace::ERROR, "connect failed: {error}");
+            core.phase = Phase::Failed(error.to_string());
+            drop(core);
+            self.shared.cond.notify_all();
+        }
+    }
+}
+
+/// Route one session event. Returns true when waiters must be woken.
+fn route(shared: &Shared, core: &mut Core, ev: Event, closed: &mut bool) -> bool {
+    let dispatch = |core: &Core, d: Dispatch| {
+        if let Some(disp) = core.dispatcher.as_ref() {
+            let _ = disp.tx.send(d);
+        }
+    };
+    match ev {
+        Event::Connected(ack) => {
+            trace!(
+                trace::PROTOCOL,
+                "CONNACK session_present={} rc={}", ack.session_present, ack.code.0
+            );
+            core.phase = Phase::Connected;
+            core.connack = Some(ack);
+            true
+        }
+        Event::ConnectRefused(ack) => {
+            trace!(trace::PROTOCOL, "CONNACK refused rc={}", ack.code.0);
+            core.phase = Phase::Refused(ack);
+            true
+        }
+        Event::Message(p) => {
+            trace!(
+                trace::PROTOCOL,
+                "PUBLISH in topic={} qos={} len={}",
+                p.topic,
+                p.qos as u8,
+                p.payload.len()
+            );
+            let (topic, msg) = to_message(p);
+            if shared.callbacks.has_main() {
+                dispatch(core, Dispatch::Message(topic, msg));
+                false
+            } else {
+                core.inbox.push_back((topic, msg));
+                true
+            }
+        }
+        Event::PublishComplete {
+            packet_id,
+            reason,
+            properties,
+        } => {
+            core.pending.retain(|&id| id != packet_id);
+            if shared.callbacks.has_main() {
+                dispatch(core, Dispatch::DeliveryComplete(i32::from(packet_id)));
+            }
+            if shared.callbacks.has_published() {
+                dispatch(
+                    core,
+                    Dispatch::Published(i32::from(packet_id), 0, properties, reason),
+                );
+            }
+            true
+        }
+        Event::SubAck(s) => {
+            core.acks.insert(
+                s.packet_id,
+                AckResult {
+                    codes: s.codes,
+                    properties: s.properties,
+                },
+            );
+            true
+        }
+        Event::UnsubAck(u) => {
+            core.acks.insert(
+                u.packet_id,
+                AckResult {
+                    codes: u.codes,
+                    properties: u.properties,
+                },
+            );
+            true
+        }
+        Event::ServerDisconnect(d) => {
+            trace!(trace::PROTOCOL, "DISCONNECT from server rc={}", d.reason.0);
+            if shared.callbacks.has_disconnected() {
+                dispatch(core, Dispatch::Disconnected(d.properties, d.reason));
+            }
+            false
+        }
+        Event::Auth(_) => false,
+        Event::Closed(reason) => {
+            *closed = true;
+            trace!(trace::MINIMUM, "connection closed: {reason:?}");
+            let was_connected = core.phase == Phase::Connected;
+            match &core.phase {
+                Phase::Connecting => core.phase = Phase::Failed(format!("{reason:?}")),
+                Phase::Refused(_) => {}
+                _ => core.phase = Phase::Idle,
+            }
+            core.conn_id = 0;
+            core.timeout = None;
+            let asked = core.disconnecting || reason == CloseReason::ClientDisconnect;
+            if was_connected && !asked && shared.callbacks.has_main() {
+                let cause = match reason {
+                    CloseReason::KeepAliveTimeout => Some("keepalive timeout".to_string()),
+                    CloseReason::ProtocolError(t) => Some(t),
+                    _ => None,
+                };
+                dispatch(core, Dispatch::ConnectionLost(cause));
+            }
+            true
+        }
+    }
+}
+
+/// A PUBLISH as the API's (topic, message).
+pub fn to_message(p: Publish) -> (String, Message) {
+    (
+        p.topic,
+        Message {
+            payload: p.payload,
+            qos: p.qos,
+            retained: p.retain,
+            dup: p.dup,
+            msgid: p.packet_id,
+            properties: p.properties,
+        },
+    )
+}
+
+/// A deadline `d` from now, saturating far in the future.
+pub fn deadline(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d)
+        .unwrap_or(now + Duration::from_secs(86400 * 365))
+}

@@ -1,0 +1,95 @@
+//! Server URIs as Paho accepts them: `tcp://`, `mqtt://`, `ssl://`, `mqtts://`,
+//! `ws://`, `wss://` or a bare `host:port`.
+
+use super::error::ClientError;
+
+/// The transport a URI asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Tcp,
+    Tls,
+    WebSocket,
+    WebSocketTls,
+}
+
+/// A parsed server URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerUri {
+    pub scheme: Scheme,
+    pub host: String,
+    pub port: u16,
+}
+
+/// Parse a server URI. Unknown schemes are `BadProtocol`.
+pub fn parse(uri: &str) -> Result<ServerUri, ClientError> {
+    let (scheme, rest) = match uri.split_once("://") {
+        Some((s, rest)) => {
+            let scheme = match s.to_ascii_lowercase().as_str() {
+                "tcp" | "mqtt" => Scheme::Tcp,
+                "ssl" | "mqtts" => Scheme::Tls,
+                "ws" => Scheme::WebSocket,
+                "wss" => Scheme::WebSocketTls,
+                _ => return Err(ClientError::BadProtocol),
+            };
+            (scheme, rest)
+        }
+        None => (Scheme::Tcp, uri),
+    };
+    let default_port = match scheme {
+        Scheme::Tcp => 1883,
+        Scheme::Tls => 8883,
+        Scheme::WebSocket => 80,
+        Scheme::WebSocketTls => 443,
+    };
+    // A websocket URI may carry a path; the host part ends at the first '/'.
+    let authority = rest.split('/').next().unwrap_or("");
+    let (host, port) = if let Some(stripped) = authority.strip_prefix('[') {
+        let (h, after) = stripped.split_once(']').ok_or(ClientError::BadProtocol)?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().map_err(|_| ClientError::BadProtocol)?,
+            None => default_port,
+        };
+        (h.to_string(), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (
+                h.to_string(),
+                p.parse().map_err(|_| ClientError::BadProtocol)?,
+            ),
+            None => (authority.to_string(), default_port),
+        }
+    };
+    if host.is_empty() {
+        return Err(ClientError::BadProtocol);
+    }
+    Ok(ServerUri { scheme, host, port })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_and_ports() {
+        let u = parse("tcp://127.0.0.1:1884").unwrap();
+        assert_eq!(
+            (u.scheme, u.host.as_str(), u.port),
+            (Scheme::Tcp, "127.0.0.1", 1884)
+        );
+        let u = parse("mqtt://localhost").unwrap();
+        assert_eq!((u.scheme, u.port), (Scheme::Tcp, 1883));
+        assert_eq!(parse("127.0.0.1:99").unwrap().port, 99);
+        assert_eq!(parse("ssl://h").unwrap().scheme, Scheme::Tls);
+        assert_eq!(parse("wss://h:1/mqtt").unwrap().port, 1);
+        let u = parse("tcp://[::1]:7").unwrap();
+        assert_eq!((u.host.as_str(), u.port), ("::1", 7));
+    }
+
+    #[test]
+    fn bad_uris() {
+        assert_eq!(parse("gopher://h:1"), Err(ClientError::BadProtocol));
+        assert_eq!(parse("tcp://h:notaport"), Err(ClientError::BadProtocol));
+        assert_eq!(parse("tcp://:1883"), Err(ClientError::BadProtocol));
+        assert_eq!(parse("tcp://[::1"), Err(ClientError::BadProtocol));
+    }
+}

@@ -1,0 +1,262 @@
+//! One client TCP connection inside the reactor: non-blocking connect, reads
+//! drained until WouldBlock, one batched write per turn, session timers.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Buf, BytesMut};
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+
+use super::ClientEndpoint;
+
+/// What the owner tells the reactor after driving a session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientDrive {
+    /// The session is over: flush what is queued and close the socket.
+    pub closed: bool,
+    /// When the session next needs `handle_timeout`.
+    pub timeout: Option<Instant>,
+}
+
+/// What the loop must do with a connection after an operation on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    Keep,
+    Remove,
+}
+
+pub struct ClientConn {
+    pub id: u64,
+    socket: TcpStream,
+    endpoint: Arc<dyn ClientEndpoint>,
+    token: Token,
+    tcp_connected: bool,
+    inbuf: BytesMut,
+    out: BytesMut,
+    pub timeout: Option<Instant>,
+    write_interest: bool,
+    closing: bool,
+}
+
+impl ClientConn {
+    /// Start a non-blocking connect and register for writability.
+    pub fn connect(
+        id: u64,
+        addr: std::net::SocketAddr,
+        endpoint: Arc<dyn ClientEndpoint>,
+        registry: &Registry,
+        token: Token,
+    ) -> Result<ClientConn, (Arc<dyn ClientEndpoint>, io::Error)> {
+        let mut socket = match TcpStream::connect(addr) {
+            Ok(s) => s,
+            Err(e) => return Err((endpoint, e)),
+        };
+        if let Err(e) =
+            registry.register(&mut socket, token, Interest::READABLE | Interest::WRITABLE)
+        {
+            return Err((endpoint, e));
+        }
+        Ok(ClientConn {
+            id,
+            socket,
+            endpoint,
+            token,
+            tcp_connected: false,
+            inbuf: BytesMut::with_capacity(16 * 1024),
+            out: BytesMut::with_capacity(16 * 1024),
+            timeout: None,
+            write_interest: true,
+            closing: false,
+        })
+    }
+
+    /// Readiness reported by poll.
+    pub fn ready(
+        &mut self,
+        registry: &Registry,
+        readable: bool,
+        writable: bool,
+        scratch: &mut [u8],
+        now: Instant,
+    ) -> Next {
+        if !self.tcp_connected {
+            if !(writable || readable) {
+                return Next::Keep;
+            }
+            match self.check_connected() {
+                Ok(true) => {
+                    self.tcp_connected = true;
+                    let _ = self.socket.set_nodelay(true);
+                }
+                Ok(false) => return Next::Keep,
+                Err(e) => {
+                    self.endpoint.transport_failed(&e);
+                    self.lost(now);
+                    return Next::Remove;
+                }
+            }
+            return self.flush(registry, now);
+        }
+        if readable {
+            match self.read_all(scratch) {
+                Ok(eof) => {
+                    if !self.inbuf.is_empty() {
+                        let (inbuf, out) = (&mut self.inbuf, &mut self.out);
+                        let drive = self.endpoint.drive(now, &mut |s| {
+                            s.handle_bytes(inbuf, now);
+                            s.poll_transmit(now, out);
+                        });
+                        self.apply(drive);
+                    }
+                    if eof && !self.closing {
+                        self.lost(now);
+                        return Next::Remove;
+                    }
+                }
+                Err(_) => {
+                    self.lost(now);
+                    return Next::Remove;
+                }
+            }
+        }
+        self.write_out(registry, now)
+    }
+
+    /// Collect the session's output and write it.
+    pub fn flush(&mut self, registry: &Registry, now: Instant) -> Next {
+        if self.tcp_connected {
+            let out = &mut self.out;
+            let drive = self.endpoint.drive(now, &mut |s| {
+                s.poll_transmit(now, out);
+            });
+            self.apply(drive);
+            self.write_out(registry, now)
+        } else {
+            // Timers of a session still connecting are the owner's concern;
+            // record them so the loop keeps its deadline.
+            let drive = self.endpoint.drive(now, &mut |_| {});
+            self.timeout = drive.timeout;
+            Next::Keep
+        }
+    }
+
+    /// The session's timer fired.
+    pub fn on_timeout(&mut self, registry: &Registry, now: Instant) -> Next {
+        let out = &mut self.out;
+        let connected = self.tcp_connected;
+        let drive = self.endpoint.drive(now, &mut |s| {
+            s.handle_timeout(now);
+            if connected {
+                s.poll_transmit(now, out);
+            }
+        });
+        self.apply(drive);
+        if !self.tcp_connected {
+            return if self.closing {
+                Next::Remove
+            } else {
+                Next::Keep
+            };
+        }
+        self.write_out(registry, now)
+    }
+
+    /// The owner asked to close: flush what is queued, then go.
+    pub fn close(&mut self, registry: &Registry, now: Instant) -> Next {
+        self.closing = true;
+        if self.tcp_connected {
+            let _ = self.write_out(registry, now);
+        }
+        self.shutdown(registry);
+        Next::Remove
+    }
+
+    fn apply(&mut self, drive: ClientDrive) {
+        self.timeout = drive.timeout;
+        if drive.closed {
+            self.closing = true;
+        }
+    }
+
+    fn check_connected(&mut self) -> io::Result<bool> {
+        if let Some(e) = self.socket.take_error()? {
+            return Err(e);
+        }
+        match self.socket.peer_addr() {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Read until WouldBlock. Returns true at end of stream.
+    fn read_all(&mut self, scratch: &mut [u8]) -> io::Result<bool> {
+        loop {
+            match self.socket.read(scratch) {
+                Ok(0) => return Ok(true),
+                Ok(n) => self.inbuf.extend_from_slice(&scratch[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Write what is queued; keep WRITABLE interest only while output waits.
+    fn write_out(&mut self, registry: &Registry, now: Instant) -> Next {
+        while !self.out.is_empty() {
+            match self.socket.write(&self.out) {
+                Ok(0) => {
+                    self.lost(now);
+                    return Next::Remove;
+                }
+                Ok(n) => self.out.advance(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    self.lost(now);
+                    return Next::Remove;
+                }
+            }
+        }
+        if self.closing && self.out.is_empty() {
+            self.shutdown(registry);
+            return Next::Remove;
+        }
+        let want = !self.out.is_empty();
+        if want != self.write_interest {
+            let interest = if want {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            if registry
+                .reregister(&mut self.socket, self.token, interest)
+                .is_ok()
+            {
+                self.write_interest = want;
+            }
+        }
+        Next::Keep
+    }
+
+    /// Tell the session the transport is gone.
+    fn lost(&mut self, now: Instant) {
+        if self.closing {
+            return;
+        }
+        self.closing = true;
+        let drive = self
+            .endpoint
+            .drive(now, &mut |s| s.handle_connection_lost(now));
+        self.timeout = drive.timeout;
+    }
+
+    fn shutdown(&mut self, registry: &Registry) {
+        let _ = registry.deregister(&mut self.socket);
+        let _ = self.socket.shutdown(std::net::Shutdown::Both);
+    }
+}
