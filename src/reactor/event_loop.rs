@@ -1,31 +1,58 @@
 //! The poll loop: wait for readiness, commands or the earliest timer, then
-//! serve each in turn. The poll timeout is the minimum of the sessions' timers.
+//! serve each in turn. The poll timeout is the minimum of the sessions' and
+//! brokers' timers; broker output is collected and written once per turn.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use crossbeam_channel::Receiver;
-use mio::{Events, Poll, Token};
+use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 
+use super::broker_conn::{BrokerConn, BrokerEndpoint, Listener};
 use super::client_conn::{ClientConn, Next};
 use super::{Command, FIRST_CONN, WAKER};
 
+enum Source {
+    Client(ClientConn),
+    Listener(Listener),
+    Broker(BrokerConn),
+}
+
+struct BrokerEntry {
+    endpoint: Arc<dyn BrokerEndpoint>,
+    timeout: Option<Instant>,
+    conns: HashMap<u64, usize>,
+    listeners: Vec<usize>,
+}
+
 struct Loop {
     poll: Poll,
-    conns: Slab<ClientConn>,
-    ids: HashMap<u64, usize>,
+    sources: Slab<Source>,
+    clients: HashMap<u64, usize>,
+    brokers: HashMap<u64, BrokerEntry>,
+    dirty: HashSet<u64>,
     scratch: Vec<u8>,
+    next_conn: u64,
+    out: Vec<(u64, Bytes)>,
+    close: Vec<u64>,
 }
 
 /// Run until `Command::Shutdown`.
 pub fn run(poll: Poll, commands: Receiver<Command>) {
     let mut lp = Loop {
         poll,
-        conns: Slab::new(),
-        ids: HashMap::new(),
+        sources: Slab::new(),
+        clients: HashMap::new(),
+        brokers: HashMap::new(),
+        dirty: HashSet::new(),
         scratch: vec![0u8; 64 * 1024],
+        next_conn: 1,
+        out: Vec::new(),
+        close: Vec::new(),
     };
     let mut events = Events::with_capacity(1024);
     loop {
@@ -34,8 +61,7 @@ pub fn run(poll: Poll, commands: Receiver<Command>) {
             .map(|d| d.saturating_duration_since(Instant::now()));
         if let Err(e) = lp.poll.poll(&mut events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
-                // A broken poll cannot serve anyone; back off and retry rather
-                // than spin.
+                // A broken poll cannot serve anyone; back off rather than spin.
                 std::thread::sleep(Duration::from_millis(10));
             }
             continue;
@@ -46,34 +72,177 @@ pub fn run(poll: Poll, commands: Receiver<Command>) {
             if token == WAKER {
                 continue;
             }
-            let key = token.0 - FIRST_CONN;
             let readable = event.is_readable() || event.is_read_closed() || event.is_error();
             let writable = event.is_writable() || event.is_write_closed();
-            let registry = lp.poll.registry();
-            let next = match lp.conns.get_mut(key) {
-                Some(c) => c.ready(registry, readable, writable, &mut lp.scratch, now),
-                None => continue,
-            };
-            lp.after(key, next);
+            lp.ready(token.0 - FIRST_CONN, readable, writable, now);
         }
         while let Ok(cmd) = commands.try_recv() {
             if !lp.command(cmd, now) {
                 return;
             }
         }
-        lp.fire_timers(Instant::now());
+        let now = Instant::now();
+        lp.fire_timers(now);
+        lp.service_brokers(now);
     }
 }
 
 impl Loop {
     fn next_deadline(&self) -> Option<Instant> {
-        self.conns.iter().filter_map(|(_, c)| c.timeout).min()
+        let clients = self.sources.iter().filter_map(|(_, s)| match s {
+            Source::Client(c) => c.timeout,
+            _ => None,
+        });
+        let brokers = self.brokers.values().filter_map(|b| b.timeout);
+        clients.chain(brokers).min()
     }
 
-    fn after(&mut self, key: usize, next: Next) {
-        if next == Next::Remove && self.conns.contains(key) {
-            let conn = self.conns.remove(key);
-            self.ids.remove(&conn.id);
+    fn ready(&mut self, key: usize, readable: bool, writable: bool, now: Instant) {
+        let registry = self.poll.registry();
+        match self.sources.get_mut(key) {
+            Some(Source::Client(c)) => {
+                let next = c.ready(registry, readable, writable, &mut self.scratch, now);
+                self.after_client(key, next);
+            }
+            Some(Source::Listener(_)) => self.accept(key, now),
+            Some(Source::Broker(c)) => {
+                let bid = c.broker;
+                let Some(entry) = self.brokers.get(&bid) else {
+                    return;
+                };
+                let mut alive = true;
+                if readable {
+                    alive = c.read(&entry.endpoint, &mut self.scratch, now);
+                }
+                if alive && writable {
+                    alive = matches!(c.write(registry), Ok(true));
+                    if !alive && !c.closing {
+                        entry.endpoint.closed(c.id, now);
+                    }
+                }
+                self.dirty.insert(bid);
+                if !alive {
+                    self.remove_broker_conn(key);
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn accept(&mut self, key: usize, now: Instant) {
+        loop {
+            let Some(Source::Listener(l)) = self.sources.get(key) else {
+                return;
+            };
+            let bid = l.broker;
+            let (socket, peer) = match l.socket.accept() {
+                Ok(x) => x,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // Out of descriptors and the like: leave the rest in the
+                // backlog and serve the others.
+                Err(_) => return,
+            };
+            let Some(entry) = self.brokers.get_mut(&bid) else {
+                return;
+            };
+            let id = self.next_conn;
+            self.next_conn += 1;
+            let vacant = self.sources.vacant_entry();
+            let ckey = vacant.key();
+            let Ok(conn) = BrokerConn::new(
+                id,
+                bid,
+                socket,
+                self.poll.registry(),
+                Token(ckey + FIRST_CONN),
+            ) else {
+                continue;
+            };
+            vacant.insert(Source::Broker(conn));
+            entry.conns.insert(id, ckey);
+            if !entry.endpoint.accept(id, peer, now) {
+                self.remove_broker_conn(ckey);
+            }
+            self.dirty.insert(bid);
+        }
+    }
+
+    fn remove_broker_conn(&mut self, key: usize) {
+        if let Some(Source::Broker(mut c)) = self.sources.try_remove(key) {
+            c.shutdown(self.poll.registry());
+            if let Some(entry) = self.brokers.get_mut(&c.broker) {
+                entry.conns.remove(&c.id);
+            }
+        }
+    }
+
+    /// Collect each dirty broker's output and write it: one writev per
+    /// connection per turn.
+    fn service_brokers(&mut self, now: Instant) {
+        if self.dirty.is_empty() {
+            return;
+        }
+        let dirty: Vec<u64> = self.dirty.drain().collect();
+        for bid in dirty {
+            let Some(entry) = self.brokers.get_mut(&bid) else {
+                continue;
+            };
+            self.out.clear();
+            self.close.clear();
+            entry.timeout = entry.endpoint.output(&mut self.out, &mut self.close);
+            let mut touched: Vec<usize> = Vec::new();
+            for (conn, chunk) in self.out.drain(..) {
+                if let Some(&key) = entry.conns.get(&conn)
+                    && let Some(Source::Broker(c)) = self.sources.get_mut(key)
+                {
+                    if c.queued() == 0 {
+                        touched.push(key);
+                    }
+                    c.push(chunk);
+                }
+            }
+            for conn in self.close.drain(..) {
+                if let Some(&key) = entry.conns.get(&conn)
+                    && let Some(Source::Broker(c)) = self.sources.get_mut(key)
+                {
+                    c.closing = true;
+                    touched.push(key);
+                }
+            }
+            let endpoint = entry.endpoint.clone();
+            touched.sort_unstable();
+            touched.dedup();
+            for key in touched {
+                let registry = self.poll.registry();
+                let Some(Source::Broker(c)) = self.sources.get_mut(key) else {
+                    continue;
+                };
+                match c.write(registry) {
+                    Ok(true) => {}
+                    Ok(false) => self.remove_broker_conn(key),
+                    Err(_) => {
+                        if !c.closing {
+                            endpoint.closed(c.id, now);
+                            self.dirty.insert(bid);
+                        }
+                        self.remove_broker_conn(key);
+                    }
+                }
+            }
+        }
+        // A connection that failed while writing told the broker, which may
+        // have produced output (a will) for others: serve that too.
+        if !self.dirty.is_empty() {
+            self.service_brokers(now);
+        }
+    }
+
+    fn after_client(&mut self, key: usize, next: Next) {
+        if next == Next::Remove
+            && let Some(Source::Client(c)) = self.sources.try_remove(key)
+        {
+            self.clients.remove(&c.id);
         }
     }
 
@@ -81,28 +250,85 @@ impl Loop {
     fn command(&mut self, cmd: Command, now: Instant) -> bool {
         match cmd {
             Command::ClientConnect { id, addr, endpoint } => {
-                let entry = self.conns.vacant_entry();
+                let entry = self.sources.vacant_entry();
                 let key = entry.key();
                 let token = Token(key + FIRST_CONN);
                 match ClientConn::connect(id, addr, endpoint, self.poll.registry(), token) {
                     Ok(conn) => {
-                        entry.insert(conn);
-                        self.ids.insert(id, key);
+                        entry.insert(Source::Client(conn));
+                        self.clients.insert(id, key);
                     }
                     Err((endpoint, e)) => endpoint.transport_failed(&e),
                 }
             }
             Command::ClientFlush { id } => {
-                if let Some(&key) = self.ids.get(&id) {
-                    let next = self.conns[key].flush(self.poll.registry(), now);
-                    self.after(key, next);
+                if let Some(&key) = self.clients.get(&id)
+                    && let Some(Source::Client(c)) = self.sources.get_mut(key)
+                {
+                    let next = c.flush(self.poll.registry(), now);
+                    self.after_client(key, next);
                 }
             }
             Command::ClientClose { id } => {
-                if let Some(&key) = self.ids.get(&id) {
-                    let next = self.conns[key].close(self.poll.registry(), now);
-                    self.after(key, next);
+                if let Some(&key) = self.clients.get(&id)
+                    && let Some(Source::Client(c)) = self.sources.get_mut(key)
+                {
+                    let next = c.close(self.poll.registry(), now);
+                    self.after_client(key, next);
                 }
+            }
+            Command::BrokerAdd {
+                id,
+                endpoint,
+                listeners,
+            } => {
+                let mut keys = Vec::new();
+                for l in listeners {
+                    if l.set_nonblocking(true).is_err() {
+                        continue;
+                    }
+                    let mut socket = mio::net::TcpListener::from_std(l);
+                    let entry = self.sources.vacant_entry();
+                    let key = entry.key();
+                    if self
+                        .poll
+                        .registry()
+                        .register(&mut socket, Token(key + FIRST_CONN), Interest::READABLE)
+                        .is_ok()
+                    {
+                        entry.insert(Source::Listener(Listener { socket, broker: id }));
+                        keys.push(key);
+                    }
+                }
+                self.brokers.insert(
+                    id,
+                    BrokerEntry {
+                        endpoint,
+                        timeout: None,
+                        conns: HashMap::new(),
+                        listeners: keys,
+                    },
+                );
+                self.dirty.insert(id);
+            }
+            Command::BrokerFlush { id } => {
+                self.dirty.insert(id);
+            }
+            Command::BrokerRemove { id, done } => {
+                if let Some(entry) = self.brokers.remove(&id) {
+                    for key in entry.listeners {
+                        if let Some(Source::Listener(mut l)) = self.sources.try_remove(key) {
+                            let _ = self.poll.registry().deregister(&mut l.socket);
+                        }
+                    }
+                    for (_, key) in entry.conns {
+                        if let Some(Source::Broker(mut c)) = self.sources.try_remove(key) {
+                            let _ = c.write(self.poll.registry());
+                            c.shutdown(self.poll.registry());
+                        }
+                    }
+                }
+                let _ = done.send(());
             }
             Command::Shutdown => return false,
         }
@@ -111,14 +337,25 @@ impl Loop {
 
     fn fire_timers(&mut self, now: Instant) {
         let due: Vec<usize> = self
-            .conns
+            .sources
             .iter()
-            .filter(|(_, c)| c.timeout.is_some_and(|t| t <= now))
-            .map(|(k, _)| k)
+            .filter_map(|(k, s)| match s {
+                Source::Client(c) if c.timeout.is_some_and(|t| t <= now) => Some(k),
+                _ => None,
+            })
             .collect();
         for key in due {
-            let next = self.conns[key].on_timeout(self.poll.registry(), now);
-            self.after(key, next);
+            if let Some(Source::Client(c)) = self.sources.get_mut(key) {
+                let next = c.on_timeout(self.poll.registry(), now);
+                self.after_client(key, next);
+            }
+        }
+        for (&bid, entry) in &mut self.brokers {
+            if entry.timeout.is_some_and(|t| t <= now) {
+                entry.timeout = None;
+                entry.endpoint.timeout(now);
+                self.dirty.insert(bid);
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! write queues for every client and broker connection. It never blocks on
 //! anything but `poll` and never calls user code.
 
+mod broker_conn;
 mod client_conn;
 mod event_loop;
 
@@ -16,6 +17,7 @@ use mio::{Token, Waker};
 
 use crate::protocol::session::client::ClientSession;
 
+pub use broker_conn::BrokerEndpoint;
 pub use client_conn::ClientDrive;
 
 /// Token of the waker that says "commands are queued".
@@ -46,6 +48,20 @@ pub enum Command {
     ClientFlush { id: u64 },
     /// Close the connection of `id` now (after flushing what is queued).
     ClientClose { id: u64 },
+    /// Serve a broker on these (already bound) listeners.
+    BrokerAdd {
+        id: u64,
+        endpoint: Arc<dyn BrokerEndpoint>,
+        listeners: Vec<std::net::TcpListener>,
+    },
+    /// The broker's state changed outside the loop (an injected message, a
+    /// host decision): collect and write its output.
+    BrokerFlush { id: u64 },
+    /// Close the broker's listeners and connections; `done` is signalled after.
+    BrokerRemove {
+        id: u64,
+        done: crossbeam_channel::Sender<()>,
+    },
     /// Stop the loop (the last user went away).
     Shutdown,
 }

@@ -1,0 +1,172 @@
+//! Broker sockets inside the reactor: listeners that accept until WouldBlock,
+//! and accepted connections whose output is a queue of shared `Bytes` chunks
+//! written with one `writev` per turn.
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Buf, Bytes, BytesMut};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Interest, Registry, Token};
+
+/// What the reactor needs from an embedded broker. The broker keeps its
+/// state behind its own lock; every call is short and never blocks on I/O.
+pub trait BrokerEndpoint: Send + Sync + 'static {
+    /// A connection was accepted; false refuses it (closed at once).
+    fn accept(&self, conn: u64, peer: SocketAddr, now: Instant) -> bool;
+    /// Bytes arrived on `conn`.
+    fn input(&self, conn: u64, data: &mut BytesMut, now: Instant);
+    /// `conn` reached end of stream or failed.
+    fn closed(&self, conn: u64, now: Instant);
+    /// The broker's timer fired.
+    fn timeout(&self, now: Instant);
+    /// Hand over queued output (chunks per connection, in order) and the
+    /// connections to close once their output is written. Returns the
+    /// broker's next timer.
+    fn output(&self, out: &mut Vec<(u64, Bytes)>, close: &mut Vec<u64>) -> Option<Instant>;
+}
+
+/// A listening socket of a broker.
+pub struct Listener {
+    pub socket: TcpListener,
+    pub broker: u64,
+}
+
+/// One accepted connection.
+pub struct BrokerConn {
+    pub id: u64,
+    pub broker: u64,
+    socket: TcpStream,
+    token: Token,
+    inbuf: BytesMut,
+    out: VecDeque<Bytes>,
+    queued: usize,
+    write_interest: bool,
+    pub closing: bool,
+}
+
+/// How many chunks one writev takes.
+const MAX_IOV: usize = 64;
+
+impl BrokerConn {
+    pub fn new(
+        id: u64,
+        broker: u64,
+        mut socket: TcpStream,
+        registry: &Registry,
+        token: Token,
+    ) -> io::Result<BrokerConn> {
+        registry.register(&mut socket, token, Interest::READABLE)?;
+        let _ = socket.set_nodelay(true);
+        Ok(BrokerConn {
+            id,
+            broker,
+            socket,
+            token,
+            inbuf: BytesMut::with_capacity(4096),
+            out: VecDeque::new(),
+            queued: 0,
+            write_interest: false,
+            closing: false,
+        })
+    }
+
+    /// Read everything available and hand it to the broker. Returns false
+    /// when the connection is finished (EOF or error), after telling it.
+    pub fn read(&mut self, ep: &Arc<dyn BrokerEndpoint>, scratch: &mut [u8], now: Instant) -> bool {
+        let mut alive = true;
+        loop {
+            match self.socket.read(scratch) {
+                Ok(0) => {
+                    alive = false;
+                    break;
+                }
+                Ok(n) => self.inbuf.extend_from_slice(&scratch[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    alive = false;
+                    break;
+                }
+            }
+        }
+        if !self.inbuf.is_empty() && !self.closing {
+            ep.input(self.id, &mut self.inbuf, now);
+            if self.inbuf.capacity() > 1 << 20 && self.inbuf.is_empty() {
+                // Do not keep a huge buffer around after one large packet.
+                self.inbuf = BytesMut::with_capacity(4096);
+            }
+        }
+        if !alive {
+            ep.closed(self.id, now);
+        }
+        alive
+    }
+
+    /// Queue one chunk of output.
+    pub fn push(&mut self, chunk: Bytes) {
+        self.queued += chunk.len();
+        self.out.push_back(chunk);
+    }
+
+    /// Bytes waiting to be written.
+    pub fn queued(&self) -> usize {
+        self.queued
+    }
+
+    /// Write queued chunks with writev until done or WouldBlock. Returns
+    /// false when the socket failed or, closing, everything was written.
+    pub fn write(&mut self, registry: &Registry) -> io::Result<bool> {
+        while !self.out.is_empty() {
+            let mut iov = [IoSlice::new(&[]); MAX_IOV];
+            let mut n_iov = 0;
+            for chunk in self.out.iter().take(MAX_IOV) {
+                iov[n_iov] = IoSlice::new(chunk);
+                n_iov += 1;
+            }
+            match self.socket.write_vectored(&iov[..n_iov]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(mut n) => {
+                    self.queued -= n;
+                    while n > 0 {
+                        let Some(front) = self.out.front_mut() else {
+                            break;
+                        };
+                        if front.len() <= n {
+                            n -= front.len();
+                            self.out.pop_front();
+                        } else {
+                            front.advance(n);
+                            n = 0;
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        if self.closing && self.out.is_empty() {
+            return Ok(false);
+        }
+        let want = !self.out.is_empty();
+        if want != self.write_interest {
+            let interest = if want {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            registry.reregister(&mut self.socket, self.token, interest)?;
+            self.write_interest = want;
+        }
+        Ok(true)
+    }
+
+    pub fn shutdown(&mut self, registry: &Registry) {
+        let _ = registry.deregister(&mut self.socket);
+        let _ = self.socket.shutdown(std::net::Shutdown::Both);
+    }
+}
