@@ -1,0 +1,30 @@
+//! The `ferromq` command: `broker` (the default with no arguments) and
+//! `bench` (a load generator for measuring brokers side by side).
+
+mod bench;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (cmd, rest) = match args.first().map(String::as_str) {
+        None => ("broker", &args[..]),
+        Some(c) if c.starts_with('-') => ("broker", &args[..]),
+        Some(c) => (c, &args[1..]),
+    };
+    let result = match cmd {
+        "bench" => bench::parse(rest).and_then(|b| bench::run(&b)),
+        "broker" => Err("ferromq broker: not available in this build yet".to_string()),
+        "help" | "--help" | "-h" => {
+            println!(
+                "usage: ferromq [broker] [--listen HOST:PORT]... [--config FILE]\n       ferromq bench --port P --mode fanin|fanout|idle ..."
+            );
+            Ok(())
+        }
+        other => Err(format!(
+            "ferromq: unknown command '{other}' (try 'ferromq help')"
+        )),
+    };
+    if let Err(e) = result {
+        eprintln!("{e}");
+        std::process::exit(2);
+    }
+}
