@@ -2,3 +2,9 @@
 //! produces bytes, timeouts and events; none touches sockets or clocks.
 
 pub mod client;
+mod getters;
+mod incoming;
+pub mod inflight;
+pub mod limits;
+pub mod packet_ids;
+pub mod timers;
