@@ -8,3 +8,10 @@ pub mod inflight;
 pub mod limits;
 pub mod packet_ids;
 pub mod timers;
+
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod tests_connect;
+#[cfg(test)]
+mod tests_qos;
