@@ -4,7 +4,7 @@
 //! getters for state. Every entry takes `now`. A fatal condition is a state
 //! change plus an [`Event::Closed`], never a panic.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -125,6 +125,10 @@ pub(super) struct Connected {
     pub(super) send_window: u16,
     /// The server's Maximum Packet Size (0 = protocol maximum).
     pub(super) max_send_size: u32,
+    /// The server's Maximum QoS (MQTT 5; QoS 2 otherwise).
+    pub(super) max_qos: QoS,
+    /// The server's Retain Available (MQTT 5; true otherwise).
+    pub(super) retain_available: bool,
     /// A PINGREQ has been queued and nothing has arrived since.
     pub(super) ping_outstanding: bool,
 }
@@ -174,6 +178,8 @@ pub struct ClientSession {
     pub(super) last_sent: Instant,
     pub(super) connack: Option<ConnAck>,
     pub(super) assigned_client_id: Option<String>,
+    /// Incoming topic aliases of this connection (MQTT 5).
+    pub(super) topic_aliases: HashMap<u16, String>,
 }
 
 impl ClientSession {
@@ -196,6 +202,7 @@ impl ClientSession {
             last_sent: now,
             connack: None,
             assigned_client_id: None,
+            topic_aliases: HashMap::new(),
         };
         session.start_connection(now);
         session
@@ -212,10 +219,10 @@ impl ClientSession {
 
     fn start_connection(&mut self, now: Instant) {
         self.out.clear();
-        self.events.clear();
         self.timers.clear_all();
         self.release_pending_acks();
         self.connack = None;
+        self.topic_aliases.clear();
         if self.config.clean_start {
             self.drop_session_state();
         }
@@ -289,6 +296,12 @@ impl ClientSession {
             return Err(SessionError::NotConnected);
         };
         check_topic_name(&topic).map_err(SessionError::Invalid)?;
+        if qos > conn.max_qos {
+            return Err(SessionError::Invalid("QoS above the server's Maximum QoS"));
+        }
+        if retain && !conn.retain_available {
+            return Err(SessionError::Invalid("the server does not support retain"));
+        }
         let mut publish = Publish {
             dup: false,
             qos,

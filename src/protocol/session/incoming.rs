@@ -84,6 +84,8 @@ impl ClientSession {
         let mut keep_alive = self.config.keep_alive;
         let mut receive_max = u16::MAX;
         let mut max_send_size = 0;
+        let mut max_qos = QoS::ExactlyOnce;
+        let mut retain_available = true;
         if version.is_v5() {
             let props = &ack.properties;
             if let Some(secs) = int_property(props, PropertyId::SERVER_KEEP_ALIVE) {
@@ -93,6 +95,13 @@ impl ClientSession {
                 receive_max = u16::try_from(max).unwrap_or(u16::MAX).max(1);
             }
             max_send_size = int_property(props, PropertyId::MAXIMUM_PACKET_SIZE).unwrap_or(0);
+            if let Some(q) = int_property(props, PropertyId::MAXIMUM_QOS) {
+                max_qos = u8::try_from(q)
+                    .ok()
+                    .and_then(QoS::from_u8)
+                    .unwrap_or(QoS::ExactlyOnce);
+            }
+            retain_available = int_property(props, PropertyId::RETAIN_AVAILABLE) != Some(0);
             if let Some(id) = string_property(props, PropertyId::ASSIGNED_CLIENT_IDENTIFIER) {
                 self.assigned_client_id = Some(id.to_owned());
             }
@@ -113,6 +122,8 @@ impl ClientSession {
             keep_alive,
             send_window: ours.min(receive_max),
             max_send_size,
+            max_qos,
+            retain_available,
             ping_outstanding: false,
         });
         if !keep_alive.is_zero() {
@@ -126,7 +137,13 @@ impl ClientSession {
         }
     }
 
-    fn on_publish(&mut self, publish: Publish) {
+    fn on_publish(&mut self, mut publish: Publish) {
+        if self.config.version.is_v5() {
+            if let Err(why) = self.resolve_topic_alias(&mut publish) {
+                self.protocol_error(why.into(), ReasonCode::TOPIC_ALIAS_INVALID);
+                return;
+            }
+        }
         let id = publish.packet_id;
         match publish.qos {
             QoS::AtMostOnce => self.events.push_back(Event::Message(publish)),
@@ -149,6 +166,32 @@ impl ClientSession {
                 }));
             }
         }
+    }
+
+    /// MQTT 5 incoming topic alias: record it with a topic, fill the topic in
+    /// without one. The alias property stays on the message.
+    fn resolve_topic_alias(&mut self, publish: &mut Publish) -> Result<(), &'static str> {
+        let Some(alias) = int_property(&publish.properties, PropertyId::TOPIC_ALIAS) else {
+            return if publish.topic.is_empty() {
+                Err("PUBLISH with an empty topic and no topic alias")
+            } else {
+                Ok(())
+            };
+        };
+        let max = int_property(&self.config.properties, PropertyId::TOPIC_ALIAS_MAXIMUM);
+        let alias = u16::try_from(alias).unwrap_or(0);
+        if alias == 0 || u32::from(alias) > max.unwrap_or(0) {
+            return Err("topic alias outside our Topic Alias Maximum");
+        }
+        if publish.topic.is_empty() {
+            match self.topic_aliases.get(&alias) {
+                Some(topic) => publish.topic.clone_from(topic),
+                None => return Err("topic alias used before it was set"),
+            }
+        } else {
+            self.topic_aliases.insert(alias, publish.topic.clone());
+        }
+        Ok(())
     }
 
     fn on_puback(&mut self, ack: PubResp) {

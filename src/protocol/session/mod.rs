@@ -15,3 +15,5 @@ mod test_support;
 mod tests_connect;
 #[cfg(test)]
 mod tests_qos;
+#[cfg(test)]
+mod tests_v5;
