@@ -138,11 +138,11 @@ impl ClientSession {
     }
 
     fn on_publish(&mut self, mut publish: Publish) {
-        if self.config.version.is_v5() {
-            if let Err(why) = self.resolve_topic_alias(&mut publish) {
-                self.protocol_error(why.into(), ReasonCode::TOPIC_ALIAS_INVALID);
-                return;
-            }
+        if self.config.version.is_v5()
+            && let Err(why) = self.resolve_topic_alias(&mut publish)
+        {
+            self.protocol_error(why.into(), ReasonCode::TOPIC_ALIAS_INVALID);
+            return;
         }
         let id = publish.packet_id;
         match publish.qos {
