@@ -4,13 +4,21 @@
 //! getters for state. Every entry takes `now`. A fatal condition is a state
 //! change plus an [`Event::Closed`], never a panic.
 
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
+use super::inflight::{Inflight, OutState};
+use super::limits::{
+    MAX_REMAINING_LENGTH, check_topic_filter, check_topic_name, int_property, publish_len,
+};
+use super::packet_ids::PacketIdAllocator;
+use super::timers::{Timer, Timers};
 use crate::protocol::codec::{
-    Auth, ConnAck, Disconnect, Properties, ProtocolVersion, Publish, QoS, ReasonCode, SubAck,
-    SubscriptionOptions, UnsubAck, Will,
+    Auth, ConnAck, Connect, DecodeError, Disconnect, Packet, Properties, Property, PropertyId,
+    PropertyValue, ProtocolVersion, Publish, QoS, ReasonCode, SubAck, Subscribe,
+    SubscriptionOptions, UnsubAck, Unsubscribe, Will, decode, encode,
 };
 
 /// Everything CONNECT needs plus the session's own limits.
@@ -93,18 +101,111 @@ pub enum SessionError {
     Invalid(&'static str),
 }
 
+/// Which state a session is in (see [`ClientSession::state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    AwaitConnack,
+    Connected,
+    Disconnecting,
+    Closed,
+}
+
+/// CONNECT is out; waiting for CONNACK until `deadline` (if any).
+#[derive(Debug)]
+pub(super) struct AwaitConnack {
+    pub(super) deadline: Option<Instant>,
+}
+
+/// CONNACK accepted; the limits negotiated with the server.
+#[derive(Debug)]
+pub(super) struct Connected {
+    /// Our keepalive, or the server's Server Keep Alive (MQTT 5). Zero = none.
+    pub(super) keep_alive: Duration,
+    /// Outgoing QoS 1/2 publishes allowed unacknowledged.
+    pub(super) send_window: u16,
+    /// The server's Maximum Packet Size (0 = protocol maximum).
+    pub(super) max_send_size: u32,
+    /// The server's Maximum QoS (MQTT 5; QoS 2 otherwise).
+    pub(super) max_qos: QoS,
+    /// The server's Retain Available (MQTT 5; true otherwise).
+    pub(super) retain_available: bool,
+    /// A PINGREQ has been queued and nothing has arrived since.
+    pub(super) ping_outstanding: bool,
+}
+
+/// A DISCONNECT is queued; once handed out the session closes with `then`.
+#[derive(Debug)]
+pub(super) struct Disconnecting {
+    pub(super) then: CloseReason,
+}
+
+/// The connection is over (the `Closed` event has been queued).
+#[derive(Debug)]
+pub(super) struct Closed {
+    pub(super) reason: CloseReason,
+}
+
+#[derive(Debug)]
+pub(super) enum State {
+    AwaitConnack(AwaitConnack),
+    Connected(Connected),
+    Disconnecting(Disconnecting),
+    Closed(Closed),
+}
+
 /// One client session. Created when a transport connection is established;
 /// the QoS 1/2 state survives into the next connection via [`ClientSession::reconnect`].
+///
+/// The owner drives it in this order after every input: `poll_transmit` (write
+/// what it returns), then `poll_event` until `None`, then wait until
+/// `poll_timeout`. Keepalive rule: PINGREQ is sent when nothing has been sent
+/// for keep_alive; the connection is declared dead when *no packet at all*
+/// (PINGRESP or any other) arrives within keep_alive after the PINGREQ —
+/// a server busy sending us messages is alive even if its PINGRESP is late.
 pub struct ClientSession {
-    _todo: (),
+    pub(super) config: ClientConfig,
+    pub(super) state: State,
+    pub(super) timers: Timers,
+    pub(super) ids: PacketIdAllocator,
+    pub(super) inflight: Inflight,
+    /// SUBSCRIBE / UNSUBSCRIBE ids waiting for their ack.
+    pub(super) pending_subs: HashSet<u16>,
+    pub(super) pending_unsubs: HashSet<u16>,
+    /// Incoming QoS 2 ids delivered and waiting for PUBREL.
+    pub(super) incoming_qos2: HashSet<u16>,
+    pub(super) out: VecDeque<Packet>,
+    pub(super) events: VecDeque<Event>,
+    pub(super) last_sent: Instant,
+    pub(super) connack: Option<ConnAck>,
+    pub(super) assigned_client_id: Option<String>,
+    /// Incoming topic aliases of this connection (MQTT 5).
+    pub(super) topic_aliases: HashMap<u16, String>,
 }
 
 impl ClientSession {
     /// A new session whose CONNECT is queued for transmission at once and whose
     /// connect-timeout timer starts at `now`.
     pub fn new(config: ClientConfig, now: Instant) -> Self {
-        let _ = (config, now);
-        todo!("session helper")
+        let mut session = ClientSession {
+            config,
+            state: State::Closed(Closed {
+                reason: CloseReason::ConnectionLost,
+            }),
+            timers: Timers::default(),
+            ids: PacketIdAllocator::new(),
+            inflight: Inflight::default(),
+            pending_subs: HashSet::new(),
+            pending_unsubs: HashSet::new(),
+            incoming_qos2: HashSet::new(),
+            out: VecDeque::new(),
+            events: VecDeque::new(),
+            last_sent: now,
+            connack: None,
+            assigned_client_id: None,
+            topic_aliases: HashMap::new(),
+        };
+        session.start_connection(now);
+        session
     }
 
     /// Start a new transport connection for the same session: queue CONNECT
@@ -112,26 +213,72 @@ impl ClientSession {
     /// CONNACK resend unacknowledged QoS 1/2 packets with DUP when the
     /// session is kept (clean_start false); drop them when it is not.
     pub fn reconnect(&mut self, config: ClientConfig, now: Instant) {
-        let _ = (config, now);
-        todo!()
+        self.config = config;
+        self.start_connection(now);
     }
 
-    /// Bytes read from the transport.
-    pub fn handle_bytes(&mut self, data: &mut BytesMut, now: Instant) {
-        let _ = (data, now);
-        todo!()
+    fn start_connection(&mut self, now: Instant) {
+        self.out.clear();
+        self.timers.clear_all();
+        self.release_pending_acks();
+        self.connack = None;
+        self.topic_aliases.clear();
+        if self.config.clean_start {
+            self.drop_session_state();
+        }
+        let deadline = (!self.config.connect_timeout.is_zero())
+            .then(|| now.checked_add(self.config.connect_timeout))
+            .flatten();
+        if let Some(at) = deadline {
+            self.timers.set(Timer::ConnectTimeout, at);
+        }
+        self.state = State::AwaitConnack(AwaitConnack { deadline });
+        self.last_sent = now;
+        let connect = self.connect_packet();
+        self.out.push_back(connect);
     }
 
-    /// Time has reached (or passed) `poll_timeout()`.
-    pub fn handle_timeout(&mut self, now: Instant) {
-        let _ = now;
-        todo!()
+    fn connect_packet(&self) -> Packet {
+        let cfg = &self.config;
+        let mut properties = cfg.properties.clone();
+        if cfg.version.is_v5()
+            && cfg.max_packet_size != 0
+            && int_property(&properties, PropertyId::MAXIMUM_PACKET_SIZE).is_none()
+        {
+            // Tell the server what we will accept, so it does not send what
+            // our decoder would have to reject.
+            properties.list.push(Property {
+                id: PropertyId::MAXIMUM_PACKET_SIZE,
+                value: PropertyValue::U32(cfg.max_packet_size),
+            });
+        }
+        let keep_alive = u16::try_from(cfg.keep_alive.as_secs()).unwrap_or(u16::MAX);
+        Packet::Connect(Connect {
+            protocol: cfg.version,
+            clean_start: cfg.clean_start,
+            keep_alive,
+            client_id: cfg.client_id.clone(),
+            will: cfg.will.clone(),
+            username: cfg.username.clone(),
+            password: cfg.password.clone(),
+            properties,
+        })
     }
 
-    /// The transport closed or failed.
-    pub fn handle_connection_lost(&mut self, now: Instant) {
-        let _ = now;
-        todo!()
+    /// Forget every outgoing and incoming QoS 1/2 flow (clean session).
+    pub(super) fn drop_session_state(&mut self) {
+        for id in self.inflight.drain_ids() {
+            self.ids.release(id);
+        }
+        self.incoming_qos2.clear();
+        self.timers.clear(Timer::Retry);
+    }
+
+    /// SUBSCRIBE/UNSUBSCRIBE are never resent: their ids die with the connection.
+    fn release_pending_acks(&mut self) {
+        for id in self.pending_subs.drain().chain(self.pending_unsubs.drain()) {
+            self.ids.release(id);
+        }
     }
 
     /// Queue a PUBLISH. Returns its packet id (0 for QoS 0).
@@ -145,8 +292,51 @@ impl ClientSession {
         properties: Properties,
         now: Instant,
     ) -> Result<u16, SessionError> {
-        let _ = (topic, payload, qos, retain, properties, now);
-        todo!()
+        let State::Connected(conn) = &self.state else {
+            return Err(SessionError::NotConnected);
+        };
+        check_topic_name(&topic).map_err(SessionError::Invalid)?;
+        if qos > conn.max_qos {
+            return Err(SessionError::Invalid("QoS above the server's Maximum QoS"));
+        }
+        if retain && !conn.retain_available {
+            return Err(SessionError::Invalid("the server does not support retain"));
+        }
+        let mut publish = Publish {
+            dup: false,
+            qos,
+            retain,
+            topic,
+            packet_id: 0,
+            properties,
+            payload,
+        };
+        let size = publish_len(&publish, self.config.version);
+        if size > MAX_REMAINING_LENGTH
+            || (conn.max_send_size != 0 && size > conn.max_send_size as usize)
+        {
+            return Err(SessionError::Invalid(
+                "publish larger than the maximum packet size",
+            ));
+        }
+        if qos == QoS::AtMostOnce {
+            self.out.push_back(Packet::Publish(publish));
+            return Ok(0);
+        }
+        if self.inflight.len() >= usize::from(conn.send_window) {
+            return Err(SessionError::InflightFull);
+        }
+        let id = self.ids.allocate().ok_or(SessionError::NoPacketId)?;
+        publish.packet_id = id;
+        let state = if qos == QoS::AtLeastOnce {
+            OutState::AwaitPubAck
+        } else {
+            OutState::AwaitPubRec
+        };
+        self.out.push_back(Packet::Publish(publish.clone()));
+        self.inflight.insert(publish, state, now);
+        self.arm_retry(now);
+        Ok(id)
     }
 
     /// Queue a SUBSCRIBE. Returns its packet id.
@@ -154,10 +344,28 @@ impl ClientSession {
         &mut self,
         filters: Vec<(String, SubscriptionOptions)>,
         properties: Properties,
-        now: Instant,
+        _now: Instant,
     ) -> Result<u16, SessionError> {
-        let _ = (filters, properties, now);
-        todo!()
+        if !self.is_connected() {
+            return Err(SessionError::NotConnected);
+        }
+        if filters.is_empty() {
+            return Err(SessionError::Invalid("SUBSCRIBE needs at least one filter"));
+        }
+        for (filter, opts) in &filters {
+            check_topic_filter(filter).map_err(SessionError::Invalid)?;
+            if opts.retain_handling > 2 {
+                return Err(SessionError::Invalid("retain handling above 2"));
+            }
+        }
+        let packet_id = self.ids.allocate().ok_or(SessionError::NoPacketId)?;
+        self.pending_subs.insert(packet_id);
+        self.out.push_back(Packet::Subscribe(Subscribe {
+            packet_id,
+            properties,
+            filters,
+        }));
+        Ok(packet_id)
     }
 
     /// Queue an UNSUBSCRIBE. Returns its packet id.
@@ -165,42 +373,177 @@ impl ClientSession {
         &mut self,
         filters: Vec<String>,
         properties: Properties,
-        now: Instant,
+        _now: Instant,
     ) -> Result<u16, SessionError> {
-        let _ = (filters, properties, now);
-        todo!()
+        if !self.is_connected() {
+            return Err(SessionError::NotConnected);
+        }
+        if filters.is_empty() {
+            return Err(SessionError::Invalid(
+                "UNSUBSCRIBE needs at least one filter",
+            ));
+        }
+        for filter in &filters {
+            check_topic_filter(filter).map_err(SessionError::Invalid)?;
+        }
+        let packet_id = self.ids.allocate().ok_or(SessionError::NoPacketId)?;
+        self.pending_unsubs.insert(packet_id);
+        self.out.push_back(Packet::Unsubscribe(Unsubscribe {
+            packet_id,
+            properties,
+            filters,
+        }));
+        Ok(packet_id)
+    }
+
+    /// Bytes read from the transport.
+    pub fn handle_bytes(&mut self, data: &mut BytesMut, now: Instant) {
+        while matches!(self.state, State::AwaitConnack(_) | State::Connected(_)) {
+            match decode(data, self.config.version, self.config.max_packet_size) {
+                Ok(Some(packet)) => self.handle_packet(packet, now),
+                Ok(None) => break,
+                Err(e) => {
+                    self.protocol_error(format!("{e:?}"), decode_error_reason(&e));
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Time has reached (or passed) `poll_timeout()`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.timers.expired(Timer::ConnectTimeout, now) {
+            self.timers.clear(Timer::ConnectTimeout);
+            if let State::AwaitConnack(AwaitConnack { deadline: Some(_) }) = self.state {
+                self.close(CloseReason::ConnectTimeout);
+                return;
+            }
+        }
+        let State::Connected(conn) = &mut self.state else {
+            return;
+        };
+        if self.timers.expired(Timer::PingDeadline, now) {
+            self.timers.clear(Timer::PingDeadline);
+            if conn.ping_outstanding {
+                self.close(CloseReason::KeepAliveTimeout);
+                return;
+            }
+        }
+        if self.timers.expired(Timer::KeepAlive, now) {
+            self.timers.clear(Timer::KeepAlive);
+            let ka = conn.keep_alive;
+            if !ka.is_zero() && !conn.ping_outstanding {
+                let due = self.last_sent + ka;
+                if due <= now {
+                    conn.ping_outstanding = true;
+                    self.out.push_back(Packet::PingReq);
+                    self.timers.set(Timer::PingDeadline, now + ka);
+                } else {
+                    self.timers.set(Timer::KeepAlive, due);
+                }
+            }
+        }
+        if self.timers.expired(Timer::Retry, now) {
+            self.timers.clear(Timer::Retry);
+            self.retry(now);
+        }
+    }
+
+    /// The transport closed or failed.
+    pub fn handle_connection_lost(&mut self, _now: Instant) {
+        if !matches!(self.state, State::Closed(_)) {
+            self.close(CloseReason::ConnectionLost);
+        }
     }
 
     /// Queue DISCONNECT; after it is transmitted the session emits
     /// `Closed(ClientDisconnect)`.
-    pub fn disconnect(&mut self, reason: ReasonCode, properties: Properties, now: Instant) {
-        let _ = (reason, properties, now);
-        todo!()
+    pub fn disconnect(&mut self, reason: ReasonCode, properties: Properties, _now: Instant) {
+        if matches!(self.state, State::AwaitConnack(_) | State::Connected(_)) {
+            self.begin_disconnect(reason, properties, CloseReason::ClientDisconnect);
+        }
+    }
+
+    /// Queue DISCONNECT and stop every timer; `then` is the close reason
+    /// reported once the DISCONNECT has been handed out.
+    pub(super) fn begin_disconnect(
+        &mut self,
+        reason: ReasonCode,
+        properties: Properties,
+        then: CloseReason,
+    ) {
+        self.timers.clear_all();
+        self.out
+            .push_back(Packet::Disconnect(Disconnect { reason, properties }));
+        self.state = State::Disconnecting(Disconnecting { then });
+    }
+
+    /// Enter `Closed` and report it. Queued output is discarded; QoS 1/2
+    /// publish state is kept for a later `reconnect`.
+    pub(super) fn close(&mut self, reason: CloseReason) {
+        self.timers.clear_all();
+        self.out.clear();
+        self.release_pending_acks();
+        self.events.push_back(Event::Closed(reason.clone()));
+        self.state = State::Closed(Closed { reason });
     }
 
     /// Append every byte waiting to be sent to `out`. Returns true if any was.
     pub fn poll_transmit(&mut self, now: Instant, out: &mut BytesMut) -> bool {
-        let _ = (now, out);
-        todo!()
+        let mut any = false;
+        while let Some(packet) = self.poll_packet(now) {
+            if let Err(e) = encode(&packet, self.config.version, out) {
+                self.close(CloseReason::ProtocolError(format!(
+                    "cannot encode {:?}: {e:?}",
+                    packet.packet_type()
+                )));
+                break;
+            }
+            any = true;
+        }
+        any
+    }
+
+    /// The next packet to send, at packet level (what `poll_transmit` encodes).
+    /// Handing out a packet counts as sending it for keepalive.
+    pub fn poll_packet(&mut self, now: Instant) -> Option<Packet> {
+        let packet = self.out.pop_front()?;
+        self.last_sent = now;
+        match &self.state {
+            State::Connected(conn) if !conn.keep_alive.is_zero() && !conn.ping_outstanding => {
+                self.timers.set(Timer::KeepAlive, now + conn.keep_alive);
+            }
+            State::Disconnecting(d) if matches!(packet, Packet::Disconnect(_)) => {
+                let then = d.then.clone();
+                self.close(then);
+            }
+            _ => {}
+        }
+        Some(packet)
     }
 
     /// The earliest instant at which `handle_timeout` must be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        todo!()
+        self.timers.next()
     }
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
-        todo!()
+        self.events.pop_front()
     }
 
     /// True between a successful CONNACK and the end of the connection.
     pub fn is_connected(&self) -> bool {
-        todo!()
+        matches!(self.state, State::Connected(_))
     }
 
     /// Outgoing QoS 1/2 packet ids not yet complete, in send order.
     pub fn pending_packet_ids(&self) -> Vec<u16> {
-        todo!()
+        self.inflight.ids_in_order()
     }
+}
+
+/// The MQTT 5 DISCONNECT reason for a decode error.
+fn decode_error_reason(_e: &DecodeError) -> ReasonCode {
+    ReasonCode::MALFORMED_PACKET
 }

@@ -1,0 +1,344 @@
+//! How a client session reacts to each packet from the server: CONNACK
+//! negotiation, the QoS 1/2 acknowledgement flows in both directions, and
+//! protocol violations.
+
+use std::time::{Duration, Instant};
+
+use super::client::{ClientSession, CloseReason, Connected, Event, State};
+use super::inflight::OutState;
+use super::limits::{int_property, string_property};
+use super::timers::Timer;
+use crate::protocol::codec::{
+    ConnAck, Disconnect, Packet, Properties, PropertyId, ProtocolVersion, PubResp, Publish, QoS,
+    ReasonCode,
+};
+
+impl ClientSession {
+    /// One decoded packet from the server (what `handle_bytes` feeds in).
+    pub fn handle_packet(&mut self, packet: Packet, now: Instant) {
+        match &mut self.state {
+            State::AwaitConnack(_) => match packet {
+                Packet::ConnAck(ack) => self.on_connack(ack, now),
+                Packet::Auth(auth) if self.config.version.is_v5() => {
+                    self.events.push_back(Event::Auth(auth));
+                }
+                Packet::Disconnect(d) if self.config.version.is_v5() => self.on_disconnect(d),
+                other => self.unexpected(&other, "before CONNACK"),
+            },
+            State::Connected(conn) => {
+                // Any packet proves the server alive: the ping is answered.
+                if conn.ping_outstanding {
+                    conn.ping_outstanding = false;
+                    let ka = conn.keep_alive;
+                    self.timers.clear(Timer::PingDeadline);
+                    self.timers.set(Timer::KeepAlive, self.last_sent + ka);
+                }
+                self.on_connected_packet(packet, now);
+            }
+            State::Disconnecting(_) | State::Closed(_) => {}
+        }
+    }
+
+    fn on_connected_packet(&mut self, packet: Packet, now: Instant) {
+        let v5 = self.config.version.is_v5();
+        match packet {
+            Packet::Publish(p) => self.on_publish(p),
+            Packet::PubAck(ack) => self.on_puback(ack),
+            Packet::PubRec(rec) => self.on_pubrec(rec, now),
+            Packet::PubRel(rel) => self.on_pubrel(rel),
+            Packet::PubComp(comp) => self.on_pubcomp(comp),
+            Packet::SubAck(ack) => {
+                if self.pending_subs.remove(&ack.packet_id) {
+                    self.ids.release(ack.packet_id);
+                    self.events.push_back(Event::SubAck(ack));
+                }
+            }
+            Packet::UnsubAck(ack) => {
+                if self.pending_unsubs.remove(&ack.packet_id) {
+                    self.ids.release(ack.packet_id);
+                    self.events.push_back(Event::UnsubAck(ack));
+                }
+            }
+            Packet::PingResp => {}
+            Packet::Disconnect(d) if v5 => self.on_disconnect(d),
+            Packet::Auth(auth) if v5 => self.events.push_back(Event::Auth(auth)),
+            other => self.unexpected(&other, "from a server"),
+        }
+    }
+
+    fn on_connack(&mut self, ack: ConnAck, now: Instant) {
+        let version = self.config.version;
+        let accepted = if version.is_v5() {
+            ack.code.is_success()
+        } else {
+            ack.code == ReasonCode::SUCCESS
+        };
+        self.timers.clear(Timer::ConnectTimeout);
+        if !accepted {
+            self.connack = Some(ack.clone());
+            self.events.push_back(Event::ConnectRefused(ack));
+            // The server closes the connection after a refusal.
+            self.close(CloseReason::ServerDisconnect);
+            return;
+        }
+        let mut keep_alive = self.config.keep_alive;
+        let mut receive_max = u16::MAX;
+        let mut max_send_size = 0;
+        let mut max_qos = QoS::ExactlyOnce;
+        let mut retain_available = true;
+        if version.is_v5() {
+            let props = &ack.properties;
+            if let Some(secs) = int_property(props, PropertyId::SERVER_KEEP_ALIVE) {
+                keep_alive = Duration::from_secs(u64::from(secs));
+            }
+            if let Some(max) = int_property(props, PropertyId::RECEIVE_MAXIMUM) {
+                receive_max = u16::try_from(max).unwrap_or(u16::MAX).max(1);
+            }
+            max_send_size = int_property(props, PropertyId::MAXIMUM_PACKET_SIZE).unwrap_or(0);
+            if let Some(q) = int_property(props, PropertyId::MAXIMUM_QOS) {
+                max_qos = u8::try_from(q)
+                    .ok()
+                    .and_then(QoS::from_u8)
+                    .unwrap_or(QoS::ExactlyOnce);
+            }
+            retain_available = int_property(props, PropertyId::RETAIN_AVAILABLE) != Some(0);
+            if let Some(id) = string_property(props, PropertyId::ASSIGNED_CLIENT_IDENTIFIER) {
+                self.assigned_client_id = Some(id.to_owned());
+            }
+        }
+        // max_inflight 0 means "no limit of our own".
+        let ours = if self.config.max_inflight == 0 {
+            u16::MAX
+        } else {
+            self.config.max_inflight
+        };
+        // 3.1 has no session-present flag: the session is assumed kept.
+        let kept =
+            !self.config.clean_start && (version == ProtocolVersion::V31 || ack.session_present);
+        if !kept {
+            self.drop_session_state();
+        }
+        self.state = State::Connected(Connected {
+            keep_alive,
+            send_window: ours.min(receive_max),
+            max_send_size,
+            max_qos,
+            retain_available,
+            ping_outstanding: false,
+        });
+        if !keep_alive.is_zero() {
+            self.timers
+                .set(Timer::KeepAlive, self.last_sent + keep_alive);
+        }
+        self.connack = Some(ack.clone());
+        self.events.push_back(Event::Connected(ack));
+        if kept {
+            self.resend_all(now);
+        }
+    }
+
+    fn on_publish(&mut self, mut publish: Publish) {
+        if self.config.version.is_v5()
+            && let Err(why) = self.resolve_topic_alias(&mut publish)
+        {
+            self.protocol_error(why.into(), ReasonCode::TOPIC_ALIAS_INVALID);
+            return;
+        }
+        let id = publish.packet_id;
+        match publish.qos {
+            QoS::AtMostOnce => self.events.push_back(Event::Message(publish)),
+            QoS::AtLeastOnce => {
+                self.events.push_back(Event::Message(publish));
+                self.out.push_back(Packet::PubAck(PubResp {
+                    packet_id: id,
+                    ..PubResp::default()
+                }));
+            }
+            QoS::ExactlyOnce => {
+                // Delivered on the first PUBLISH only; a resend before PUBREL
+                // is acknowledged again but not delivered again.
+                if self.incoming_qos2.insert(id) {
+                    self.events.push_back(Event::Message(publish));
+                }
+                self.out.push_back(Packet::PubRec(PubResp {
+                    packet_id: id,
+                    ..PubResp::default()
+                }));
+            }
+        }
+    }
+
+    /// MQTT 5 incoming topic alias: record it with a topic, fill the topic in
+    /// without one. The alias property stays on the message.
+    fn resolve_topic_alias(&mut self, publish: &mut Publish) -> Result<(), &'static str> {
+        let Some(alias) = int_property(&publish.properties, PropertyId::TOPIC_ALIAS) else {
+            return if publish.topic.is_empty() {
+                Err("PUBLISH with an empty topic and no topic alias")
+            } else {
+                Ok(())
+            };
+        };
+        let max = int_property(&self.config.properties, PropertyId::TOPIC_ALIAS_MAXIMUM);
+        let alias = u16::try_from(alias).unwrap_or(0);
+        if alias == 0 || u32::from(alias) > max.unwrap_or(0) {
+            return Err("topic alias outside our Topic Alias Maximum");
+        }
+        if publish.topic.is_empty() {
+            match self.topic_aliases.get(&alias) {
+                Some(topic) => publish.topic.clone_from(topic),
+                None => return Err("topic alias used before it was set"),
+            }
+        } else {
+            self.topic_aliases.insert(alias, publish.topic.clone());
+        }
+        Ok(())
+    }
+
+    fn on_puback(&mut self, ack: PubResp) {
+        let known = self
+            .inflight
+            .get(ack.packet_id)
+            .is_some_and(|e| e.state == OutState::AwaitPubAck);
+        if known {
+            self.complete(ack);
+        }
+    }
+
+    fn on_pubrec(&mut self, rec: PubResp, now: Instant) {
+        let Some(entry) = self.inflight.get_mut(rec.packet_id) else {
+            return;
+        };
+        match entry.state {
+            OutState::AwaitPubRec if !rec.reason.is_success() => self.complete(rec),
+            OutState::AwaitPubRec | OutState::AwaitPubComp => {
+                // A duplicate PUBREC gets the PUBREL again.
+                entry.state = OutState::AwaitPubComp;
+                entry.sent_at = now;
+                self.out.push_back(Packet::PubRel(PubResp {
+                    packet_id: rec.packet_id,
+                    ..PubResp::default()
+                }));
+            }
+            OutState::AwaitPubAck => {}
+        }
+    }
+
+    fn on_pubrel(&mut self, rel: PubResp) {
+        let known = self.incoming_qos2.remove(&rel.packet_id);
+        let reason = if known || !self.config.version.is_v5() {
+            ReasonCode::SUCCESS
+        } else {
+            ReasonCode::PACKET_IDENTIFIER_NOT_FOUND
+        };
+        self.out.push_back(Packet::PubComp(PubResp {
+            packet_id: rel.packet_id,
+            reason,
+            properties: Properties::default(),
+        }));
+    }
+
+    fn on_pubcomp(&mut self, comp: PubResp) {
+        let known = self
+            .inflight
+            .get(comp.packet_id)
+            .is_some_and(|e| e.state == OutState::AwaitPubComp);
+        if known {
+            self.complete(comp);
+        }
+    }
+
+    /// An outgoing publish is finished: free its slot and id, report it.
+    fn complete(&mut self, resp: PubResp) {
+        if self.inflight.remove(resp.packet_id).is_some() {
+            self.ids.release(resp.packet_id);
+            self.events.push_back(Event::PublishComplete {
+                packet_id: resp.packet_id,
+                reason: resp.reason,
+                properties: resp.properties,
+            });
+        }
+    }
+
+    fn on_disconnect(&mut self, d: Disconnect) {
+        self.events.push_back(Event::ServerDisconnect(d));
+        self.close(CloseReason::ServerDisconnect);
+    }
+
+    fn unexpected(&mut self, packet: &Packet, when: &str) {
+        let text = format!("unexpected {:?} packet {when}", packet.packet_type());
+        self.protocol_error(text, ReasonCode::PROTOCOL_ERROR);
+    }
+
+    /// The server broke the protocol: in MQTT 5 say why with DISCONNECT,
+    /// then close with `ProtocolError(text)`.
+    pub(super) fn protocol_error(&mut self, text: String, reason: ReasonCode) {
+        let then = CloseReason::ProtocolError(text);
+        if self.config.version.is_v5() {
+            self.begin_disconnect(reason, Properties::default(), then);
+        } else {
+            self.close(then);
+        }
+    }
+
+    /// After a CONNACK that kept the session: every unacknowledged PUBLISH
+    /// (DUP set) and PUBREL again, in their original order.
+    pub(super) fn resend_all(&mut self, now: Instant) {
+        for id in self.inflight.ids_in_order() {
+            self.resend(id, now);
+        }
+        self.arm_retry(now);
+    }
+
+    /// 3.x retry_interval: resend what has waited that long, then re-arm.
+    pub(super) fn retry(&mut self, now: Instant) {
+        if self.config.version.is_v5() || self.config.retry_interval.is_zero() {
+            return;
+        }
+        let interval = self.config.retry_interval;
+        for id in self.inflight.ids_in_order() {
+            let due = self
+                .inflight
+                .get(id)
+                .is_some_and(|e| e.sent_at + interval <= now);
+            if due {
+                self.resend(id, now);
+            }
+        }
+        self.arm_retry(now);
+    }
+
+    fn resend(&mut self, id: u16, now: Instant) {
+        let Some(entry) = self.inflight.get_mut(id) else {
+            return;
+        };
+        entry.sent_at = now;
+        let packet = match entry.state {
+            OutState::AwaitPubAck | OutState::AwaitPubRec => {
+                entry.publish.dup = true;
+                Packet::Publish(entry.publish.clone())
+            }
+            OutState::AwaitPubComp => Packet::PubRel(PubResp {
+                packet_id: id,
+                ..PubResp::default()
+            }),
+        };
+        self.out.push_back(packet);
+    }
+
+    /// Arm the retry timer for the oldest in-flight entry (3.x with a
+    /// retry_interval only). The timer may fire early after acks; that is
+    /// harmless because `retry` checks each entry's own age.
+    pub(super) fn arm_retry(&mut self, _now: Instant) {
+        let interval = self.config.retry_interval;
+        if self.config.version.is_v5()
+            || interval.is_zero()
+            || self.timers.get(Timer::Retry).is_some()
+            || !matches!(self.state, State::Connected(_))
+        {
+            return;
+        }
+        if let Some(oldest) = self.inflight.oldest_sent_at() {
+            self.timers.set(Timer::Retry, oldest + interval);
+        }
+    }
+}
