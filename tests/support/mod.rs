@@ -275,9 +275,14 @@ impl CBuild {
             cmd.arg(format!("-l{lib}"));
         }
         let output = cmd.output().expect("run the C compiler");
+        let shown: Vec<_> = std::iter::once(cmd.get_program())
+            .chain(cmd.get_args())
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         assert!(
             output.status.success(),
-            "C build failed: {cmd:?}\n{}{}",
+            "C build failed: {}\n{}{}",
+            shown.join(" "),
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
@@ -353,7 +358,8 @@ impl Running {
                 Ok(None) if Instant::now() < self.deadline => {
                     // stdout closed but the process lingers: block on it with
                     // a watchdog thread that kills it at the deadline.
-                    break wait_with_watchdog(&mut self.child, self.remaining());
+                    let left = self.remaining();
+                    break wait_with_watchdog(&mut self.child, left);
                 }
                 _ => {
                     self.kill();
