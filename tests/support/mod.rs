@@ -1,0 +1,411 @@
+//! Shared helpers for the integration tests: free ports, a mosquitto guard,
+//! locating our built library (also under Paho's file names), building C test
+//! programs with the `cc` crate's compiler, and running children with a deadline.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Where Debian installs the broker.
+pub const MOSQUITTO: &str = "/usr/sbin/mosquitto";
+/// Debian's Paho C header, the reference API.
+pub const PAHO_HEADER: &str = "/usr/include/MQTTClient.h";
+
+/// Print why a test does not run and let the caller return early.
+pub fn skip(reason: &str) {
+    println!("SKIP: {reason}");
+    eprintln!("SKIP: {reason}");
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bind port 0, read it back).
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local_addr").port()
+}
+
+/// Lines a child printed, shared between the reader thread and the test.
+#[derive(Clone, Default)]
+pub struct LineLog {
+    inner: Arc<(Mutex<LogState>, Condvar)>,
+}
+
+#[derive(Default)]
+struct LogState {
+    lines: Vec<String>,
+    closed: bool,
+}
+
+impl LineLog {
+    /// Start a thread that appends every line read from `src` to a new log.
+    pub fn spawn_reader<R: Read + Send + 'static>(src: R) -> LineLog {
+        let log = LineLog::default();
+        let writer = log.clone();
+        thread::spawn(move || {
+            let reader = BufReader::new(src);
+            for line in reader.lines() {
+                let Ok(line) = line else { break };
+                let (lock, cv) = &*writer.inner;
+                lock.lock().unwrap_or_else(|e| e.into_inner()).lines.push(line);
+                cv.notify_all();
+            }
+            let (lock, cv) = &*writer.inner;
+            lock.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
+            cv.notify_all();
+        });
+        log
+    }
+
+    /// Wait until some line (at index >= `from`) contains `needle`; returns its
+    /// index, or None when the deadline passes or the stream ends first.
+    pub fn wait_for_from(&self, from: usize, needle: &str, timeout: Duration) -> Option<usize> {
+        let deadline = Instant::now() + timeout;
+        let (lock, cv) = &*self.inner;
+        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(i) = state.lines.iter().skip(from).position(|l| l.contains(needle)) {
+                return Some(from + i);
+            }
+            let now = Instant::now();
+            if state.closed || now >= deadline {
+                return None;
+            }
+            state = cv
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Wait until some line contains `needle`.
+    pub fn wait_for(&self, needle: &str, timeout: Duration) -> bool {
+        self.wait_for_from(0, needle, timeout).is_some()
+    }
+
+    /// Number of lines read so far.
+    pub fn len(&self) -> usize {
+        let (lock, _) = &*self.inner;
+        lock.lock().unwrap_or_else(|e| e.into_inner()).lines.len()
+    }
+
+    /// Everything read so far, one line per line.
+    pub fn text(&self) -> String {
+        let (lock, _) = &*self.inner;
+        lock.lock().unwrap_or_else(|e| e.into_inner()).lines.join("\n")
+    }
+}
+
+/// A mosquitto broker on 127.0.0.1:`port`, killed and reaped on drop.
+pub struct Mosquitto {
+    pub port: u16,
+    child: Option<Child>,
+    log: LineLog,
+    _dir: tempfile::TempDir,
+}
+
+impl Mosquitto {
+    /// True when the broker binary is installed.
+    pub fn available() -> bool {
+        Path::new(MOSQUITTO).exists()
+    }
+
+    /// Start mosquitto on a free port and wait (bounded, by reading its log)
+    /// until it listens. Retries on another port if the chosen one was taken.
+    pub fn start() -> Mosquitto {
+        let mut last_log = String::new();
+        for _ in 0..5 {
+            match Self::try_start(free_port()) {
+                Ok(m) => return m,
+                Err(log) => last_log = log,
+            }
+        }
+        panic!("mosquitto did not start; last log:\n{last_log}");
+    }
+
+    fn try_start(port: u16) -> Result<Mosquitto, String> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conf = dir.path().join("mosquitto.conf");
+        let text = format!(
+            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+             log_dest stderr\nlog_type all\nconnection_messages true\n"
+        );
+        std::fs::write(&conf, text).expect("write mosquitto.conf");
+        let mut child = Command::new(MOSQUITTO)
+            .arg("-c")
+            .arg(&conf)
+            .arg("-v")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn mosquitto");
+        let log = LineLog::spawn_reader(child.stderr.take().expect("stderr"));
+        let mut m = Mosquitto {
+            port,
+            child: Some(child),
+            log,
+            _dir: dir,
+        };
+        if m.log.wait_for(" running", Duration::from_secs(10)) {
+            Ok(m)
+        } else {
+            let text = m.log.text();
+            m.kill();
+            Err(text)
+        }
+    }
+
+    /// The broker's log so far (for failure messages and event-driven waits).
+    pub fn log(&self) -> &LineLog {
+        &self.log
+    }
+
+    /// `tcp://127.0.0.1:PORT`.
+    pub fn uri(&self) -> String {
+        format!("tcp://127.0.0.1:{}", self.port)
+    }
+
+    /// Kill the broker now (SIGKILL) and reap it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// target/<profile>: the directory holding libferromq.so, derived from the
+/// running test binary (target/<profile>/deps/<test>-<hash>).
+pub fn ferromq_lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let deps = exe.parent().expect("exe dir");
+    deps.parent().expect("profile dir").to_path_buf()
+}
+
+/// Our shared library.
+pub fn ferromq_lib() -> PathBuf {
+    ferromq_lib_dir().join("libferromq.so")
+}
+
+/// The crate root (for include/ and tests/c/).
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Paho's library file names, all of which our library stands in for.
+pub const PAHO_LIB_NAMES: &[&str] = &[
+    "libpaho-mqtt3c.so.1",
+    "libpaho-mqtt3c.so",
+    "libpaho-mqtt3cs.so.1",
+    "libpaho-mqtt3cs.so",
+    "libpaho-mqtt3a.so.1",
+    "libpaho-mqtt3a.so",
+    "libpaho-mqtt3as.so.1",
+    "libpaho-mqtt3as.so",
+];
+
+/// A temp dir with symlinks under Paho's names to our libferromq.so; put it
+/// on LD_LIBRARY_PATH to run Paho-built binaries on our library.
+pub fn paho_names_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = ferromq_lib();
+    for name in PAHO_LIB_NAMES {
+        std::os::unix::fs::symlink(&target, dir.path().join(name)).expect("symlink");
+    }
+    dir
+}
+
+/// The C compiler cargo would use for this target, with the `cc` crate's
+/// default flags for it.
+pub fn c_compiler() -> cc::Tool {
+    let default = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
+    let target = std::env::var("TARGET").unwrap_or_else(|_| default.clone());
+    let host = std::env::var("HOST").unwrap_or(default);
+    cc::Build::new()
+        .cargo_metadata(false)
+        .cargo_warnings(false)
+        .opt_level(1)
+        .debug(false)
+        .target(&target)
+        .host(&host)
+        .get_compiler()
+}
+
+/// How to build one C program.
+#[derive(Default)]
+pub struct CBuild {
+    pub sources: Vec<PathBuf>,
+    pub include_dirs: Vec<PathBuf>,
+    pub defines: Vec<String>,
+    /// `-L` directories; each is also put in the executable's run path.
+    pub lib_dirs: Vec<PathBuf>,
+    pub libs: Vec<String>,
+}
+
+impl CBuild {
+    /// Compile and link into `out` with -Wall -Wextra -Werror; panic with the
+    /// compiler's output if it fails.
+    pub fn build(&self, out: &Path) {
+        let mut cmd = c_compiler().to_command();
+        cmd.args(["-Wall", "-Wextra", "-Werror", "-std=gnu11", "-pthread"]);
+        for dir in &self.include_dirs {
+            cmd.arg("-I").arg(dir);
+        }
+        for def in &self.defines {
+            cmd.arg(format!("-D{def}"));
+        }
+        cmd.args(&self.sources);
+        cmd.arg("-o").arg(out);
+        for dir in &self.lib_dirs {
+            cmd.arg("-L").arg(dir);
+            cmd.arg(format!("-Wl,-rpath,{}", dir.display()));
+        }
+        for lib in &self.libs {
+            cmd.arg(format!("-l{lib}"));
+        }
+        let output = cmd.output().expect("run the C compiler");
+        let shown: Vec<_> = std::iter::once(cmd.get_program())
+            .chain(cmd.get_args())
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            output.status.success(),
+            "C build failed: {}\n{}{}",
+            shown.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// A running child whose stdout/stderr lines are collected by threads.
+pub struct Running {
+    child: Child,
+    pub stdout: LineLog,
+    pub stderr: LineLog,
+    deadline: Instant,
+    what: String,
+}
+
+impl Running {
+    /// Spawn `cmd` (stdin closed, output piped); it must finish within `secs`.
+    pub fn spawn(mut cmd: Command, secs: u64) -> Running {
+        let what = format!("{cmd:?}");
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+        let stdout = LineLog::spawn_reader(child.stdout.take().expect("stdout"));
+        let stderr = LineLog::spawn_reader(child.stderr.take().expect("stderr"));
+        Running {
+            child,
+            stdout,
+            stderr,
+            deadline: Instant::now() + Duration::from_secs(secs),
+            what,
+        }
+    }
+
+    /// Time left before this child's deadline.
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Wait until a stdout line contains `needle` (bounded by the deadline);
+    /// on failure kill the child and panic with its output.
+    pub fn expect_line(&mut self, needle: &str) {
+        if !self.stdout.wait_for(needle, self.remaining()) {
+            self.kill();
+            panic!(
+                "{} never printed {needle:?}\nstdout:\n{}\nstderr:\n{}",
+                self.what,
+                self.stdout.text(),
+                self.stderr.text()
+            );
+        }
+    }
+
+    /// Kill (SIGKILL) and reap the child.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Wait for the child to exit before the deadline; kill it and panic if it
+    /// does not. Returns its exit status and the collected output.
+    pub fn finish(mut self) -> (std::process::ExitStatus, String, String) {
+        // The stdout reader ends when the child closes its stdout (normally at
+        // exit), so waiting for that is an event-driven bound on the exit.
+        let _ = self
+            .stdout
+            .wait_for_from(usize::MAX, "\u{0}", self.remaining());
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() < self.deadline => {
+                    // stdout closed but the process lingers: block on it with
+                    // a watchdog thread that kills it at the deadline.
+                    let left = self.remaining();
+                    break wait_with_watchdog(&mut self.child, left);
+                }
+                _ => {
+                    self.kill();
+                    panic!(
+                        "{} timed out\nstdout:\n{}\nstderr:\n{}",
+                        self.what,
+                        self.stdout.text(),
+                        self.stderr.text()
+                    );
+                }
+            }
+        };
+        // Let the readers drain what is left.
+        self.stderr
+            .wait_for_from(usize::MAX, "\u{0}", Duration::from_secs(2));
+        (status, self.stdout.text(), self.stderr.text())
+    }
+}
+
+/// Block on `child.wait()`, killing the child if it outlives `timeout`.
+fn wait_with_watchdog(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+    let pid = child.id() as libc::pid_t;
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let watchdog = thread::spawn(move || {
+        if done_rx.recv_timeout(timeout).is_err() {
+            // SAFETY: kill(2) with a pid we spawned and have not reaped yet
+            // (the reaping wait below is what signals this thread to stop).
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+    });
+    let status = child.wait().expect("wait for child");
+    let _ = done_tx.send(());
+    let _ = watchdog.join();
+    status
+}
+
+/// Run `cmd` to completion within `secs`; kill it and fail the test on
+/// timeout. Returns its output (status, stdout, stderr).
+pub fn run_with_timeout(cmd: Command, secs: u64) -> Output {
+    let running = Running::spawn(cmd, secs);
+    let (status, stdout, stderr) = running.finish();
+    Output {
+        status,
+        stdout: stdout.into_bytes(),
+        stderr: stderr.into_bytes(),
+    }
+}
