@@ -68,10 +68,10 @@ impl Broker {
         } else {
             c.window = limits.max_inflight.max(1);
         }
-        if let Some(will) = &connect.will {
-            if !valid_topic_name(&will.topic, limits) {
-                return self.refuse_connect(conn, ReasonCode::TOPIC_NAME_INVALID, now);
-            }
+        if let Some(will) = &connect.will
+            && !valid_topic_name(&will.topic, limits)
+        {
+            return self.refuse_connect(conn, ReasonCode::TOPIC_NAME_INVALID, now);
         }
         let mut assigned = false;
         if connect.client_id.is_empty() {
@@ -138,15 +138,15 @@ impl Broker {
     ) {
         let cid: Arc<str> = connect.client_id.as_str().into();
         let v5 = connect.protocol.is_v5();
-        if let Some(old) = self.sessions.get(&cid).and_then(|s| s.conn) {
-            if old != conn {
-                self.close_conn(
-                    old,
-                    DisconnectCause::TakenOver,
-                    Some(ReasonCode::SESSION_TAKEN_OVER),
-                    now,
-                );
-            }
+        if let Some(old) = self.sessions.get(&cid).and_then(|s| s.conn)
+            && old != conn
+        {
+            self.close_conn(
+                old,
+                DisconnectCause::TakenOver,
+                Some(ReasonCode::SESSION_TAKEN_OVER),
+                now,
+            );
         }
         if connect.clean_start && self.sessions.contains_key(&cid) {
             self.end_session(&cid, now);
@@ -171,15 +171,16 @@ impl Broker {
         let limits = &self.config.limits;
         let mut props = Properties::default();
         let mut keep_alive = connect.keep_alive;
-        if let Some(max) = limits.max_keep_alive {
-            if v5 && (keep_alive == 0 || keep_alive > max) {
-                keep_alive = max;
-                push_prop(
-                    &mut props,
-                    PropertyId::SERVER_KEEP_ALIVE,
-                    PropertyValue::U16(max),
-                );
-            }
+        if let Some(max) = limits.max_keep_alive
+            && v5
+            && (keep_alive == 0 || keep_alive > max)
+        {
+            keep_alive = max;
+            push_prop(
+                &mut props,
+                PropertyId::SERVER_KEEP_ALIVE,
+                PropertyValue::U16(max),
+            );
         }
         if v5 {
             if assigned {
@@ -236,13 +237,13 @@ impl Broker {
 
     pub(super) fn handle_disconnect(&mut self, conn: ConnId, d: Disconnect, now: Instant) {
         let cid = self.conns.get(&conn).and_then(|c| c.client_id.clone());
-        if let Some(s) = cid.and_then(|cid| self.sessions.get_mut(&cid)) {
-            if let Some(expiry) = prop_u32(&d.properties, PropertyId::SESSION_EXPIRY_INTERVAL) {
-                if s.expiry == 0 && expiry != 0 {
-                    return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);
-                }
-                s.expiry = expiry;
+        if let Some(s) = cid.and_then(|cid| self.sessions.get_mut(&cid))
+            && let Some(expiry) = prop_u32(&d.properties, PropertyId::SESSION_EXPIRY_INTERVAL)
+        {
+            if s.expiry == 0 && expiry != 0 {
+                return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);
             }
+            s.expiry = expiry;
         }
         self.close_conn(conn, DisconnectCause::Normal(d.reason), None, now);
     }

@@ -157,7 +157,7 @@ pub(crate) fn publish_size(p: &Publish, version: ProtocolVersion) -> usize {
 }
 
 /// The first value of property `id` in `props`.
-pub(crate) fn prop<'a>(props: &'a Properties, id: PropertyId) -> Option<&'a PropertyValue> {
+pub(crate) fn prop(props: &Properties, id: PropertyId) -> Option<&PropertyValue> {
     props.list.iter().find(|p| p.id == id).map(|p| &p.value)
 }
 

@@ -276,11 +276,12 @@ impl Broker {
 
     /// Puts `conn` on the dirty list if it has output.
     fn mark_dirty(&mut self, conn: ConnId) {
-        if let Some(c) = self.conns.get_mut(&conn) {
-            if !c.out.is_empty() && !c.dirty {
-                c.dirty = true;
-                self.dirty.push_back(conn);
-            }
+        if let Some(c) = self.conns.get_mut(&conn)
+            && !c.out.is_empty()
+            && !c.dirty
+        {
+            c.dirty = true;
+            self.dirty.push_back(conn);
         }
     }
 }

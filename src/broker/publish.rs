@@ -27,20 +27,20 @@ impl Broker {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        if c.version.is_v5() {
-            if let Some(alias) = prop_u32(&p.properties, PropertyId::TOPIC_ALIAS) {
-                if alias == 0 || alias > u32::from(limits.topic_alias_max) {
-                    return self.protocol_error(conn, ReasonCode::TOPIC_ALIAS_INVALID, now);
+        if c.version.is_v5()
+            && let Some(alias) = prop_u32(&p.properties, PropertyId::TOPIC_ALIAS)
+        {
+            if alias == 0 || alias > u32::from(limits.topic_alias_max) {
+                return self.protocol_error(conn, ReasonCode::TOPIC_ALIAS_INVALID, now);
+            }
+            let alias = alias as u16;
+            if p.topic.is_empty() {
+                match c.aliases.get(&alias) {
+                    Some(t) => p.topic = t.clone(),
+                    None => return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now),
                 }
-                let alias = alias as u16;
-                if p.topic.is_empty() {
-                    match c.aliases.get(&alias) {
-                        Some(t) => p.topic = t.clone(),
-                        None => return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now),
-                    }
-                } else {
-                    c.aliases.insert(alias, p.topic.clone());
-                }
+            } else {
+                c.aliases.insert(alias, p.topic.clone());
             }
         }
         if !valid_topic_name(&p.topic, limits) {
@@ -111,10 +111,10 @@ impl Broker {
             QoS::AtMostOnce => {}
             QoS::AtLeastOnce => self.send(conn, Packet::PubAck(resp(packet_id, code))),
             QoS::ExactlyOnce => {
-                if code.is_success() {
-                    if let Some(s) = self.sessions.get_mut(&cid) {
-                        s.incoming_qos2.insert(packet_id);
-                    }
+                if code.is_success()
+                    && let Some(s) = self.sessions.get_mut(&cid)
+                {
+                    s.incoming_qos2.insert(packet_id);
                 }
                 self.send(conn, Packet::PubRec(resp(packet_id, code)));
             }
@@ -161,7 +161,7 @@ impl Broker {
         let Some(cid) = self.conn_session(conn) else {
             return;
         };
-        if self.complete(&cid, packet_id, Flight::AwaitAck) {
+        if self.complete(&cid, packet_id, Flight::Ack) {
             self.pump(&cid, now);
         }
     }
@@ -170,7 +170,7 @@ impl Broker {
         let Some(cid) = self.conn_session(conn) else {
             return;
         };
-        if self.complete(&cid, packet_id, Flight::AwaitComp) {
+        if self.complete(&cid, packet_id, Flight::Comp) {
             self.pump(&cid, now);
         }
     }
@@ -180,7 +180,7 @@ impl Broker {
             return;
         };
         if !r.reason.is_success() {
-            if self.complete(&cid, r.packet_id, Flight::AwaitRec) {
+            if self.complete(&cid, r.packet_id, Flight::Rec) {
                 self.pump(&cid, now);
             }
             return;
@@ -188,12 +188,12 @@ impl Broker {
         let Some(s) = self.sessions.get_mut(&cid) else {
             return;
         };
-        let found = match s.find_inflight(r.packet_id, Flight::AwaitRec) {
+        let found = match s.find_inflight(r.packet_id, Flight::Rec) {
             Some(i) => {
-                s.inflight[i].state = Flight::AwaitComp;
+                s.inflight[i].state = Flight::Comp;
                 true
             }
-            None => s.find_inflight(r.packet_id, Flight::AwaitComp).is_some(),
+            None => s.find_inflight(r.packet_id, Flight::Comp).is_some(),
         };
         let code = if found {
             ReasonCode::SUCCESS
@@ -310,9 +310,9 @@ impl Broker {
         }
         if out.qos != QoS::AtMostOnce {
             let state = if out.qos == QoS::AtLeastOnce {
-                Flight::AwaitAck
+                Flight::Ack
             } else {
-                Flight::AwaitRec
+                Flight::Rec
             };
             s.inflight.push_back(Inflight {
                 packet_id,
@@ -335,7 +335,7 @@ impl Broker {
         let mut packets = Vec::with_capacity(s.inflight.len());
         for f in &s.inflight {
             match f.state {
-                Flight::AwaitComp => {
+                Flight::Comp => {
                     packets.push(Packet::PubRel(resp(f.packet_id, ReasonCode::SUCCESS)));
                 }
                 _ => {

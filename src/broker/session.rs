@@ -15,11 +15,11 @@ use crate::protocol::codec::Will;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flight {
     /// QoS 1 PUBLISH sent, PUBACK awaited.
-    AwaitAck,
+    Ack,
     /// QoS 2 PUBLISH sent, PUBREC awaited.
-    AwaitRec,
+    Rec,
     /// PUBREL sent, PUBCOMP awaited.
-    AwaitComp,
+    Comp,
 }
 
 /// One unacknowledged outgoing message.

@@ -95,10 +95,11 @@ impl Node {
         if let Some(plus) = self.children.get_mut("+").filter(|_| wild_ok) {
             plus.walk(rest, false, online, out);
         }
-        if *level != "+" && *level != "#" {
-            if let Some(child) = self.children.get_mut(*level) {
-                child.walk(rest, false, online, out);
-            }
+        if *level != "+"
+            && *level != "#"
+            && let Some(child) = self.children.get_mut(*level)
+        {
+            child.walk(rest, false, online, out);
         }
     }
 

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::broker::{Decision, DisconnectCause, Hooks, Limits};
-use crate::protocol::codec::{Disconnect, Will};
 use crate::protocol::codec::ProtocolVersion::{V5, V31, V311};
+use crate::protocol::codec::{Disconnect, Will};
 
 fn connack_code(out: &[Packet]) -> ReasonCode {
     match out {
@@ -53,7 +53,9 @@ fn empty_client_id_rules_per_version() {
     assert!(!h.is_closed(3));
 
     let out = h.connect_with(4, connect("", V5));
-    let Packet::ConnAck(a) = &out[0] else { panic!() };
+    let Packet::ConnAck(a) = &out[0] else {
+        panic!()
+    };
     assert_eq!(a.code, ReasonCode::SUCCESS);
     let Some(PropertyValue::String(id)) =
         prop_of(&a.properties, PropertyId::ASSIGNED_CLIENT_IDENTIFIER)
@@ -87,11 +89,16 @@ fn keepalive_is_enforced_at_one_and_a_half_times() {
     h.send(2, Packet::PingReq);
     assert_eq!(h.take(2), vec![Packet::PingResp]);
     h.advance(14);
-    assert!(!h.is_closed(2), "activity at t=10 moves the deadline to t=25");
+    assert!(
+        !h.is_closed(2),
+        "activity at t=10 moves the deadline to t=25"
+    );
     h.advance(1);
     assert!(h.is_closed(2));
     let out = h.take(2);
-    assert!(matches!(&out[..], [Packet::Disconnect(d)] if d.reason == ReasonCode::KEEP_ALIVE_TIMEOUT));
+    assert!(
+        matches!(&out[..], [Packet::Disconnect(d)] if d.reason == ReasonCode::KEEP_ALIVE_TIMEOUT)
+    );
     assert_eq!(payloads(&h.take(1)), ["gone"]);
 }
 
@@ -114,7 +121,9 @@ fn takeover_closes_the_old_connection_with_0x8e_and_sends_its_will() {
     let out = h.connect_with(3, connect("dup", V5));
     assert_eq!(connack_code(&out), ReasonCode::SUCCESS);
     let old = h.take(2);
-    assert!(matches!(&old[..], [Packet::Disconnect(d)] if d.reason == ReasonCode::SESSION_TAKEN_OVER));
+    assert!(
+        matches!(&old[..], [Packet::Disconnect(d)] if d.reason == ReasonCode::SESSION_TAKEN_OVER)
+    );
     assert!(h.is_closed(2));
     assert!(!h.is_closed(3));
     assert_eq!(payloads(&h.take(1)), ["gone"]);
@@ -143,7 +152,11 @@ fn wills_follow_the_way_the_connection_ended() {
 
     h.connect_with(2, with_will("lost", V311, Properties::default()));
     h.b.handle_closed(2, h.now);
-    assert_eq!(payloads(&h.take(1)), ["gone"], "socket error sends the will");
+    assert_eq!(
+        payloads(&h.take(1)),
+        ["gone"],
+        "socket error sends the will"
+    );
 
     h.connect_with(3, with_will("normal", V311, Properties::default()));
     h.send(3, Packet::Disconnect(Disconnect::default()));
@@ -161,7 +174,11 @@ fn wills_follow_the_way_the_connection_ended() {
     h.connect_with(5, with_will("rude", V5, Properties::default()));
     h.send(5, Packet::ConnAck(Default::default()));
     assert!(h.is_closed(5));
-    assert_eq!(payloads(&h.take(1)), ["gone"], "protocol error sends the will");
+    assert_eq!(
+        payloads(&h.take(1)),
+        ["gone"],
+        "protocol error sends the will"
+    );
 }
 
 #[test]
@@ -169,8 +186,14 @@ fn will_delay_is_honoured_and_cancelled_by_reconnect() {
     let mut h = H::new();
     h.connect(1, "watcher", V311);
     h.subscribe(1, "will/#", QoS::AtMostOnce);
-    let delayed = props(vec![(PropertyId::WILL_DELAY_INTERVAL, PropertyValue::U32(5))]);
-    let expiry = props(vec![(PropertyId::SESSION_EXPIRY_INTERVAL, PropertyValue::U32(60))]);
+    let delayed = props(vec![(
+        PropertyId::WILL_DELAY_INTERVAL,
+        PropertyValue::U32(5),
+    )]);
+    let expiry = props(vec![(
+        PropertyId::SESSION_EXPIRY_INTERVAL,
+        PropertyValue::U32(60),
+    )]);
     let c = Connect {
         clean_start: false,
         properties: expiry.clone(),
@@ -186,10 +209,7 @@ fn will_delay_is_honoured_and_cancelled_by_reconnect() {
     h.connect_with(3, c.clone());
     h.b.handle_closed(3, h.now);
     h.advance(2);
-    let again = Connect {
-        will: None,
-        ..c
-    };
+    let again = Connect { will: None, ..c };
     h.connect_with(4, again);
     h.advance(10);
     assert!(h.take(1).is_empty(), "reconnect cancels the delayed will");
@@ -212,11 +232,20 @@ fn host_connect_hook_decides_and_holds_that_sessions_input() {
     };
     h.send(1, Packet::Connect(c));
     let ev = h.events();
-    assert!(matches!(&ev[..], [BrokerEvent::ConnectRequest { conn: 1, client_id, username: Some(u), .. }]
-        if client_id == "m" && u == "mallory"));
+    assert!(
+        matches!(&ev[..], [BrokerEvent::ConnectRequest { conn: 1, client_id, username: Some(u), .. }]
+        if client_id == "m" && u == "mallory")
+    );
     assert!(h.take(1).is_empty());
-    h.b.handle_decision(1, Decision::Connect(ReasonCode::BAD_USER_NAME_OR_PASSWORD), h.now);
-    assert_eq!(connack_code(&h.take(1)), ReasonCode::V3_BAD_USER_NAME_OR_PASSWORD);
+    h.b.handle_decision(
+        1,
+        Decision::Connect(ReasonCode::BAD_USER_NAME_OR_PASSWORD),
+        h.now,
+    );
+    assert_eq!(
+        connack_code(&h.take(1)),
+        ReasonCode::V3_BAD_USER_NAME_OR_PASSWORD
+    );
     assert!(h.is_closed(1));
 
     assert!(h.b.handle_accept(2, peer(), h.now));
@@ -259,7 +288,9 @@ fn server_keep_alive_overrides_the_clients() {
         ..connect("a", V5)
     };
     let out = h.connect_with(1, c);
-    let Packet::ConnAck(a) = &out[0] else { panic!() };
+    let Packet::ConnAck(a) = &out[0] else {
+        panic!()
+    };
     assert_eq!(
         prop_of(&a.properties, PropertyId::SERVER_KEEP_ALIVE),
         Some(&PropertyValue::U16(20))
@@ -287,7 +318,14 @@ fn a_rule_breaker_is_closed_and_others_keep_being_served() {
     h.send(2, Packet::SubAck(Default::default()));
     assert!(h.is_closed(2));
     let ev = h.events();
-    assert!(matches!(&ev[..], [BrokerEvent::Disconnected { conn: 2, cause: DisconnectCause::ProtocolError(_), .. }]));
+    assert!(matches!(
+        &ev[..],
+        [BrokerEvent::Disconnected {
+            conn: 2,
+            cause: DisconnectCause::ProtocolError(_),
+            ..
+        }]
+    ));
     h.connect(3, "pub", V311);
     h.publish(3, msg("t", "still here", QoS::AtMostOnce, 0));
     assert_eq!(payloads(&h.take(1)), ["still here"]);

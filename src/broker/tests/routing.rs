@@ -17,7 +17,10 @@ fn suback_codes(out: &[Packet]) -> Vec<ReasonCode> {
 fn qos_is_downgraded_to_the_subscription_maximum() {
     let mut h = H::new();
     h.connect(1, "sub", V311);
-    assert_eq!(suback_codes(&h.subscribe(1, "t", QoS::AtMostOnce)), [ReasonCode::GRANTED_QOS_0]);
+    assert_eq!(
+        suback_codes(&h.subscribe(1, "t", QoS::AtMostOnce)),
+        [ReasonCode::GRANTED_QOS_0]
+    );
     h.connect(2, "pub", V311);
     h.publish(2, msg("t", "x", QoS::AtLeastOnce, 7));
     assert_eq!(h.take(2), vec![Packet::PubAck(ack(7))]);
@@ -99,7 +102,10 @@ fn retained_messages_set_replace_clear_and_carry_the_flag() {
 
     h.publish(2, r.clone());
     let out = h.take(1);
-    assert!(!publishes(&out)[0].retain, "3.1.1: established subscriptions get retain 0");
+    assert!(
+        !publishes(&out)[0].retain,
+        "3.1.1: established subscriptions get retain 0"
+    );
 
     r.payload = Bytes::new();
     h.publish(2, r);
@@ -141,12 +147,20 @@ fn dollar_topics_skip_leading_wildcards() {
 fn invalid_filters_fail_per_version_and_invalid_topics_close() {
     let mut h = H::new();
     h.connect(1, "old", V311);
-    assert_eq!(suback_codes(&h.subscribe(1, "a/#/b", QoS::AtMostOnce)), [ReasonCode::V3_SUBACK_FAILURE]);
+    assert_eq!(
+        suback_codes(&h.subscribe(1, "a/#/b", QoS::AtMostOnce)),
+        [ReasonCode::V3_SUBACK_FAILURE]
+    );
     h.connect(2, "new", V5);
-    assert_eq!(suback_codes(&h.subscribe(2, "a+", QoS::AtMostOnce)), [ReasonCode::TOPIC_FILTER_INVALID]);
+    assert_eq!(
+        suback_codes(&h.subscribe(2, "a+", QoS::AtMostOnce)),
+        [ReasonCode::TOPIC_FILTER_INVALID]
+    );
     h.publish(2, msg("a/+", "x", QoS::AtMostOnce, 0));
     let out = h.take(2);
-    assert!(matches!(&out[..], [Packet::Disconnect(d)] if d.reason == ReasonCode::TOPIC_NAME_INVALID));
+    assert!(
+        matches!(&out[..], [Packet::Disconnect(d)] if d.reason == ReasonCode::TOPIC_NAME_INVALID)
+    );
     assert!(h.is_closed(2));
 }
 
@@ -162,8 +176,10 @@ fn unsubscribe_stops_delivery() {
     };
     h.send(1, Packet::Unsubscribe(u));
     let out = h.take(1);
-    assert!(matches!(&out[..], [Packet::UnsubAck(UnsubAck { packet_id: 4, codes, .. })]
-        if codes == &[ReasonCode::SUCCESS, ReasonCode::NO_SUBSCRIPTION_FOUND]));
+    assert!(
+        matches!(&out[..], [Packet::UnsubAck(UnsubAck { packet_id: 4, codes, .. })]
+        if codes == &[ReasonCode::SUCCESS, ReasonCode::NO_SUBSCRIPTION_FOUND])
+    );
     h.connect(2, "pub", V311);
     h.publish(2, msg("t", "x", QoS::AtMostOnce, 0));
     assert!(h.take(1).is_empty());
@@ -179,7 +195,10 @@ fn fan_out_shares_one_payload() {
     h.connect(9, "pub", V311);
     h.publish(9, msg("f", "shared", QoS::AtLeastOnce, 1));
     let outs: Vec<Vec<Packet>> = (1..=3).map(|c| h.take(c)).collect();
-    let ptrs: Vec<*const u8> = outs.iter().map(|o| publishes(o)[0].payload.as_ptr()).collect();
+    let ptrs: Vec<*const u8> = outs
+        .iter()
+        .map(|o| publishes(o)[0].payload.as_ptr())
+        .collect();
     assert!(ptrs.windows(2).all(|w| w[0] == w[1]));
 }
 
@@ -200,13 +219,25 @@ fn host_hooks_refuse_publishes_and_subscriptions() {
         Packet::Subscribe(Subscribe {
             packet_id: 3,
             properties: Properties::default(),
-            filters: vec![("ok".into(), opts(QoS::ExactlyOnce)), ("no".into(), opts(QoS::AtMostOnce))],
+            filters: vec![
+                ("ok".into(), opts(QoS::ExactlyOnce)),
+                ("no".into(), opts(QoS::AtMostOnce)),
+            ],
         }),
     );
     let ev = h.events();
-    assert!(matches!(&ev[..], [BrokerEvent::SubscribeRequest { filters, .. }] if filters.len() == 2));
-    h.b.handle_decision(1, Decision::Subscribe(vec![ReasonCode::GRANTED_QOS_1, ReasonCode::NOT_AUTHORIZED]), h.now);
-    assert_eq!(suback_codes(&h.take(1)), [ReasonCode::GRANTED_QOS_1, ReasonCode::NOT_AUTHORIZED]);
+    assert!(
+        matches!(&ev[..], [BrokerEvent::SubscribeRequest { filters, .. }] if filters.len() == 2)
+    );
+    h.b.handle_decision(
+        1,
+        Decision::Subscribe(vec![ReasonCode::GRANTED_QOS_1, ReasonCode::NOT_AUTHORIZED]),
+        h.now,
+    );
+    assert_eq!(
+        suback_codes(&h.take(1)),
+        [ReasonCode::GRANTED_QOS_1, ReasonCode::NOT_AUTHORIZED]
+    );
 
     h.connect(2, "pub", V5);
     h.publish(2, msg("ok", "denied", QoS::AtLeastOnce, 5));
@@ -229,8 +260,25 @@ fn host_injection_reaches_subscribers() {
     h.connect(1, "sub", V311);
     h.subscribe(1, "inj/#", QoS::AtLeastOnce);
     let now = h.now;
-    h.b.publish("inj/x", Bytes::from_static(b"hi"), QoS::AtLeastOnce, false, &Properties::default(), now)
-        .unwrap();
+    h.b.publish(
+        "inj/x",
+        Bytes::from_static(b"hi"),
+        QoS::AtLeastOnce,
+        false,
+        &Properties::default(),
+        now,
+    )
+    .unwrap();
     assert_eq!(payloads(&h.take(1)), ["hi"]);
-    assert!(h.b.publish("bad/#", Bytes::new(), QoS::AtMostOnce, false, &Properties::default(), now).is_err());
+    assert!(
+        h.b.publish(
+            "bad/#",
+            Bytes::new(),
+            QoS::AtMostOnce,
+            false,
+            &Properties::default(),
+            now
+        )
+        .is_err()
+    );
 }

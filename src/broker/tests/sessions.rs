@@ -3,14 +3,17 @@
 
 use super::*;
 use crate::broker::{DropPolicy, Limits};
-use crate::protocol::codec::ProtocolVersion::{V5, V311};
 use crate::protocol::codec::Disconnect;
+use crate::protocol::codec::ProtocolVersion::{V5, V311};
 
 fn persistent(id: &str, v: ProtocolVersion, expiry: u32) -> Connect {
     Connect {
         clean_start: false,
         properties: if v.is_v5() {
-            props(vec![(PropertyId::SESSION_EXPIRY_INTERVAL, PropertyValue::U32(expiry))])
+            props(vec![(
+                PropertyId::SESSION_EXPIRY_INTERVAL,
+                PropertyValue::U32(expiry),
+            )])
         } else {
             Properties::default()
         },
@@ -28,7 +31,9 @@ fn session_present(out: &[Packet]) -> bool {
 #[test]
 fn offline_session_queues_qos1_in_order_and_resumes() {
     let mut h = H::new();
-    assert!(!session_present(&h.connect_with(1, persistent("p", V311, 0))));
+    assert!(!session_present(
+        &h.connect_with(1, persistent("p", V311, 0))
+    ));
     h.subscribe(1, "q", QoS::ExactlyOnce);
     h.send(1, Packet::Disconnect(Disconnect::default()));
     h.connect(2, "pub", V311);
@@ -38,7 +43,11 @@ fn offline_session_queues_qos1_in_order_and_resumes() {
     h.publish(2, msg("q", "c", QoS::AtLeastOnce, 3));
     let out = h.connect_with(3, persistent("p", V311, 0));
     assert!(session_present(&out));
-    assert_eq!(payloads(&out), ["a", "b", "c"], "QoS 0 not queued offline; order kept");
+    assert_eq!(
+        payloads(&out),
+        ["a", "b", "c"],
+        "QoS 0 not queued offline; order kept"
+    );
     let qos: Vec<QoS> = publishes(&out).iter().map(|p| p.qos).collect();
     assert_eq!(qos, [QoS::AtLeastOnce, QoS::ExactlyOnce, QoS::AtLeastOnce]);
 }
@@ -92,7 +101,9 @@ fn session_expiry_ends_offline_sessions() {
     assert!(h.b.sessions.contains_key("e"));
     h.advance(1);
     assert!(!h.b.sessions.contains_key("e"));
-    assert!(!session_present(&h.connect_with(2, persistent("e", V5, 10))));
+    assert!(!session_present(
+        &h.connect_with(2, persistent("e", V5, 10))
+    ));
 }
 
 #[test]
@@ -100,7 +111,10 @@ fn session_expiry_can_be_changed_on_disconnect() {
     let mut h = H::new();
     h.connect_with(1, persistent("e", V5, 30));
     let d = Disconnect {
-        properties: props(vec![(PropertyId::SESSION_EXPIRY_INTERVAL, PropertyValue::U32(0))]),
+        properties: props(vec![(
+            PropertyId::SESSION_EXPIRY_INTERVAL,
+            PropertyValue::U32(0),
+        )]),
         ..Disconnect::default()
     };
     h.send(1, Packet::Disconnect(d));
@@ -108,7 +122,10 @@ fn session_expiry_can_be_changed_on_disconnect() {
 
     h.connect_with(2, persistent("z", V5, 0));
     let d = Disconnect {
-        properties: props(vec![(PropertyId::SESSION_EXPIRY_INTERVAL, PropertyValue::U32(30))]),
+        properties: props(vec![(
+            PropertyId::SESSION_EXPIRY_INTERVAL,
+            PropertyValue::U32(30),
+        )]),
         ..Disconnect::default()
     };
     h.send(2, Packet::Disconnect(d));
@@ -139,6 +156,12 @@ fn queue_limit(policy: DropPolicy) -> (Vec<String>, u64) {
 
 #[test]
 fn queue_limit_drops_by_policy_and_counts() {
-    assert_eq!(queue_limit(DropPolicy::DropNewest), (vec!["1".into(), "2".into()], 1));
-    assert_eq!(queue_limit(DropPolicy::DropOldest), (vec!["2".into(), "3".into()], 1));
+    assert_eq!(
+        queue_limit(DropPolicy::DropNewest),
+        (vec!["1".into(), "2".into()], 1)
+    );
+    assert_eq!(
+        queue_limit(DropPolicy::DropOldest),
+        (vec!["2".into(), "3".into()], 1)
+    );
 }
