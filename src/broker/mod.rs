@@ -38,13 +38,13 @@ use bytes::Bytes;
 
 pub use config::{BrokerConfig, DropPolicy, Hooks, Limits};
 pub use event::{BrokerEvent, Decision, DisconnectCause, Stats};
-pub use topics::{parse_shared, topic_matches, valid_topic_filter, valid_topic_name};
 
 use connection::{Conn, Phase};
 use message::Message;
 use retained::Retained;
 use session::Session;
 use timers::Timers;
+use topics::valid_topic_name;
 use trie::Trie;
 
 use crate::protocol::codec::{Packet, Properties, QoS, ReasonCode};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::message::Message;
-use super::topics::topic_matches;
+use crate::protocol::codec::topic::topic_matches;
 
 #[derive(Debug, Default)]
 pub(crate) struct Retained {

@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use super::connection::Pending;
 use super::message::{Outgoing, prop_u32};
+use super::topics::{split_shared, valid_topic_filter};
 use super::trie::SubEntry;
-use super::{Broker, BrokerEvent, ConnId, parse_shared, valid_topic_filter};
+use super::{Broker, BrokerEvent, ConnId};
 use crate::protocol::codec::{
     Packet, Properties, Property, PropertyId, PropertyValue, QoS, ReasonCode, SubAck, Subscribe,
     UnsubAck, Unsubscribe,
@@ -36,17 +37,10 @@ impl Broker {
         };
         let mut pre = Vec::with_capacity(s.filters.len());
         for (filter, opts) in &s.filters {
-            let code = match parse_shared(filter) {
-                Err(()) => Some(invalid),
-                Ok(Some(sh)) if v5 && opts.no_local => {
-                    let _ = sh;
-                    return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);
-                }
-                Ok(Some(sh)) => {
-                    (!valid_topic_filter(sh.filter, &self.config.limits)).then_some(invalid)
-                }
-                Ok(None) => (!valid_topic_filter(filter, &self.config.limits)).then_some(invalid),
-            };
+            if v5 && opts.no_local && split_shared(filter).0.is_some() {
+                return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);
+            }
+            let code = (!valid_topic_filter(filter, &self.config.limits)).then_some(invalid);
             pre.push(code);
         }
         if self.config.hooks.subscribe {
@@ -117,10 +111,7 @@ impl Broker {
                 opts,
                 sub_id: sub_id.filter(|_| v5),
             };
-            let (group, inner) = match parse_shared(filter) {
-                Ok(Some(sh)) => (Some(sh.group), sh.filter),
-                _ => (None, filter.as_str()),
-            };
+            let (group, inner) = split_shared(filter);
             let new = self.trie.insert(inner, group, &cid, entry);
             if let Some(session) = self.sessions.get_mut(&cid) {
                 session.subs.insert(filter.clone(), entry);
@@ -196,9 +187,7 @@ impl Broker {
 
     /// Removes `client`'s subscription `filter` (full, maybe `$share/`) from the trie.
     pub(super) fn unsubscribe_trie(&mut self, filter: &str, client: &Arc<str>) {
-        match parse_shared(filter) {
-            Ok(Some(sh)) => self.trie.remove(sh.filter, Some(sh.group), client),
-            _ => self.trie.remove(filter, None, client),
-        };
+        let (group, inner) = split_shared(filter);
+        self.trie.remove(inner, group, client);
     }
 }

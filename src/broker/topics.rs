@@ -1,80 +1,29 @@
-//! Topic name and filter rules as the broker applies them: validation against
-//! the spec and the configured limits, matching, and `$share/` parsing.
+//! Topic rules as the broker applies them: the codec's spec checks plus the
+//! configured length and level limits, and shared-filter splitting.
 
 use super::config::Limits;
+use crate::protocol::codec::topic::{parse_shared, validate_topic_filter, validate_topic_name};
 
-/// True when `name` is a valid topic name for a PUBLISH (no wildcards, no
-/// NUL, non-empty, within the length and level limits).
-pub fn valid_topic_name(name: &str, limits: &Limits) -> bool {
-    !name.is_empty()
-        && name.len() <= limits.max_topic_len
-        && !name.contains(['+', '#', '\0'])
-        && name.split('/').count() <= limits.max_topic_levels
+fn within(topic: &str, limits: &Limits) -> bool {
+    topic.len() <= limits.max_topic_len && topic.split('/').count() <= limits.max_topic_levels
 }
 
-/// True when `filter` is a valid topic filter (`+` a whole level, `#` a whole
-/// and last level, no NUL, within the limits).
-pub fn valid_topic_filter(filter: &str, limits: &Limits) -> bool {
-    if filter.is_empty() || filter.len() > limits.max_topic_len || filter.contains('\0') {
-        return false;
-    }
-    let mut levels = filter.split('/').peekable();
-    let mut count = 0;
-    while let Some(level) = levels.next() {
-        count += 1;
-        let last = levels.peek().is_none();
-        match level {
-            "+" => {}
-            "#" if last => {}
-            l if l.contains(['+', '#']) => return false,
-            _ => {}
-        }
-    }
-    count <= limits.max_topic_levels
+/// True when `name` is a valid PUBLISH topic within the limits.
+pub(crate) fn valid_topic_name(name: &str, limits: &Limits) -> bool {
+    validate_topic_name(name).is_ok() && within(name, limits)
 }
 
-/// Does `filter` match topic `name`? `$`-topics never match a leading wildcard.
-pub fn topic_matches(filter: &str, name: &str) -> bool {
-    if name.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
-        return false;
-    }
-    let mut f = filter.split('/');
-    let mut n = name.split('/');
-    loop {
-        match (f.next(), n.next()) {
-            (Some("#"), _) => return true,
-            (Some("+"), Some(_)) => {}
-            (Some(a), Some(b)) if a == b => {}
-            (None, None) => return true,
-            _ => return false,
-        }
-    }
+/// True when `filter` (plain or `$share/{group}/...`) is valid within the limits.
+pub(crate) fn valid_topic_filter(filter: &str, limits: &Limits) -> bool {
+    validate_topic_filter(filter).is_ok() && within(split_shared(filter).1, limits)
 }
 
-/// A parsed `$share/{group}/{filter}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shared<'a> {
-    pub group: &'a str,
-    pub filter: &'a str,
-}
-
-/// Splits a shared subscription filter. `Ok(None)`: not shared.
-/// `Err(())`: starts with `$share/` but the group or filter is invalid.
-#[allow(clippy::result_unit_err)]
-pub fn parse_shared(filter: &str) -> Result<Option<Shared<'_>>, ()> {
-    let Some(rest) = filter.strip_prefix("$share/") else {
-        return Ok(None);
-    };
-    let Some((group, inner)) = rest.split_once('/') else {
-        return Err(());
-    };
-    if group.is_empty() || group.contains(['+', '#']) || inner.is_empty() {
-        return Err(());
+/// `(Some(group), inner)` for a shared filter, `(None, filter)` otherwise.
+pub(crate) fn split_shared(filter: &str) -> (Option<&str>, &str) {
+    match parse_shared(filter) {
+        Some((group, inner)) => (Some(group), inner),
+        None => (None, filter),
     }
-    Ok(Some(Shared {
-        group,
-        filter: inner,
-    }))
 }
 
 #[cfg(test)]
@@ -82,29 +31,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn matching_follows_the_wildcard_rules() {
-        assert!(topic_matches("a/+/c", "a/b/c"));
-        assert!(!topic_matches("a/+/c", "a/b/d"));
-        assert!(topic_matches("a/#", "a"));
-        assert!(topic_matches("a/#", "a/b/c"));
-        assert!(topic_matches("#", "a/b"));
-        assert!(!topic_matches("#", "$SYS/x"));
-        assert!(!topic_matches("+/x", "$SYS/x"));
-        assert!(topic_matches("$SYS/#", "$SYS/x"));
-        assert!(topic_matches("+/+", "/x"));
-        assert!(!topic_matches("a/b", "a/b/c"));
-    }
-
-    #[test]
-    fn validation_rejects_misplaced_wildcards_and_limits() {
+    fn limits_apply_on_top_of_the_spec_rules() {
         let l = Limits::default();
         assert!(valid_topic_filter("a/+/#", &l));
         assert!(!valid_topic_filter("a/#/b", &l));
-        assert!(!valid_topic_filter("a/b+", &l));
-        assert!(!valid_topic_filter("", &l));
         assert!(valid_topic_name("a/b", &l));
         assert!(!valid_topic_name("a/+", &l));
-        assert!(!valid_topic_name("", &l));
         let small = Limits {
             max_topic_levels: 2,
             max_topic_len: 5,
@@ -113,20 +45,11 @@ mod tests {
         assert!(!valid_topic_name("a/b/c", &small));
         assert!(!valid_topic_name("abcdef", &small));
         assert!(!valid_topic_filter("a/b/c", &small));
-    }
-
-    #[test]
-    fn shared_filters_parse() {
-        assert_eq!(
-            parse_shared("$share/g/a/#"),
-            Ok(Some(Shared {
-                group: "g",
-                filter: "a/#"
-            }))
+        assert!(
+            valid_topic_filter("$share/group/a/b", &small),
+            "group prefix not counted"
         );
-        assert_eq!(parse_shared("a/b"), Ok(None));
-        assert!(parse_shared("$share/g").is_err());
-        assert!(parse_shared("$share//a").is_err());
-        assert!(parse_shared("$share/g+/a").is_err());
+        assert_eq!(split_shared("$share/g/a/#"), (Some("g"), "a/#"));
+        assert_eq!(split_shared("a/#"), (None, "a/#"));
     }
 }
