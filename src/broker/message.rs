@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::protocol::codec::{
-    Properties, Property, PropertyId, PropertyValue, ProtocolVersion, Publish, QoS,
-};
+use crate::protocol::codec::{Properties, Property, PropertyId, PropertyValue, Publish, QoS};
 
 /// A routed application message. Forwarded properties are kept without
 /// Message Expiry (recomputed on sending), Topic Alias and subscription ids.
@@ -113,47 +111,6 @@ impl Outgoing {
             payload: self.msg.payload.clone(),
         })
     }
-}
-
-fn varint_len(v: usize) -> usize {
-    match v {
-        0..=127 => 1,
-        128..=16_383 => 2,
-        16_384..=2_097_151 => 3,
-        _ => 4,
-    }
-}
-
-/// Encoded size of a property list's body (without its length prefix).
-pub(crate) fn properties_len(props: &Properties) -> usize {
-    props
-        .list
-        .iter()
-        .map(|p| {
-            1 + match &p.value {
-                PropertyValue::Byte(_) => 1,
-                PropertyValue::U16(_) => 2,
-                PropertyValue::U32(_) => 4,
-                PropertyValue::VarInt(v) => varint_len(*v as usize),
-                PropertyValue::Binary(b) => 2 + b.len(),
-                PropertyValue::String(s) => 2 + s.len(),
-                PropertyValue::Pair(k, v) => 4 + k.len() + v.len(),
-            }
-        })
-        .sum()
-}
-
-/// Total encoded size of `p` (fixed header included) for `version`.
-pub(crate) fn publish_size(p: &Publish, version: ProtocolVersion) -> usize {
-    let mut rem = 2 + p.topic.len() + p.payload.len();
-    if p.qos != QoS::AtMostOnce {
-        rem += 2;
-    }
-    if version.is_v5() {
-        let pl = properties_len(&p.properties);
-        rem += varint_len(pl) + pl;
-    }
-    1 + varint_len(rem) + rem
 }
 
 /// The first value of property `id` in `props`.

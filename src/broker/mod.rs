@@ -25,6 +25,7 @@ mod subscribe;
 mod timers;
 mod topics;
 mod trie;
+mod wire;
 
 #[cfg(test)]
 mod tests;

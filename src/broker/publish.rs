@@ -7,11 +7,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::connection::Pending;
-use super::message::{Message, Outgoing, prop_u32, publish_size};
+use super::message::{Message, Outgoing, prop_u32};
 use super::session::{Flight, Inflight};
 use super::trie::Match;
 use super::{Broker, BrokerEvent, ConnId, valid_topic_name};
-use crate::protocol::codec::{Packet, Properties, PropertyId, PubResp, Publish, QoS, ReasonCode};
+use crate::protocol::codec::{
+    Packet, Properties, PropertyId, PubResp, Publish, QoS, ReasonCode, encoded_len,
+};
 
 fn resp(packet_id: u16, reason: ReasonCode) -> PubResp {
     PubResp {
@@ -304,9 +306,13 @@ impl Broker {
             self.stats.expired += 1;
             return;
         };
-        if publish_size(&p, c.version) > c.max_packet_out as usize {
-            self.stats.dropped += 1;
-            return;
+        let packet = Packet::Publish(p);
+        match encoded_len(&packet, c.version) {
+            Ok(size) if size <= c.max_packet_out as usize => {}
+            _ => {
+                self.stats.dropped += 1;
+                return;
+            }
         }
         if out.qos != QoS::AtMostOnce {
             let state = if out.qos == QoS::AtLeastOnce {
@@ -321,7 +327,7 @@ impl Broker {
             });
         }
         self.stats.messages_out += 1;
-        self.send(conn, Packet::Publish(p));
+        self.send(conn, packet);
     }
 
     /// On reconnect: resends unacknowledged PUBLISH (DUP) and PUBREL in order.

@@ -5,6 +5,7 @@ mod connect;
 mod routing;
 mod sessions;
 mod v5;
+mod wire;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
