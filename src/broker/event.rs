@@ -23,6 +23,8 @@ pub enum DisconnectCause {
     TakenOver,
     /// The host refused the CONNECT (or the broker did).
     Refused(ReasonCode),
+    /// The broker is shutting down (`Broker::shutdown`).
+    ServerShutdown,
 }
 
 /// An event for the host. Request events need a [`Decision`] for `conn`.

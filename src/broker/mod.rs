@@ -211,6 +211,22 @@ impl Broker {
         self.events.pop_front()
     }
 
+    /// Closes every connection (MQTT 5 clients get DISCONNECT 0x8B); wills
+    /// go out as for any connection the server ends. Drain `poll_transmit`
+    /// and `poll_close` afterwards.
+    pub fn shutdown(&mut self, now: Instant) {
+        let mut ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            self.close_conn(
+                id,
+                DisconnectCause::ServerShutdown,
+                Some(ReasonCode::SERVER_SHUTTING_DOWN),
+                now,
+            );
+        }
+    }
+
     /// Counters and sizes.
     pub fn stats(&self) -> Stats {
         Stats {

@@ -12,7 +12,8 @@ use super::session::{Flight, Inflight};
 use super::trie::Match;
 use super::{Broker, BrokerEvent, ConnId, valid_topic_name};
 use crate::protocol::codec::{
-    Packet, Properties, PropertyId, PubResp, Publish, QoS, ReasonCode, encoded_len,
+    Packet, Properties, Property, PropertyId, PropertyValue, PubResp, Publish, QoS, ReasonCode,
+    encoded_len,
 };
 
 fn resp(packet_id: u16, reason: ReasonCode) -> PubResp {
@@ -89,7 +90,7 @@ impl Broker {
         let Some(c) = self.conns.get(&conn) else {
             return;
         };
-        let v5 = c.version.is_v5();
+        let (v5, problem_info) = (c.version.is_v5(), c.problem_info);
         let Some(cid) = c.client_id.clone() else {
             return;
         };
@@ -109,16 +110,23 @@ impl Broker {
             self.stats.dropped += 1;
         }
         let code = if v5 { code } else { ReasonCode::SUCCESS };
+        let mut ack = resp(packet_id, code);
+        if !code.is_success() && problem_info {
+            ack.properties.list.push(Property {
+                id: PropertyId::REASON_STRING,
+                value: PropertyValue::String("publish refused".into()),
+            });
+        }
         match qos {
             QoS::AtMostOnce => {}
-            QoS::AtLeastOnce => self.send(conn, Packet::PubAck(resp(packet_id, code))),
+            QoS::AtLeastOnce => self.send(conn, Packet::PubAck(ack)),
             QoS::ExactlyOnce => {
                 if code.is_success()
                     && let Some(s) = self.sessions.get_mut(&cid)
                 {
                     s.incoming_qos2.insert(packet_id);
                 }
-                self.send(conn, Packet::PubRec(resp(packet_id, code)));
+                self.send(conn, Packet::PubRec(ack));
             }
         }
     }

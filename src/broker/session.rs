@@ -76,13 +76,12 @@ impl Session {
     /// A packet id not used by any in-flight message (free-slot search over
     /// 1..=65535 starting after the last one handed out).
     pub fn alloc_packet_id(&mut self) -> u16 {
-        let used: HashSet<u16> = self.inflight.iter().map(|f| f.packet_id).collect();
         let mut id = self.next_pid;
         for _ in 0..=u16::MAX {
             if id == 0 {
                 id = 1;
             }
-            if !used.contains(&id) {
+            if !self.inflight.iter().any(|f| f.packet_id == id) {
                 break;
             }
             id = id.wrapping_add(1);

@@ -331,3 +331,29 @@ fn a_rule_breaker_is_closed_and_others_keep_being_served() {
     assert_eq!(payloads(&h.take(1)), ["still here"]);
     assert!(!h.is_closed(1));
 }
+
+#[test]
+fn shutdown_closes_everyone_with_0x8b() {
+    let mut h = H::new();
+    h.connect(1, "a", V5);
+    h.connect(2, "b", V311);
+    let now = h.now;
+    h.b.shutdown(now);
+    h.flush();
+    let out = h.take(1);
+    assert!(
+        matches!(&out[..], [Packet::Disconnect(d)] if d.reason == ReasonCode::SERVER_SHUTTING_DOWN)
+    );
+    assert!(
+        h.take(2).is_empty(),
+        "3.x has no DISCONNECT from the server"
+    );
+    assert!(h.is_closed(1) && h.is_closed(2));
+    assert_eq!(h.b.stats().connections, 0);
+}
+
+#[test]
+fn broker_can_move_to_the_reactor_thread() {
+    fn is_send<T: Send>() {}
+    is_send::<crate::broker::Broker>();
+}
