@@ -1,2 +1,304 @@
-//! The embeddable broker: a router over sessions (subscriptions, retained
-//! messages, wills, limits) driven by the reactor.
+//! The embeddable broker: a sans-IO router over sessions (subscriptions,
+//! retained messages, wills, limits). The reactor drives one [`Broker`] value
+//! with packets, time and host decisions; it never touches sockets or clocks.
+//!
+//! Grammar: `handle_*` for input (`handle_accept`, `handle_packet`,
+//! `handle_closed`, `handle_timeout`, `handle_decision`, `publish`), `poll_*`
+//! for output (`poll_transmit` per connection in order, then `poll_close`;
+//! `poll_event` for the host; `poll_timeout` for the next deadline).
+//!
+//! Choices: overlapping subscriptions of one client are delivered once, at
+//! the highest granted QoS, with every matching subscription identifier
+//! (allowed by MQTT 5 §3.3.4 and 3.1.1 §3.3.5); each shared-group match is a
+//! separate delivery. QoS 0 messages for offline sessions are not queued.
+//! Outgoing topic aliases are not used (optional in the spec).
+
+mod config;
+mod connect;
+mod connection;
+mod event;
+mod message;
+mod publish;
+mod retained;
+mod session;
+mod subscribe;
+mod timers;
+mod topics;
+mod trie;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+pub use config::{BrokerConfig, DropPolicy, Hooks, Limits};
+pub use event::{BrokerEvent, Decision, DisconnectCause, Stats};
+
+use connection::{Conn, Phase};
+use message::Message;
+use retained::Retained;
+use session::Session;
+use timers::Timers;
+use topics::valid_topic_name;
+use trie::Trie;
+
+use crate::protocol::codec::{Packet, Properties, QoS, ReasonCode};
+
+/// The reactor's key for a connection (its slab index).
+pub type ConnId = usize;
+
+/// The broker's whole protocol state.
+#[derive(Debug)]
+pub struct Broker {
+    config: BrokerConfig,
+    conns: HashMap<ConnId, Conn>,
+    sessions: HashMap<Arc<str>, Session>,
+    trie: Trie,
+    retained: Retained,
+    timers: Timers,
+    dirty: VecDeque<ConnId>,
+    closing: VecDeque<ConnId>,
+    events: VecDeque<BrokerEvent>,
+    stats: Stats,
+    next_assigned: u64,
+}
+
+impl Broker {
+    pub fn new(config: BrokerConfig) -> Self {
+        Broker {
+            config,
+            conns: HashMap::new(),
+            sessions: HashMap::new(),
+            trie: Trie::default(),
+            retained: Retained::default(),
+            timers: Timers::default(),
+            dirty: VecDeque::new(),
+            closing: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: Stats::default(),
+            next_assigned: 0,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &BrokerConfig {
+        &self.config
+    }
+
+    /// A new connection. `false`: refused (connection limit); the reactor
+    /// closes the socket and must not pass this id again.
+    pub fn handle_accept(&mut self, conn: ConnId, peer: SocketAddr, now: Instant) -> bool {
+        if self.conns.len() >= self.config.limits.max_connections {
+            self.stats.refused_connections += 1;
+            return false;
+        }
+        self.closing.retain(|c| *c != conn);
+        self.conns.insert(conn, Conn::new(peer, now));
+        self.schedule_conn(conn, now + self.config.limits.connect_timeout);
+        true
+    }
+
+    /// One decoded packet from `conn`.
+    pub fn handle_packet(&mut self, conn: ConnId, packet: Packet, now: Instant) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.is_closed() {
+            return;
+        }
+        c.last_rx = now;
+        if c.is_blocked() {
+            c.backlog.push_back(packet);
+            return;
+        }
+        self.dispatch(conn, packet, now);
+        self.mark_dirty(conn);
+    }
+
+    /// The socket hit EOF or an error: the connection is gone at once.
+    pub fn handle_closed(&mut self, conn: ConnId, now: Instant) {
+        self.close_conn(conn, DisconnectCause::ConnectionLost, None, now);
+        self.conns.remove(&conn);
+    }
+
+    /// The host's answer to the request event pending for `conn`.
+    pub fn handle_decision(&mut self, conn: ConnId, decision: Decision, now: Instant) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        match decision {
+            Decision::Connect(code) => {
+                let phase = std::mem::replace(&mut c.phase, Phase::AwaitConnect);
+                match phase {
+                    Phase::AwaitDecision { connect, assigned } => {
+                        if code.is_success() {
+                            self.accept_connect(conn, *connect, assigned, now);
+                        } else {
+                            self.refuse_connect(conn, code, now);
+                        }
+                    }
+                    other => c.phase = other,
+                }
+            }
+            Decision::Publish(code) => {
+                if let Some(connection::Pending::Publish(p)) = c.pending.take() {
+                    self.finish_publish(conn, p, code, now);
+                }
+            }
+            Decision::Subscribe(codes) => {
+                if let Some(connection::Pending::Subscribe(s, pre)) = c.pending.take() {
+                    self.finish_subscribe(conn, s, pre, Some(codes), now);
+                }
+            }
+        }
+        self.resume(conn, now);
+        self.mark_dirty(conn);
+    }
+
+    /// Injects a message from the host (no origin client).
+    pub fn publish(
+        &mut self,
+        topic: &str,
+        payload: Bytes,
+        qos: QoS,
+        retain: bool,
+        properties: &Properties,
+        now: Instant,
+    ) -> Result<(), ReasonCode> {
+        if !valid_topic_name(topic, &self.config.limits) {
+            return Err(ReasonCode::TOPIC_NAME_INVALID);
+        }
+        let msg = Message::new(topic.into(), payload, qos, retain, properties, None, now);
+        self.route(msg, now);
+        Ok(())
+    }
+
+    /// The next connection with output, its packets moved into `out` in order.
+    pub fn poll_transmit(&mut self, out: &mut Vec<Packet>) -> Option<ConnId> {
+        while let Some(id) = self.dirty.pop_front() {
+            let Some(c) = self.conns.get_mut(&id) else {
+                continue;
+            };
+            c.dirty = false;
+            if c.out.is_empty() {
+                continue;
+            }
+            out.append(&mut c.out);
+            return Some(id);
+        }
+        None
+    }
+
+    /// A connection to close once its output (drain `poll_transmit` first)
+    /// is written. The broker forgets it.
+    pub fn poll_close(&mut self) -> Option<ConnId> {
+        while let Some(id) = self.closing.pop_front() {
+            if self.conns.remove(&id).is_some() {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// The next event for the host.
+    pub fn poll_event(&mut self) -> Option<BrokerEvent> {
+        self.events.pop_front()
+    }
+
+    /// Closes every connection (MQTT 5 clients get DISCONNECT 0x8B); wills
+    /// go out as for any connection the server ends. Drain `poll_transmit`
+    /// and `poll_close` afterwards.
+    pub fn shutdown(&mut self, now: Instant) {
+        let mut ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            self.close_conn(
+                id,
+                DisconnectCause::ServerShutdown,
+                Some(ReasonCode::SERVER_SHUTTING_DOWN),
+                now,
+            );
+        }
+    }
+
+    /// Counters and sizes.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            connections: self.conns.len(),
+            sessions: self.sessions.len(),
+            retained: self.retained.len(),
+            ..self.stats
+        }
+    }
+
+    fn dispatch(&mut self, conn: ConnId, packet: Packet, now: Instant) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        match (&c.phase, packet) {
+            (Phase::AwaitConnect, Packet::Connect(connect)) => {
+                self.handle_connect(conn, connect, now)
+            }
+            (Phase::AwaitConnect, _) => self.close_conn(
+                conn,
+                DisconnectCause::ProtocolError(ReasonCode::PROTOCOL_ERROR),
+                None,
+                now,
+            ),
+            (Phase::Connected, Packet::Publish(p)) => self.handle_publish(conn, p, now),
+            (Phase::Connected, Packet::PubAck(r)) => self.handle_puback(conn, r.packet_id, now),
+            (Phase::Connected, Packet::PubRec(r)) => self.handle_pubrec(conn, r, now),
+            (Phase::Connected, Packet::PubRel(r)) => self.handle_pubrel(conn, r.packet_id),
+            (Phase::Connected, Packet::PubComp(r)) => self.handle_pubcomp(conn, r.packet_id, now),
+            (Phase::Connected, Packet::Subscribe(s)) => self.handle_subscribe(conn, s, now),
+            (Phase::Connected, Packet::Unsubscribe(u)) => self.handle_unsubscribe(conn, u),
+            (Phase::Connected, Packet::PingReq) => self.send(conn, Packet::PingResp),
+            (Phase::Connected, Packet::Disconnect(d)) => self.handle_disconnect(conn, d, now),
+            _ => self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now),
+        }
+    }
+
+    /// Feeds held-back input once no decision is pending.
+    fn resume(&mut self, conn: ConnId, now: Instant) {
+        loop {
+            let Some(c) = self.conns.get_mut(&conn) else {
+                return;
+            };
+            if c.is_blocked() || c.is_closed() {
+                return;
+            }
+            let Some(p) = c.backlog.pop_front() else {
+                return;
+            };
+            self.dispatch(conn, p, now);
+        }
+    }
+
+    /// Queues a packet for `conn`.
+    fn send(&mut self, conn: ConnId, packet: Packet) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.out.push(packet);
+            if !c.dirty {
+                c.dirty = true;
+                self.dirty.push_back(conn);
+            }
+        }
+    }
+
+    /// Puts `conn` on the dirty list if it has output.
+    fn mark_dirty(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.get_mut(&conn)
+            && !c.out.is_empty()
+            && !c.dirty
+        {
+            c.dirty = true;
+            self.dirty.push_back(conn);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Broker configuration: resource limits with their defaults, and which host
+//! hooks (connect/publish/subscribe decisions, notices) are active.
+
+use std::time::Duration;
+
+/// What to drop when a session's queue of undelivered messages is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DropPolicy {
+    /// Keep the queue as it is and drop the arriving message.
+    #[default]
+    DropNewest,
+    /// Drop the oldest queued message to make room for the arriving one.
+    DropOldest,
+}
+
+/// Resource limits. Every limit has a sane default (see [`Limits::default`]).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Connections accepted at once; `handle_accept` refuses beyond it.
+    pub max_connections: usize,
+    /// Largest packet accepted from a client (advertised to MQTT 5 clients).
+    pub max_packet_size: u32,
+    /// Outgoing QoS 1/2 messages unacknowledged at once per session (an
+    /// MQTT 5 client's Receive Maximum lowers it further).
+    pub max_inflight: u16,
+    /// Messages queued per session beyond the in-flight window.
+    pub max_queued: usize,
+    /// What goes when the queue is full.
+    pub drop_policy: DropPolicy,
+    /// Longest topic name or filter, in bytes.
+    pub max_topic_len: usize,
+    /// Most levels in a topic name or filter.
+    pub max_topic_levels: usize,
+    /// Keepalive is enforced at `keep_alive * keepalive_factor_pct / 100`.
+    pub keepalive_factor_pct: u32,
+    /// A connection that sends no CONNECT within this is closed.
+    pub connect_timeout: Duration,
+    /// Server Keep Alive: a client asking for more (or for none) gets this.
+    pub max_keep_alive: Option<u16>,
+    /// Topic Alias Maximum we accept from MQTT 5 clients (0 = none).
+    pub topic_alias_max: u16,
+    /// Receive Maximum we advertise: inbound QoS 2 messages awaiting PUBREL.
+    pub receive_maximum: u16,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 100_000,
+            max_packet_size: 16 * 1024 * 1024,
+            max_inflight: 32,
+            max_queued: 1000,
+            drop_policy: DropPolicy::DropNewest,
+            max_topic_len: 65_535,
+            max_topic_levels: 128,
+            keepalive_factor_pct: 150,
+            connect_timeout: Duration::from_secs(10),
+            max_keep_alive: None,
+            topic_alias_max: 16,
+            receive_maximum: 1024,
+        }
+    }
+}
+
+/// Which host hooks are active. An active decision hook makes the broker
+/// emit a request event and wait (for that session only) for
+/// `Broker::handle_decision`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hooks {
+    /// Ask the host to accept or refuse each CONNECT.
+    pub connect: bool,
+    /// Ask the host to accept or refuse each client PUBLISH.
+    pub publish: bool,
+    /// Ask the host to grant or refuse each SUBSCRIBE's filters.
+    pub subscribe: bool,
+    /// Emit connected/disconnected notices.
+    pub notices: bool,
+}
+
+/// Everything the broker is configured with.
+#[derive(Debug, Clone, Default)]
+pub struct BrokerConfig {
+    pub limits: Limits,
+    pub hooks: Hooks,
+}

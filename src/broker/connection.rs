@@ -1,0 +1,96 @@
+//! Per-connection protocol state: phase, negotiated limits, inbound topic
+//! aliases, the output queue and the input held back while the host decides.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::protocol::codec::{Connect, Packet, ProtocolVersion, Publish, ReasonCode, Subscribe};
+
+/// Where a connection stands.
+#[derive(Debug)]
+pub(crate) enum Phase {
+    /// Accepted; the first packet must be CONNECT.
+    AwaitConnect,
+    /// CONNECT is valid; the host decides (`assigned`: id given by us).
+    AwaitDecision {
+        connect: Box<Connect>,
+        assigned: bool,
+    },
+    /// CONNACK sent, session attached.
+    Connected,
+    /// Done; waiting for the reactor to flush and close it.
+    Closed,
+}
+
+/// A request waiting for the host's decision.
+#[derive(Debug)]
+pub(crate) enum Pending {
+    Publish(Publish),
+    /// The SUBSCRIBE and the code already decided per filter (invalid ones).
+    Subscribe(Subscribe, Vec<Option<ReasonCode>>),
+}
+
+#[derive(Debug)]
+pub(crate) struct Conn {
+    pub peer: SocketAddr,
+    pub phase: Phase,
+    pub version: ProtocolVersion,
+    pub client_id: Option<Arc<str>>,
+    /// Effective keepalive in seconds (0 = none).
+    pub keep_alive: u16,
+    pub accepted_at: Instant,
+    pub last_rx: Instant,
+    /// The instant of this connection's scheduled timer entry.
+    pub timer_at: Option<Instant>,
+    pub out: Vec<Packet>,
+    /// True while the id sits in the broker's dirty list.
+    pub dirty: bool,
+    pub pending: Option<Pending>,
+    pub backlog: VecDeque<Packet>,
+    /// Inbound topic aliases (MQTT 5).
+    pub aliases: HashMap<u16, String>,
+    /// Client's Maximum Packet Size (MQTT 5), `u32::MAX` when absent.
+    pub max_packet_out: u32,
+    /// Client's Request Problem Information (reason strings allowed).
+    pub problem_info: bool,
+    /// Outgoing in-flight window.
+    pub window: u16,
+}
+
+impl Conn {
+    pub fn new(peer: SocketAddr, now: Instant) -> Self {
+        Conn {
+            peer,
+            phase: Phase::AwaitConnect,
+            version: ProtocolVersion::V311,
+            client_id: None,
+            keep_alive: 0,
+            accepted_at: now,
+            last_rx: now,
+            timer_at: None,
+            out: Vec::new(),
+            dirty: false,
+            pending: None,
+            backlog: VecDeque::new(),
+            aliases: HashMap::new(),
+            max_packet_out: u32::MAX,
+            problem_info: true,
+            window: 1,
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        matches!(self.phase, Phase::Closed)
+    }
+
+    pub fn is_connected(&self) -> bool {
+        matches!(self.phase, Phase::Connected)
+    }
+
+    /// True while input must wait for a host decision.
+    pub fn is_blocked(&self) -> bool {
+        self.pending.is_some() || matches!(self.phase, Phase::AwaitDecision { .. })
+    }
+}

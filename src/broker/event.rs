@@ -1,0 +1,105 @@
+//! What the broker tells its host (events, statistics) and what the host
+//! answers (decisions on connects, publishes and subscribes).
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+
+use super::ConnId;
+use crate::protocol::codec::{Properties, ProtocolVersion, QoS, ReasonCode};
+
+/// Why a client's connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisconnectCause {
+    /// The client sent DISCONNECT (its reason code; 0x04 asks for the will).
+    Normal(ReasonCode),
+    /// The socket hit EOF or an error without a DISCONNECT.
+    ConnectionLost,
+    /// Nothing arrived within 1.5 × keepalive (or no CONNECT in time).
+    KeepAliveTimeout,
+    /// The client broke the protocol (the reason code sent/meant).
+    ProtocolError(ReasonCode),
+    /// Another connection took over the client id.
+    TakenOver,
+    /// The host refused the CONNECT (or the broker did).
+    Refused(ReasonCode),
+    /// The broker is shutting down (`Broker::shutdown`).
+    ServerShutdown,
+}
+
+/// An event for the host. Request events need a [`Decision`] for `conn`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BrokerEvent {
+    /// A CONNECT passed the protocol checks; accept or refuse it.
+    ConnectRequest {
+        conn: ConnId,
+        client_id: String,
+        username: Option<String>,
+        password: Option<Bytes>,
+        peer: SocketAddr,
+        version: ProtocolVersion,
+    },
+    /// A client PUBLISH; accept or refuse it.
+    PublishRequest {
+        conn: ConnId,
+        client_id: String,
+        topic: String,
+        payload: Bytes,
+        qos: QoS,
+        retain: bool,
+        properties: Properties,
+    },
+    /// A SUBSCRIBE; grant or refuse each valid filter (in order).
+    SubscribeRequest {
+        conn: ConnId,
+        client_id: String,
+        filters: Vec<(String, QoS)>,
+    },
+    /// A client is connected (notice).
+    Connected {
+        conn: ConnId,
+        client_id: String,
+        version: ProtocolVersion,
+    },
+    /// A client's connection ended (notice).
+    Disconnected {
+        conn: ConnId,
+        client_id: String,
+        cause: DisconnectCause,
+    },
+}
+
+/// The host's answer to a request event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// `ReasonCode::SUCCESS` accepts; any MQTT 5 failure code refuses (3.x
+    /// clients get the nearest 3.x return code).
+    Connect(ReasonCode),
+    /// `ReasonCode::SUCCESS` accepts; a failure code refuses (sent to MQTT 5
+    /// clients in PUBACK/PUBREC).
+    Publish(ReasonCode),
+    /// One entry per filter of the request: a granted QoS code (0, 1, 2; never
+    /// more than requested) or a failure code.
+    Subscribe(Vec<ReasonCode>),
+}
+
+/// Counters for the host.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Open connections (accepted, not yet closed).
+    pub connections: usize,
+    /// Sessions held (online and offline).
+    pub sessions: usize,
+    /// Retained messages held.
+    pub retained: usize,
+    /// Application messages received (client publishes, wills, injections).
+    pub messages_in: u64,
+    /// PUBLISH packets sent to clients.
+    pub messages_out: u64,
+    /// Messages dropped: queue full, too large for the client, refused.
+    pub dropped: u64,
+    /// Messages dropped because their expiry interval ran out while queued.
+    pub expired: u64,
+    /// Connections refused at accept because of `max_connections`.
+    pub refused_connections: u64,
+}

@@ -1,0 +1,378 @@
+//! PUBLISH in both directions: inbound checks (topic alias, topic rules,
+//! QoS 2 duplicates, receive maximum, host hook) and acks; routing through
+//! the trie with per-client merging; delivery through the in-flight window
+//! and queue, in order; the outbound QoS 1/2 handshakes.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::connection::Pending;
+use super::message::{Message, Outgoing, prop_u32};
+use super::session::{Flight, Inflight};
+use super::trie::Match;
+use super::{Broker, BrokerEvent, ConnId, valid_topic_name};
+use crate::protocol::codec::{
+    Packet, Properties, Property, PropertyId, PropertyValue, PubResp, Publish, QoS, ReasonCode,
+    encoded_len,
+};
+
+fn resp(packet_id: u16, reason: ReasonCode) -> PubResp {
+    PubResp {
+        packet_id,
+        reason,
+        properties: Properties::default(),
+    }
+}
+
+impl Broker {
+    pub(super) fn handle_publish(&mut self, conn: ConnId, mut p: Publish, now: Instant) {
+        let limits = &self.config.limits;
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.version.is_v5()
+            && let Some(alias) = prop_u32(&p.properties, PropertyId::TOPIC_ALIAS)
+        {
+            if alias == 0 || alias > u32::from(limits.topic_alias_max) {
+                return self.protocol_error(conn, ReasonCode::TOPIC_ALIAS_INVALID, now);
+            }
+            let alias = alias as u16;
+            if p.topic.is_empty() {
+                match c.aliases.get(&alias) {
+                    Some(t) => p.topic = t.clone(),
+                    None => return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now),
+                }
+            } else {
+                c.aliases.insert(alias, p.topic.clone());
+            }
+        }
+        if !valid_topic_name(&p.topic, limits) {
+            return self.protocol_error(conn, ReasonCode::TOPIC_NAME_INVALID, now);
+        }
+        if p.qos != QoS::AtMostOnce && p.packet_id == 0 {
+            return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);
+        }
+        let Some(s) = c.client_id.as_ref().and_then(|cid| self.sessions.get(cid)) else {
+            return;
+        };
+        if p.qos == QoS::ExactlyOnce {
+            if s.incoming_qos2.contains(&p.packet_id) {
+                return self.send(conn, Packet::PubRec(resp(p.packet_id, ReasonCode::SUCCESS)));
+            }
+            if s.incoming_qos2.len() >= usize::from(limits.receive_maximum) {
+                return self.protocol_error(conn, ReasonCode::RECEIVE_MAXIMUM_EXCEEDED, now);
+            }
+        }
+        if self.config.hooks.publish {
+            self.events.push_back(BrokerEvent::PublishRequest {
+                conn,
+                client_id: s.client_id.to_string(),
+                topic: p.topic.clone(),
+                payload: p.payload.clone(),
+                qos: p.qos,
+                retain: p.retain,
+                properties: p.properties.clone(),
+            });
+            c.pending = Some(Pending::Publish(p));
+            return;
+        }
+        self.finish_publish(conn, p, ReasonCode::SUCCESS, now);
+    }
+
+    /// Routes an accepted PUBLISH and acknowledges it (with `code` when refused).
+    pub(super) fn finish_publish(
+        &mut self,
+        conn: ConnId,
+        p: Publish,
+        code: ReasonCode,
+        now: Instant,
+    ) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        let (v5, problem_info) = (c.version.is_v5(), c.problem_info);
+        let Some(cid) = c.client_id.clone() else {
+            return;
+        };
+        let (qos, packet_id) = (p.qos, p.packet_id);
+        if code.is_success() {
+            let msg = Message::new(
+                p.topic,
+                p.payload,
+                p.qos,
+                p.retain,
+                &p.properties,
+                Some(cid.clone()),
+                now,
+            );
+            self.route(msg, now);
+        } else {
+            self.stats.dropped += 1;
+        }
+        let code = if v5 { code } else { ReasonCode::SUCCESS };
+        let mut ack = resp(packet_id, code);
+        if !code.is_success() && problem_info {
+            ack.properties.list.push(Property {
+                id: PropertyId::REASON_STRING,
+                value: PropertyValue::String("publish refused".into()),
+            });
+        }
+        match qos {
+            QoS::AtMostOnce => {}
+            QoS::AtLeastOnce => self.send(conn, Packet::PubAck(ack)),
+            QoS::ExactlyOnce => {
+                if code.is_success()
+                    && let Some(s) = self.sessions.get_mut(&cid)
+                {
+                    s.incoming_qos2.insert(packet_id);
+                }
+                self.send(conn, Packet::PubRec(ack));
+            }
+        }
+    }
+
+    pub(super) fn handle_pubrel(&mut self, conn: ConnId, packet_id: u16) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        let v5 = c.version.is_v5();
+        let known = c
+            .client_id
+            .as_ref()
+            .and_then(|cid| self.sessions.get_mut(cid))
+            .is_some_and(|s| s.incoming_qos2.remove(&packet_id));
+        let code = if known || !v5 {
+            ReasonCode::SUCCESS
+        } else {
+            ReasonCode::PACKET_IDENTIFIER_NOT_FOUND
+        };
+        self.send(conn, Packet::PubComp(resp(packet_id, code)));
+    }
+
+    fn conn_session(&self, conn: ConnId) -> Option<Arc<str>> {
+        self.conns.get(&conn).and_then(|c| c.client_id.clone())
+    }
+
+    /// Removes the in-flight entry `packet_id` in `state`; true if found.
+    fn complete(&mut self, cid: &Arc<str>, packet_id: u16, state: Flight) -> bool {
+        let Some(s) = self.sessions.get_mut(cid) else {
+            return false;
+        };
+        match s.find_inflight(packet_id, state) {
+            Some(i) => {
+                s.inflight.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(super) fn handle_puback(&mut self, conn: ConnId, packet_id: u16, now: Instant) {
+        let Some(cid) = self.conn_session(conn) else {
+            return;
+        };
+        if self.complete(&cid, packet_id, Flight::Ack) {
+            self.pump(&cid, now);
+        }
+    }
+
+    pub(super) fn handle_pubcomp(&mut self, conn: ConnId, packet_id: u16, now: Instant) {
+        let Some(cid) = self.conn_session(conn) else {
+            return;
+        };
+        if self.complete(&cid, packet_id, Flight::Comp) {
+            self.pump(&cid, now);
+        }
+    }
+
+    pub(super) fn handle_pubrec(&mut self, conn: ConnId, r: PubResp, now: Instant) {
+        let Some(cid) = self.conn_session(conn) else {
+            return;
+        };
+        if !r.reason.is_success() {
+            if self.complete(&cid, r.packet_id, Flight::Rec) {
+                self.pump(&cid, now);
+            }
+            return;
+        }
+        let Some(s) = self.sessions.get_mut(&cid) else {
+            return;
+        };
+        let found = match s.find_inflight(r.packet_id, Flight::Rec) {
+            Some(i) => {
+                s.inflight[i].state = Flight::Comp;
+                true
+            }
+            None => s.find_inflight(r.packet_id, Flight::Comp).is_some(),
+        };
+        let code = if found {
+            ReasonCode::SUCCESS
+        } else {
+            ReasonCode::PACKET_IDENTIFIER_NOT_FOUND
+        };
+        self.send(conn, Packet::PubRel(resp(r.packet_id, code)));
+    }
+
+    /// Sends `msg` to every matching subscription (retaining it first).
+    pub(super) fn route(&mut self, msg: Message, now: Instant) {
+        self.stats.messages_in += 1;
+        let msg = Arc::new(msg);
+        if msg.retain {
+            self.retained.store(&msg);
+        }
+        let mut matches: Vec<Match> = Vec::new();
+        let sessions = &self.sessions;
+        let online = |c: &str| sessions.get(c).is_some_and(|s| s.conn.is_some());
+        self.trie.matches(&msg.topic, &online, &mut matches);
+        matches.retain(|m| {
+            !(m.entry.opts.no_local && !m.shared && msg.origin.as_deref() == Some(&*m.client))
+        });
+        matches.sort_by(|a, b| (a.shared, &a.client).cmp(&(b.shared, &b.client)));
+        let mut i = 0;
+        while i < matches.len() {
+            let first = &matches[i];
+            let mut out = Outgoing {
+                msg: msg.clone(),
+                qos: msg.qos.min(first.entry.opts.qos),
+                retain: msg.retain && first.entry.opts.retain_as_published,
+                sub_ids: first.entry.sub_id.into_iter().collect(),
+            };
+            let client = first.client.clone();
+            let mut j = i + 1;
+            if !first.shared {
+                while j < matches.len() && !matches[j].shared && matches[j].client == client {
+                    let e = &matches[j].entry;
+                    out.qos = out.qos.max(msg.qos.min(e.opts.qos));
+                    out.retain |= msg.retain && e.opts.retain_as_published;
+                    out.sub_ids.extend(e.sub_id);
+                    j += 1;
+                }
+            }
+            i = j;
+            self.deliver(&client, out, now);
+        }
+    }
+
+    /// Hands one message to a session: sent now, queued, or dropped.
+    pub(super) fn deliver(&mut self, cid: &Arc<str>, out: Outgoing, now: Instant) {
+        let Some(s) = self.sessions.get_mut(cid) else {
+            return;
+        };
+        let online = s.conn.is_some();
+        if !online && out.qos == QoS::AtMostOnce {
+            return;
+        }
+        if online && out.qos == QoS::AtMostOnce && s.queue.is_empty() {
+            return self.transmit(cid, out, now);
+        }
+        self.stats.dropped += s.enqueue(out, &self.config.limits);
+        if online {
+            self.pump(cid, now);
+        }
+    }
+
+    /// Moves queued messages out while the in-flight window has room.
+    pub(super) fn pump(&mut self, cid: &Arc<str>, now: Instant) {
+        loop {
+            let Some(s) = self.sessions.get_mut(cid) else {
+                return;
+            };
+            let Some(window) = s.conn.and_then(|c| self.conns.get(&c)).map(|c| c.window) else {
+                return;
+            };
+            let Some(front) = s.queue.front() else {
+                return;
+            };
+            if front.qos != QoS::AtMostOnce && s.inflight.len() >= usize::from(window) {
+                return;
+            }
+            let Some(out) = s.queue.pop_front() else {
+                return;
+            };
+            self.transmit(cid, out, now);
+        }
+    }
+
+    /// Sends one message to the session's connection (registering QoS 1/2
+    /// in flight). Expired or too-large messages are dropped and counted.
+    fn transmit(&mut self, cid: &Arc<str>, out: Outgoing, now: Instant) {
+        let Some(s) = self.sessions.get_mut(cid) else {
+            return;
+        };
+        let Some(conn) = s.conn else {
+            return;
+        };
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        let packet_id = if out.qos == QoS::AtMostOnce {
+            0
+        } else {
+            s.alloc_packet_id()
+        };
+        let Some(p) = out.to_publish(packet_id, false, now) else {
+            self.stats.expired += 1;
+            return;
+        };
+        let packet = Packet::Publish(p);
+        match encoded_len(&packet, c.version) {
+            Ok(size) if size <= c.max_packet_out as usize => {}
+            _ => {
+                self.stats.dropped += 1;
+                return;
+            }
+        }
+        if out.qos != QoS::AtMostOnce {
+            let state = if out.qos == QoS::AtLeastOnce {
+                Flight::Ack
+            } else {
+                Flight::Rec
+            };
+            s.inflight.push_back(Inflight {
+                packet_id,
+                out,
+                state,
+            });
+        }
+        self.stats.messages_out += 1;
+        self.send(conn, packet);
+    }
+
+    /// On reconnect: resends unacknowledged PUBLISH (DUP) and PUBREL in order.
+    pub(super) fn resend_inflight(&mut self, cid: &Arc<str>, now: Instant) {
+        let Some(s) = self.sessions.get_mut(cid) else {
+            return;
+        };
+        let Some(conn) = s.conn else {
+            return;
+        };
+        let mut packets = Vec::with_capacity(s.inflight.len());
+        for f in &s.inflight {
+            match f.state {
+                Flight::Comp => {
+                    packets.push(Packet::PubRel(resp(f.packet_id, ReasonCode::SUCCESS)));
+                }
+                _ => {
+                    // An expired message still goes out once it is in flight:
+                    // the client may already hold it.
+                    let out = &f.out;
+                    let p = out
+                        .to_publish(f.packet_id, true, now)
+                        .unwrap_or_else(|| Publish {
+                            dup: true,
+                            qos: out.qos,
+                            retain: out.retain,
+                            topic: out.msg.topic.clone(),
+                            packet_id: f.packet_id,
+                            properties: out.msg.properties.clone(),
+                            payload: out.msg.payload.clone(),
+                        });
+                    packets.push(Packet::Publish(p));
+                }
+            }
+        }
+        for p in packets {
+            self.send(conn, p);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Per-client session state that outlives connections: subscriptions, the
+//! outgoing in-flight window and queue, inbound QoS 2 ids, expiry and will.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::ConnId;
+use super::config::{DropPolicy, Limits};
+use super::message::Outgoing;
+use super::trie::SubEntry;
+use crate::protocol::codec::Will;
+
+/// Where an outgoing QoS 1/2 message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flight {
+    /// QoS 1 PUBLISH sent, PUBACK awaited.
+    Ack,
+    /// QoS 2 PUBLISH sent, PUBREC awaited.
+    Rec,
+    /// PUBREL sent, PUBCOMP awaited.
+    Comp,
+}
+
+/// One unacknowledged outgoing message.
+#[derive(Debug, Clone)]
+pub(crate) struct Inflight {
+    pub packet_id: u16,
+    pub out: Outgoing,
+    pub state: Flight,
+}
+
+/// Session expiry meaning "never" (3.x cleansession=0).
+pub(crate) const NEVER: u32 = u32::MAX;
+
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub client_id: Arc<str>,
+    /// The connection currently attached, if online.
+    pub conn: Option<ConnId>,
+    /// Full filters (with any `$share/g/` prefix) and their options.
+    pub subs: HashMap<String, SubEntry>,
+    /// Sent, unacknowledged messages in sending order.
+    pub inflight: VecDeque<Inflight>,
+    /// Messages waiting for the window (or for the client to come back).
+    pub queue: VecDeque<Outgoing>,
+    /// Inbound QoS 2 packet ids received and not yet released.
+    pub incoming_qos2: HashSet<u16>,
+    next_pid: u16,
+    /// Seconds the session outlives its connection ([`NEVER`] = forever).
+    pub expiry: u32,
+    pub expires_at: Option<Instant>,
+    /// The will of the current (or last) connection.
+    pub will: Option<Will>,
+    /// When a delayed will is due (the will is in `will`).
+    pub will_at: Option<Instant>,
+}
+
+impl Session {
+    pub fn new(client_id: Arc<str>) -> Self {
+        Session {
+            client_id,
+            conn: None,
+            subs: HashMap::new(),
+            inflight: VecDeque::new(),
+            queue: VecDeque::new(),
+            incoming_qos2: HashSet::new(),
+            next_pid: 1,
+            expiry: 0,
+            expires_at: None,
+            will: None,
+            will_at: None,
+        }
+    }
+
+    /// A packet id not used by any in-flight message (free-slot search over
+    /// 1..=65535 starting after the last one handed out).
+    pub fn alloc_packet_id(&mut self) -> u16 {
+        let mut id = self.next_pid;
+        for _ in 0..=u16::MAX {
+            if id == 0 {
+                id = 1;
+            }
+            if !self.inflight.iter().any(|f| f.packet_id == id) {
+                break;
+            }
+            id = id.wrapping_add(1);
+        }
+        self.next_pid = id.wrapping_add(1);
+        id
+    }
+
+    /// Queues `out` within the limit; returns how many messages were dropped.
+    pub fn enqueue(&mut self, out: Outgoing, limits: &Limits) -> u64 {
+        if self.queue.len() < limits.max_queued {
+            self.queue.push_back(out);
+            return 0;
+        }
+        match limits.drop_policy {
+            DropPolicy::DropNewest => 1,
+            DropPolicy::DropOldest => {
+                self.queue.pop_front();
+                if limits.max_queued == 0 {
+                    return 1;
+                }
+                self.queue.push_back(out);
+                1
+            }
+        }
+    }
+
+    /// Index of the in-flight entry with `packet_id` in `state`.
+    pub fn find_inflight(&self, packet_id: u16, state: Flight) -> Option<usize> {
+        self.inflight
+            .iter()
+            .position(|f| f.packet_id == packet_id && f.state == state)
+    }
+}

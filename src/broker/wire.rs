@@ -1,0 +1,132 @@
+//! The byte boundary: decoding a connection's input with the codec (a
+//! malformed packet closes that connection with the codec's reason code) and
+//! encoding output as chunks, PUBLISH payloads kept as their shared `Bytes`.
+
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+
+use super::connection::Phase;
+use super::{Broker, ConnId};
+use crate::protocol::codec::{
+    DecodeError, Packet, ProtocolVersion, decode, encode, encode_publish_header,
+};
+
+/// The protocol level byte of a CONNECT at the front of `buf`, if readable.
+fn peek_connect_level(buf: &[u8]) -> Option<u8> {
+    if buf.first()? >> 4 != 1 {
+        return None;
+    }
+    let mut i = 1;
+    while *buf.get(i)? & 0x80 != 0 {
+        i += 1;
+        if i > 4 {
+            return None;
+        }
+    }
+    let name_len = usize::from(u16::from_be_bytes([*buf.get(i + 1)?, *buf.get(i + 2)?]));
+    buf.get(i + 3 + name_len).copied()
+}
+
+impl Broker {
+    /// Decodes and handles every whole packet at the front of `data`
+    /// (consumed); a partial packet stays for the next call. Input after a
+    /// fatal error is discarded.
+    pub fn handle_bytes(&mut self, conn: ConnId, data: &mut BytesMut, now: Instant) {
+        loop {
+            let Some(c) = self.conns.get(&conn) else {
+                data.clear();
+                return;
+            };
+            if c.is_closed() {
+                data.clear();
+                return;
+            }
+            let awaiting_connect = matches!(c.phase, Phase::AwaitConnect);
+            let level = if awaiting_connect {
+                peek_connect_level(data)
+            } else {
+                None
+            };
+            let max = self.config.limits.max_packet_size;
+            match decode(data, c.version, max) {
+                Ok(Some(packet)) => self.handle_packet(conn, packet, now),
+                Ok(None) => return,
+                Err(e) => {
+                    data.clear();
+                    self.malformed(conn, &e, awaiting_connect, level, now);
+                    self.mark_dirty(conn);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// False while a host decision is pending for `conn`: the reactor may
+    /// stop reading it until the decision is in (input is held meanwhile).
+    pub fn wants_input(&self, conn: ConnId) -> bool {
+        self.conns
+            .get(&conn)
+            .is_some_and(|c| !c.is_blocked() && !c.is_closed())
+    }
+
+    fn malformed(
+        &mut self,
+        conn: ConnId,
+        e: &DecodeError,
+        awaiting_connect: bool,
+        level: Option<u8>,
+        now: Instant,
+    ) {
+        let code = e.reason_code();
+        if !awaiting_connect {
+            return self.protocol_error(conn, code, now);
+        }
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.version = match level.and_then(ProtocolVersion::from_level) {
+                Some(v) => v,
+                None => ProtocolVersion::V311,
+            };
+        }
+        let answer = matches!(e, DecodeError::UnsupportedProtocolLevel(_))
+            || level == Some(ProtocolVersion::V5.level());
+        if answer {
+            self.refuse_connect(conn, code, now);
+        } else {
+            self.close_conn(conn, super::DisconnectCause::ProtocolError(code), None, now);
+        }
+    }
+
+    /// The next connection with output, encoded into `out` as chunks in
+    /// order: control packets and PUBLISH headers are copied into fresh
+    /// buffers, PUBLISH payloads are the shared `Bytes` (no copy).
+    pub fn poll_transmit_bytes(&mut self, out: &mut Vec<Bytes>) -> Option<ConnId> {
+        let mut packets = Vec::new();
+        let conn = self.poll_transmit(&mut packets)?;
+        let version = self
+            .conns
+            .get(&conn)
+            .map_or(ProtocolVersion::V311, |c| c.version);
+        let mut buf = BytesMut::new();
+        for p in &packets {
+            let ok = match p {
+                Packet::Publish(publish) => {
+                    let r = encode_publish_header(publish, version, &mut buf);
+                    if r.is_ok() && !publish.payload.is_empty() {
+                        out.push(buf.split().freeze());
+                        out.push(publish.payload.clone());
+                    }
+                    r.is_ok()
+                }
+                other => encode(other, version, &mut buf).is_ok(),
+            };
+            if !ok {
+                self.stats.dropped += 1;
+            }
+        }
+        if !buf.is_empty() {
+            out.push(buf.freeze());
+        }
+        Some(conn)
+    }
+}
