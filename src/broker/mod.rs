@@ -14,12 +14,14 @@
 //! Outgoing topic aliases are not used (optional in the spec).
 
 mod config;
+pub mod config_file;
 mod connect;
 mod connection;
 mod event;
 mod message;
 mod publish;
 mod retained;
+pub mod server;
 mod session;
 mod subscribe;
 mod timers;

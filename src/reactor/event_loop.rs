@@ -315,6 +315,10 @@ impl Loop {
                 self.dirty.insert(id);
             }
             Command::BrokerRemove { id, done } => {
+                // Write what the broker still has to say (DISCONNECTs on
+                // shutdown) before the sockets go.
+                self.dirty.insert(id);
+                self.service_brokers(now);
                 if let Some(entry) = self.brokers.remove(&id) {
                     for key in entry.listeners {
                         if let Some(Source::Listener(mut l)) = self.sources.try_remove(key) {

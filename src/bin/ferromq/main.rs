@@ -2,6 +2,7 @@
 //! `bench` (a load generator for measuring brokers side by side).
 
 mod bench;
+mod broker_cmd;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -12,7 +13,7 @@ fn main() {
     };
     let result = match cmd {
         "bench" => bench::parse(rest).and_then(|b| bench::run(&b)),
-        "broker" => Err("ferromq broker: not available in this build yet".to_string()),
+        "broker" => broker_cmd::run(rest),
         "help" | "--help" | "-h" => {
             println!(
                 "usage: ferromq [broker] [--listen HOST:PORT]... [--config FILE]\n       ferromq bench --port P --mode fanin|fanout|idle ..."

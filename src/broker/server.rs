@@ -1,0 +1,357 @@
+//! A running broker: the sans-IO [`Broker`] behind one lock, served by the
+//! process's reactor, with host hooks answered on a dispatcher thread so a
+//! slow decision holds up only the session that waits for it.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use crossbeam_channel::{Receiver, Sender};
+
+use super::{Broker, BrokerConfig, BrokerEvent, ConnId, Decision, DisconnectCause, Stats};
+use crate::protocol::codec::{Properties, ProtocolVersion, QoS, ReasonCode};
+use crate::reactor::{BrokerEndpoint, Command, Reactor, ReactorRef};
+
+/// A CONNECT as the host sees it.
+#[derive(Debug, Clone)]
+pub struct ConnectInfo {
+    pub client_id: String,
+    pub username: Option<String>,
+    pub password: Option<Bytes>,
+    pub peer: SocketAddr,
+    pub version: ProtocolVersion,
+}
+
+/// A client PUBLISH as the host sees it.
+#[derive(Debug, Clone)]
+pub struct PublishInfo {
+    pub client_id: String,
+    pub topic: String,
+    pub payload: Bytes,
+    pub qos: QoS,
+    pub retain: bool,
+    pub properties: Properties,
+}
+
+/// What the host program wants to hear and decide. Every method has the
+/// permissive default; `wants` says which ones the broker must ask.
+pub trait Hooks: Send + Sync + 'static {
+    /// Which hooks to call (the rest are not even asked).
+    fn wants(&self) -> super::Hooks;
+    /// Accept (`SUCCESS`) or refuse a CONNECT with a CONNACK reason code.
+    fn on_connect(&self, info: &ConnectInfo) -> ReasonCode {
+        let _ = info;
+        ReasonCode::SUCCESS
+    }
+    /// Accept (`SUCCESS`) or refuse a client's PUBLISH.
+    fn on_publish(&self, info: &PublishInfo) -> ReasonCode {
+        let _ = info;
+        ReasonCode::SUCCESS
+    }
+    /// The granted QoS (as a reason code 0..=2) or a refusal for one filter.
+    fn on_subscribe(&self, client_id: &str, filter: &str, qos: QoS) -> ReasonCode {
+        let _ = (client_id, filter);
+        ReasonCode(qos as u8)
+    }
+    /// A client is connected.
+    fn on_connected(&self, client_id: &str, version: ProtocolVersion, peer: Option<SocketAddr>) {
+        let _ = (client_id, version, peer);
+    }
+    /// A client's connection ended.
+    fn on_disconnect(&self, client_id: &str, cause: DisconnectCause) {
+        let _ = (client_id, cause);
+    }
+}
+
+struct Shared {
+    broker: Mutex<Broker>,
+    events: Mutex<Option<Sender<BrokerEvent>>>,
+    reactor: Arc<Reactor>,
+    id: u64,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Broker> {
+        self.broker.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hand the broker's events to the dispatcher (dropped when no hooks).
+    fn drain_events(&self, broker: &mut Broker) {
+        let tx = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some(ev) = broker.poll_event() {
+            if let Some(tx) = tx.as_ref() {
+                let _ = tx.send(ev);
+            }
+        }
+    }
+
+    /// Run `f` on the broker from outside the reactor, then have the reactor
+    /// write what it produced.
+    fn with_broker<R>(&self, f: impl FnOnce(&mut Broker, Instant) -> R) -> R {
+        let r = {
+            let mut b = self.lock();
+            let r = f(&mut b, Instant::now());
+            self.drain_events(&mut b);
+            r
+        };
+        self.reactor.send(Command::BrokerFlush { id: self.id });
+        r
+    }
+}
+
+impl BrokerEndpoint for Shared {
+    fn accept(&self, conn: u64, peer: SocketAddr, now: Instant) -> bool {
+        let mut b = self.lock();
+        let ok = b.handle_accept(conn as ConnId, peer, now);
+        self.drain_events(&mut b);
+        ok
+    }
+
+    fn input(&self, conn: u64, data: &mut BytesMut, now: Instant) {
+        let mut b = self.lock();
+        b.handle_bytes(conn as ConnId, data, now);
+        self.drain_events(&mut b);
+    }
+
+    fn closed(&self, conn: u64, now: Instant) {
+        let mut b = self.lock();
+        b.handle_closed(conn as ConnId, now);
+        self.drain_events(&mut b);
+    }
+
+    fn timeout(&self, now: Instant) {
+        let mut b = self.lock();
+        b.handle_timeout(now);
+        self.drain_events(&mut b);
+    }
+
+    fn output(&self, out: &mut Vec<(u64, Bytes)>, close: &mut Vec<u64>) -> Option<Instant> {
+        let mut b = self.lock();
+        let mut chunks = Vec::new();
+        while let Some(conn) = b.poll_transmit_bytes(&mut chunks) {
+            out.extend(chunks.drain(..).map(|c| (conn as u64, c)));
+        }
+        while let Some(conn) = b.poll_close() {
+            close.push(conn as u64);
+        }
+        self.drain_events(&mut b);
+        b.poll_timeout()
+    }
+}
+
+/// An embedded broker: configured at creation, serving between `start` and
+/// `stop`.
+pub struct Server {
+    shared: Arc<Shared>,
+    listen: Vec<String>,
+    ports: Vec<u16>,
+    running: bool,
+    dispatcher: Option<JoinHandle<()>>,
+    reactor: ReactorRef,
+}
+
+static NEXT_BROKER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl Server {
+    /// A broker listening (once started) on each `host:port` of `listen`
+    /// (port 0 picks a free port). `hooks` are asked on a dispatcher thread.
+    pub fn new(mut config: BrokerConfig, listen: Vec<String>, hooks: Option<Arc<dyn Hooks>>) -> io::Result<Server> {
+        if listen.is_empty() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "no listener"));
+        }
+        for l in &listen {
+            parse_listen(l)?;
+        }
+        config.hooks = hooks.as_ref().map(|h| h.wants()).unwrap_or_default();
+        let reactor = ReactorRef::acquire()?;
+        let (tx, rx) = match hooks.is_some() {
+            true => {
+                let (tx, rx) = crossbeam_channel::unbounded();
+                (Some(tx), Some(rx))
+            }
+            false => (None, None),
+        };
+        let shared = Arc::new(Shared {
+            broker: Mutex::new(Broker::new(config)),
+            events: Mutex::new(tx),
+            reactor: reactor.handle(),
+            id: NEXT_BROKER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        });
+        let dispatcher = match (hooks, rx) {
+            (Some(h), Some(rx)) => {
+                let s = Arc::downgrade(&shared);
+                Some(
+                    std::thread::Builder::new()
+                        .name("ferromq-broker-hooks".into())
+                        .spawn(move || dispatch(h, rx, s))?,
+                )
+            }
+            _ => None,
+        };
+        Ok(Server {
+            shared,
+            listen,
+            ports: Vec::new(),
+            running: false,
+            dispatcher,
+            reactor,
+        })
+    }
+
+    /// Bind every listener and start serving. Fails if one cannot be bound.
+    pub fn start(&mut self) -> io::Result<()> {
+        if self.running {
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, "already started"));
+        }
+        let mut listeners = Vec::new();
+        let mut ports = Vec::new();
+        for l in &self.listen {
+            let addr = parse_listen(l)?;
+            let socket = TcpListener::bind(addr)?;
+            ports.push(socket.local_addr()?.port());
+            listeners.push(socket);
+        }
+        let endpoint: Arc<dyn BrokerEndpoint> = self.shared.clone();
+        self.reactor.send(Command::BrokerAdd {
+            id: self.shared.id,
+            endpoint,
+            listeners,
+        });
+        self.ports = ports;
+        self.running = true;
+        Ok(())
+    }
+
+    /// The ports actually bound, in listener order (after `start`).
+    pub fn ports(&self) -> &[u16] {
+        &self.ports
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running
+    }
+
+    /// Close every connection (MQTT 5 clients get DISCONNECT 0x8B) and every
+    /// listener; returns once the reactor has let go of them.
+    pub fn stop(&mut self) -> io::Result<()> {
+        if !self.running {
+            return Err(io::Error::new(io::ErrorKind::NotConnected, "not started"));
+        }
+        self.shared.with_broker(|b, now| b.shutdown(now));
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.reactor.send(Command::BrokerRemove {
+            id: self.shared.id,
+            done: tx,
+        });
+        let _ = rx.recv_timeout(Duration::from_secs(10));
+        self.running = false;
+        self.ports.clear();
+        Ok(())
+    }
+
+    /// Inject a message as if a client had published it.
+    pub fn publish(&self, topic: &str, payload: Bytes, qos: QoS, retain: bool, properties: &Properties) -> Result<(), ReasonCode> {
+        self.shared.with_broker(|b, now| b.publish(topic, payload, qos, retain, properties, now))
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.running {
+            let _ = self.stop();
+        }
+        // The dispatcher holds only a weak reference and the one sender of
+        // its channel lives here: dropping it ends the dispatcher's loop.
+        let dispatcher = self.dispatcher.take();
+        drop(self.shared.events.lock().unwrap_or_else(|e| e.into_inner()).take());
+        if let Some(d) = dispatcher
+            && d.thread().id() != std::thread::current().id()
+        {
+            let _ = d.join();
+        }
+    }
+}
+
+/// `host:port` → a socket address (resolved on the caller's thread).
+pub fn parse_listen(s: &str) -> io::Result<SocketAddr> {
+    s.to_socket_addrs()?
+        .next()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("bad listen address '{s}'")))
+}
+
+fn dispatch(hooks: Arc<dyn Hooks>, rx: Receiver<BrokerEvent>, shared: std::sync::Weak<Shared>) {
+    let mut peers = std::collections::HashMap::new();
+    while let Ok(ev) = rx.recv() {
+        let decision = match ev {
+            BrokerEvent::ConnectRequest {
+                conn,
+                client_id,
+                username,
+                password,
+                peer,
+                version,
+            } => {
+                peers.insert(conn, peer);
+                let info = ConnectInfo {
+                    client_id,
+                    username,
+                    password,
+                    peer,
+                    version,
+                };
+                Some((conn, Decision::Connect(hooks.on_connect(&info))))
+            }
+            BrokerEvent::PublishRequest {
+                conn,
+                client_id,
+                topic,
+                payload,
+                qos,
+                retain,
+                properties,
+            } => {
+                let info = PublishInfo {
+                    client_id,
+                    topic,
+                    payload,
+                    qos,
+                    retain,
+                    properties,
+                };
+                Some((conn, Decision::Publish(hooks.on_publish(&info))))
+            }
+            BrokerEvent::SubscribeRequest { conn, client_id, filters } => {
+                let codes = filters
+                    .iter()
+                    .map(|(f, q)| {
+                        let code = hooks.on_subscribe(&client_id, f, *q);
+                        // Never grant more than was asked for.
+                        if code.is_success() && code.0 > *q as u8 { ReasonCode(*q as u8) } else { code }
+                    })
+                    .collect();
+                Some((conn, Decision::Subscribe(codes)))
+            }
+            BrokerEvent::Connected { conn, client_id, version } => {
+                hooks.on_connected(&client_id, version, peers.get(&conn).copied());
+                None
+            }
+            BrokerEvent::Disconnected { conn, client_id, cause } => {
+                peers.remove(&conn);
+                hooks.on_disconnect(&client_id, cause);
+                None
+            }
+        };
+        if let Some((conn, d)) = decision {
+            let Some(s) = shared.upgrade() else { return };
+            s.with_broker(|b, now| b.handle_decision(conn, d, now));
+        }
+    }
+}
