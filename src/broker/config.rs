@@ -39,6 +39,9 @@ pub struct Limits {
     pub max_keep_alive: Option<u16>,
     /// Topic Alias Maximum we accept from MQTT 5 clients (0 = none).
     pub topic_alias_max: u16,
+    /// Topic aliases we assign per MQTT 5 connection for outgoing PUBLISH
+    /// (further limited by the client's Topic Alias Maximum; 0 = none).
+    pub topic_alias_out_max: u16,
     /// Receive Maximum we advertise: inbound QoS 2 messages awaiting PUBREL.
     pub receive_maximum: u16,
 }
@@ -57,6 +60,7 @@ impl Default for Limits {
             connect_timeout: Duration::from_secs(10),
             max_keep_alive: None,
             topic_alias_max: 16,
+            topic_alias_out_max: 16,
             receive_maximum: 1024,
         }
     }

@@ -62,6 +62,8 @@ impl Broker {
             }
             c.window = limits.max_inflight.min(receive_max as u16).max(1);
             c.max_packet_out = max_packet;
+            let alias_max = prop_u32(props, PropertyId::TOPIC_ALIAS_MAXIMUM).unwrap_or(0);
+            c.alias_out_max = limits.topic_alias_out_max.min(alias_max as u16);
             if prop(props, PropertyId::AUTHENTICATION_METHOD).is_some() {
                 return self.refuse_connect(conn, ReasonCode::BAD_AUTHENTICATION_METHOD, now);
             }

@@ -51,6 +51,10 @@ pub(crate) struct Conn {
     pub backlog: VecDeque<Packet>,
     /// Inbound topic aliases (MQTT 5).
     pub aliases: HashMap<u16, String>,
+    /// Outbound topic aliases assigned on this connection (MQTT 5).
+    pub aliases_out: HashMap<String, u16>,
+    /// How many outbound aliases may be assigned.
+    pub alias_out_max: u16,
     /// Client's Maximum Packet Size (MQTT 5), `u32::MAX` when absent.
     pub max_packet_out: u32,
     /// Client's Request Problem Information (reason strings allowed).
@@ -75,6 +79,8 @@ impl Conn {
             pending: None,
             backlog: VecDeque::new(),
             aliases: HashMap::new(),
+            aliases_out: HashMap::new(),
+            alias_out_max: 0,
             max_packet_out: u32::MAX,
             problem_info: true,
             window: 1,

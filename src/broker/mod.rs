@@ -2,16 +2,24 @@
 //! retained messages, wills, limits). The reactor drives one [`Broker`] value
 //! with packets, time and host decisions; it never touches sockets or clocks.
 //!
-//! Grammar: `handle_*` for input (`handle_accept`, `handle_packet`,
-//! `handle_closed`, `handle_timeout`, `handle_decision`, `publish`), `poll_*`
-//! for output (`poll_transmit` per connection in order, then `poll_close`;
-//! `poll_event` for the host; `poll_timeout` for the next deadline).
+//! Grammar: `handle_*` for input, `poll_*` for output, every entry takes `now`.
+//! - input: `handle_accept` (false = refused by `max_connections`),
+//!   `handle_bytes` (raw socket bytes; or `handle_packet` with a decoded
+//!   packet), `handle_closed` (EOF/socket error), `handle_timeout`,
+//!   `handle_decision` (answer to a request event), `publish` (host
+//!   injection), `shutdown`;
+//! - output: `poll_transmit_bytes` (or `poll_transmit` for packets) yields one
+//!   connection and all its pending output in order; drain it, then
+//!   `poll_close` (connections to close after writing what they were sent);
+//!   `poll_event` for the host; `poll_timeout` for the next deadline;
+//!   `wants_input` is false while a host decision holds a connection's input.
 //!
 //! Choices: overlapping subscriptions of one client are delivered once, at
 //! the highest granted QoS, with every matching subscription identifier
 //! (allowed by MQTT 5 §3.3.4 and 3.1.1 §3.3.5); each shared-group match is a
 //! separate delivery. QoS 0 messages for offline sessions are not queued.
-//! Outgoing topic aliases are not used (optional in the spec).
+//! Outbound topic aliases are assigned first come (no replacement) up to
+//! `min(Limits::topic_alias_out_max, client's Topic Alias Maximum)`.
 
 mod config;
 pub mod config_file;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::connection::Pending;
+use super::connection::{Conn, Pending};
 use super::message::{Message, Outgoing, prop_u32};
 use super::session::{Flight, Inflight};
 use super::trie::Match;
@@ -22,6 +22,30 @@ fn resp(packet_id: u16, reason: ReasonCode) -> PubResp {
         reason,
         properties: Properties::default(),
     }
+}
+
+/// Uses an outbound topic alias when the client allows them: a known topic
+/// goes as alias only; a new one gets the next free alias, returned so the
+/// caller registers it once the packet is really sent.
+fn outbound_alias(c: &Conn, p: &mut Publish) -> Option<u16> {
+    if c.alias_out_max == 0 {
+        return None;
+    }
+    let (alias, new) = match c.aliases_out.get(&p.topic) {
+        Some(&a) => (a, false),
+        None if c.aliases_out.len() < usize::from(c.alias_out_max) => {
+            (c.aliases_out.len() as u16 + 1, true)
+        }
+        None => return None,
+    };
+    if !new {
+        p.topic.clear();
+    }
+    p.properties.list.push(Property {
+        id: PropertyId::TOPIC_ALIAS,
+        value: PropertyValue::U16(alias),
+    });
+    new.then_some(alias)
 }
 
 impl Broker {
@@ -302,7 +326,7 @@ impl Broker {
         let Some(conn) = s.conn else {
             return;
         };
-        let Some(c) = self.conns.get(&conn) else {
+        let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
         let packet_id = if out.qos == QoS::AtMostOnce {
@@ -310,10 +334,11 @@ impl Broker {
         } else {
             s.alloc_packet_id()
         };
-        let Some(p) = out.to_publish(packet_id, false, now) else {
+        let Some(mut p) = out.to_publish(packet_id, false, now) else {
             self.stats.expired += 1;
             return;
         };
+        let alias = outbound_alias(c, &mut p);
         let packet = Packet::Publish(p);
         match encoded_len(&packet, c.version) {
             Ok(size) if size <= c.max_packet_out as usize => {}
@@ -321,6 +346,9 @@ impl Broker {
                 self.stats.dropped += 1;
                 return;
             }
+        }
+        if let Some(alias) = alias {
+            c.aliases_out.insert(out.msg.topic.clone(), alias);
         }
         if out.qos != QoS::AtMostOnce {
             let state = if out.qos == QoS::AtLeastOnce {

@@ -357,3 +357,76 @@ fn broker_can_move_to_the_reactor_thread() {
     fn is_send<T: Send>() {}
     is_send::<crate::broker::Broker>();
 }
+
+#[test]
+fn a_will_delay_longer_than_the_session_fires_when_the_session_ends() {
+    let mut h = H::new();
+    h.connect(1, "watcher", V311);
+    h.subscribe(1, "will/#", QoS::AtMostOnce);
+    let c = Connect {
+        clean_start: false,
+        properties: props(vec![(
+            PropertyId::SESSION_EXPIRY_INTERVAL,
+            PropertyValue::U32(10),
+        )]),
+        ..with_will(
+            "short",
+            V5,
+            props(vec![(
+                PropertyId::WILL_DELAY_INTERVAL,
+                PropertyValue::U32(300),
+            )]),
+        )
+    };
+    h.connect_with(2, c);
+    h.b.handle_closed(2, h.now);
+    h.advance(9);
+    assert!(h.take(1).is_empty());
+    h.advance(1);
+    assert_eq!(payloads(&h.take(1)), ["gone"]);
+    assert_eq!(
+        h.b.stats().sessions,
+        1,
+        "only the watcher's session is left"
+    );
+}
+
+#[test]
+fn notices_report_connects_and_disconnects() {
+    let config = BrokerConfig {
+        hooks: Hooks {
+            notices: true,
+            ..Hooks::default()
+        },
+        ..BrokerConfig::default()
+    };
+    let mut h = H::with(config);
+    h.connect(1, "n", V311);
+    h.send(1, Packet::Disconnect(Disconnect::default()));
+    let ev = h.events();
+    assert!(matches!(&ev[..], [
+        BrokerEvent::Connected { conn: 1, client_id: a, version: V311 },
+        BrokerEvent::Disconnected { conn: 1, client_id: b, cause: DisconnectCause::Normal(ReasonCode::SUCCESS) },
+    ] if a == "n" && b == "n"));
+}
+
+#[test]
+fn topic_limits_close_a_publisher_with_topic_name_invalid() {
+    let config = BrokerConfig {
+        limits: Limits {
+            max_topic_levels: 3,
+            ..Limits::default()
+        },
+        ..BrokerConfig::default()
+    };
+    let mut h = H::with(config);
+    h.connect(1, "p", V5);
+    h.publish(1, msg("a/b/c", "ok", QoS::AtMostOnce, 0));
+    assert!(!h.is_closed(1));
+    h.publish(1, msg("a/b/c/d", "deep", QoS::AtMostOnce, 0));
+    let out = h.take(1);
+    assert!(
+        matches!(&out[..], [Packet::Disconnect(d)] if d.reason == ReasonCode::TOPIC_NAME_INVALID)
+    );
+    assert!(h.is_closed(1));
+}

@@ -307,3 +307,46 @@ fn reason_strings_only_when_problem_information_is_allowed() {
         );
     }
 }
+
+#[test]
+fn outbound_topic_aliases_within_the_clients_maximum() {
+    let mut h = H::new();
+    h.connect_with(
+        1,
+        v5_with(
+            "sub",
+            vec![(PropertyId::TOPIC_ALIAS_MAXIMUM, PropertyValue::U16(1))],
+        ),
+    );
+    h.subscribe(1, "#", QoS::AtMostOnce);
+    h.connect(2, "plain", V5);
+    h.subscribe(2, "#", QoS::AtMostOnce);
+    h.connect(9, "pub", V5);
+    for topic in ["a/long/topic", "a/long/topic", "other"] {
+        h.publish(9, msg(topic, "x", QoS::AtMostOnce, 0));
+    }
+    let out = h.take(1);
+    let seen: Vec<(String, Option<&PropertyValue>)> = publishes(&out)
+        .iter()
+        .map(|p| {
+            (
+                p.topic.clone(),
+                prop_of(&p.properties, PropertyId::TOPIC_ALIAS),
+            )
+        })
+        .collect();
+    let one = Some(&PropertyValue::U16(1));
+    assert_eq!(
+        seen,
+        [
+            ("a/long/topic".into(), one),
+            (String::new(), one),
+            ("other".into(), None)
+        ]
+    );
+    let out = h.take(2);
+    assert!(
+        publishes(&out).iter().all(|p| !p.topic.is_empty()),
+        "no aliases unless asked"
+    );
+}
