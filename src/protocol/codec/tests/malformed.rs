@@ -504,21 +504,87 @@ fn invalid_reason_code() {
 }
 
 #[test]
-fn every_error_displays() {
-    let samples = [
-        E::InvalidPacketType(0),
-        E::VarIntTooLong,
-        E::PacketTooLarge { size: 9, max: 8 },
-        E::PropertyNotAllowed {
-            id: 1,
-            packet: PropertyContext::Auth,
-        },
-        E::InvalidReasonCode {
-            packet_type: PacketType::PubAck,
-            code: 3,
-        },
+fn every_error_has_its_reason_code_and_text() {
+    use PacketType as P;
+    let malformed = ReasonCode::MALFORMED_PACKET;
+    let protocol = ReasonCode::PROTOCOL_ERROR;
+    let table = [
+        (E::InvalidPacketType(0), malformed),
+        (
+            E::ReservedFlags {
+                packet_type: P::PubRel,
+            },
+            malformed,
+        ),
+        (E::VarIntTooLong, malformed),
+        (E::NonMinimalVarInt, malformed),
+        (
+            E::BadRemainingLength {
+                packet_type: P::PingReq,
+                len: 1,
+            },
+            malformed,
+        ),
+        (
+            E::PacketTooLarge { size: 9, max: 8 },
+            ReasonCode::PACKET_TOO_LARGE,
+        ),
+        (E::Truncated, malformed),
+        (E::TrailingBytes, malformed),
+        (E::InvalidUtf8, malformed),
+        (E::NullCharacter, malformed),
+        (E::BadProtocolName, ReasonCode::UNSUPPORTED_PROTOCOL_VERSION),
+        (
+            E::UnsupportedProtocolLevel(7),
+            ReasonCode::UNSUPPORTED_PROTOCOL_VERSION,
+        ),
+        (E::ReservedConnectFlag, malformed),
+        (E::WillFlagsWithoutWill, malformed),
+        (E::PasswordWithoutUsername, malformed),
+        (E::ReservedConnAckFlags, malformed),
+        (E::SessionPresentOnError, protocol),
+        (E::InvalidQos, malformed),
+        (E::DupWithQos0, protocol),
+        (E::ZeroPacketId, protocol),
+        (E::TopicContainsWildcard, ReasonCode::TOPIC_NAME_INVALID),
+        (E::EmptyTopic, protocol),
+        (E::EmptySubscribe, protocol),
+        (E::EmptyUnsubscribe, protocol),
+        (
+            E::MissingReasonCodes {
+                packet_type: P::SubAck,
+            },
+            malformed,
+        ),
+        (E::InvalidTopicFilter, ReasonCode::TOPIC_FILTER_INVALID),
+        (E::InvalidSubscriptionOptions, malformed),
+        (E::NoLocalOnSharedSubscription, protocol),
+        (E::UnknownProperty(5), malformed),
+        (
+            E::PropertyNotAllowed {
+                id: 1,
+                packet: PropertyContext::Auth,
+            },
+            malformed,
+        ),
+        (E::DuplicateProperty(1), protocol),
+        (E::InvalidPropertyValue(1), protocol),
+        (
+            E::InvalidPropertyValue(0x23),
+            ReasonCode::TOPIC_ALIAS_INVALID,
+        ),
+        (E::AuthDataWithoutMethod, protocol),
+        (
+            E::InvalidReasonCode {
+                packet_type: P::PubAck,
+                code: 3,
+            },
+            malformed,
+        ),
     ];
-    for e in samples {
-        assert!(!e.to_string().is_empty());
+    let mut texts = std::collections::HashSet::new();
+    for (e, code) in table {
+        assert_eq!(e.reason_code(), code, "{e:?}");
+        assert!(texts.insert(e.to_string()), "duplicate text for {e:?}");
     }
 }
