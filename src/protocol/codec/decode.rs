@@ -16,6 +16,9 @@ use super::wire::{Reader, read_properties};
 /// largest remaining length.
 pub const PROTOCOL_MAX_PACKET_SIZE: u32 = MAX_VARINT + 5;
 
+/// Most bytes `decode` reserves ahead for a packet still arriving.
+const RESERVE_AHEAD_MAX: usize = 64 * 1024;
+
 /// Decode one packet from the front of `buf` if it holds a whole one.
 /// `Ok(None)` means more bytes are needed (and nothing was consumed).
 /// CONNECT carries its own version; every other packet is decoded as
@@ -50,7 +53,9 @@ pub fn decode(
         return Err(DecodeError::NonMinimalVarInt);
     }
     if buf.len() < total {
-        buf.reserve(total - buf.len());
+        // Make room for the rest, but never let a peer's header alone make
+        // us allocate a large buffer before its bytes arrive.
+        buf.reserve((total - buf.len()).min(RESERVE_AHEAD_MAX));
         return Ok(None);
     }
     let mut body = buf.split_to(total).freeze();

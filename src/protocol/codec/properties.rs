@@ -96,7 +96,8 @@ impl PropertyId {
     }
 
     fn info(self) -> Option<&'static Info> {
-        INFO.iter().find(|i| i.id == self.0)
+        let i = *INDEX.get(usize::from(self.0))?;
+        INFO.get(usize::from(i))
     }
 }
 
@@ -327,6 +328,17 @@ const INFO: [Info; 27] = [
         contexts: CONNACK,
     },
 ];
+
+/// Identifier → position in [`INFO`] (0xFF = unknown), for O(1) lookup.
+const INDEX: [u8; 64] = {
+    let mut t = [0xFF; 64];
+    let mut i = 0;
+    while i < INFO.len() {
+        t[INFO[i].id as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// The wire type of a property's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
