@@ -3,6 +3,8 @@
 //! Unknown values are kept as they are, so a newer peer's code survives a
 //! round trip and can be reported to the user.
 
+use super::packet::PacketType;
+
 /// A reason code byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct ReasonCode(pub u8);
@@ -66,5 +68,51 @@ impl ReasonCode {
     /// True for codes below 0x80 (success and its variants).
     pub fn is_success(self) -> bool {
         self.0 < 0x80
+    }
+}
+
+/// MQTT 5 codes allowed in CONNACK.
+const V5_CONNACK: &[u8] = &[
+    0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x90, 0x95, 0x97,
+    0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9F,
+];
+/// MQTT 5 codes allowed in PUBACK and PUBREC.
+const V5_PUBACK: &[u8] = &[0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99];
+/// MQTT 5 codes allowed in PUBREL and PUBCOMP.
+const V5_PUBREL: &[u8] = &[0x00, 0x92];
+/// MQTT 5 codes allowed in SUBACK.
+const V5_SUBACK: &[u8] = &[
+    0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8F, 0x91, 0x97, 0x9E, 0xA1, 0xA2,
+];
+/// MQTT 5 codes allowed in UNSUBACK.
+const V5_UNSUBACK: &[u8] = &[0x00, 0x11, 0x80, 0x83, 0x87, 0x8F, 0x91];
+/// MQTT 5 codes allowed in DISCONNECT.
+const V5_DISCONNECT: &[u8] = &[
+    0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8D, 0x8E, 0x8F, 0x90, 0x93, 0x94, 0x95,
+    0x96, 0x97, 0x98, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1, 0xA2,
+];
+/// MQTT 5 codes allowed in AUTH.
+const V5_AUTH: &[u8] = &[0x00, 0x18, 0x19];
+/// 3.x SUBACK return codes.
+const V3_SUBACK: &[u8] = &[0x00, 0x01, 0x02, 0x80];
+
+impl ReasonCode {
+    /// True when the spec lists this code for `packet` (MQTT 5 lists when
+    /// `v5`, otherwise the 3.x CONNACK/SUBACK return codes). Packet types
+    /// without codes accept only 0.
+    pub fn is_valid_for(self, packet: PacketType, v5: bool) -> bool {
+        let list: &[u8] = match (packet, v5) {
+            (PacketType::ConnAck, true) => V5_CONNACK,
+            (PacketType::ConnAck, false) => return self.0 <= 5,
+            (PacketType::PubAck | PacketType::PubRec, true) => V5_PUBACK,
+            (PacketType::PubRel | PacketType::PubComp, true) => V5_PUBREL,
+            (PacketType::SubAck, true) => V5_SUBACK,
+            (PacketType::SubAck, false) => V3_SUBACK,
+            (PacketType::UnsubAck, true) => V5_UNSUBACK,
+            (PacketType::Disconnect, true) => V5_DISCONNECT,
+            (PacketType::Auth, true) => V5_AUTH,
+            _ => return self.0 == 0,
+        };
+        list.contains(&self.0)
     }
 }
