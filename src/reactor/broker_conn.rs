@@ -19,6 +19,9 @@ pub trait BrokerEndpoint: Send + Sync + 'static {
     fn accept(&self, conn: u64, peer: SocketAddr, now: Instant) -> bool;
     /// Bytes arrived on `conn`.
     fn input(&self, conn: u64, data: &mut BytesMut, now: Instant);
+    /// False while `conn` waits for a host decision: the reactor stops
+    /// reading it (TCP pushes back on the client) until told otherwise.
+    fn wants_input(&self, conn: u64) -> bool;
     /// `conn` reached end of stream or failed.
     fn closed(&self, conn: u64, now: Instant);
     /// The broker's timer fired.
@@ -46,7 +49,12 @@ pub struct BrokerConn {
     queued: usize,
     write_interest: bool,
     pub closing: bool,
+    /// Reading stopped while the broker waits for a host decision.
+    pub paused: bool,
 }
+
+/// How much is read from one connection before the broker sees it.
+const READ_SLICE: usize = 256 * 1024;
 
 /// How many chunks one writev takes.
 const MAX_IOV: usize = 64;
@@ -71,33 +79,51 @@ impl BrokerConn {
             queued: 0,
             write_interest: false,
             closing: false,
+            paused: false,
         })
     }
 
-    /// Read everything available and hand it to the broker. Returns false
-    /// when the connection is finished (EOF or error), after telling it.
+    /// Read what is available and hand it to the broker, in slices of at
+    /// most `READ_SLICE` bytes, stopping early (paused) while the broker
+    /// waits for a host decision on this connection. Returns false when the
+    /// connection is finished (EOF or error), after telling the broker.
     pub fn read(&mut self, ep: &Arc<dyn BrokerEndpoint>, scratch: &mut [u8], now: Instant) -> bool {
+        self.paused = false;
         let mut alive = true;
-        loop {
-            match self.socket.read(scratch) {
-                Ok(0) => {
-                    alive = false;
-                    break;
-                }
-                Ok(n) => self.inbuf.extend_from_slice(&scratch[..n]),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => {
-                    alive = false;
-                    break;
+        let mut drained = false;
+        while alive && !drained && !self.closing {
+            let mut got = 0;
+            while got < READ_SLICE {
+                match self.socket.read(scratch) {
+                    Ok(0) => {
+                        alive = false;
+                        break;
+                    }
+                    Ok(n) => {
+                        got += n;
+                        self.inbuf.extend_from_slice(&scratch[..n]);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        drained = true;
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => {
+                        alive = false;
+                        break;
+                    }
                 }
             }
-        }
-        if !self.inbuf.is_empty() && !self.closing {
-            ep.input(self.id, &mut self.inbuf, now);
-            if self.inbuf.capacity() > 1 << 20 && self.inbuf.is_empty() {
-                // Do not keep a huge buffer around after one large packet.
-                self.inbuf = BytesMut::with_capacity(4096);
+            if !self.inbuf.is_empty() {
+                ep.input(self.id, &mut self.inbuf, now);
+                if self.inbuf.is_empty() && self.inbuf.capacity() > 1 << 20 {
+                    // Do not keep a huge buffer around after one large packet.
+                    self.inbuf = BytesMut::with_capacity(4096);
+                }
+            }
+            if alive && !drained && !ep.wants_input(self.id) {
+                self.paused = true;
+                break;
             }
         }
         if !alive {

@@ -211,6 +211,25 @@ impl Loop {
                 }
             }
             let endpoint = entry.endpoint.clone();
+            // Connections paused for a host decision that has now come.
+            let resumed: Vec<usize> = entry
+                .conns
+                .values()
+                .copied()
+                .filter(|&k| matches!(self.sources.get(k), Some(Source::Broker(c)) if c.paused))
+                .filter(|&k| match self.sources.get(k) {
+                    Some(Source::Broker(c)) => endpoint.wants_input(c.id),
+                    _ => false,
+                })
+                .collect();
+            for key in resumed {
+                if let Some(Source::Broker(c)) = self.sources.get_mut(key)
+                    && !c.read(&endpoint, &mut self.scratch, now)
+                {
+                    self.remove_broker_conn(key);
+                }
+                self.dirty.insert(bid);
+            }
             touched.sort_unstable();
             touched.dedup();
             for key in touched {
