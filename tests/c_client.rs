@@ -69,7 +69,11 @@ fn run_program(name: &str, variant: Variant) {
     }
     if variant != Variant::Paho {
         let lib = support::ferromq_lib();
-        assert!(lib.exists(), "{} is missing (cargo builds it)", lib.display());
+        assert!(
+            lib.exists(),
+            "{} is missing (cargo builds it)",
+            lib.display()
+        );
     }
 
     let work = tempfile::tempdir().expect("tempdir");

@@ -51,7 +51,10 @@ impl LineLog {
             for line in reader.lines() {
                 let Ok(line) = line else { break };
                 let (lock, cv) = &*writer.inner;
-                lock.lock().unwrap_or_else(|e| e.into_inner()).lines.push(line);
+                lock.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .lines
+                    .push(line);
                 cv.notify_all();
             }
             let (lock, cv) = &*writer.inner;
@@ -68,7 +71,12 @@ impl LineLog {
         let (lock, cv) = &*self.inner;
         let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(i) = state.lines.iter().skip(from).position(|l| l.contains(needle)) {
+            if let Some(i) = state
+                .lines
+                .iter()
+                .skip(from)
+                .position(|l| l.contains(needle))
+            {
                 return Some(from + i);
             }
             let now = Instant::now();
@@ -96,7 +104,10 @@ impl LineLog {
     /// Everything read so far, one line per line.
     pub fn text(&self) -> String {
         let (lock, _) = &*self.inner;
-        lock.lock().unwrap_or_else(|e| e.into_inner()).lines.join("\n")
+        lock.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .lines
+            .join("\n")
     }
 }
 
@@ -305,9 +316,7 @@ impl Running {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
         let stdout = LineLog::spawn_reader(child.stdout.take().expect("stdout"));
         let stderr = LineLog::spawn_reader(child.stderr.take().expect("stderr"));
         Running {
