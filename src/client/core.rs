@@ -9,6 +9,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::dispatch::{Dispatch, Dispatcher, Registry};
+use super::pending::{Failure, Requests, Success};
 use super::sync::{AckResult, Message};
 use super::trace::{self, trace};
 use crate::protocol::codec::{ConnAck, Publish};
@@ -47,6 +48,13 @@ pub struct Core {
     pub disconnecting: bool,
     /// The session's next timer (for the reactor).
     pub timeout: Option<Instant>,
+    /// MQTTAsync semantics: completions by callback, publishes via `requests`.
+    pub async_mode: bool,
+    pub requests: Requests,
+    /// The connection dropped without our asking (automatic reconnect cue).
+    pub lost: bool,
+    /// The handle is being destroyed: connect attempts stop.
+    pub destroyed: bool,
 }
 
 /// Shared by the handle, its waiters, the dispatcher and the reactor.
@@ -79,6 +87,10 @@ impl Shared {
                 dispatcher: None,
                 disconnecting: false,
                 timeout: None,
+                async_mode: false,
+                requests: Requests::default(),
+                lost: false,
+                destroyed: false,
             }),
             cond: Condvar::new(),
             callbacks: Arc::new(Registry::default()),
@@ -183,10 +195,17 @@ impl ClientEndpoint for Link {
         core.timeout = timeout;
         let mut closed = false;
         let mut notify = false;
+        let mut more = false;
         for ev in events {
-            notify |= route(shared, &mut core, ev, &mut closed);
+            notify |= route(shared, &mut core, ev, &mut closed, &mut more);
         }
+        let id = core.conn_id;
         drop(core);
+        if more && !closed {
+            // Buffered publishes went into the session after an ack freed
+            // the window: have the reactor transmit them.
+            shared.request_flush(id);
+        }
         if notify {
             shared.cond.notify_all();
         }
@@ -205,7 +224,7 @@ impl ClientEndpoint for Link {
 }
 
 /// Route one session event. Returns true when waiters must be woken.
-fn route(shared: &Shared, core: &mut Core, ev: Event, closed: &mut bool) -> bool {
+fn route(shared: &Shared, core: &mut Core, ev: Event, closed: &mut bool, more: &mut bool) -> bool {
     let dispatch = |core: &Core, d: Dispatch| {
         if let Some(disp) = core.dispatcher.as_ref() {
             let _ = disp.tx.send(d);
@@ -248,6 +267,36 @@ fn route(shared: &Shared, core: &mut Core, ev: Event, closed: &mut bool) -> bool
             reason,
             properties,
         } => {
+            if core.async_mode {
+                let Some(w) = core.requests.waiting.remove(&packet_id) else {
+                    return true;
+                };
+                if shared.callbacks.has_main() {
+                    dispatch(core, Dispatch::DeliveryComplete(w.token));
+                }
+                if let Some(cb) = w.on_complete {
+                    let (topic, message) = w.publish.unwrap_or_default();
+                    let res = if reason.is_success() {
+                        Ok(Success::Publish {
+                            topic,
+                            message,
+                            reason,
+                            properties,
+                        })
+                    } else {
+                        Err(Failure {
+                            code: -1,
+                            reason,
+                            properties,
+                            message: Some("publish refused by the server".into()),
+                        })
+                    };
+                    let token = w.token;
+                    dispatch(core, Dispatch::Run(Box::new(move || cb(token, res))));
+                }
+                *more |= drain_requests(core);
+                return true;
+            }
             core.pending.retain(|&id| id != packet_id);
             if shared.callbacks.has_main() {
                 dispatch(core, Dispatch::DeliveryComplete(i32::from(packet_id)));
@@ -261,6 +310,10 @@ fn route(shared: &Shared, core: &mut Core, ev: Event, closed: &mut bool) -> bool
             true
         }
         Event::SubAck(s) => {
+            if let Some(w) = core.requests.waiting.remove(&s.packet_id) {
+                complete_ack(core, w, s.codes, s.properties);
+                return true;
+            }
             core.acks.insert(
                 s.packet_id,
                 AckResult {
@@ -271,6 +324,10 @@ fn route(shared: &Shared, core: &mut Core, ev: Event, closed: &mut bool) -> bool
             true
         }
         Event::UnsubAck(u) => {
+            if let Some(w) = core.requests.waiting.remove(&u.packet_id) {
+                complete_ack(core, w, u.codes, u.properties);
+                return true;
+            }
             core.acks.insert(
                 u.packet_id,
                 AckResult {
@@ -300,6 +357,14 @@ fn route(shared: &Shared, core: &mut Core, ev: Event, closed: &mut bool) -> bool
             core.conn_id = 0;
             core.timeout = None;
             let asked = core.disconnecting || reason == CloseReason::ClientDisconnect;
+            if core.async_mode {
+                for (token, cb, res) in core.requests.fail_acks() {
+                    dispatch(core, Dispatch::Run(Box::new(move || cb(token, res))));
+                }
+            }
+            if was_connected && !asked {
+                core.lost = true;
+            }
             if was_connected && !asked && shared.callbacks.has_main() {
                 let cause = match reason {
                     CloseReason::KeepAliveTimeout => Some("keepalive timeout".to_string()),
@@ -311,6 +376,39 @@ fn route(shared: &Shared, core: &mut Core, ev: Event, closed: &mut bool) -> bool
             true
         }
     }
+}
+
+/// Run a SUBACK/UNSUBACK completion on the dispatcher.
+fn complete_ack(
+    core: &Core,
+    w: super::pending::Waiting,
+    codes: Vec<crate::protocol::codec::ReasonCode>,
+    properties: crate::protocol::codec::Properties,
+) {
+    if let Some(cb) = w.on_complete {
+        let token = w.token;
+        let res = Ok(Success::Ack(AckResult { codes, properties }));
+        if let Some(d) = core.dispatcher.as_ref() {
+            let _ = d.tx.send(Dispatch::Run(Box::new(move || cb(token, res))));
+        }
+    }
+}
+
+/// Give buffered publishes to the session while its window has room and
+/// queue the completions of those already done. True if any was sent.
+pub fn drain_requests(core: &mut Core) -> bool {
+    let Some(session) = core.session.as_mut() else {
+        return false;
+    };
+    let before = core.requests.buffer.len();
+    let done = core.requests.drain(session, Instant::now());
+    let sent = core.requests.buffer.len() != before;
+    for (token, cb, res) in done {
+        if let Some(d) = core.dispatcher.as_ref() {
+            let _ = d.tx.send(Dispatch::Run(Box::new(move || cb(token, res))));
+        }
+    }
+    sent
 }
 
 /// A PUBLISH as the API's (topic, message).

@@ -18,6 +18,8 @@ pub enum Dispatch {
     ConnectionLost(Option<String>),
     Disconnected(Properties, ReasonCode),
     Published(i32, i32, Properties, ReasonCode),
+    /// A completion or connected callback, already bound to its data.
+    Run(Box<dyn FnOnce() + Send>),
 }
 
 /// The callbacks a client has installed.
@@ -123,6 +125,7 @@ fn run(registry: Arc<Registry>, rx: Receiver<Dispatch>) {
                     cb(&props, reason);
                 }
             }
+            Dispatch::Run(f) => f(),
             Dispatch::Published(token, ptype, props, reason) => {
                 if let Some(cb) = get(&registry.published) {
                     cb(token, ptype, &props, reason);

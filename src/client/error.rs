@@ -33,6 +33,12 @@ pub enum ClientError {
     WrongMqttVersion,
     /// MQTTCLIENT_0_LEN_WILL_TOPIC (-17).
     ZeroLenWillTopic,
+    /// MQTTASYNC_NO_MORE_MSGIDS (-10, asynchronous API only).
+    NoMoreMsgIds,
+    /// MQTTASYNC_MAX_BUFFERED_MESSAGES (-12, asynchronous API only).
+    MaxBufferedMessages,
+    /// MQTTASYNC_COMMAND_IGNORED (-18, asynchronous API only).
+    CommandIgnored,
     /// CONNACK refused the connection: the 3.x return code (1..=5) or the
     /// MQTT 5 reason code (>= 0x80), returned as is by connect.
     Refused(i32),
@@ -57,7 +63,23 @@ impl ClientError {
             ClientError::BadMqttOption => -15,
             ClientError::WrongMqttVersion => -16,
             ClientError::ZeroLenWillTopic => -17,
+            ClientError::NoMoreMsgIds => -4,
+            ClientError::MaxBufferedMessages => -4,
+            ClientError::CommandIgnored => -1,
             ClientError::Refused(rc) => *rc,
+        }
+    }
+
+    /// The MQTTAsync return code for this error (the two APIs number a few
+    /// errors differently).
+    pub fn async_code(&self) -> i32 {
+        match self {
+            ClientError::SslNotSupported => -13,
+            ClientError::NoMoreMsgIds => -10,
+            ClientError::MaxBufferedMessages => -12,
+            ClientError::CommandIgnored => -18,
+            ClientError::BadMqttVersion => -15,
+            other => other.code(),
         }
     }
 }

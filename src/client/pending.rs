@@ -1,0 +1,255 @@
+//! Asynchronous request bookkeeping: tokens, completion callbacks waiting for
+//! their acknowledgement, and the queue of publishes not yet handed to the
+//! session (offline buffer, or in-flight window full).
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::error::ClientError;
+use super::sync::{AckResult, Message};
+use crate::protocol::codec::{Properties, QoS, ReasonCode};
+use crate::protocol::session::client::{ClientSession, SessionError};
+
+/// What a finished request reports.
+#[derive(Debug, Clone)]
+pub enum Success {
+    /// CONNACK accepted.
+    Connect {
+        server_uri: String,
+        mqtt_version: i32,
+        session_present: bool,
+        properties: Properties,
+    },
+    /// A publish was acknowledged (QoS 0: handed to the connection).
+    Publish {
+        topic: String,
+        message: Message,
+        reason: ReasonCode,
+        properties: Properties,
+    },
+    /// SUBACK or UNSUBACK: one code per filter.
+    Ack(AckResult),
+    /// DISCONNECT sent.
+    Disconnect,
+}
+
+/// Why a request failed.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// Paho error code (negative) or CONNACK return code.
+    pub code: i32,
+    /// MQTT 5 reason code from the server, if one came.
+    pub reason: ReasonCode,
+    pub properties: Properties,
+    pub message: Option<String>,
+}
+
+impl Failure {
+    pub fn from_error(e: &ClientError, message: &str) -> Failure {
+        Failure {
+            code: e.code(),
+            reason: ReasonCode::SUCCESS,
+            properties: Properties::default(),
+            message: Some(message.to_string()),
+        }
+    }
+}
+
+/// The callback of one request; runs once, on the dispatcher thread.
+pub type OnComplete = Box<dyn FnOnce(i32, Result<Success, Failure>) + Send>;
+
+/// A request waiting for its acknowledgement.
+pub struct Waiting {
+    pub token: i32,
+    pub on_complete: Option<OnComplete>,
+    /// For publishes: what was sent (reported back on success).
+    pub publish: Option<(String, Message)>,
+}
+
+/// A publish not yet given to the session.
+pub struct Buffered {
+    pub token: i32,
+    pub topic: String,
+    pub payload: Bytes,
+    pub qos: QoS,
+    pub retained: bool,
+    pub properties: Properties,
+    pub on_complete: Option<OnComplete>,
+}
+
+/// All of one asynchronous client's request state.
+#[derive(Default)]
+pub struct Requests {
+    /// By packet id.
+    pub waiting: HashMap<u16, Waiting>,
+    pub buffer: VecDeque<Buffered>,
+    next_token: u16,
+}
+
+impl Requests {
+    /// A token not in use by any pending request (1..=65535, cycling).
+    pub fn next_token(&mut self) -> i32 {
+        for _ in 0..=u16::MAX as u32 {
+            self.next_token = self.next_token.checked_add(1).unwrap_or(1);
+            let t = i32::from(self.next_token);
+            let busy = self.waiting.values().any(|w| w.token == t)
+                || self.buffer.iter().any(|b| b.token == t);
+            if !busy {
+                return t;
+            }
+        }
+        0
+    }
+
+    /// Tokens of publishes not yet complete, oldest first.
+    pub fn pending_tokens(&self) -> Vec<i32> {
+        let mut v: Vec<i32> = self
+            .waiting
+            .values()
+            .filter(|w| w.publish.is_some())
+            .map(|w| w.token)
+            .collect();
+        v.sort_unstable();
+        v.extend(self.buffer.iter().map(|b| b.token));
+        v
+    }
+
+    pub fn is_pending(&self, token: i32) -> bool {
+        self.waiting.values().any(|w| w.token == token)
+            || self.buffer.iter().any(|b| b.token == token)
+    }
+
+    /// Hand buffered publishes to the session in order while its window has
+    /// room. Returns completions to run (QoS 0 publishes are done once queued).
+    pub fn drain(
+        &mut self,
+        session: &mut ClientSession,
+        now: Instant,
+    ) -> Vec<(i32, OnComplete, Result<Success, Failure>)> {
+        let mut done = Vec::new();
+        while let Some(b) = self.buffer.front() {
+            let r = session.publish(
+                b.topic.clone(),
+                b.payload.clone(),
+                b.qos,
+                b.retained,
+                b.properties.clone(),
+                now,
+            );
+            match r {
+                Err(
+                    SessionError::InflightFull
+                    | SessionError::NoPacketId
+                    | SessionError::NotConnected,
+                ) => break,
+                Err(SessionError::Invalid(why)) => {
+                    let b = self.buffer.pop_front().expect("front exists");
+                    if let Some(cb) = b.on_complete {
+                        done.push((
+                            b.token,
+                            cb,
+                            Err(Failure::from_error(&ClientError::Failure, why)),
+                        ));
+                    }
+                }
+                Ok(pid) => {
+                    let b = self.buffer.pop_front().expect("front exists");
+                    let message = Message {
+                        payload: b.payload,
+                        qos: b.qos,
+                        retained: b.retained,
+                        dup: false,
+                        msgid: pid,
+                        properties: b.properties,
+                    };
+                    if b.qos == QoS::AtMostOnce {
+                        if let Some(cb) = b.on_complete {
+                            let s = Success::Publish {
+                                topic: b.topic,
+                                message,
+                                reason: ReasonCode::SUCCESS,
+                                properties: Properties::default(),
+                            };
+                            done.push((b.token, cb, Ok(s)));
+                        }
+                    } else {
+                        self.waiting.insert(
+                            pid,
+                            Waiting {
+                                token: b.token,
+                                on_complete: b.on_complete,
+                                publish: Some((b.topic, message)),
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        done
+    }
+
+    /// The connection is gone: SUBSCRIBE/UNSUBSCRIBE requests fail now;
+    /// publishes stay for redelivery when the session is kept.
+    pub fn fail_acks(&mut self) -> Vec<(i32, OnComplete, Result<Success, Failure>)> {
+        let ids: Vec<u16> = self
+            .waiting
+            .iter()
+            .filter(|(_, w)| w.publish.is_none())
+            .map(|(&k, _)| k)
+            .collect();
+        let mut done = Vec::new();
+        for id in ids {
+            if let Some(w) = self.waiting.remove(&id)
+                && let Some(cb) = w.on_complete
+            {
+                done.push((
+                    w.token,
+                    cb,
+                    Err(Failure::from_error(
+                        &ClientError::Disconnected,
+                        "connection lost",
+                    )),
+                ));
+            }
+        }
+        done
+    }
+
+    /// After a reconnect: publishes the session no longer carries (clean
+    /// session) go back to the front of the buffer, in token order, so they
+    /// are sent again rather than lost.
+    pub fn requeue_dropped(&mut self, kept: &[u16]) {
+        let mut dropped: Vec<(u16, Waiting)> = Vec::new();
+        let ids: Vec<u16> = self
+            .waiting
+            .keys()
+            .copied()
+            .filter(|k| !kept.contains(k))
+            .collect();
+        for id in ids {
+            if let Some(w) = self.waiting.remove(&id) {
+                dropped.push((id, w));
+            }
+        }
+        dropped.sort_by_key(|(_, w)| w.token);
+        for (_, w) in dropped.into_iter().rev() {
+            match w.publish {
+                Some((topic, m)) => self.buffer.push_front(Buffered {
+                    token: w.token,
+                    topic,
+                    payload: m.payload,
+                    qos: m.qos,
+                    retained: m.retained,
+                    properties: m.properties,
+                    on_complete: w.on_complete,
+                }),
+                None => {
+                    // A SUBSCRIBE/UNSUBSCRIBE lost with its connection was
+                    // failed by `fail_acks` already.
+                }
+            }
+        }
+    }
+}
