@@ -156,6 +156,29 @@ typedef enum MQTTCLIENT_TRACE_LEVELS {
 } MQTTCLIENT_TRACE_LEVELS;
 
 /**
+ * An opaque client handle.
+ */
+typedef void *MQTTClient;
+
+/**
+ * Options of MQTTClient_createWithOptions (struct_id "MQCO", version 0).
+ */
+typedef struct MQTTClient_createOptions {
+    /**
+     * Must be "MQCO".
+     */
+    char struct_id[4];
+    /**
+     * Must be 0.
+     */
+    int struct_version;
+    /**
+     * MQTTVERSION_DEFAULT, 3.x or MQTTVERSION_5 (needed for the `*5` calls).
+     */
+    int MQTTVersion;
+} MQTTClient_createOptions;
+
+/**
  * An application message (struct_id "MQTM"; struct_version 0, or 1 with
  * properties).
  */
@@ -199,40 +222,14 @@ typedef struct MQTTClient_message {
 } MQTTClient_message;
 
 /**
- * Process-wide initialisation options (struct_id "MQTG", version 0).
+ * messageArrived callback; in C a function type, used as `MQTTClient_messageArrived*`.
  */
-typedef struct MQTTClient_init_options {
-    /**
-     * Must be "MQTG".
-     */
-    char struct_id[4];
-    /**
-     * Must be 0.
-     */
-    int struct_version;
-    /**
-     * 1: the library initialises OpenSSL; 0: the application does.
-     */
-    int do_openssl_init;
-} MQTTClient_init_options;
+typedef int (*MQTTClient_messageArrived*)(void *context, char *topic_name, int topic_len, struct MQTTClient_message *message);
 
 /**
- * Options of MQTTClient_createWithOptions (struct_id "MQCO", version 0).
+ * Identifies one QoS 1/2 publication until it completes.
  */
-typedef struct MQTTClient_createOptions {
-    /**
-     * Must be "MQCO".
-     */
-    char struct_id[4];
-    /**
-     * Must be 0.
-     */
-    int struct_version;
-    /**
-     * MQTTVERSION_DEFAULT, 3.x or MQTTVERSION_5 (needed for the `*5` calls).
-     */
-    int MQTTVersion;
-} MQTTClient_createOptions;
+typedef int MQTTClient_deliveryToken;
 
 /**
  * The last will and testament (struct_id "MQTW"; version 0, or 1 with the
@@ -478,14 +475,22 @@ typedef struct MQTTResponse {
 } MQTTResponse;
 
 /**
- * An opaque client handle.
+ * Process-wide initialisation options (struct_id "MQTG", version 0).
  */
-typedef void *MQTTClient;
-
-/**
- * Identifies one QoS 1/2 publication until it completes.
- */
-typedef int MQTTClient_deliveryToken;
+typedef struct MQTTClient_init_options {
+    /**
+     * Must be "MQTG".
+     */
+    char struct_id[4];
+    /**
+     * Must be 0.
+     */
+    int struct_version;
+    /**
+     * 1: the library initialises OpenSSL; 0: the application does.
+     */
+    int do_openssl_init;
+} MQTTClient_init_options;
 
 /**
  * Same as MQTTClient_deliveryToken.
@@ -516,7 +521,202 @@ typedef void MQTTClient_published(void* context, int dt, int packet_type, MQTTPr
 /** Receives the library's trace lines at or above the set level. */
 typedef void MQTTClient_traceCallback(enum MQTTCLIENT_TRACE_LEVELS level, char* message);
 
+/**
+ * Create a client for `serverURI` (tcp://, mqtt://, ws:// or host:port)
+ * with identifier `clientId`. Only MQTTCLIENT_PERSISTENCE_NONE is
+ * supported so far; other types give MQTTCLIENT_PERSISTENCE_ERROR.
+ */
+LIBMQTT_API int MQTTClient_create(MQTTClient *handle, const char *serverURI, const char *clientId, int persistence_type, void *persistence_context);
 
+/**
+ * As MQTTClient_create, with options (MQTTVersion 5 enables the `*5` calls).
+ * NULL options are the defaults.
+ */
+LIBMQTT_API int MQTTClient_createWithOptions(MQTTClient *handle, const char *serverURI, const char *clientId, int persistence_type, void *persistence_context, struct MQTTClient_createOptions *options);
+
+/**
+ * Set the connectionLost, messageArrived (required) and deliveryComplete
+ * callbacks, called on the client's own thread with `context`. Not allowed
+ * while connected.
+ */
+LIBMQTT_API int MQTTClient_setCallbacks(MQTTClient handle, void *context, MQTTClient_connectionLost* cl, MQTTClient_messageArrived* ma, MQTTClient_deliveryComplete* dc);
+
+/**
+ * Set the callback for a DISCONNECT sent by an MQTT 5 server.
+ */
+LIBMQTT_API int MQTTClient_setDisconnected(MQTTClient handle, void *context, MQTTClient_disconnected* co);
+
+/**
+ * Set the callback for acknowledgements of MQTT 5 publications.
+ */
+LIBMQTT_API int MQTTClient_setPublished(MQTTClient handle, void *context, MQTTClient_published* co);
+
+/**
+ * Connect (MQTT 3.1/3.1.1) and wait for the server's CONNACK. Returns 0,
+ * an API error code, or the server's CONNACK return code (1..5).
+ */
+LIBMQTT_API int MQTTClient_connect(MQTTClient handle, struct MQTTClient_connectOptions *options);
+
+/**
+ * Connect with MQTT 5 CONNECT and will properties (client created with
+ * MQTTVERSION_5). The response holds the CONNACK reason code and properties.
+ */
+LIBMQTT_API struct MQTTResponse MQTTClient_connect5(MQTTClient handle, struct MQTTClient_connectOptions *options, MQTTProperties *connectProperties, MQTTProperties *willProperties);
+
+/**
+ * Disconnect, giving in-flight messages up to `timeout` ms to complete.
+ */
+LIBMQTT_API int MQTTClient_disconnect(MQTTClient handle, int timeout);
+
+/**
+ * Disconnect with an MQTT 5 reason code and properties.
+ */
+LIBMQTT_API int MQTTClient_disconnect5(MQTTClient handle, int timeout, enum MQTTReasonCodes reason, MQTTProperties *props);
+
+/**
+ * 1 if the client is connected, else 0 (also for NULL).
+ */
+LIBMQTT_API int MQTTClient_isConnected(MQTTClient handle);
+
+/**
+ * Free the client and set `*handle` to NULL. No callback of the client
+ * runs after this returns. NULL and `*handle == NULL` are ignored.
+ */
+LIBMQTT_API void MQTTClient_destroy(MQTTClient *handle);
+
+/**
+ * Subscribe to `topic` with `qos` (MQTT 3.x clients). Returns 0,
+ * MQTT_BAD_SUBSCRIBE when the server refused, or an error code.
+ */
+LIBMQTT_API int MQTTClient_subscribe(MQTTClient handle, const char *topic, int qos);
+
+/**
+ * Subscribe to one topic with MQTT 5 options and properties.
+ */
+LIBMQTT_API struct MQTTResponse MQTTClient_subscribe5(MQTTClient handle, const char *topic, int qos, MQTTSubscribe_options *opts, MQTTProperties *props);
+
+/**
+ * Subscribe to `count` topics; `qos` receives the granted QoS of each.
+ */
+LIBMQTT_API int MQTTClient_subscribeMany(MQTTClient handle, int count, char *const *topic, int *qos);
+
+/**
+ * Subscribe to `count` topics with per-topic MQTT 5 options (`opts` is an
+ * array of `count`, or NULL) and properties.
+ */
+LIBMQTT_API struct MQTTResponse MQTTClient_subscribeMany5(MQTTClient handle, int count, char *const *topic, int *qos, MQTTSubscribe_options *opts, MQTTProperties *props);
+
+/**
+ * Unsubscribe from `topic`.
+ */
+LIBMQTT_API int MQTTClient_unsubscribe(MQTTClient handle, const char *topic);
+
+/**
+ * Unsubscribe from `topic` with MQTT 5 properties.
+ */
+LIBMQTT_API struct MQTTResponse MQTTClient_unsubscribe5(MQTTClient handle, const char *topic, MQTTProperties *props);
+
+/**
+ * Unsubscribe from `count` topics.
+ */
+LIBMQTT_API int MQTTClient_unsubscribeMany(MQTTClient handle, int count, char *const *topic);
+
+/**
+ * Unsubscribe from `count` topics with MQTT 5 properties.
+ */
+LIBMQTT_API struct MQTTResponse MQTTClient_unsubscribeMany5(MQTTClient handle, int count, char *const *topic, MQTTProperties *props);
+
+/**
+ * Publish `payloadlen` bytes to `topicName` (MQTT 3.x clients); `*dt`
+ * receives the delivery token for QoS 1 and 2.
+ */
+LIBMQTT_API int MQTTClient_publish(MQTTClient handle, const char *topicName, int payloadlen, const void *payload, int qos, int retained, MQTTClient_deliveryToken *dt);
+
+/**
+ * Publish with MQTT 5 properties.
+ */
+LIBMQTT_API struct MQTTResponse MQTTClient_publish5(MQTTClient handle, const char *topicName, int payloadlen, const void *payload, int qos, int retained, MQTTProperties *properties, MQTTClient_deliveryToken *dt);
+
+/**
+ * Publish a message struct to `topicName` (MQTT 3.x clients).
+ */
+LIBMQTT_API int MQTTClient_publishMessage(MQTTClient handle, const char *topicName, struct MQTTClient_message *msg, MQTTClient_deliveryToken *dt);
+
+/**
+ * Publish a message struct, with its MQTT 5 properties.
+ */
+LIBMQTT_API struct MQTTResponse MQTTClient_publishMessage5(MQTTClient handle, const char *topicName, struct MQTTClient_message *msg, MQTTClient_deliveryToken *dt);
+
+/**
+ * Wait up to `timeout` ms for the publication with token `dt` to complete.
+ */
+LIBMQTT_API int MQTTClient_waitForCompletion(MQTTClient handle, MQTTClient_deliveryToken dt, unsigned long timeout);
+
+/**
+ * `*tokens` receives a malloc'd array of the tokens of incomplete
+ * publications, ended by -1, or NULL when there are none.
+ */
+LIBMQTT_API int MQTTClient_getPendingDeliveryTokens(MQTTClient handle, MQTTClient_deliveryToken **tokens);
+
+/**
+ * Receive mode: wait up to `timeout` ms for a message. On success with a
+ * message, `*topicName` and `*message` are malloc'd (free them with
+ * MQTTClient_free and MQTTClient_freeMessage); on timeout both are NULL.
+ */
+LIBMQTT_API int MQTTClient_receive(MQTTClient handle, char **topicName, int *topicLen, struct MQTTClient_message **message, unsigned long timeout);
+
+/**
+ * Give every client's queued work a chance to run (receive mode).
+ */
+LIBMQTT_API void MQTTClient_yield(void);
+
+/**
+ * Free a message from messageArrived or MQTTClient_receive and set
+ * `*msg` to NULL.
+ */
+LIBMQTT_API void MQTTClient_freeMessage(struct MQTTClient_message **msg);
+
+/**
+ * Free memory the library allocated (topic names, token arrays).
+ */
+LIBMQTT_API void MQTTClient_free(void *ptr);
+
+/**
+ * Free the reason code array and properties of an MQTTResponse.
+ */
+LIBMQTT_API void MQTTResponse_free(struct MQTTResponse response);
+
+/**
+ * Deliver trace lines at `level` and above to the trace callback.
+ */
+LIBMQTT_API void MQTTClient_setTraceLevel(enum MQTTCLIENT_TRACE_LEVELS level);
+
+/**
+ * Set (or with NULL remove) the function that receives trace lines.
+ */
+LIBMQTT_API void MQTTClient_setTraceCallback(MQTTClient_traceCallback* callback);
+
+/**
+ * Set how long calls wait for the server's acknowledgement (milliseconds).
+ */
+LIBMQTT_API int MQTTClient_setCommandTimeout(MQTTClient handle, unsigned long milliSeconds);
+
+/**
+ * A description of return code `code`. Unknown codes get "Unknown error
+ * code N", valid until the calling thread's next call.
+ */
+LIBMQTT_API const char *MQTTClient_strerror(int code);
+
+/**
+ * Name/value pairs describing the library, ended by a NULL name.
+ */
+LIBMQTT_API struct MQTTClient_nameValue *MQTTClient_getVersionInfo(void);
+
+/**
+ * Process-wide initialisation. Nothing needs doing (no OpenSSL yet); the
+ * call is accepted with or without options.
+ */
+LIBMQTT_API void MQTTClient_global_init(struct MQTTClient_init_options *inits);
 
 /** Initial value for MQTTClient_init_options. */
 #define MQTTClient_init_options_initializer { {'M', 'Q', 'T', 'G'}, 0, 0 }

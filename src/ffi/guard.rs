@@ -29,23 +29,16 @@ pub(crate) fn guard_or<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(on_panic)
 }
 
-/// Fail with MQTTCLIENT_NULL_PARAMETER when `p` is NULL.
-pub(crate) fn non_null<T>(p: *const T) -> FfiResult<*const T> {
-    if p.is_null() {
-        Err(MQTTCLIENT_NULL_PARAMETER)
-    } else {
-        Ok(p)
-    }
-}
-
 /// Read a field of `*p` without forming a reference to the whole struct, so
 /// a caller's shorter (older-version) struct is never over-read.
 macro_rules! read_field {
-    ($p:expr, $field:ident) => {
+    ($p:expr, $field:ident) => {{
         // SAFETY: the caller checked that `$p` is non-NULL and that the
         // struct version it declared includes this field.
-        unsafe { ::std::ptr::addr_of!((*$p).$field).read_unaligned() }
-    };
+        #[allow(unused_unsafe)]
+        let value = unsafe { ::std::ptr::addr_of!((*$p).$field).read_unaligned() };
+        value
+    }};
 }
 pub(crate) use read_field;
 
