@@ -1,2 +1,25 @@
-//! The C ABI: Paho C's MQTTClient/MQTTAsync/MQTTProperties functions and
-//! MQTTBroker_*. Checks, converts, calls one client/broker function, maps errors.
+//! The C ABI: Paho C's MQTTClient/MQTTProperties functions (MQTTAsync and
+//! MQTTBroker_* later). Each entry point checks, converts, makes one call
+//! into `client`, and maps the error; types are in `types`, guards in `guard`.
+
+// Entry points take raw pointers from C by design: they are `extern "C"`
+// functions with Paho's documented contracts, not Rust APIs, and they check
+// what can be checked (NULL, struct ids) before dereferencing.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
+pub mod client_callbacks;
+pub mod client_convert;
+pub mod guard;
+pub mod handle;
+pub mod mqttclient;
+pub mod mqttclient_misc;
+pub mod mqttclient_pubsub;
+pub mod properties;
+pub mod properties_convert;
+pub mod properties_wire;
+pub mod property_table;
+pub mod reason_codes;
+pub mod types;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,300 @@
+//! Conversions for the MQTTClient calls: C connect/will options to
+//! `ConnectOptions` (reading only the fields the struct's version has), and
+//! received messages to malloc'd MQTTClient_message values C may free.
+
+use std::ffi::{CStr, c_char, c_int, c_void};
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::guard::{
+    FfiResult, bytes, c_str, checked_version, malloc_bytes, opt_c_str, qos, read_field,
+};
+use super::properties_convert::to_c;
+use super::types::{
+    MQTTCLIENT_0_LEN_WILL_TOPIC, MQTTCLIENT_BAD_MQTT_OPTION, MQTTCLIENT_BAD_MQTT_VERSION,
+    MQTTCLIENT_BAD_UTF8_STRING, MQTTCLIENT_FAILURE, MQTTCLIENT_NULL_PARAMETER,
+    MQTTClient_connectOptions, MQTTClient_message, MQTTClient_willOptions, MQTTVERSION_3_1,
+    MQTTVERSION_5, MQTTVERSION_DEFAULT,
+};
+use crate::client::sync::{ConnectOptions, Message};
+use crate::protocol::codec::{Properties, Will};
+
+/// Highest struct_version of each option struct Paho 1.3 accepts.
+pub(crate) const CONNECT_OPTIONS_MAX_VERSION: c_int = 8;
+pub(crate) const WILL_OPTIONS_MAX_VERSION: c_int = 1;
+pub(crate) const SSL_OPTIONS_MAX_VERSION: c_int = 5;
+pub(crate) const MESSAGE_MAX_VERSION: c_int = 1;
+
+/// Seconds from a C int, negative values as 0.
+fn secs(v: c_int) -> Duration {
+    Duration::from_secs(u64::try_from(v).unwrap_or(0))
+}
+
+/// The will of a connect, if any.
+///
+/// # Safety
+/// `w` NULL or a will struct of the version it declares.
+unsafe fn will(
+    w: *const MQTTClient_willOptions,
+    properties: Properties,
+) -> FfiResult<Option<Will>> {
+    if w.is_null() {
+        return Ok(None);
+    }
+    let version = checked_version!(w, b"MQTW", WILL_OPTIONS_MAX_VERSION)?;
+    let qos = qos(read_field!(w, qos))?;
+    let topic_ptr: *const c_char = read_field!(w, topicName);
+    if topic_ptr.is_null() {
+        return Err(MQTTCLIENT_NULL_PARAMETER);
+    }
+    // SAFETY: non-NULL C string from the caller.
+    let topic = unsafe { c_str(topic_ptr) }?;
+    if topic.is_empty() {
+        return Err(MQTTCLIENT_0_LEN_WILL_TOPIC);
+    }
+    let binary = if version >= 1 {
+        Some(read_field!(w, payload))
+    } else {
+        None
+    };
+    let payload = match binary {
+        // SAFETY: C promises `len` bytes at `data`.
+        Some(p) if !p.data.is_null() => Bytes::copy_from_slice(unsafe { bytes(p.data, p.len) }),
+        _ => {
+            let message: *const c_char = read_field!(w, message);
+            if message.is_null() {
+                Bytes::new()
+            } else {
+                // SAFETY: non-NULL C string from the caller.
+                Bytes::copy_from_slice(unsafe { CStr::from_ptr(message) }.to_bytes())
+            }
+        }
+    };
+    Ok(Some(Will {
+        topic: topic.to_owned(),
+        payload,
+        qos,
+        retain: read_field!(w, retained) != 0,
+        properties,
+    }))
+}
+
+/// The password: the C string, else (version 5+) the binary password.
+///
+/// # Safety
+/// `o` a connect options struct of version `version`.
+unsafe fn password(
+    o: *const MQTTClient_connectOptions,
+    version: c_int,
+) -> FfiResult<Option<Bytes>> {
+    let text: *const c_char = read_field!(o, password);
+    if !text.is_null() {
+        // SAFETY: non-NULL C string; Paho requires it to be UTF-8.
+        return Ok(Some(Bytes::copy_from_slice(
+            unsafe { c_str(text) }?.as_bytes(),
+        )));
+    }
+    if version >= 5 {
+        let bin = read_field!(o, binarypwd);
+        if !bin.data.is_null() {
+            // SAFETY: C promises `len` bytes at `data`.
+            return Ok(Some(Bytes::copy_from_slice(unsafe {
+                bytes(bin.data, bin.len)
+            })));
+        }
+    }
+    Ok(None)
+}
+
+/// The server URI list of a version 2+ struct (empty: the create URI).
+///
+/// # Safety
+/// `o` a connect options struct of version `version`.
+unsafe fn server_uris(
+    o: *const MQTTClient_connectOptions,
+    version: c_int,
+) -> FfiResult<Vec<String>> {
+    if version < 2 {
+        return Ok(Vec::new());
+    }
+    let count = read_field!(o, serverURIcount);
+    let list: *const *mut c_char = read_field!(o, serverURIs);
+    if count <= 0 {
+        return Ok(Vec::new());
+    }
+    if list.is_null() {
+        return Err(MQTTCLIENT_NULL_PARAMETER);
+    }
+    (0..count as usize)
+        .map(|i| {
+            // SAFETY: C promises `count` entries, each a C string.
+            unsafe { c_str(*list.add(i)) }.map(str::to_owned)
+        })
+        .collect()
+}
+
+/// Check and convert connect options. `will_properties` and
+/// `properties` are the MQTT 5 extras of MQTTClient_connect5.
+///
+/// # Safety
+/// `o` NULL or a connect options struct of the version it declares, whose
+/// pointers are valid.
+pub(crate) unsafe fn connect_options(
+    o: *const MQTTClient_connectOptions,
+    properties: Properties,
+    will_properties: Properties,
+) -> FfiResult<ConnectOptions> {
+    let version = checked_version!(o, b"MQTC", CONNECT_OPTIONS_MAX_VERSION)?;
+    // SAFETY: checked struct; the will pointer is the caller's.
+    let will = unsafe { will(read_field!(o, will), will_properties) }?;
+    if version >= 1 {
+        let ssl = read_field!(o, ssl);
+        if !ssl.is_null() {
+            checked_version!(ssl, b"MQTS", SSL_OPTIONS_MAX_VERSION)?;
+        }
+    }
+    // SAFETY: checked struct with the caller's pointers.
+    let username = unsafe { opt_c_str(read_field!(o, username)) }?.map(str::to_owned);
+    // SAFETY: as above.
+    let password = unsafe { password(o, version) }?;
+    let mqtt_version = if version >= 3 {
+        read_field!(o, MQTTVersion)
+    } else {
+        MQTTVERSION_DEFAULT
+    };
+    if mqtt_version != MQTTVERSION_DEFAULT
+        && !(MQTTVERSION_3_1..=MQTTVERSION_5).contains(&mqtt_version)
+    {
+        return Err(MQTTCLIENT_BAD_MQTT_VERSION);
+    }
+    let clean_session = read_field!(o, cleansession) != 0;
+    let clean_start = version >= 6 && read_field!(o, cleanstart) != 0;
+    if (mqtt_version >= MQTTVERSION_5 && clean_session)
+        || (mqtt_version < MQTTVERSION_5 && clean_start)
+    {
+        return Err(MQTTCLIENT_BAD_MQTT_OPTION);
+    }
+    let max_inflight = match read_field!(o, maxInflightMessages) {
+        n if version >= 6 && n > 0 => u16::try_from(n).unwrap_or(u16::MAX),
+        _ if read_field!(o, reliable) != 0 => 1,
+        _ => 10,
+    };
+    Ok(ConnectOptions {
+        keep_alive: secs(read_field!(o, keepAliveInterval).min(c_int::from(u16::MAX))),
+        clean_session,
+        clean_start,
+        will,
+        username,
+        password,
+        connect_timeout: secs(read_field!(o, connectTimeout)),
+        retry_interval: secs(read_field!(o, retryInterval)),
+        mqtt_version,
+        // SAFETY: checked struct with the caller's pointers.
+        server_uris: unsafe { server_uris(o, version) }?,
+        max_inflight,
+        properties,
+    })
+}
+
+/// A C string array of `count` topics as owned UTF-8 strings.
+///
+/// # Safety
+/// `topics` NULL or `count` C string pointers.
+pub(crate) unsafe fn topics(count: c_int, topics: *const *mut c_char) -> FfiResult<Vec<String>> {
+    if count <= 0 {
+        return Err(MQTTCLIENT_FAILURE);
+    }
+    if topics.is_null() {
+        return Err(MQTTCLIENT_NULL_PARAMETER);
+    }
+    (0..count as usize)
+        .map(|i| {
+            // SAFETY: C promises `count` entries.
+            unsafe { c_str(*topics.add(i)) }.map(str::to_owned)
+        })
+        .collect()
+}
+
+/// A topic for PUBLISH: present and UTF-8.
+///
+/// # Safety
+/// `topic` NULL or a C string.
+pub(crate) unsafe fn topic<'a>(topic: *const c_char) -> FfiResult<&'a str> {
+    // SAFETY: forwarded contract.
+    unsafe { c_str(topic) }.map_err(|rc| {
+        if rc == MQTTCLIENT_BAD_UTF8_STRING {
+            rc
+        } else {
+            MQTTCLIENT_NULL_PARAMETER
+        }
+    })
+}
+
+/// A payload for PUBLISH (`len` > 0 needs a non-NULL pointer).
+///
+/// # Safety
+/// `payload` NULL or `len` readable bytes.
+pub(crate) unsafe fn payload(len: c_int, payload: *const c_void) -> FfiResult<Bytes> {
+    if len < 0 {
+        return Err(MQTTCLIENT_FAILURE);
+    }
+    if len > 0 && payload.is_null() {
+        return Err(MQTTCLIENT_NULL_PARAMETER);
+    }
+    // SAFETY: forwarded contract.
+    Ok(Bytes::copy_from_slice(unsafe { bytes(payload, len) }))
+}
+
+/// A received message in C form: the struct, its payload and properties
+/// each malloc'd, so MQTTClient_freeMessage or free() release them.
+/// NULL if memory runs out.
+pub(crate) fn malloc_message(m: &Message) -> *mut MQTTClient_message {
+    let payload = malloc_bytes(&m.payload);
+    if payload.is_null() {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: malloc of a plain-data struct; checked for NULL below.
+    let msg = unsafe { libc::malloc(std::mem::size_of::<MQTTClient_message>()) }
+        .cast::<MQTTClient_message>();
+    if msg.is_null() {
+        // SAFETY: `payload` came from malloc.
+        unsafe { libc::free(payload.cast()) };
+        return msg;
+    }
+    let value = MQTTClient_message {
+        struct_id: [
+            b'M' as c_char,
+            b'Q' as c_char,
+            b'T' as c_char,
+            b'M' as c_char,
+        ],
+        struct_version: MESSAGE_MAX_VERSION,
+        payloadlen: c_int::try_from(m.payload.len()).unwrap_or(c_int::MAX),
+        payload: payload.cast(),
+        qos: m.qos as c_int,
+        retained: c_int::from(m.retained),
+        dup: c_int::from(m.dup),
+        msgid: c_int::from(m.msgid),
+        properties: to_c(&m.properties),
+    };
+    // SAFETY: `msg` is a fresh allocation of the right size.
+    unsafe { msg.write(value) };
+    msg
+}
+
+/// Free a message made by `malloc_message` (or by Paho-compatible code).
+///
+/// # Safety
+/// `msg` NULL or a malloc'd message whose payload and properties are malloc'd.
+pub(crate) unsafe fn free_message(msg: *mut MQTTClient_message) {
+    if msg.is_null() {
+        return;
+    }
+    // SAFETY: per the contract every part came from malloc.
+    unsafe {
+        super::properties::free(std::ptr::addr_of_mut!((*msg).properties));
+        libc::free((*msg).payload);
+        libc::free(msg.cast());
+    }
+}
