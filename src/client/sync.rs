@@ -428,23 +428,35 @@ impl Client {
         properties: Properties,
     ) -> Result<PublishResult, ClientError> {
         let mut core = self.shared.lock();
-        if core.phase != Phase::Connected {
-            return Err(ClientError::Disconnected);
-        }
-        let id = core.conn_id;
-        let Some(s) = core.session.as_mut() else {
-            return Err(ClientError::Disconnected);
-        };
-        let pid = s
-            .publish(
+        // As Paho: a full in-flight window blocks the publisher until an
+        // acknowledgement frees a slot (or the connection goes).
+        let pid = loop {
+            if core.phase != Phase::Connected {
+                return Err(ClientError::Disconnected);
+            }
+            let Some(s) = core.session.as_mut() else {
+                return Err(ClientError::Disconnected);
+            };
+            let r = s.publish(
                 topic.to_string(),
-                payload,
+                payload.clone(),
                 qos,
                 retained,
-                properties,
+                properties.clone(),
                 Instant::now(),
-            )
-            .map_err(session_error)?;
+            );
+            match r {
+                Ok(pid) => break pid,
+                Err(SessionError::InflightFull) => {
+                    core = match self.shared.cond.wait(core) {
+                        Ok(g) => g,
+                        Err(e) => e.into_inner(),
+                    };
+                }
+                Err(e) => return Err(session_error(e)),
+            }
+        };
+        let id = core.conn_id;
         if qos != QoS::AtMostOnce {
             core.pending.push(pid);
         }
