@@ -196,9 +196,7 @@ impl Loop {
                 if let Some(&key) = entry.conns.get(&conn)
                     && let Some(Source::Broker(c)) = self.sources.get_mut(key)
                 {
-                    if c.queued() == 0 {
-                        touched.push(key);
-                    }
+                    touched.push(key);
                     c.push(chunk);
                 }
             }
