@@ -117,6 +117,12 @@ fn main() {
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-env-changed=FERROMQ_UPDATE_HEADERS");
     let update = env::var("FERROMQ_UPDATE_HEADERS").is_ok_and(|v| v == "1");
+    // The C tests (tests/abi.rs) ask the cc crate for this target's compiler.
+    for var in ["TARGET", "HOST"] {
+        if let Ok(v) = env::var(var) {
+            println!("cargo:rustc-env=FERROMQ_{var}={v}");
+        }
+    }
 
     let base = cbindgen::Config::from_file(root.join("cbindgen.toml"))
         .unwrap_or_else(|e| panic!("cbindgen.toml: {e}"));
