@@ -101,6 +101,88 @@ fn layouts_constants_and_initializers_match_paho() {
     );
 }
 
+/// Directory holding our built libferromq.so (the test binary lives in
+/// target/<profile>/deps).
+fn our_lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .to_path_buf()
+}
+
+/// Build tests/abi/behaviour.c against `include`, linked with `libs`, and run it.
+fn behaviour_output(
+    include: &Path,
+    libs: &[&str],
+    lib_dir: Option<&Path>,
+    exe: &Path,
+) -> Option<String> {
+    let mut cc = compiler(false);
+    cc.arg("-std=c11")
+        .arg("-I")
+        .arg(include)
+        .arg(root().join("tests/abi/behaviour.c"))
+        .arg("-o")
+        .arg(exe);
+    if let Some(dir) = lib_dir {
+        cc.arg("-L")
+            .arg(dir)
+            .arg(format!("-Wl,-rpath,{}", dir.display()));
+    }
+    cc.args(libs);
+    let out = cc.output().ok()?;
+    if !out.status.success() {
+        println!("link failed: {}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    Some(run(Command::new(exe), "running the behaviour probe"))
+}
+
+/// Calls that need no server give the same results from both libraries.
+#[test]
+fn behaviour_matches_paho_library() {
+    if !Path::new(PAHO_HEADER).exists() {
+        println!("SKIPPED: {PAHO_HEADER} not installed (apt-get install libpaho-mqtt-dev)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(paho) = behaviour_output(
+        Path::new("/usr/include"),
+        &["-lpaho-mqtt3c"],
+        None,
+        &dir.path().join("paho"),
+    ) else {
+        println!("SKIPPED: cannot link against libpaho-mqtt3c");
+        return;
+    };
+    let lib_dir = our_lib_dir();
+    let ours = behaviour_output(
+        &root().join("include"),
+        &["-lferromq"],
+        Some(&lib_dir),
+        &dir.path().join("ours"),
+    )
+    .unwrap_or_else(|| panic!("cannot link against libferromq in {}", lib_dir.display()));
+    assert!(
+        paho.lines().count() > 300,
+        "the behaviour probe printed too little"
+    );
+    let diffs: Vec<String> = paho
+        .lines()
+        .zip(ours.lines())
+        .filter(|(p, o)| p != o)
+        .map(|(p, o)| format!("paho: {p}\nours: {o}"))
+        .collect();
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+    assert_eq!(paho.lines().count(), ours.lines().count());
+}
+
 /// Our headers followed by Paho's own declarations of every function and
 /// callback type: any incompatible prototype is a compile error.
 #[test]
