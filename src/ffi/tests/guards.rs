@@ -395,11 +395,22 @@ fn fields_of_later_versions_are_ignored() {
     assert_eq!(convert(&o).expect("v8").max_inflight, 5);
     o.struct_version = 5;
     o.reliable = 0;
-    assert_eq!(convert(&o).expect("v5").max_inflight, 10, "maxInflightMessages is a version 6 field");
+    assert_eq!(
+        convert(&o).expect("v5").max_inflight,
+        10,
+        "maxInflightMessages is a version 6 field"
+    );
     o.struct_version = 2;
     o.MQTTVersion = 9;
-    assert_eq!(convert(&o).expect("v2").mqtt_version, 0, "MQTTVersion is a version 3 field");
+    assert_eq!(
+        convert(&o).expect("v2").mqtt_version,
+        0,
+        "MQTTVersion is a version 3 field"
+    );
     o.struct_version = 1;
     o.serverURIcount = 1;
-    assert!(convert(&o).expect("v1").server_uris.is_empty(), "serverURIs is a version 2 field");
+    assert!(
+        convert(&o).expect("v1").server_uris.is_empty(),
+        "serverURIs is a version 2 field"
+    );
 }
