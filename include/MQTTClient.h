@@ -179,59 +179,6 @@ typedef struct MQTTClient_createOptions {
 } MQTTClient_createOptions;
 
 /**
- * An application message (struct_id "MQTM"; struct_version 0, or 1 with
- * properties).
- */
-typedef struct MQTTClient_message {
-    /**
-     * Must be "MQTM".
-     */
-    char struct_id[4];
-    /**
-     * 0 or 1 (1 adds `properties`).
-     */
-    int struct_version;
-    /**
-     * Payload length in bytes.
-     */
-    int payloadlen;
-    /**
-     * The payload bytes.
-     */
-    void *payload;
-    /**
-     * Quality of service, 0..2.
-     */
-    int qos;
-    /**
-     * Retained flag.
-     */
-    int retained;
-    /**
-     * Duplicate delivery flag (set by the library on received messages).
-     */
-    int dup;
-    /**
-     * Packet identifier (set by the library on received messages).
-     */
-    int msgid;
-    /**
-     * MQTT 5 properties of the message.
-     */
-    MQTTProperties properties;
-} MQTTClient_message;
-
-/**
- * messageArrived callback; in C a function type, used as `MQTTClient_messageArrived*`.
- */
-typedef int (*MQTTClient_messageArrived*)(void *context, char *topic_name, int topic_len, struct MQTTClient_message *message);
-
-/**
- * Identifies one QoS 1/2 publication until it completes.
- */
-typedef int MQTTClient_deliveryToken;
-
-/**
  * The last will and testament (struct_id "MQTW"; version 0, or 1 with the
  * binary payload).
  */
@@ -473,6 +420,54 @@ typedef struct MQTTResponse {
      */
     MQTTProperties *properties;
 } MQTTResponse;
+
+/**
+ * Identifies one QoS 1/2 publication until it completes.
+ */
+typedef int MQTTClient_deliveryToken;
+
+/**
+ * An application message (struct_id "MQTM"; struct_version 0, or 1 with
+ * properties).
+ */
+typedef struct MQTTClient_message {
+    /**
+     * Must be "MQTM".
+     */
+    char struct_id[4];
+    /**
+     * 0 or 1 (1 adds `properties`).
+     */
+    int struct_version;
+    /**
+     * Payload length in bytes.
+     */
+    int payloadlen;
+    /**
+     * The payload bytes.
+     */
+    void *payload;
+    /**
+     * Quality of service, 0..2.
+     */
+    int qos;
+    /**
+     * Retained flag.
+     */
+    int retained;
+    /**
+     * Duplicate delivery flag (set by the library on received messages).
+     */
+    int dup;
+    /**
+     * Packet identifier (set by the library on received messages).
+     */
+    int msgid;
+    /**
+     * MQTT 5 properties of the message.
+     */
+    MQTTProperties properties;
+} MQTTClient_message;
 
 /**
  * Process-wide initialisation options (struct_id "MQTG", version 0).

@@ -175,10 +175,19 @@ pub(crate) unsafe fn connect_options(
     {
         return Err(MQTTCLIENT_BAD_MQTT_OPTION);
     }
-    let max_inflight = match read_field!(o, maxInflightMessages) {
-        n if version >= 6 && n > 0 => u16::try_from(n).unwrap_or(u16::MAX),
-        _ if read_field!(o, reliable) != 0 => 1,
-        _ => 10,
+    // maxInflightMessages exists from version 6; before that (or when <= 0)
+    // Paho uses 1 for `reliable` and 10 otherwise.
+    let requested = if version >= 6 {
+        read_field!(o, maxInflightMessages)
+    } else {
+        0
+    };
+    let max_inflight = if requested > 0 {
+        u16::try_from(requested).unwrap_or(u16::MAX)
+    } else if read_field!(o, reliable) != 0 {
+        1
+    } else {
+        10
     };
     Ok(ConnectOptions {
         keep_alive: secs(read_field!(o, keepAliveInterval).min(c_int::from(u16::MAX))),

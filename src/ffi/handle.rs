@@ -88,6 +88,14 @@ pub(crate) fn response_from(codes: &[ReasonCode], properties: &Properties) -> MQ
     r
 }
 
+/// An MQTTResponse for a single-result call (connect5, publish5): the code
+/// and properties, with no per-topic array (reasonCodeCount 0, as Paho).
+pub(crate) fn response_single(code: ReasonCode, properties: &Properties) -> MQTTResponse {
+    let mut r = response_code(c_int::from(code.0));
+    r.properties = to_c_boxed(properties);
+    r
+}
+
 /// Run an MQTTResponse-returning entry point behind the panic boundary;
 /// errors and panics become a response whose reasonCode is the Paho code.
 pub(crate) fn guard_response(f: impl FnOnce() -> FfiResult<MQTTResponse>) -> MQTTResponse {

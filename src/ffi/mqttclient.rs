@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::client_callbacks::{CCallbacks, Context, disconnected, published};
 use super::client_convert::connect_options;
 use super::guard::{FfiResult, c_str, checked_version, guard_or, guard_rc, read_field};
-use super::handle::{Handle, code, guard_response, handle_ref, live, response_from};
+use super::handle::{Handle, code, guard_response, handle_ref, live, response_single};
 use super::properties_convert::from_c;
 use super::types::{
     MQTTCLIENT_BAD_MQTT_VERSION, MQTTCLIENT_FAILURE, MQTTCLIENT_NULL_PARAMETER,
@@ -251,7 +251,7 @@ pub extern "C" fn MQTTClient_connect5(
         let (props, will_props) = unsafe { (from_c(connectProperties)?, from_c(willProperties)?) };
         // SAFETY: options from C, checked inside.
         let result = unsafe { connect(h, options, props, will_props) }?;
-        Ok(response_from(&[result.reason], &result.properties))
+        Ok(response_single(result.reason, &result.properties))
     })
 }
 

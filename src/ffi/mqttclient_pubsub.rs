@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use super::client_convert::{MESSAGE_MAX_VERSION, malloc_message, payload, topic, topics};
 use super::guard::{FfiResult, checked_version, guard_or, guard_rc, qos, read_field};
-use super::handle::{Handle, code, guard_response, handle_ref, live, response_code, response_from};
+use super::handle::{
+    Handle, code, guard_response, handle_ref, live, response_code, response_from, response_single,
+};
 use super::properties_convert::from_c;
 use super::types::{
     MQTT_BAD_SUBSCRIBE, MQTTCLIENT_FAILURE, MQTTCLIENT_NULL_PARAMETER, MQTTCLIENT_SUCCESS,
@@ -304,7 +306,7 @@ unsafe fn publish(
         // SAFETY: non-NULL output pointer from C.
         unsafe { dt.write(r.token) };
     }
-    Ok(response_from(&[r.reason], &r.properties))
+    Ok(response_single(r.reason, &r.properties))
 }
 
 /// Publish `payloadlen` bytes to `topicName` (MQTT 3.x clients); `*dt`

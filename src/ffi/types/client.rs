@@ -115,7 +115,6 @@ pub enum MQTTCLIENT_TRACE_LEVELS {
 }
 
 /// The C `enum MQTTCLIENT_TRACE_LEVELS` as Rust receives it: any int value.
-/// cbindgen:no-export
 #[allow(non_camel_case_types)]
 pub type enum_MQTTCLIENT_TRACE_LEVELS = c_int;
 
@@ -128,7 +127,6 @@ pub struct MQTTClient_nameValue {
 }
 
 /// messageArrived callback; in C a function type, used as `MQTTClient_messageArrived*`.
-/// cbindgen:no-export
 pub type MQTTClient_messageArrived = Option<
     unsafe extern "C" fn(
         context: *mut c_void,
@@ -138,15 +136,12 @@ pub type MQTTClient_messageArrived = Option<
     ) -> c_int,
 >;
 /// deliveryComplete callback (a C function type).
-/// cbindgen:no-export
 pub type MQTTClient_deliveryComplete =
     Option<unsafe extern "C" fn(context: *mut c_void, dt: MQTTClient_deliveryToken)>;
 /// connectionLost callback (a C function type).
-/// cbindgen:no-export
 pub type MQTTClient_connectionLost =
     Option<unsafe extern "C" fn(context: *mut c_void, cause: *mut c_char)>;
 /// disconnected callback (a C function type).
-/// cbindgen:no-export
 pub type MQTTClient_disconnected = Option<
     unsafe extern "C" fn(
         context: *mut c_void,
@@ -155,7 +150,6 @@ pub type MQTTClient_disconnected = Option<
     ),
 >;
 /// published callback (a C function type).
-/// cbindgen:no-export
 pub type MQTTClient_published = Option<
     unsafe extern "C" fn(
         context: *mut c_void,
@@ -166,6 +160,5 @@ pub type MQTTClient_published = Option<
     ),
 >;
 /// trace callback (a C function type).
-/// cbindgen:no-export
 pub type MQTTClient_traceCallback =
     Option<unsafe extern "C" fn(level: enum_MQTTCLIENT_TRACE_LEVELS, message: *mut c_char)>;

@@ -43,7 +43,6 @@ pub enum MQTTPropertyCodes {
 }
 
 /// The C `enum MQTTPropertyCodes` as Rust receives it: any int value.
-/// cbindgen:no-export
 #[allow(non_camel_case_types)]
 pub type enum_MQTTPropertyCodes = c_int;
 

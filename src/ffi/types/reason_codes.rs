@@ -60,6 +60,5 @@ pub enum MQTTReasonCodes {
 }
 
 /// The C `enum MQTTReasonCodes` as Rust receives it: any int value.
-/// cbindgen:no-export
 #[allow(non_camel_case_types)]
 pub type enum_MQTTReasonCodes = c_int;
