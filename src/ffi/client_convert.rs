@@ -219,25 +219,28 @@ pub(crate) unsafe fn topics(count: c_int, topics: *const *mut c_char) -> FfiResu
     }
     (0..count as usize)
         .map(|i| {
-            // SAFETY: C promises `count` entries.
-            unsafe { c_str(*topics.add(i)) }.map(str::to_owned)
+            // SAFETY: C promises `count` entries, each NULL or a C string.
+            let f = unsafe { c_str(*topics.add(i)) }.map_err(|_| MQTTCLIENT_BAD_UTF8_STRING)?;
+            // As Paho, a missing or unusable filter is reported as a bad string.
+            crate::protocol::codec::topic::validate_topic_filter(f)
+                .map_err(|_| MQTTCLIENT_BAD_UTF8_STRING)?;
+            Ok(f.to_owned())
         })
         .collect()
 }
 
-/// A topic for PUBLISH: present and UTF-8.
+/// A topic for PUBLISH: present, UTF-8, non-empty and free of wildcards.
+/// Paho reports a NULL topic as MQTTCLIENT_BAD_UTF8_STRING; so do we, and
+/// for topics the broker would refuse.
 ///
 /// # Safety
 /// `topic` NULL or a C string.
 pub(crate) unsafe fn topic<'a>(topic: *const c_char) -> FfiResult<&'a str> {
     // SAFETY: forwarded contract.
-    unsafe { c_str(topic) }.map_err(|rc| {
-        if rc == MQTTCLIENT_BAD_UTF8_STRING {
-            rc
-        } else {
-            MQTTCLIENT_NULL_PARAMETER
-        }
-    })
+    let t = unsafe { c_str(topic) }.map_err(|_| MQTTCLIENT_BAD_UTF8_STRING)?;
+    crate::protocol::codec::topic::validate_topic_name(t)
+        .map_err(|_| MQTTCLIENT_BAD_UTF8_STRING)?;
+    Ok(t)
 }
 
 /// A payload for PUBLISH (`len` > 0 needs a non-NULL pointer).

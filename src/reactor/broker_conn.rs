@@ -138,11 +138,6 @@ impl BrokerConn {
         self.out.push_back(chunk);
     }
 
-    /// Bytes waiting to be written.
-    pub fn queued(&self) -> usize {
-        self.queued
-    }
-
     /// Write queued chunks with writev until done or WouldBlock. Returns
     /// false when the socket failed or, closing, everything was written.
     pub fn write(&mut self, registry: &Registry) -> io::Result<bool> {
