@@ -90,6 +90,25 @@ impl LineLog {
         }
     }
 
+    /// Wait until the stream has ended (the writer closed it), at most
+    /// `timeout`; returns whether it ended.
+    pub fn wait_closed(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let (lock, cv) = &*self.inner;
+        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while !state.closed {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            state = cv
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
+    }
+
     /// Wait until some line contains `needle`.
     pub fn wait_for(&self, needle: &str, timeout: Duration) -> bool {
         self.wait_for_from(0, needle, timeout).is_some()
@@ -358,53 +377,53 @@ impl Running {
     pub fn finish(mut self) -> (std::process::ExitStatus, String, String) {
         // The stdout reader ends when the child closes its stdout (normally at
         // exit), so waiting for that is an event-driven bound on the exit.
-        let _ = self
-            .stdout
-            .wait_for_from(usize::MAX, "\u{0}", self.remaining());
-        let status = loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if Instant::now() < self.deadline => {
-                    // stdout closed but the process lingers: block on it with
-                    // a watchdog thread that kills it at the deadline.
-                    let left = self.remaining();
-                    break wait_with_watchdog(&mut self.child, left);
-                }
-                _ => {
-                    self.kill();
-                    panic!(
-                        "{} timed out\nstdout:\n{}\nstderr:\n{}",
-                        self.what,
-                        self.stdout.text(),
-                        self.stderr.text()
-                    );
-                }
+        self.stdout.wait_closed(self.remaining());
+        let status = match self.child.try_wait() {
+            Ok(Some(status)) => Some(status),
+            // stdout closed (or the deadline passed) but the process lingers:
+            // block on it with a watchdog that kills it at the deadline.
+            Ok(None) => {
+                let left = self.remaining();
+                wait_with_watchdog(&mut self.child, left)
             }
+            Err(_) => None,
         };
-        // Let the readers drain what is left.
-        self.stderr
-            .wait_for_from(usize::MAX, "\u{0}", Duration::from_secs(2));
+        let Some(status) = status else {
+            self.kill();
+            panic!(
+                "{} timed out\nstdout:\n{}\nstderr:\n{}",
+                self.what,
+                self.stdout.text(),
+                self.stderr.text()
+            );
+        };
+        // Let the stderr reader drain what is left.
+        self.stderr.wait_closed(Duration::from_secs(2));
         (status, self.stdout.text(), self.stderr.text())
     }
 }
 
 /// Block on `child.wait()`, killing the child if it outlives `timeout`.
-fn wait_with_watchdog(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+/// Returns None when it had to be killed.
+fn wait_with_watchdog(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
     let pid = child.id() as libc::pid_t;
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let watchdog = thread::spawn(move || {
         if done_rx.recv_timeout(timeout).is_err() {
-            // SAFETY: kill(2) with a pid we spawned and have not reaped yet
-            // (the reaping wait below is what signals this thread to stop).
+            // SAFETY: kill(2) touches no memory of ours. The pid is our child,
+            // not yet reaped unless wait() returned in the instant before it
+            // could tell this thread so.
             unsafe {
                 libc::kill(pid, libc::SIGKILL);
             }
+            return true;
         }
+        false
     });
-    let status = child.wait().expect("wait for child");
+    let status = child.wait().ok();
     let _ = done_tx.send(());
-    let _ = watchdog.join();
-    status
+    let killed = watchdog.join().unwrap_or(true);
+    if killed { None } else { status }
 }
 
 /// Run `cmd` to completion within `secs`; kill it and fail the test on
