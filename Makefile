@@ -32,7 +32,7 @@ build/%: c-examples/%.c $(LIB)
 # One profile (release) for the library, the examples and the tests, so the
 # crate is compiled once.
 test: examples
-	$(CARGO) test --release
+	$(CARGO) test --release --no-fail-fast
 
 bench: lib
 	bench/run.sh

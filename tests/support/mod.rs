@@ -67,16 +67,22 @@ impl LineLog {
     /// Wait until some line (at index >= `from`) contains `needle`; returns its
     /// index, or None when the deadline passes or the stream ends first.
     pub fn wait_for_from(&self, from: usize, needle: &str, timeout: Duration) -> Option<usize> {
+        self.wait_match(from, |l| l.contains(needle), timeout)
+    }
+
+    /// Wait until some line (at index >= `from`) satisfies `pred`; returns its
+    /// index, or None when the deadline passes or the stream ends first.
+    pub fn wait_match(
+        &self,
+        from: usize,
+        pred: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> Option<usize> {
         let deadline = Instant::now() + timeout;
         let (lock, cv) = &*self.inner;
         let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(i) = state
-                .lines
-                .iter()
-                .skip(from)
-                .position(|l| l.contains(needle))
-            {
+            if let Some(i) = state.lines.iter().skip(from).position(|l| pred(l)) {
                 return Some(from + i);
             }
             let now = Instant::now();
@@ -88,6 +94,27 @@ impl LineLog {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+    }
+
+    /// Append a line of our own (e.g. a marker that another process exited,
+    /// so that a wait on this log can end early).
+    pub fn push(&self, line: impl Into<String>) {
+        let (lock, cv) = &*self.inner;
+        lock.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .lines
+            .push(line.into());
+        cv.notify_all();
+    }
+
+    /// The line at `index`, if there is one yet.
+    pub fn line(&self, index: usize) -> Option<String> {
+        let (lock, _) = &*self.inner;
+        lock.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .lines
+            .get(index)
+            .cloned()
     }
 
     /// Wait until the stream has ended (the writer closed it), at most
