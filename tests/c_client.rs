@@ -2,6 +2,7 @@
 //! runs each against its own mosquitto: `paho::*` is the reference (Debian's
 //! Paho C), `paho_binary_on_ferromq::*` runs that same binary on our library,
 //! `ferromq::*` compiles against our headers and links libferromq (-DFERROMQ).
+//! `examples::*` builds the c-examples the same three ways and runs them.
 
 mod support;
 
@@ -30,21 +31,45 @@ fn ferromq_include_dir() -> Option<PathBuf> {
     dir.join("MQTTClient.h").exists().then_some(dir)
 }
 
-fn run_program(name: &str, variant: Variant) {
+/// A C program built for one variant, with what it needs to run.
+struct Built {
+    exe: PathBuf,
+    variant: Variant,
+    /// Paho's library names → ours, for `PahoBinaryOnFerromq`.
+    names_dir: Option<tempfile::TempDir>,
+    _work: tempfile::TempDir,
+}
+
+impl Built {
+    /// A command running this program with the library the variant asks for.
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.exe);
+        // cargo puts target/<profile> on LD_LIBRARY_PATH; the reference run
+        // must load Debian's library only, the swapped run ours only (and
+        // the FerroMQ build finds libferromq through its run path).
+        cmd.env_remove("LD_LIBRARY_PATH");
+        if let Some(dir) = &self.names_dir {
+            cmd.env("LD_LIBRARY_PATH", dir.path());
+        }
+        cmd
+    }
+}
+
+/// Build `sources` (plus tests/c/ on the include path) for `variant`, or
+/// None (after printing SKIP) when a peer it needs is not installed.
+fn build_for(name: &str, sources: Vec<PathBuf>, variant: Variant) -> Option<Built> {
     if !Mosquitto::available() {
         support::skip("mosquitto is not installed (/usr/sbin/mosquitto)");
-        return;
+        return None;
     }
     let paho_headers = std::path::Path::new(support::PAHO_HEADER).exists();
     if variant != Variant::Ferromq && !paho_headers {
         support::skip("Paho C headers are not installed (libpaho-mqtt-dev)");
-        return;
+        return None;
     }
-
-    let c_dir = support::manifest_dir().join("tests").join("c");
     let mut build = CBuild {
-        sources: vec![c_dir.join(format!("{name}.c"))],
-        include_dirs: vec![c_dir],
+        sources,
+        include_dirs: vec![support::manifest_dir().join("tests").join("c")],
         ..CBuild::default()
     };
     match variant {
@@ -59,7 +84,7 @@ fn run_program(name: &str, variant: Variant) {
                 }
                 None => {
                     support::skip("neither include/MQTTClient.h nor Paho's headers exist");
-                    return;
+                    return None;
                 }
             }
             build.defines.push("FERROMQ".into());
@@ -75,36 +100,110 @@ fn run_program(name: &str, variant: Variant) {
             lib.display()
         );
     }
-
     let work = tempfile::tempdir().expect("tempdir");
     let exe = work.path().join(name);
     build.build(&exe);
-
-    let mut broker = Mosquitto::start();
-    let mut cmd = Command::new(&exe);
-    cmd.arg("127.0.0.1").arg(broker.port.to_string());
-    // Kept alive until the program has finished.
-    // cargo puts target/<profile> on LD_LIBRARY_PATH; the reference run must
-    // load Debian's library only, the swapped run ours only.
-    cmd.env_remove("LD_LIBRARY_PATH");
     let names_dir = (variant == Variant::PahoBinaryOnFerromq).then(support::paho_names_dir);
-    if let Some(dir) = &names_dir {
-        cmd.env("LD_LIBRARY_PATH", dir.path());
-    }
+    Some(Built {
+        exe,
+        variant,
+        names_dir,
+        _work: work,
+    })
+}
+
+/// Wait for a program and fail the test, with all the output, unless it
+/// exited 0. Returns its stdout.
+fn expect_success(name: &str, built: &Built, running: Running, broker: &Mosquitto) -> String {
+    let (status, stdout, stderr) = running.finish();
+    assert!(
+        status.success(),
+        "{name} ({:?}) failed: {status}\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n\
+         --- mosquitto log\n{}",
+        built.variant,
+        broker.log().text()
+    );
+    stdout
+}
+
+/// Build tests/c/NAME.c and run it against its own mosquitto.
+fn run_program(name: &str, variant: Variant) {
+    let source = support::manifest_dir()
+        .join("tests")
+        .join("c")
+        .join(format!("{name}.c"));
+    let Some(built) = build_for(name, vec![source], variant) else {
+        return;
+    };
+    let mut broker = Mosquitto::start();
+    let mut cmd = built.command();
+    cmd.arg("127.0.0.1").arg(broker.port.to_string());
     let mut running = Running::spawn(cmd, PROGRAM_TIMEOUT_SECS);
     if name == "conn_lost" {
         // The program says when it is connected; then the broker goes away.
         running.expect_line("KILL_BROKER");
         broker.kill();
     }
-    let (status, stdout, stderr) = running.finish();
-    assert!(
-        status.success(),
-        "{name} ({variant:?}) failed: {status}\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n\
-         --- mosquitto log\n{}",
-        broker.log().text()
-    );
+    let stdout = expect_success(name, &built, running, &broker);
     print!("{stdout}");
+}
+
+/// The c-examples work as their comments say: sub_receive gets what
+/// pub_sync, pub5_properties and callback_client publish.
+fn run_examples(variant: Variant) {
+    let dir = support::manifest_dir().join("c-examples");
+    let mut built = Vec::new();
+    for name in [
+        "sub_receive",
+        "pub_sync",
+        "pub5_properties",
+        "callback_client",
+    ] {
+        match build_for(name, vec![dir.join(format!("{name}.c"))], variant) {
+            Some(b) => built.push((name, b)),
+            None => return,
+        }
+    }
+    let broker = Mosquitto::start();
+    let uri = broker.uri();
+    let (sub_name, sub_built) = &built[0];
+    let mut sub_cmd = sub_built.command();
+    sub_cmd.args([uri.as_str(), "ferromq/#", "3"]);
+    let mut sub = Running::spawn(sub_cmd, PROGRAM_TIMEOUT_SECS);
+    sub.expect_line("subscribed to ferromq/#");
+    for (name, b) in &built[1..] {
+        let mut cmd = b.command();
+        cmd.arg(&uri);
+        let running = Running::spawn(cmd, PROGRAM_TIMEOUT_SECS);
+        expect_success(name, b, running, &broker);
+    }
+    let out = expect_success(sub_name, sub_built, sub, &broker);
+    let want = [
+        "ferromq/example: hello from pub_sync",
+        "ferromq/v5: {\"temperature\": 21.5}",
+        "ferromq/callback: ping!",
+    ];
+    let got: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(got, want, "sub_receive output:\n{out}");
+}
+
+mod examples {
+    use super::{Variant, run_examples};
+
+    #[test]
+    fn on_paho() {
+        run_examples(Variant::Paho);
+    }
+
+    #[test]
+    fn paho_binaries_on_ferromq() {
+        run_examples(Variant::PahoBinaryOnFerromq);
+    }
+
+    #[test]
+    fn on_ferromq() {
+        run_examples(Variant::Ferromq);
+    }
 }
 
 macro_rules! c_tests {

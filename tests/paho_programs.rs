@@ -13,6 +13,9 @@ use support::{Mosquitto, Running};
 const PAHO_PUB: &str = "/usr/bin/paho_cs_pub";
 const PAHO_SUB: &str = "/usr/bin/paho_cs_sub";
 
+/// Marker pushed into the broker's log when paho_cs_sub exits.
+const SUB_EXITED: &str = "<test: paho_cs_sub exited>";
+
 /// Bound on every wait in these tests.
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -51,11 +54,21 @@ fn pub_sub(version: &str, qos: u8, on_ferromq: bool) {
     };
 
     let mut sub = Running::spawn(program(PAHO_SUB, &sub_id), 60);
+    // If the subscriber dies, say so in the broker's log so the wait below
+    // ends at once instead of at its deadline.
+    let (sub_out, broker_log) = (sub.stdout.clone(), broker.log().clone());
+    std::thread::spawn(move || {
+        if sub_out.wait_closed(WAIT) {
+            broker_log.push(SUB_EXITED);
+        }
+    });
     // Subscribed once mosquitto has sent the SUBACK.
-    if !broker
+    let suback = format!("Sending SUBACK to {sub_id}");
+    let seen = broker
         .log()
-        .wait_for(&format!("Sending SUBACK to {sub_id}"), WAIT)
-    {
+        .wait_match(0, |l| l.contains(&suback) || l == SUB_EXITED, WAIT)
+        .and_then(|i| broker.log().line(i));
+    if !seen.is_some_and(|l| l.contains(&suback)) {
         sub.kill();
         panic!(
             "paho_cs_sub never subscribed\nsub stderr:\n{}\nmosquitto log:\n{}",

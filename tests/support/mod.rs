@@ -67,16 +67,22 @@ impl LineLog {
     /// Wait until some line (at index >= `from`) contains `needle`; returns its
     /// index, or None when the deadline passes or the stream ends first.
     pub fn wait_for_from(&self, from: usize, needle: &str, timeout: Duration) -> Option<usize> {
+        self.wait_match(from, |l| l.contains(needle), timeout)
+    }
+
+    /// Wait until some line (at index >= `from`) satisfies `pred`; returns its
+    /// index, or None when the deadline passes or the stream ends first.
+    pub fn wait_match(
+        &self,
+        from: usize,
+        pred: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> Option<usize> {
         let deadline = Instant::now() + timeout;
         let (lock, cv) = &*self.inner;
         let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(i) = state
-                .lines
-                .iter()
-                .skip(from)
-                .position(|l| l.contains(needle))
-            {
+            if let Some(i) = state.lines.iter().skip(from).position(|l| pred(l)) {
                 return Some(from + i);
             }
             let now = Instant::now();
@@ -88,6 +94,46 @@ impl LineLog {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+    }
+
+    /// Append a line of our own (e.g. a marker that another process exited,
+    /// so that a wait on this log can end early).
+    pub fn push(&self, line: impl Into<String>) {
+        let (lock, cv) = &*self.inner;
+        lock.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .lines
+            .push(line.into());
+        cv.notify_all();
+    }
+
+    /// The line at `index`, if there is one yet.
+    pub fn line(&self, index: usize) -> Option<String> {
+        let (lock, _) = &*self.inner;
+        lock.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .lines
+            .get(index)
+            .cloned()
+    }
+
+    /// Wait until the stream has ended (the writer closed it), at most
+    /// `timeout`; returns whether it ended.
+    pub fn wait_closed(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let (lock, cv) = &*self.inner;
+        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while !state.closed {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            state = cv
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
     }
 
     /// Wait until some line contains `needle`.
@@ -358,51 +404,53 @@ impl Running {
     pub fn finish(mut self) -> (std::process::ExitStatus, String, String) {
         // The stdout reader ends when the child closes its stdout (normally at
         // exit), so waiting for that is an event-driven bound on the exit.
-        let _ = self
-            .stdout
-            .wait_for_from(usize::MAX, "\u{0}", self.remaining());
+        self.stdout.wait_closed(self.remaining());
         let status = match self.child.try_wait() {
-            Ok(Some(status)) => status,
-            Ok(None) if Instant::now() < self.deadline => {
-                // stdout closed but the process lingers: block on it with
-                // a watchdog thread that kills it at the deadline.
+            Ok(Some(status)) => Some(status),
+            // stdout closed (or the deadline passed) but the process lingers:
+            // block on it with a watchdog that kills it at the deadline.
+            Ok(None) => {
                 let left = self.remaining();
                 wait_with_watchdog(&mut self.child, left)
             }
-            _ => {
-                self.kill();
-                panic!(
-                    "{} timed out\nstdout:\n{}\nstderr:\n{}",
-                    self.what,
-                    self.stdout.text(),
-                    self.stderr.text()
-                );
-            }
+            Err(_) => None,
         };
-        // Let the readers drain what is left.
-        self.stderr
-            .wait_for_from(usize::MAX, "\u{0}", Duration::from_secs(2));
+        let Some(status) = status else {
+            self.kill();
+            panic!(
+                "{} timed out\nstdout:\n{}\nstderr:\n{}",
+                self.what,
+                self.stdout.text(),
+                self.stderr.text()
+            );
+        };
+        // Let the stderr reader drain what is left.
+        self.stderr.wait_closed(Duration::from_secs(2));
         (status, self.stdout.text(), self.stderr.text())
     }
 }
 
 /// Block on `child.wait()`, killing the child if it outlives `timeout`.
-fn wait_with_watchdog(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+/// Returns None when it had to be killed.
+fn wait_with_watchdog(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
     let pid = child.id() as libc::pid_t;
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let watchdog = thread::spawn(move || {
         if done_rx.recv_timeout(timeout).is_err() {
-            // SAFETY: kill(2) with a pid we spawned and have not reaped yet
-            // (the reaping wait below is what signals this thread to stop).
+            // SAFETY: kill(2) touches no memory of ours. The pid is our child,
+            // not yet reaped unless wait() returned in the instant before it
+            // could tell this thread so.
             unsafe {
                 libc::kill(pid, libc::SIGKILL);
             }
+            return true;
         }
+        false
     });
-    let status = child.wait().expect("wait for child");
+    let status = child.wait().ok();
     let _ = done_tx.send(());
-    let _ = watchdog.join();
-    status
+    let killed = watchdog.join().unwrap_or(true);
+    if killed { None } else { status }
 }
 
 /// Run `cmd` to completion within `secs`; kill it and fail the test on

@@ -1,0 +1,42 @@
+# FerroMQ: C examples, the whole test suite, the benchmark.
+#   make examples  build c-examples/*.c against include/ and target/release
+#   make test      the full suite (release build, examples, every cargo test)
+#   make bench     Paho C vs FerroMQ through one mosquitto (not a test)
+
+CARGO  ?= cargo
+CC     ?= cc
+CFLAGS ?= -O2
+WARN   := -Wall -Wextra -Werror
+LIBDIR := target/release
+LIB    := $(LIBDIR)/libferromq.so
+
+EXAMPLE_SRCS := $(wildcard c-examples/*.c)
+EXAMPLES     := $(patsubst c-examples/%.c,build/%,$(EXAMPLE_SRCS))
+
+.PHONY: all lib examples test bench clean
+
+all: examples
+
+# Always ask cargo: it knows whether the library is up to date.
+lib:
+	$(CARGO) build --release
+
+examples: lib
+	$(MAKE) --no-print-directory $(EXAMPLES)
+
+build/%: c-examples/%.c $(LIB)
+	@mkdir -p build
+	$(CC) $(CFLAGS) $(WARN) -I include $< -o $@ \
+		-L $(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR)) -lferromq -pthread
+
+# One profile (release) for the library, the examples and the tests, so the
+# crate is compiled once.
+test: examples
+	$(CARGO) test --release --no-fail-fast
+
+bench: lib
+	bench/run.sh
+
+clean:
+	rm -rf build
+	$(CARGO) clean
