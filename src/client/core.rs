@@ -257,6 +257,10 @@ fn route(shared: &Shared, core: &mut Core, ev: Event, closed: &mut bool, more: &
             if shared.callbacks.has_main() {
                 dispatch(core, Dispatch::Message(topic, msg));
                 false
+            } else if core.async_mode {
+                // MQTTAsync has no receive call: with no messageArrived
+                // callback a message has nowhere to go (Paho drops it too).
+                false
             } else {
                 core.inbox.push_back((topic, msg));
                 true
