@@ -199,7 +199,13 @@ impl Broker {
             if c.out.is_empty() {
                 continue;
             }
-            out.append(&mut c.out);
+            // Take the buffer itself: an idle connection keeps no capacity.
+            if out.is_empty() {
+                *out = std::mem::take(&mut c.out);
+            } else {
+                out.append(&mut c.out);
+                c.out = Vec::new();
+            }
             return Some(id);
         }
         None

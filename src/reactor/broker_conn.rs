@@ -74,7 +74,7 @@ impl BrokerConn {
             broker,
             socket,
             token,
-            inbuf: BytesMut::with_capacity(4096),
+            inbuf: BytesMut::new(),
             out: VecDeque::new(),
             queued: 0,
             write_interest: false,
@@ -116,9 +116,10 @@ impl BrokerConn {
             }
             if !self.inbuf.is_empty() {
                 ep.input(self.id, &mut self.inbuf, now);
-                if self.inbuf.is_empty() && self.inbuf.capacity() > 1 << 20 {
-                    // Do not keep a huge buffer around after one large packet.
-                    self.inbuf = BytesMut::with_capacity(4096);
+                if self.inbuf.is_empty() {
+                    // Idle connections hold no read buffer: most of a
+                    // broker's connections are idle most of the time.
+                    self.inbuf = BytesMut::new();
                 }
             }
             if alive && !drained && !ep.wants_input(self.id) {
@@ -172,6 +173,10 @@ impl BrokerConn {
         }
         if self.closing && self.out.is_empty() {
             return Ok(false);
+        }
+        if self.out.is_empty() && self.out.capacity() > 0 {
+            // Give back the queue's memory between bursts.
+            self.out = VecDeque::new();
         }
         let want = !self.out.is_empty();
         if want != self.write_interest {
