@@ -34,7 +34,7 @@ fn push_prop(props: &mut Properties, id: PropertyId, value: PropertyValue) {
 }
 
 /// A fresh client identifier no session uses.
-fn assign_client_id(counter: &mut u64, sessions: &HashMap<Arc<str>, Session>) -> String {
+fn assign_client_id(counter: &mut u64, sessions: &HashMap<Arc<str>, Box<Session>>) -> String {
     loop {
         *counter += 1;
         let id = format!("ferromq-{:016x}", *counter);
@@ -157,11 +157,11 @@ impl Broker {
         let session = self
             .sessions
             .entry(cid.clone())
-            .or_insert_with(|| Session::new(cid.clone()));
+            .or_insert_with(|| Box::new(Session::new(cid.clone())));
         session.conn = Some(conn);
         session.expires_at = None;
         session.will_at = None;
-        session.will = connect.will;
+        session.will = connect.will.map(Box::new);
         session.expiry = if v5 {
             prop_u32(&connect.properties, PropertyId::SESSION_EXPIRY_INTERVAL).unwrap_or(0)
         } else if connect.clean_start {

@@ -47,7 +47,8 @@ pub(crate) struct Conn {
     pub out: Vec<Packet>,
     /// True while the id sits in the broker's dirty list.
     pub dirty: bool,
-    pub pending: Option<Pending>,
+    /// Boxed: rare, and a connection should stay small while idle.
+    pub pending: Option<Box<Pending>>,
     pub backlog: VecDeque<Packet>,
     /// Inbound topic aliases (MQTT 5).
     pub aliases: HashMap<u16, String>,

@@ -67,8 +67,8 @@ pub type ConnId = usize;
 #[derive(Debug)]
 pub struct Broker {
     config: BrokerConfig,
-    conns: HashMap<ConnId, Conn>,
-    sessions: HashMap<Arc<str>, Session>,
+    conns: HashMap<ConnId, Box<Conn>>,
+    sessions: HashMap<Arc<str>, Box<Session>>,
     trie: Trie,
     retained: Retained,
     timers: Timers,
@@ -109,7 +109,7 @@ impl Broker {
             return false;
         }
         self.closing.retain(|c| *c != conn);
-        self.conns.insert(conn, Conn::new(peer, now));
+        self.conns.insert(conn, Box::new(Conn::new(peer, now)));
         self.schedule_conn(conn, now + self.config.limits.connect_timeout);
         true
     }
@@ -157,12 +157,12 @@ impl Broker {
                 }
             }
             Decision::Publish(code) => {
-                if let Some(connection::Pending::Publish(p)) = c.pending.take() {
+                if let Some(connection::Pending::Publish(p)) = c.pending.take().map(|b| *b) {
                     self.finish_publish(conn, p, code, now);
                 }
             }
             Decision::Subscribe(codes) => {
-                if let Some(connection::Pending::Subscribe(s, pre)) = c.pending.take() {
+                if let Some(connection::Pending::Subscribe(s, pre)) = c.pending.take().map(|b| *b) {
                     self.finish_subscribe(conn, s, pre, Some(codes), now);
                 }
             }

@@ -97,7 +97,7 @@ impl Broker {
                 retain: p.retain,
                 properties: p.properties.clone(),
             });
-            c.pending = Some(Pending::Publish(p));
+            c.pending = Some(Box::new(Pending::Publish(p)));
             return;
         }
         self.finish_publish(conn, p, ReasonCode::SUCCESS, now);

@@ -51,7 +51,7 @@ pub(crate) struct Session {
     pub expiry: u32,
     pub expires_at: Option<Instant>,
     /// The will of the current (or last) connection.
-    pub will: Option<Will>,
+    pub will: Option<Box<Will>>,
     /// When a delayed will is due (the will is in `will`).
     pub will_at: Option<Instant>,
 }

@@ -57,7 +57,7 @@ impl Broker {
                 client_id,
                 filters,
             });
-            c.pending = Some(Pending::Subscribe(s, pre));
+            c.pending = Some(Box::new(Pending::Subscribe(s, pre)));
             return;
         }
         self.finish_subscribe(conn, s, pre, None, now);
