@@ -1,0 +1,647 @@
+//! `make install` as a Paho C user meets it: each test installs into its own
+//! temporary DESTDIR, then builds or runs a Paho C program against that tree —
+//! CMake's find_package, a plain Makefile (-l and pkg-config), static linking,
+//! the exported symbols, and Debian's prebuilt Paho programs on our broker.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use support::Running;
+
+/// Where the tests install (inside their DESTDIR), as a user would.
+const PREFIX: &str = "/usr/local";
+/// Paho's library names, all provided by our library.
+const NAMES: &[&str] = &["paho-mqtt3c", "paho-mqtt3a", "paho-mqtt3cs", "paho-mqtt3as"];
+const PAHO_VERSION: &str = "1.3.12";
+/// Bound on every wait for a program's output.
+const WAIT: Duration = Duration::from_secs(30);
+/// Function-name prefixes of the public C API; nothing else may be exported.
+const API_PREFIXES: &[&str] = &[
+    "MQTTClient_",
+    "MQTTAsync_",
+    "MQTTProperties_",
+    "MQTTProperty",
+    "MQTTResponse_free",
+    "MQTTReasonCode_toString",
+    "MQTTPersistence_",
+    "MQTTBroker_",
+];
+
+/// The cargo target directory the test binary was built in
+/// (target/<profile>/deps/<test> -> target).
+fn target_dir() -> PathBuf {
+    support::ferromq_lib_dir()
+        .parent()
+        .expect("target dir")
+        .to_path_buf()
+}
+
+/// `make -f mk/install.mk` with a clean make environment (no jobserver from
+/// an outer make) and our target dir.
+fn make() -> Command {
+    let mut cmd = Command::new("make");
+    cmd.arg("--no-print-directory")
+        .arg("-f")
+        .arg(support::manifest_dir().join("mk/install.mk"))
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
+        .env_remove("MAKELEVEL");
+    cmd
+}
+
+/// Panic with everything a failed command said.
+fn check(what: &str, out: &Output) {
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// True when `tool` runs (`tool --version`); otherwise print a SKIP line.
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        support::skip(&format!("{tool} is not installed"));
+    }
+    ok
+}
+
+/// Build the release library and the Paho-named libraries once per test
+/// binary (cargo and make decide what is out of date).
+fn build_once() {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    let result = BUILT.get_or_init(|| {
+        let mut cmd = make();
+        cmd.arg("paho-libs");
+        let out = support::run_with_timeout(cmd, 1800);
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "make paho-libs failed: {}\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// One `make install` into a temporary DESTDIR, removed on drop.
+struct Install {
+    destdir: tempfile::TempDir,
+}
+
+impl Install {
+    fn new() -> Install {
+        build_once();
+        // Installs only copy files, but each also asks cargo whether the
+        // crate is current; one at a time keeps those quick and quiet.
+        static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+        let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let destdir = tempfile::tempdir().expect("tempdir");
+        let mut cmd = make();
+        cmd.arg("install")
+            .arg(format!("PREFIX={PREFIX}"))
+            .arg(format!("DESTDIR={}", destdir.path().display()));
+        check("make install", &support::run_with_timeout(cmd, 600));
+        Install { destdir }
+    }
+
+    /// `make uninstall` with the same PREFIX and DESTDIR.
+    fn uninstall(&self) {
+        let mut cmd = make();
+        cmd.arg("uninstall")
+            .arg(format!("PREFIX={PREFIX}"))
+            .arg(format!("DESTDIR={}", self.destdir.path().display()));
+        check("make uninstall", &support::run_with_timeout(cmd, 120));
+    }
+
+    /// $DESTDIR$PREFIX.
+    fn root(&self) -> PathBuf {
+        self.destdir.path().join(PREFIX.trim_start_matches('/'))
+    }
+
+    fn lib(&self) -> PathBuf {
+        self.root().join("lib")
+    }
+
+    fn include(&self) -> PathBuf {
+        self.root().join("include")
+    }
+
+    fn pkgconfig(&self) -> PathBuf {
+        self.lib().join("pkgconfig")
+    }
+
+    /// A command that runs `program` on the installed libraries.
+    fn command(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("LD_LIBRARY_PATH", self.lib());
+        cmd
+    }
+
+    /// Our broker, as installed in $PREFIX/bin.
+    fn broker(&self) -> Broker {
+        Broker::start(&self.root().join("bin/ferromq"))
+    }
+}
+
+/// `ferromq broker` on an ephemeral port of 127.0.0.1, killed on drop.
+struct Broker {
+    running: Running,
+    port: u16,
+}
+
+impl Broker {
+    fn start(exe: &Path) -> Broker {
+        let mut cmd = Command::new(exe);
+        cmd.args(["broker", "--listen", "127.0.0.1:0"]);
+        let mut running = Running::spawn(cmd, 600);
+        let needle = "listening on 127.0.0.1:";
+        let Some(i) = running.stderr.wait_for_from(0, needle, WAIT) else {
+            running.kill();
+            panic!("broker did not start:\n{}", running.stderr.text());
+        };
+        let text = running.stderr.text();
+        let line = text.lines().nth(i).unwrap_or_default();
+        let port = line
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"));
+        Broker { running, port }
+    }
+
+    fn uri(&self) -> String {
+        format!("tcp://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.running.kill();
+    }
+}
+
+/// Run tests/install/client.c's program against `broker`: it must report
+/// FerroMQ as its library and get its own message back.
+fn run_client(mut cmd: Command, broker: &Broker, id: &str) {
+    let topic = format!("install/{id}");
+    cmd.args([broker.uri().as_str(), &topic, id]);
+    let out = support::run_with_timeout(cmd, 60);
+    check(id, &out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Product name: FerroMQ"),
+        "{id} did not load FerroMQ's library:\n{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("received on {topic}: hello from {id}")),
+        "{id} did not get its message back:\n{stdout}"
+    );
+}
+
+/// The fixture projects' directory.
+fn fixtures() -> PathBuf {
+    support::manifest_dir().join("tests/install")
+}
+
+/// Strict C flags for the fixtures, so the installed headers compile cleanly.
+const STRICT_CFLAGS: &str = "-O1 -Wall -Wextra -Werror";
+
+/// Build `target` of the fixture Makefile in `build`, as a user would with
+/// the install's include and lib directories.
+fn make_fixture(install: &Install, build: &Path, target: &str) -> PathBuf {
+    let mut cmd = Command::new("make");
+    cmd.arg("--no-print-directory")
+        .arg("-f")
+        .arg(fixtures().join("make/Makefile"))
+        .arg(target)
+        .arg(format!("CFLAGS={STRICT_CFLAGS}"))
+        .arg(format!("CPPFLAGS=-I{}", install.include().display()))
+        .arg(format!("LDFLAGS=-L{}", install.lib().display()))
+        .env("PKG_CONFIG_PATH", install.pkgconfig())
+        .env_remove("PKG_CONFIG_LIBDIR")
+        .env_remove("MAKEFLAGS")
+        .env_remove("MAKELEVEL")
+        .current_dir(build);
+    check(
+        &format!("make {target}"),
+        &support::run_with_timeout(cmd, 300),
+    );
+    build.join(target)
+}
+
+/// The shared libraries a program or library depends on, and its SONAME.
+fn dynamic_section(file: &Path) -> (Vec<String>, Option<String>) {
+    let mut cmd = Command::new("readelf");
+    cmd.arg("-d").arg(file);
+    let out = support::run_with_timeout(cmd, 60);
+    check("readelf -d", &out);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let bracketed = |line: &str| {
+        let start = line.find('[')? + 1;
+        let end = line.rfind(']')?;
+        line.get(start..end).map(str::to_string)
+    };
+    let needed = text
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .filter_map(bracketed)
+        .collect();
+    let soname = text
+        .lines()
+        .find(|l| l.contains("(SONAME)"))
+        .and_then(bracketed);
+    (needed, soname)
+}
+
+#[test]
+fn libraries_have_paho_names_sonames_and_links() {
+    let install = Install::new();
+    let lib = install.lib();
+    for name in NAMES {
+        let full = format!("lib{name}.so.{PAHO_VERSION}");
+        let major = format!("lib{name}.so.1");
+        let dev = format!("lib{name}.so");
+        let link = |from: &str| std::fs::read_link(lib.join(from)).ok();
+        assert_eq!(link(&dev), Some(PathBuf::from(&major)), "{dev}");
+        assert_eq!(link(&major), Some(PathBuf::from(&full)), "{major}");
+        let (needed, soname) = dynamic_section(&lib.join(&full));
+        assert_eq!(soname.as_deref(), Some(major.as_str()), "SONAME of {full}");
+        assert!(
+            needed.iter().all(|n| !n.contains("ferromq")),
+            "{full} needs {needed:?}"
+        );
+        assert!(lib.join(format!("lib{name}.a")).is_file(), "lib{name}.a");
+        assert!(
+            install.pkgconfig().join(format!("{name}.pc")).is_file(),
+            "{name}.pc"
+        );
+    }
+    // The command and every header of include/.
+    assert!(install.root().join("bin/ferromq").is_file());
+    for entry in std::fs::read_dir(support::manifest_dir().join("include")).expect("include/") {
+        let name = entry.expect("entry").file_name();
+        assert!(install.include().join(&name).is_file(), "{name:?}");
+    }
+}
+
+/// Function names declared in the installed headers: with LIBMQTT_API (the
+/// exported API proper) and all of them.
+fn declared_functions(include: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut api = BTreeSet::new();
+    let mut all = BTreeSet::new();
+    for entry in std::fs::read_dir(include).expect("include dir") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("read header");
+        for line in text.lines() {
+            let line = line.trim();
+            if line.starts_with("typedef") || line.starts_with('#') || line.starts_with('*') {
+                continue;
+            }
+            let Some(open) = line.find('(') else { continue };
+            let head = line[..open].trim_end();
+            let name_start = head
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(0, |i| i + 1);
+            let name = &head[name_start..];
+            if !name.starts_with("MQTT") {
+                continue;
+            }
+            if line.starts_with("LIBMQTT_API") {
+                api.insert(name.to_string());
+            }
+            all.insert(name.to_string());
+        }
+    }
+    (api, all)
+}
+
+#[test]
+fn shared_libraries_export_exactly_the_c_api() {
+    let install = Install::new();
+    let (api, declared) = declared_functions(&install.include());
+    assert!(
+        api.contains("MQTTClient_create") && api.contains("MQTTProperties_add"),
+        "header scan found too little: {api:?}"
+    );
+    for name in NAMES {
+        let file = install.lib().join(format!("lib{name}.so.1"));
+        let mut cmd = Command::new("nm");
+        cmd.args(["-D", "--defined-only"]).arg(&file);
+        let out = support::run_with_timeout(cmd, 60);
+        check("nm -D --defined-only", &out);
+        let exported: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(2))
+            .map(str::to_string)
+            .collect();
+        let foreign: Vec<_> = exported
+            .iter()
+            .filter(|s| !API_PREFIXES.iter().any(|p| s.starts_with(p)))
+            .collect();
+        assert!(
+            foreign.is_empty(),
+            "lib{name} exports non-API symbols: {foreign:?}"
+        );
+        let undeclared: Vec<_> = exported.difference(&declared).collect();
+        assert!(
+            undeclared.is_empty(),
+            "lib{name} exports functions no header declares: {undeclared:?}"
+        );
+        let missing: Vec<_> = api.difference(&exported).collect();
+        assert!(missing.is_empty(), "lib{name} lacks {missing:?}");
+    }
+}
+
+#[test]
+fn cmake_find_package_builds_and_runs() {
+    if !have("cmake") {
+        return;
+    }
+    let install = Install::new();
+    let build = tempfile::tempdir().expect("tempdir");
+    let mut configure = Command::new("cmake");
+    configure
+        .arg("-S")
+        .arg(fixtures().join("cmake"))
+        .arg("-B")
+        .arg(build.path())
+        .arg(format!("-DCMAKE_PREFIX_PATH={}", install.root().display()))
+        .arg(format!("-DCMAKE_C_FLAGS={STRICT_CFLAGS}"))
+        .env_remove("MAKEFLAGS");
+    check(
+        "cmake configure",
+        &support::run_with_timeout(configure, 300),
+    );
+    let mut compile = Command::new("cmake");
+    compile
+        .arg("--build")
+        .arg(build.path())
+        .env_remove("MAKEFLAGS");
+    check("cmake --build", &support::run_with_timeout(compile, 300));
+
+    let broker = install.broker();
+    let shared = build.path().join("client_shared");
+    let (needed, _) = dynamic_section(&shared);
+    assert!(
+        needed.iter().any(|n| n == "libpaho-mqtt3c.so.1"),
+        "{needed:?}"
+    );
+    run_client(install.command(&shared), &broker, "cmake-shared");
+    let static_exe = build.path().join("client_static");
+    let (needed, _) = dynamic_section(&static_exe);
+    assert!(!needed.iter().any(|n| n.contains("paho")), "{needed:?}");
+    run_client(Command::new(static_exe), &broker, "cmake-static");
+}
+
+#[test]
+fn cmake_package_version_is_checked() {
+    if !have("cmake") {
+        return;
+    }
+    let install = Install::new();
+    let cmake_dir = install.lib().join("cmake/eclipse-paho-mqtt-c");
+    // A project without languages: configuring it only runs find_package.
+    let project = tempfile::tempdir().expect("tempdir");
+    let body = format!(
+        "cmake_minimum_required(VERSION 3.13)\n\
+         project(version_check NONE)\n\
+         set(eclipse-paho-mqtt-c_DIR \"{}\")\n\
+         find_package(eclipse-paho-mqtt-c 1.3 QUIET)\n\
+         message(STATUS \"want-1.3=${{eclipse-paho-mqtt-c_FOUND}} ${{eclipse-paho-mqtt-c_VERSION}}\")\n\
+         find_package(eclipse-paho-mqtt-c 2.0 QUIET)\n\
+         message(STATUS \"want-2.0=${{eclipse-paho-mqtt-c_FOUND}}\")\n\
+         find_package(eclipse-paho-mqtt-c 1.9 QUIET)\n\
+         message(STATUS \"want-1.9=${{eclipse-paho-mqtt-c_FOUND}}\")\n",
+        cmake_dir.display()
+    );
+    std::fs::write(project.path().join("CMakeLists.txt"), body).expect("write CMakeLists.txt");
+    let mut cmd = Command::new("cmake");
+    cmd.arg("-S")
+        .arg(project.path())
+        .arg("-B")
+        .arg(project.path().join("build"));
+    let out = support::run_with_timeout(cmd, 120);
+    check("cmake configure", &out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("want-1.3=1 {PAHO_VERSION}")),
+        "{text}"
+    );
+    assert!(text.contains("want-2.0=0"), "{text}");
+    assert!(text.contains("want-1.9=0"), "{text}");
+}
+
+#[test]
+fn makefile_with_dash_l_builds_and_runs() {
+    let install = Install::new();
+    let build = tempfile::tempdir().expect("tempdir");
+    let exe = make_fixture(&install, build.path(), "client");
+    let broker = install.broker();
+    run_client(install.command(&exe), &broker, "make-l");
+}
+
+#[test]
+fn makefile_with_pkg_config_builds_and_runs() {
+    if !have("pkg-config") {
+        return;
+    }
+    let install = Install::new();
+    let mut cmd = Command::new("pkg-config");
+    cmd.args([
+        "--modversion",
+        "paho-mqtt3c",
+        "paho-mqtt3a",
+        "paho-mqtt3cs",
+        "paho-mqtt3as",
+    ])
+    .env("PKG_CONFIG_PATH", install.pkgconfig());
+    let out = support::run_with_timeout(cmd, 60);
+    check("pkg-config --modversion", &out);
+    let versions = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(versions.lines().collect::<Vec<_>>(), [PAHO_VERSION; 4]);
+
+    let build = tempfile::tempdir().expect("tempdir");
+    let exe = make_fixture(&install, build.path(), "client-pkgconfig");
+    let broker = install.broker();
+    run_client(install.command(&exe), &broker, "make-pkgconfig");
+}
+
+#[test]
+fn static_link_against_libpaho_mqtt3c_a() {
+    if !have("pkg-config") {
+        return;
+    }
+    let install = Install::new();
+    let build = tempfile::tempdir().expect("tempdir");
+    let exe = make_fixture(&install, build.path(), "client-static");
+    let (needed, _) = dynamic_section(&exe);
+    assert!(!needed.iter().any(|n| n.contains("paho")), "{needed:?}");
+    let broker = install.broker();
+    // No LD_LIBRARY_PATH: the program carries the library.
+    let mut cmd = Command::new(&exe);
+    cmd.env_remove("LD_LIBRARY_PATH");
+    run_client(cmd, &broker, "make-static");
+}
+
+#[test]
+fn uninstall_removes_every_installed_file() {
+    let install = Install::new();
+    install.uninstall();
+    let mut left = Vec::new();
+    let mut dirs = vec![install.destdir.path().to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir") {
+            let entry = entry.expect("entry");
+            let kind = entry.file_type().expect("file_type");
+            if kind.is_dir() {
+                dirs.push(entry.path());
+            } else {
+                left.push(entry.path());
+            }
+        }
+    }
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// Debian's prebuilt programs (linked against Paho's libraries) on the
+/// installed libraries, publishing and subscribing through our broker.
+/// A retained message first proves the subscription is in place; then a
+/// live message must arrive too.
+fn debian_programs(publisher: &str, subscriber: &str, version: &str) {
+    let (pub_exe, sub_exe) = (Path::new(publisher), Path::new(subscriber));
+    if !pub_exe.exists() || !sub_exe.exists() {
+        support::skip(&format!(
+            "{publisher}/{subscriber} are not installed (paho.mqtt.c-examples)"
+        ));
+        return;
+    }
+    let install = Install::new();
+    // Both report our library in their usage text.
+    for exe in [pub_exe, sub_exe] {
+        let mut cmd = install.command(exe);
+        cmd.arg("--help");
+        let out = support::run_with_timeout(cmd, 30);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            text.contains("Product name: FerroMQ"),
+            "{} did not load FerroMQ:\n{text}",
+            exe.display()
+        );
+    }
+
+    let broker = install.broker();
+    let port = broker.port.to_string();
+    let tag = format!(
+        "{}-v{version}",
+        pub_exe.file_name().unwrap_or_default().to_string_lossy()
+    );
+    let topic = format!("debian/{tag}");
+    let program = |exe: &Path, id: &str| {
+        let mut cmd = install.command(exe);
+        cmd.args(["-h", "127.0.0.1", "-p", &port, "-t", &topic, "-q", "1"])
+            .args(["-V", version, "-i", id]);
+        cmd
+    };
+    let publish = |payload: &str, retained: bool, id: &str| {
+        let mut cmd = program(pub_exe, id);
+        cmd.args(["-m", payload]);
+        if retained {
+            cmd.arg("-r");
+        }
+        check(
+            &format!("{publisher} {payload}"),
+            &support::run_with_timeout(cmd, 60),
+        );
+    };
+
+    let retained = format!("retained {tag}");
+    let live = format!("live {tag}");
+    publish(&retained, true, "pub-1");
+    let mut sub = Running::spawn(program(sub_exe, "sub-1"), 120);
+    for payload in [&retained, &live] {
+        if payload == &live {
+            publish(&live, false, "pub-2");
+        }
+        if !sub.stdout.wait_for(payload, WAIT) {
+            sub.kill();
+            panic!(
+                "{subscriber} never printed {payload:?}\nstdout:\n{}\nstderr:\n{}\nbroker:\n{}",
+                sub.stdout.text(),
+                sub.stderr.text(),
+                broker.running.stderr.text()
+            );
+        }
+    }
+    sub.kill();
+    // The broker saw each program connect with the version asked for.
+    let want = if version == "5" {
+        "MQTT 5.0"
+    } else {
+        "MQTT 3.1.1"
+    };
+    for id in ["pub-1", "sub-1", "pub-2"] {
+        // The broker's log may lag behind the programs' output.
+        let needle = format!("connect: client '{id}'");
+        let found = broker.running.stderr.wait_for_from(0, &needle, WAIT);
+        let log = broker.running.stderr.text();
+        let line = found.and_then(|i| log.lines().nth(i).map(str::to_string));
+        assert!(
+            line.is_some_and(|l| l.contains(want)),
+            "{id} did not connect with {want}:\n{log}"
+        );
+    }
+}
+
+#[test]
+fn debian_paho_cs_programs_mqtt311() {
+    debian_programs("/usr/bin/paho_cs_pub", "/usr/bin/paho_cs_sub", "311");
+}
+
+#[test]
+fn debian_paho_cs_programs_mqtt5() {
+    debian_programs("/usr/bin/paho_cs_pub", "/usr/bin/paho_cs_sub", "5");
+}
+
+/// The asynchronous programs need the MQTTAsync API: they run as soon as
+/// include/MQTTAsync.h exists (the library must then provide it).
+fn async_api_present() -> bool {
+    let present = support::manifest_dir().join("include/MQTTAsync.h").exists();
+    if !present {
+        support::skip("include/MQTTAsync.h does not exist yet (no MQTTAsync API)");
+    }
+    present
+}
+
+#[test]
+fn debian_paho_c_programs_mqtt311() {
+    if async_api_present() {
+        debian_programs("/usr/bin/paho_c_pub", "/usr/bin/paho_c_sub", "311");
+    }
+}
+
+#[test]
+fn debian_paho_c_programs_mqtt5() {
+    if async_api_present() {
+        debian_programs("/usr/bin/paho_c_pub", "/usr/bin/paho_c_sub", "5");
+    }
+}
