@@ -50,7 +50,10 @@ _install_so_full = $(_install_lib)/lib$(1).so.$(PAHO_VERSION)
 _install_shared  := $(foreach n,$(PAHO_NAMES),$(call _install_so_full,$(n)))
 _install_static  := $(foreach n,$(PAHO_NAMES),$(_install_lib)/lib$(n).a)
 
-.PHONY: paho-libs paho-link install uninstall
+.PHONY: paho-libs paho-link install uninstall lib
+
+# The top-level Makefile's `lib` (cargo build) also builds the Paho names.
+lib: paho-libs
 
 # Cargo decides whether the crate is up to date; a second make then relinks
 # only what is older than the archive cargo left.
