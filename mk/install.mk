@@ -57,8 +57,19 @@ lib: paho-libs
 
 # Cargo decides whether the crate is up to date; a second make then relinks
 # only what is older than the archive cargo left.
+# Under `sudo make install` cargo is usually not on root's PATH: then the
+# existing build is installed as it is (build it first with `make lib`).
 paho-libs:
-	$(CARGO) build --release --manifest-path $(_install_top)/Cargo.toml
+	@if command -v $(CARGO) >/dev/null 2>&1; then \
+		echo "$(CARGO) build --release"; \
+		$(CARGO) build --release --manifest-path $(_install_top)/Cargo.toml || exit 1; \
+	elif [ -f $(_install_rel)/libferromq.a ] && [ -f $(_install_rel)/ferromq ]; then \
+		echo "note: $(CARGO) is not on PATH; using the existing build in $(_install_rel)"; \
+	else \
+		echo "error: $(CARGO) is not on PATH and $(_install_rel) has no build;" \
+			"run 'make lib' first (as the user who has cargo)" >&2; \
+		exit 1; \
+	fi
 	$(MAKE) --no-print-directory -f $(_install_mk) paho-link
 
 paho-link: $(_install_shared) $(_install_static) $(_install_map)
