@@ -26,6 +26,7 @@ includedir       ?= $(PREFIX)/include
 pkgconfigdir     ?= $(libdir)/pkgconfig
 cmakedir         ?= $(libdir)/cmake/eclipse-paho-mqtt-c
 INSTALL          ?= install
+OBJCOPY          ?= objcopy
 
 # The Paho release whose API and ABI we provide (MQTTClient_getVersionInfo
 # reports the same number).
@@ -43,6 +44,8 @@ _install_rel    := $(CARGO_TARGET_DIR)/release
 _install_out    := $(CARGO_TARGET_DIR)/paho
 _install_lib    := $(_install_out)/lib
 _install_map    := $(_install_out)/exports.map
+_install_names  := $(_install_out)/exports.txt
+_install_obj    := $(_install_out)/paho-mqtt-ferromq.o
 _install_gen    := $(_install_top)/packaging/gen-exports.sh
 _install_pkgdir := $(_install_top)/packaging
 
@@ -95,9 +98,25 @@ $(_install_lib)/libpaho-mqtt3%.so.$(PAHO_VERSION): $(_install_rel)/libferromq.a 
 		-Wl,--version-script=$(_install_map) -Wl,--gc-sections \
 		-Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack $(PAHO_STATIC_DEPS)
 
-$(_install_lib)/libpaho-mqtt3%.a: $(_install_rel)/libferromq.a
+# The static archives hold one relocatable object made of the whole Rust
+# archive in which only the API names stay global: a program can then link
+# other Rust code (or another copy of std) without clashing symbols. The
+# embedded LLVM bitcode goes too (it is for Rust's LTO only, and older
+# binutils' LLVM plugin cannot read it).
+$(_install_names): $(_install_map)
+	sed -n 's/^ *\(MQTT[A-Za-z0-9_]*\);$$/\1/p' $< > $@.tmp
+	mv $@.tmp $@
+
+$(_install_obj): $(_install_rel)/libferromq.a $(_install_names)
+	$(LD) -r -o $@.tmp --whole-archive $< --no-whole-archive
+	$(OBJCOPY) --remove-section=.llvmbc --remove-section=.llvmcmd \
+		--keep-global-symbols=$(_install_names) $@.tmp $@
+	rm -f $@.tmp
+
+$(_install_lib)/libpaho-mqtt3%.a: $(_install_obj)
 	@mkdir -p $(@D)
-	cp $< $@.tmp
+	rm -f $@.tmp
+	$(AR) rcs $@.tmp $<
 	mv $@.tmp $@
 
 # Install ---------------------------------------------------------------

@@ -335,19 +335,27 @@ fn declared_functions(include: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
 }
 
 #[test]
-fn shared_libraries_export_exactly_the_c_api() {
+fn libraries_export_exactly_the_c_api() {
     let install = Install::new();
     let (api, declared) = declared_functions(&install.include());
     assert!(
         api.contains("MQTTClient_create") && api.contains("MQTTProperties_add"),
         "header scan found too little: {api:?}"
     );
-    for name in NAMES {
-        let file = install.lib().join(format!("lib{name}.so.1"));
+    // The shared libraries' dynamic symbols, and the static archives'
+    // global ones (only the API stays global in them).
+    let files = NAMES.iter().flat_map(|name| {
+        [
+            (format!("lib{name}.so.1"), "-D"),
+            (format!("lib{name}.a"), "-g"),
+        ]
+    });
+    for (name, scope) in files {
         let mut cmd = Command::new("nm");
-        cmd.args(["-D", "--defined-only"]).arg(&file);
+        cmd.args([scope, "--defined-only"])
+            .arg(install.lib().join(&name));
         let out = support::run_with_timeout(cmd, 60);
-        check("nm -D --defined-only", &out);
+        check(&format!("nm {scope} --defined-only {name}"), &out);
         let exported: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| l.split_whitespace().nth(2))
@@ -359,15 +367,15 @@ fn shared_libraries_export_exactly_the_c_api() {
             .collect();
         assert!(
             foreign.is_empty(),
-            "lib{name} exports non-API symbols: {foreign:?}"
+            "{name} exports non-API symbols: {foreign:?}"
         );
         let undeclared: Vec<_> = exported.difference(&declared).collect();
         assert!(
             undeclared.is_empty(),
-            "lib{name} exports functions no header declares: {undeclared:?}"
+            "{name} exports functions no header declares: {undeclared:?}"
         );
         let missing: Vec<_> = api.difference(&exported).collect();
-        assert!(missing.is_empty(), "lib{name} lacks {missing:?}");
+        assert!(missing.is_empty(), "{name} lacks {missing:?}");
     }
 }
 
