@@ -59,9 +59,9 @@ _install_static  := $(foreach n,$(PAHO_NAMES),$(_install_lib)/lib$(n).a)
 lib: paho-libs
 
 # Cargo decides whether the crate is up to date; a second make then relinks
-# only what is older than the archive cargo left.
-# Under `sudo make install` cargo is usually not on root's PATH: then the
-# existing build is installed as it is (build it first with `make lib`).
+# only what is older than the archive cargo left. Under `sudo make install`
+# cargo is usually not on root's PATH: then the existing build is installed
+# as it is (build it first with `make lib`).
 paho-libs:
 	@if command -v $(CARGO) >/dev/null 2>&1; then \
 		echo "$(CARGO) build --release"; \
@@ -167,10 +167,10 @@ uninstall:
 	done
 	rm -f $(addprefix $(DESTDIR)$(cmakedir)/,eclipse-paho-mqtt-cConfig.cmake \
 		eclipse-paho-mqtt-cConfigVersion.cmake eclipse-paho-mqtt-cTargets.cmake)
-	-rmdir $(DESTDIR)$(cmakedir) 2>/dev/null
+	rmdir $(DESTDIR)$(cmakedir) 2>/dev/null || true
 
 # Restore the including Makefile's default goal (or leave it unset so that its
-# first target becomes the default); alone, `paho-libs` is the default.
+# first target becomes the default); alone, `lib` (paho-libs) is the default.
 ifneq ($(_install_default_goal),)
 .DEFAULT_GOAL := $(_install_default_goal)
 else ifneq ($(firstword $(MAKEFILE_LIST)),$(lastword $(MAKEFILE_LIST)))
