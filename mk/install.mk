@@ -96,7 +96,8 @@ $(_install_lib)/libpaho-mqtt3%.so.$(PAHO_VERSION): $(_install_rel)/libferromq.a 
 	$(CC) -shared -o $@ -Wl,-soname,libpaho-mqtt3$*.so.$(PAHO_SOVER) \
 		-Wl,--whole-archive $< -Wl,--no-whole-archive \
 		-Wl,--version-script=$(_install_map) -Wl,--gc-sections \
-		-Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack $(PAHO_STATIC_DEPS)
+		-Wl,--no-undefined -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack \
+		$(PAHO_STATIC_DEPS)
 
 # The static archives hold one relocatable object made of the whole Rust
 # archive in which only the API names stay global: a program can then link

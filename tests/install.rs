@@ -379,6 +379,67 @@ fn libraries_export_exactly_the_c_api() {
     }
 }
 
+/// A header with every shape that must not count as an exported function
+/// (comments, macros, typedefs, struct fields) and the ones that must.
+const GENERATOR_PROBE: &str = r#"
+#define LIBMQTT_API __attribute__((visibility("default")))
+/* MQTTProbe_inBlockComment(int x); */
+// MQTTProbe_inLineComment(void);
+#define MQTTProbe_macro(x) (x)
+#define MQTTProbe_multiLine(a, b) \
+    MQTTProbe_continued(a, b)
+typedef int MQTTProbe_callback(void *context);
+typedef int (*MQTTProbe_pointer)(void *context);
+typedef struct { int (*fn)(void); int MQTTProbe_field; } MQTTProbe_struct;
+#if 0
+LIBMQTT_API int MQTTProbe_disabled(void);
+#endif
+LIBMQTT_API int MQTTProbe_plain(void);
+LIBMQTT_API const char *MQTTProbe_returnsPointer(int code);
+int
+MQTTProbe_splitOverLines(int a,
+                         int b);
+MQTTProbe_struct MQTTProbe_returnsStruct(void);
+int notOurs(void);
+"#;
+
+#[test]
+fn export_list_follows_the_headers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let header = dir.path().join("MQTTProbe.h");
+    std::fs::write(&header, GENERATOR_PROBE).expect("write header");
+    let mut cmd = Command::new(support::manifest_dir().join("packaging/gen-exports.sh"));
+    cmd.arg(support::c_compiler().path())
+        .arg(dir.path())
+        .arg(&header);
+    let out = support::run_with_timeout(cmd, 60);
+    check("gen-exports.sh", &out);
+    let map = String::from_utf8_lossy(&out.stdout).into_owned();
+    let global: Vec<&str> = map
+        .split("global:")
+        .nth(1)
+        .and_then(|rest| rest.split("local:").next())
+        .unwrap_or_default()
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(
+        global,
+        [
+            "MQTTProbe_plain",
+            "MQTTProbe_returnsPointer",
+            "MQTTProbe_returnsStruct",
+            "MQTTProbe_splitOverLines"
+        ],
+        "{map}"
+    );
+    assert!(
+        map.contains("local:\n    *;"),
+        "everything else is local:\n{map}"
+    );
+}
+
 #[test]
 fn cmake_find_package_builds_and_runs() {
     if !have("cmake") {
