@@ -380,8 +380,9 @@ fn debian_programs(publisher: &str, subscriber: &str, version: &str) {
         "MQTT 3.1.1"
     };
     for id in ["pub-1", "sub-1", "pub-2"] {
-        // The broker's log may lag behind the programs' output.
-        let needle = format!("connect: client '{id}'");
+        // The broker's log may lag behind the programs' output. The leading
+        // space keeps "disconnect: client …" lines from matching.
+        let needle = format!(" connect: client '{id}'");
         let found = broker.running.stderr.wait_for_from(0, &needle, WAIT);
         let log = broker.running.stderr.text();
         let line = found.and_then(|i| log.lines().nth(i).map(str::to_string));
