@@ -40,3 +40,6 @@ bench: lib
 clean:
 	rm -rf build
 	$(CARGO) clean
+
+# Paho C names, make install / make uninstall, pkg-config and CMake package.
+include mk/install.mk
