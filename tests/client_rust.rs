@@ -188,3 +188,45 @@ fn connect_failures() {
     assert_eq!(c.connect(o).err(), Some(ClientError::Failure));
     assert!(!c.is_connected());
 }
+
+/// MQTTVERSION_DEFAULT: a server that refuses 3.1.1 with return code 1
+/// (unacceptable protocol version) gets a second connection with 3.1.
+#[test]
+fn default_version_falls_back_to_31() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let mut levels = Vec::new();
+        for _ in 0..2 {
+            let (mut s, _) = listener.accept().unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut buf = [0u8; 256];
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 8 && buf[0] == 0x10, "a CONNECT");
+            // Fixed header (2 bytes for a short packet), name length, name, level.
+            let name_len = usize::from(u16::from_be_bytes([buf[2], buf[3]]));
+            let level = buf[4 + name_len];
+            levels.push(level);
+            let rc = if level == 4 { 1 } else { 0 };
+            s.write_all(&[0x20, 0x02, 0x00, rc]).unwrap();
+            if rc == 0 {
+                // Keep the accepted connection until the client goes.
+                let _ = s.read(&mut buf);
+            }
+        }
+        levels
+    });
+    let c = Client::new(
+        &format!("tcp://127.0.0.1:{port}"),
+        "fallback",
+        CreateOptions::default(),
+    )
+    .unwrap();
+    let r = c
+        .connect(opts(0))
+        .expect("connects with 3.1 after the refusal");
+    assert_eq!(r.mqtt_version, 3);
+    drop(c);
+    assert_eq!(server.join().unwrap(), vec![4, 3]);
+}
