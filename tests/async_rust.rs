@@ -240,24 +240,24 @@ fn offline_buffer_survives_broker_restart() {
     );
 }
 
+/// A QoS 1 publish of nothing to "t".
+fn send_empty(c: &AsyncClient) -> Result<i32, ClientError> {
+    c.send(
+        "t",
+        Bytes::new(),
+        QoS::AtLeastOnce,
+        false,
+        Properties::default(),
+        None,
+    )
+}
+
 #[test]
 fn buffer_limit_and_disconnected_errors() {
     let port = support::free_port();
     let uri = format!("tcp://127.0.0.1:{port}");
     let plain = AsyncClient::new(&uri, "nobuf", AsyncCreateOptions::default()).unwrap();
-    assert_eq!(
-        plain
-            .send(
-                "t",
-                Bytes::new(),
-                QoS::AtMostOnce,
-                false,
-                Properties::default(),
-                None
-            )
-            .err(),
-        Some(ClientError::Disconnected)
-    );
+    assert_eq!(send_empty(&plain).err(), Some(ClientError::Disconnected));
     let opts = AsyncCreateOptions {
         send_while_disconnected: true,
         allow_disconnected_send_at_any_time: true,
@@ -265,77 +265,19 @@ fn buffer_limit_and_disconnected_errors() {
         ..Default::default()
     };
     let c = AsyncClient::new(&uri, "buf", opts.clone()).unwrap();
-    let a = c
-        .send(
-            "t",
-            Bytes::new(),
-            QoS::AtLeastOnce,
-            false,
-            Properties::default(),
-            None,
-        )
-        .unwrap();
-    let b = c
-        .send(
-            "t",
-            Bytes::new(),
-            QoS::AtLeastOnce,
-            false,
-            Properties::default(),
-            None,
-        )
-        .unwrap();
+    let a = send_empty(&c).unwrap();
+    let b = send_empty(&c).unwrap();
     assert_ne!(a, b);
     assert_eq!(c.pending_tokens(), vec![a, b]);
-    assert_eq!(
-        c.send(
-            "t",
-            Bytes::new(),
-            QoS::AtLeastOnce,
-            false,
-            Properties::default(),
-            None
-        )
-        .err(),
-        Some(ClientError::MaxBufferedMessages)
-    );
-    let d = AsyncClient::new(
-        &uri,
-        "buf-del",
-        AsyncCreateOptions {
-            delete_oldest: true,
-            ..opts
-        },
-    )
-    .unwrap();
-    let first = d
-        .send(
-            "t",
-            Bytes::new(),
-            QoS::AtLeastOnce,
-            false,
-            Properties::default(),
-            None,
-        )
-        .unwrap();
-    d.send(
-        "t",
-        Bytes::new(),
-        QoS::AtLeastOnce,
-        false,
-        Properties::default(),
-        None,
-    )
-    .unwrap();
-    d.send(
-        "t",
-        Bytes::new(),
-        QoS::AtLeastOnce,
-        false,
-        Properties::default(),
-        None,
-    )
-    .unwrap();
+    assert_eq!(send_empty(&c).err(), Some(ClientError::MaxBufferedMessages));
+    let del = AsyncCreateOptions {
+        delete_oldest: true,
+        ..opts
+    };
+    let d = AsyncClient::new(&uri, "buf-del", del).unwrap();
+    let first = send_empty(&d).unwrap();
+    send_empty(&d).unwrap();
+    send_empty(&d).unwrap();
     assert_eq!(d.pending_tokens().len(), 2);
     assert!(d.is_complete(first), "the oldest was deleted");
 }

@@ -179,55 +179,37 @@ impl Client {
         Ok(())
     }
 
+    /// Put `cb` in a callback slot; a callback needs the dispatcher running.
+    fn install<T: ?Sized>(
+        &self,
+        slot: &std::sync::RwLock<Option<Arc<T>>>,
+        cb: Option<Arc<T>>,
+    ) -> Result<(), ClientError> {
+        let has = cb.is_some();
+        *slot.write().unwrap_or_else(|e| e.into_inner()) = cb;
+        if has {
+            self.ensure_dispatcher()
+        } else {
+            Ok(())
+        }
+    }
+
     /// Install (or with `None` remove) callbacks; fails while connected.
     pub fn set_callbacks(&self, callbacks: Option<Box<dyn Callbacks>>) -> Result<(), ClientError> {
         if self.shared.lock().phase == Phase::Connected {
             return Err(ClientError::Failure);
         }
-        let has = callbacks.is_some();
-        *self
-            .shared
-            .callbacks
-            .main
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = callbacks.map(Arc::from);
-        if has {
-            self.ensure_dispatcher()
-        } else {
-            Ok(())
-        }
+        self.install(&self.shared.callbacks.main, callbacks.map(Arc::from))
     }
 
     /// MQTTClient_setDisconnected.
     pub fn set_disconnected(&self, cb: Option<DisconnectedFn>) -> Result<(), ClientError> {
-        let has = cb.is_some();
-        *self
-            .shared
-            .callbacks
-            .disconnected
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = cb.map(Arc::new);
-        if has {
-            self.ensure_dispatcher()
-        } else {
-            Ok(())
-        }
+        self.install(&self.shared.callbacks.disconnected, cb.map(Arc::new))
     }
 
     /// MQTTClient_setPublished.
     pub fn set_published(&self, cb: Option<PublishedFn>) -> Result<(), ClientError> {
-        let has = cb.is_some();
-        *self
-            .shared
-            .callbacks
-            .published
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = cb.map(Arc::new);
-        if has {
-            self.ensure_dispatcher()
-        } else {
-            Ok(())
-        }
+        self.install(&self.shared.callbacks.published, cb.map(Arc::new))
     }
 
     /// Connect and wait for CONNACK (or failure) within the connect timeout.
