@@ -50,6 +50,10 @@ const HEADERS: &[Header] = &[
             "src/ffi/mqttclient_misc.rs",
         ],
     },
+    Header {
+        name: "MQTTBroker.h",
+        sources: &["src/ffi/types/broker.rs", "src/ffi/broker.rs"],
+    },
 ];
 
 /// Run cbindgen over `sources`, emitting only `kinds` of items.
