@@ -9,7 +9,9 @@ use bytes::Bytes;
 
 use super::broker_hooks::CHooks;
 use super::broker_options::{Settings, settings};
-use super::guard::{FfiResult, bytes, c_str, checked_version, guard_or, guard_rc, qos as check_qos};
+use super::guard::{
+    FfiResult, bytes, c_str, checked_version, guard_or, guard_rc, qos as check_qos,
+};
 use super::properties_convert::from_c;
 use super::types::{
     MQTTBROKER_ALREADY_STARTED, MQTTBROKER_BAD_INDEX, MQTTBROKER_BAD_LISTENER,
@@ -140,8 +142,8 @@ pub extern "C" fn MQTTBroker_start(handle: MQTTBroker) -> c_int {
         if inner.server.is_none() {
             let hooks = inner.hooks.clone().map(|h| h as Arc<dyn Hooks>);
             let s = &inner.settings;
-            let server = Server::new(s.config.clone(), s.listen.clone(), hooks)
-                .map_err(|e| io_code(&e))?;
+            let server =
+                Server::new(s.config.clone(), s.listen.clone(), hooks).map_err(|e| io_code(&e))?;
             inner.server = Some(server);
         }
         let server = inner.server.as_mut().ok_or(MQTTBROKER_FAILURE)?;

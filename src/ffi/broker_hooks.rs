@@ -259,9 +259,7 @@ impl Hooks for CHooks {
 
     fn on_connected(&self, client_id: &str, version: ProtocolVersion, peer: Option<SocketAddr>) {
         guard_or((), || {
-            let username = peer
-                .and_then(|p| lock(&self.pending).remove(&p))
-                .flatten();
+            let username = peer.and_then(|p| lock(&self.pending).remove(&p)).flatten();
             let known = Known {
                 username,
                 address: peer.map(|p| c_string(&p.to_string())),

@@ -140,8 +140,9 @@ pub struct MQTTBroker_message {
 /// Decide on a CONNECT: return 0 to accept, or an MQTT 5 CONNACK reason
 /// code (0x80..0xFF; MQTT 3.x clients get the nearest 3.x return code). The
 /// MQTT 3.x return codes 1..5 are accepted too and mean their MQTT 5 twins.
-pub type MQTTBroker_onClientConnect =
-    Option<unsafe extern "C" fn(context: *mut c_void, client: *const MQTTBroker_clientInfo) -> c_int>;
+pub type MQTTBroker_onClientConnect = Option<
+    unsafe extern "C" fn(context: *mut c_void, client: *const MQTTBroker_clientInfo) -> c_int,
+>;
 
 /// Decide on a client's PUBLISH: return 0 to accept, or a reason code
 /// 0x80..0xFF to refuse it (MQTT 5 clients see it in PUBACK/PUBREC). A
