@@ -68,7 +68,9 @@ fn count(v: c_int, lo: c_int) -> FfiResult<usize> {
     usize::try_from(v).map_err(|_| MQTTBROKER_BAD_OPTION)
 }
 
-/// The limits of a checked options struct.
+/// The limits of a checked options struct. Limits the C struct does not
+/// carry (including ones added later) keep their defaults.
+#[allow(clippy::needless_update)]
 fn limits(o: &MQTTBroker_createOptions) -> FfiResult<Limits> {
     let max_keep_alive = ranged_u16(o.maxKeepAlive, 0)?;
     Ok(Limits {

@@ -26,4 +26,6 @@ pub mod reason_codes;
 pub mod types;
 
 #[cfg(test)]
+mod broker_tests;
+#[cfg(test)]
 mod tests;
