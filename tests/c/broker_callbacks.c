@@ -8,6 +8,9 @@
 
 #define REFUSE_CODE 0x87 /* MQTT 5 "not authorized" */
 
+/* The broker, for callbacks that call back into its API. */
+static MQTTBroker the_broker;
+
 static const char *str_or(const char *s, const char *dflt)
 {
     return s != NULL ? s : dflt;
@@ -80,6 +83,12 @@ static int on_subscribe(void *ctx, const MQTTBroker_clientInfo *c, const char *f
         return REFUSE_CODE;
     if (strcmp(filter, "downgrade/#") == 0)
         return 0;
+    if (strcmp(filter, "welcome/#") == 0) {
+        /* The API works from inside a callback: retain a greeting that the
+         * subscription about to be granted then receives. */
+        int rc = MQTTBroker_publish(the_broker, "welcome/new", 5, "hello", 1, 1, NULL);
+        log_line("welcome publish rc=%d port=%d", rc, MQTTBroker_getPort(the_broker, 0));
+    }
     return qos;
 }
 
@@ -199,6 +208,7 @@ int main(void)
     opts.listeners = listeners;
     opts.listenerCount = 1;
     REQUIRE_RC(MQTTBroker_create(&broker, &opts), MQTTBROKER_SUCCESS);
+    the_broker = broker;
     MQTTBroker_callbacks cbs = MQTTBroker_callbacks_initializer;
     cbs.on_client_connect = on_connect;
     cbs.on_client_publish = on_publish;
@@ -296,6 +306,14 @@ int main(void)
     CHECK_RC(MQTTBroker_publish(broker, "kept/one", 4, "kept", 1, 1, NULL), MQTTBROKER_SUCCESS);
     CHECK_RC(MQTTClient_subscribe(sub3, "kept/#", 1), MQTTCLIENT_SUCCESS);
     expect_message(sub3, "kept/one", "kept", 1, NULL);
+
+    /* Calls into the broker from a callback. */
+    char expected[64];
+    snprintf(expected, sizeof expected, "welcome publish rc=0 port=%d", port);
+    mark = log_mark();
+    CHECK_RC(MQTTClient_subscribe(sub3, "welcome/#", 1), MQTTCLIENT_SUCCESS);
+    EXPECT_LOG(mark, expected);
+    expect_message(sub3, "welcome/new", "hello", 1, NULL);
 
     /* Bad input to MQTTBroker_publish on a running broker. */
     CHECK_RC(MQTTBroker_publish(broker, "a/+", 1, "x", 0, 0, NULL), MQTTBROKER_BAD_TOPIC);
