@@ -338,6 +338,54 @@ typedef struct MQTTBroker_callbacks {
 } MQTTBroker_callbacks;
 
 /**
+ * Counters of a broker (struct_id "MQBS", struct_version 0), filled by
+ * MQTTBroker_getStats. Start from MQTTBroker_stats_initializer.
+ */
+typedef struct MQTTBroker_stats {
+    /**
+     * Must be "MQBS".
+     */
+    char struct_id[4];
+    /**
+     * Must be 0.
+     */
+    int struct_version;
+    /**
+     * Open connections.
+     */
+    long long connections;
+    /**
+     * Sessions held, online and offline.
+     */
+    long long sessions;
+    /**
+     * Retained messages held.
+     */
+    long long retained;
+    /**
+     * Application messages received (client publishes, wills, MQTTBroker_publish).
+     */
+    long long messagesIn;
+    /**
+     * PUBLISH packets sent to clients.
+     */
+    long long messagesOut;
+    /**
+     * Messages dropped: a session's queue was full, a message was too large
+     * for its receiver, or a callback refused it.
+     */
+    long long dropped;
+    /**
+     * Queued messages dropped because their MQTT 5 expiry interval ran out.
+     */
+    long long expired;
+    /**
+     * Connections closed at accept because maxConnections was reached.
+     */
+    long long refusedConnections;
+} MQTTBroker_stats;
+
+/**
  * Create a broker (not yet listening) from `options` (NULL: the values of
  * MQTTBroker_createOptions_initializer). On success `*handle` receives the
  * new broker; free it with MQTTBroker_destroy.
@@ -404,6 +452,16 @@ LIBMQTT_API int MQTTBroker_getPort(MQTTBroker handle, int listenerIndex);
 LIBMQTT_API int MQTTBroker_publish(MQTTBroker handle, const char *topic, int payloadlen, const void *payload, int qos, int retained, MQTTProperties *properties);
 
 /**
+ * Fill `stats` (its struct_id and struct_version set, e.g. from
+ * MQTTBroker_stats_initializer) with the broker's counters; all zero
+ * before the first start. Counters survive stop/start.
+ *
+ * Returns MQTTBROKER_SUCCESS, MQTTBROKER_NULL_PARAMETER or
+ * MQTTBROKER_BAD_STRUCTURE.
+ */
+LIBMQTT_API int MQTTBroker_getStats(MQTTBroker handle, struct MQTTBroker_stats *stats);
+
+/**
  * A static English description of an MQTTBROKER_* return code (never NULL).
  */
 LIBMQTT_API const char *MQTTBroker_strerror(int code);
@@ -415,6 +473,9 @@ LIBMQTT_API const char *MQTTBroker_strerror(int code);
 
 /** Initial value for MQTTBroker_callbacks: no callbacks. */
 #define MQTTBroker_callbacks_initializer { {'M', 'Q', 'B', 'K'}, 0, NULL, NULL, NULL, NULL }
+
+/** Initial value for MQTTBroker_stats: all counters 0. */
+#define MQTTBroker_stats_initializer { {'M', 'Q', 'B', 'S'}, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 #if defined(__cplusplus)
      }

@@ -2,7 +2,7 @@
 //! `broker::server::Server` behind an opaque handle, created on the first
 //! start so that callbacks set before it decide which hooks the broker asks.
 
-use std::ffi::{CStr, c_char, c_int, c_void};
+use std::ffi::{CStr, c_char, c_int, c_longlong, c_void};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -18,7 +18,7 @@ use super::types::{
     MQTTBROKER_BAD_OPTION, MQTTBROKER_BAD_QOS, MQTTBROKER_BAD_STRUCTURE, MQTTBROKER_BAD_TOPIC,
     MQTTBROKER_BAD_UTF8_STRING, MQTTBROKER_BIND_FAILED, MQTTBROKER_FAILURE, MQTTBROKER_NOT_STARTED,
     MQTTBROKER_NULL_PARAMETER, MQTTBROKER_SUCCESS, MQTTBroker, MQTTBroker_callbacks,
-    MQTTBroker_createOptions, MQTTProperties,
+    MQTTBroker_createOptions, MQTTBroker_stats, MQTTProperties,
 };
 use crate::broker::server::{Hooks, Server};
 
@@ -264,6 +264,47 @@ pub extern "C" fn MQTTBroker_publish(
         server
             .publish(topic, data, qos, retained != 0, &props)
             .map_err(|_| MQTTBROKER_BAD_TOPIC)?;
+        Ok(MQTTBROKER_SUCCESS)
+    })
+}
+
+/// Fill `stats` (its struct_id and struct_version set, e.g. from
+/// MQTTBroker_stats_initializer) with the broker's counters; all zero
+/// before the first start. Counters survive stop/start.
+///
+/// Returns MQTTBROKER_SUCCESS, MQTTBROKER_NULL_PARAMETER or
+/// MQTTBROKER_BAD_STRUCTURE.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTBroker_getStats(handle: MQTTBroker, stats: *mut MQTTBroker_stats) -> c_int {
+    guard_rc(|| {
+        // SAFETY: NULL or a live handle per the contract.
+        let h = unsafe { handle_ref(handle) }?;
+        checked_version!(stats, b"MQBS", 0)?;
+        let s = h
+            .lock()
+            .server
+            .as_ref()
+            .map(Server::stats)
+            .unwrap_or_default();
+        let n = |v: u64| c_longlong::try_from(v).unwrap_or(c_longlong::MAX);
+        let count = |v: usize| n(v as u64);
+        // SAFETY: `stats` is non-NULL with a checked id and version 0, which
+        // is the whole struct; it is written, never read as a reference.
+        unsafe {
+            let id = std::ptr::addr_of!((*stats).struct_id).read_unaligned();
+            stats.write_unaligned(MQTTBroker_stats {
+                struct_id: id,
+                struct_version: 0,
+                connections: count(s.connections),
+                sessions: count(s.sessions),
+                retained: count(s.retained),
+                messagesIn: n(s.messages_in),
+                messagesOut: n(s.messages_out),
+                dropped: n(s.dropped),
+                expired: n(s.expired),
+                refusedConnections: n(s.refused_connections),
+            });
+        }
         Ok(MQTTBROKER_SUCCESS)
     })
 }

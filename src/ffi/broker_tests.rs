@@ -261,6 +261,24 @@ fn entry_points_check_null_and_state() {
         MQTTBroker_publish(h, topic, -1, payload, 0, 0, props),
         MQTTBROKER_FAILURE
     );
+    let mut stats = MQTTBroker_stats {
+        struct_id: [b'M', b'Q', b'B', b'S'].map(|b| b as c_char),
+        struct_version: 0,
+        connections: 7,
+        ..MQTTBroker_stats::default()
+    };
+    assert_eq!(
+        MQTTBroker_getStats(null, &mut stats),
+        MQTTBROKER_NULL_PARAMETER
+    );
+    assert_eq!(
+        MQTTBroker_getStats(h, std::ptr::null_mut()),
+        MQTTBROKER_NULL_PARAMETER
+    );
+    assert_eq!(MQTTBroker_getStats(h, &mut stats), MQTTBROKER_SUCCESS);
+    assert_eq!(stats.connections, 0, "never started: all zero");
+    stats.struct_id[0] = b'X' as c_char;
+    assert_eq!(MQTTBroker_getStats(h, &mut stats), MQTTBROKER_BAD_STRUCTURE);
     let mut cbs = callbacks_none();
     cbs.struct_id[3] = b'?' as c_char;
     assert_eq!(

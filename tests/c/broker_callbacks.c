@@ -326,6 +326,24 @@ int main(void)
     CHECK_RC(MQTTBroker_publish(broker, "a", -1, "x", 0, 0, NULL), MQTTBROKER_FAILURE);
     CHECK_RC(MQTTBroker_publish(broker, "empty", 0, NULL, 0, 0, NULL), MQTTBROKER_SUCCESS);
 
+    /* Counters: what happened so far shows in MQTTBroker_getStats. */
+    MQTTBroker_stats stats = MQTTBroker_stats_initializer;
+    CHECK_RC(MQTTBroker_getStats(broker, &stats), MQTTBROKER_SUCCESS);
+    printf("stats: connections=%lld sessions=%lld retained=%lld in=%lld out=%lld dropped=%lld\n",
+           stats.connections, stats.sessions, stats.retained, stats.messagesIn,
+           stats.messagesOut, stats.dropped);
+    CHECK(stats.connections == 3); /* sub5, sub3, pub5 */
+    CHECK(stats.retained == 2);    /* kept/one, welcome/new */
+    /* In: inject/allowed, inject/host, kept/one, welcome/new, empty (the
+     * refused blocked/a is not); out: the four that subscribers received. */
+    CHECK(stats.messagesIn == 5);
+    CHECK(stats.messagesOut == 4);
+    CHECK(stats.dropped == 1); /* the refused publish */
+    MQTTBroker_stats bad_stats = MQTTBroker_stats_initializer;
+    bad_stats.struct_version = 1;
+    CHECK_RC(MQTTBroker_getStats(broker, &bad_stats), MQTTBROKER_BAD_STRUCTURE);
+    CHECK_RC(MQTTBroker_getStats(broker, NULL), MQTTBROKER_NULL_PARAMETER);
+
     /* on_client_disconnect: a normal DISCONNECT, and MQTT 5's "with will". */
     mark = log_mark();
     CHECK_RC(MQTTClient_disconnect(sub3, 1000), MQTTCLIENT_SUCCESS);

@@ -2,7 +2,7 @@
 //! creation options with their limits, and what its callbacks receive.
 //! The initializer macros are in cbindgen/MQTTBroker.h.in.
 
-use std::ffi::{c_char, c_int, c_void};
+use std::ffi::{c_char, c_int, c_longlong, c_void};
 
 use super::properties::MQTTProperties;
 
@@ -194,4 +194,32 @@ pub struct MQTTBroker_callbacks {
     pub on_client_subscribe: MQTTBroker_onClientSubscribe,
     /// Hear that a client's connection ended.
     pub on_client_disconnect: MQTTBroker_onClientDisconnect,
+}
+
+/// Counters of a broker (struct_id "MQBS", struct_version 0), filled by
+/// MQTTBroker_getStats. Start from MQTTBroker_stats_initializer.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MQTTBroker_stats {
+    /// Must be "MQBS".
+    pub struct_id: [c_char; 4],
+    /// Must be 0.
+    pub struct_version: c_int,
+    /// Open connections.
+    pub connections: c_longlong,
+    /// Sessions held, online and offline.
+    pub sessions: c_longlong,
+    /// Retained messages held.
+    pub retained: c_longlong,
+    /// Application messages received (client publishes, wills, MQTTBroker_publish).
+    pub messagesIn: c_longlong,
+    /// PUBLISH packets sent to clients.
+    pub messagesOut: c_longlong,
+    /// Messages dropped: a session's queue was full, a message was too large
+    /// for its receiver, or a callback refused it.
+    pub dropped: c_longlong,
+    /// Queued messages dropped because their MQTT 5 expiry interval ran out.
+    pub expired: c_longlong,
+    /// Connections closed at accept because maxConnections was reached.
+    pub refusedConnections: c_longlong,
 }
