@@ -41,6 +41,10 @@ const HEADERS: &[Header] = &[
         sources: &["src/ffi/types/persistence.rs"],
     },
     Header {
+        name: "MQTTBroker.h",
+        sources: &["src/ffi/types/broker.rs", "src/ffi/broker.rs"],
+    },
+    Header {
         name: "MQTTClient.h",
         sources: &[
             "src/ffi/types/client.rs",

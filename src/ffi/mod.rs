@@ -1,12 +1,16 @@
-//! The C ABI: Paho C's MQTTClient/MQTTProperties functions (MQTTAsync and
-//! MQTTBroker_* later). Each entry point checks, converts, makes one call
-//! into `client`, and maps the error; types are in `types`, guards in `guard`.
+//! The C ABI: Paho C's MQTTClient/MQTTProperties functions (MQTTAsync later)
+//! and the broker's MQTTBroker_*. Each entry point checks, converts, makes one
+//! call into `client`/`broker`, and maps the error; types are in `types`,
+//! guards in `guard`.
 
 // Entry points take raw pointers from C by design: they are `extern "C"`
 // functions with Paho's documented contracts, not Rust APIs, and they check
 // what can be checked (NULL, struct ids) before dereferencing.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+pub mod broker;
+pub mod broker_hooks;
+pub mod broker_options;
 pub mod client_callbacks;
 pub mod client_convert;
 pub mod guard;
@@ -21,5 +25,7 @@ pub mod property_table;
 pub mod reason_codes;
 pub mod types;
 
+#[cfg(test)]
+mod broker_tests;
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 
 #![allow(non_camel_case_types, non_snake_case)]
 
+pub mod broker;
 pub mod client;
 pub mod options;
 pub mod persistence;
@@ -11,6 +12,7 @@ pub mod properties;
 pub mod reason_codes;
 pub mod subscribe_opts;
 
+pub use broker::*;
 pub use client::*;
 pub use options::*;
 pub use persistence::*;

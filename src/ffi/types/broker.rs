@@ -1,0 +1,225 @@
+//! C types of MQTTBroker.h: the broker's return codes, the handle, the
+//! creation options with their limits, and what its callbacks receive.
+//! The initializer macros are in cbindgen/MQTTBroker.h.in.
+
+use std::ffi::{c_char, c_int, c_longlong, c_void};
+
+use super::properties::MQTTProperties;
+
+/// The call succeeded.
+pub const MQTTBROKER_SUCCESS: c_int = 0;
+/// Generic failure (e.g. no memory, or the process's reactor could not start).
+pub const MQTTBROKER_FAILURE: c_int = -1;
+/// A string argument is not valid UTF-8.
+pub const MQTTBROKER_BAD_UTF8_STRING: c_int = -5;
+/// A required pointer argument is NULL.
+pub const MQTTBROKER_NULL_PARAMETER: c_int = -6;
+/// A structure has the wrong struct_id or an unsupported struct_version.
+pub const MQTTBROKER_BAD_STRUCTURE: c_int = -8;
+/// A QoS outside 0..2.
+pub const MQTTBROKER_BAD_QOS: c_int = -9;
+/// A topic name that is empty, holds a wildcard, or breaks the topic limits.
+pub const MQTTBROKER_BAD_TOPIC: c_int = -20;
+/// MQTTBroker_start on a running broker, or MQTTBroker_setCallbacks after
+/// the first start.
+pub const MQTTBROKER_ALREADY_STARTED: c_int = -21;
+/// The call needs a running broker (stop, getPort, publish).
+pub const MQTTBROKER_NOT_STARTED: c_int = -22;
+/// A listener's address could not be bound (in use, not local, no permission).
+pub const MQTTBROKER_BIND_FAILED: c_int = -23;
+/// A listener is not a valid "host:port", or listenerCount is negative.
+pub const MQTTBROKER_BAD_LISTENER: c_int = -24;
+/// A listener index outside 0..listenerCount.
+pub const MQTTBROKER_BAD_INDEX: c_int = -25;
+/// A limit in MQTTBroker_createOptions is out of its range.
+pub const MQTTBROKER_BAD_OPTION: c_int = -26;
+
+/// The `reason` given to on_client_disconnect when the connection ended
+/// without a DISCONNECT packet or another reason code (EOF, socket error).
+pub const MQTTBROKER_CONNECTION_LOST: c_int = -1;
+
+/// An opaque broker handle.
+pub type MQTTBroker = *mut c_void;
+
+/// How to create a broker: its listeners and limits (struct_id "MQBO",
+/// struct_version 0). Start from MQTTBroker_createOptions_initializer, which
+/// holds the defaults.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct MQTTBroker_createOptions {
+    /// Must be "MQBO".
+    pub struct_id: [c_char; 4],
+    /// Must be 0.
+    pub struct_version: c_int,
+    /// `listenerCount` addresses "host:port" to listen on; port 0 picks a
+    /// free port (see MQTTBroker_getPort). NULL with a count of 0 means
+    /// "127.0.0.1:1883".
+    pub listeners: *const *const c_char,
+    /// Number of entries in `listeners`.
+    pub listenerCount: c_int,
+    /// Most connections open at once (default 100000); more are closed at accept.
+    pub maxConnections: c_int,
+    /// Largest packet accepted from a client, in bytes (default 16 MiB;
+    /// at most 268435460). Advertised to MQTT 5 clients.
+    pub maxPacketSize: c_int,
+    /// Outgoing QoS 1/2 messages unacknowledged at once per client (default
+    /// 32, 1..65535).
+    pub maxInflight: c_int,
+    /// Messages queued per session beyond the in-flight window (default 1000).
+    pub maxQueued: c_int,
+    /// When a queue is full: 0 drops the arriving message (default), 1 drops
+    /// the oldest queued one.
+    pub dropOldest: c_int,
+    /// Longest topic name or filter in bytes (default 65535, 1..65535).
+    pub maxTopicLength: c_int,
+    /// Most levels in a topic name or filter (default 128, at least 1).
+    pub maxTopicLevels: c_int,
+    /// Keepalive is enforced at keepAlive * keepAliveFactorPercent / 100
+    /// (default 150, at least 100).
+    pub keepAliveFactorPercent: c_int,
+    /// Seconds a new connection may take to send CONNECT (default 10, at least 1).
+    pub connectTimeout: c_int,
+    /// Server Keep Alive in seconds: clients asking for more (or for none)
+    /// get this; 0 (default) leaves the client's choice.
+    pub maxKeepAlive: c_int,
+    /// Topic Alias Maximum accepted from MQTT 5 clients (default 16, 0 = none).
+    pub topicAliasMaximum: c_int,
+    /// Topic aliases the broker assigns per MQTT 5 connection for outgoing
+    /// messages (default 16, 0 = none; also limited by the client).
+    pub topicAliasOutMaximum: c_int,
+    /// Receive Maximum advertised to MQTT 5 clients (default 1024, 1..65535).
+    pub receiveMaximum: c_int,
+}
+
+/// Who a callback is about (struct_id "MQBI", struct_version 0). Valid only
+/// during the callback: copy what you keep.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct MQTTBroker_clientInfo {
+    /// "MQBI".
+    pub struct_id: [c_char; 4],
+    /// 0.
+    pub struct_version: c_int,
+    /// The client identifier (in on_client_connect as the client sent it,
+    /// possibly empty; afterwards the one in use, possibly assigned).
+    pub clientId: *const c_char,
+    /// The user name of the CONNECT, or NULL if there was none.
+    pub username: *const c_char,
+    /// The password of the CONNECT (on_client_connect only; otherwise NULL).
+    pub password: *const c_void,
+    /// Length of `password` in bytes.
+    pub passwordLen: c_int,
+    /// The client's address as "ip:port", or NULL when not known.
+    pub address: *const c_char,
+    /// The client's protocol: MQTTVERSION_3_1 (3), MQTTVERSION_3_1_1 (4) or
+    /// MQTTVERSION_5 (5); 0 when not known.
+    pub MQTTVersion: c_int,
+}
+
+/// A message a client published (struct_id "MQBM", struct_version 0). Valid
+/// only during the callback.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct MQTTBroker_message {
+    /// "MQBM".
+    pub struct_id: [c_char; 4],
+    /// 0.
+    pub struct_version: c_int,
+    /// Payload length in bytes.
+    pub payloadlen: c_int,
+    /// The payload bytes (not NUL-terminated).
+    pub payload: *const c_void,
+    /// Quality of service, 0..2.
+    pub qos: c_int,
+    /// Retain flag.
+    pub retained: c_int,
+    /// MQTT 5 properties of the PUBLISH (empty for MQTT 3.x clients).
+    pub properties: MQTTProperties,
+}
+
+/// Decide on a CONNECT: return 0 to accept, or an MQTT 5 CONNACK reason
+/// code (0x80..0xFF; MQTT 3.x clients get the nearest 3.x return code). The
+/// MQTT 3.x return codes 1..5 are accepted too and mean their MQTT 5 twins.
+pub type MQTTBroker_onClientConnect = Option<
+    unsafe extern "C" fn(context: *mut c_void, client: *const MQTTBroker_clientInfo) -> c_int,
+>;
+
+/// Decide on a client's PUBLISH: return 0 to accept, or a reason code
+/// 0x80..0xFF to refuse it (MQTT 5 clients see it in PUBACK/PUBREC). A
+/// refused message is not delivered or retained.
+pub type MQTTBroker_onClientPublish = Option<
+    unsafe extern "C" fn(
+        context: *mut c_void,
+        client: *const MQTTBroker_clientInfo,
+        topic: *const c_char,
+        message: *const MQTTBroker_message,
+    ) -> c_int,
+>;
+
+/// Decide on one filter of a SUBSCRIBE: return the granted QoS (0..2, never
+/// more than `qos`, which was asked for) or a failure code 0x80..0xFF.
+pub type MQTTBroker_onClientSubscribe = Option<
+    unsafe extern "C" fn(
+        context: *mut c_void,
+        client: *const MQTTBroker_clientInfo,
+        filter: *const c_char,
+        qos: c_int,
+    ) -> c_int,
+>;
+
+/// A connected client's connection ended. `reason` is an MQTT 5 reason
+/// code: the client's DISCONNECT code (0, or 4 with will), 0x8D keepalive
+/// timeout, 0x8E session taken over, 0x8B broker stopping, the code of a
+/// protocol error; or MQTTBROKER_CONNECTION_LOST when the socket closed.
+pub type MQTTBroker_onClientDisconnect = Option<
+    unsafe extern "C" fn(context: *mut c_void, client: *const MQTTBroker_clientInfo, reason: c_int),
+>;
+
+/// The callbacks of a broker (struct_id "MQBK", struct_version 0). A NULL
+/// member is never called, and the broker does not wait for it. Callbacks
+/// run on one thread per broker: while one decides, only the session that
+/// asked waits. They may call any MQTTBroker_* function except destroy.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct MQTTBroker_callbacks {
+    /// Must be "MQBK".
+    pub struct_id: [c_char; 4],
+    /// Must be 0.
+    pub struct_version: c_int,
+    /// Accept or refuse each CONNECT.
+    pub on_client_connect: MQTTBroker_onClientConnect,
+    /// Accept or refuse each client PUBLISH.
+    pub on_client_publish: MQTTBroker_onClientPublish,
+    /// Grant or refuse each filter of a SUBSCRIBE.
+    pub on_client_subscribe: MQTTBroker_onClientSubscribe,
+    /// Hear that a client's connection ended.
+    pub on_client_disconnect: MQTTBroker_onClientDisconnect,
+}
+
+/// Counters of a broker (struct_id "MQBS", struct_version 0), filled by
+/// MQTTBroker_getStats. Start from MQTTBroker_stats_initializer.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MQTTBroker_stats {
+    /// Must be "MQBS".
+    pub struct_id: [c_char; 4],
+    /// Must be 0.
+    pub struct_version: c_int,
+    /// Open connections.
+    pub connections: c_longlong,
+    /// Sessions held, online and offline.
+    pub sessions: c_longlong,
+    /// Retained messages held.
+    pub retained: c_longlong,
+    /// Application messages received (client publishes, wills, MQTTBroker_publish).
+    pub messagesIn: c_longlong,
+    /// PUBLISH packets sent to clients.
+    pub messagesOut: c_longlong,
+    /// Messages dropped: a session's queue was full, a message was too large
+    /// for its receiver, or a callback refused it.
+    pub dropped: c_longlong,
+    /// Queued messages dropped because their MQTT 5 expiry interval ran out.
+    pub expired: c_longlong,
+    /// Connections closed at accept because maxConnections was reached.
+    pub refusedConnections: c_longlong,
+}
