@@ -388,6 +388,16 @@ impl Running {
     }
 }
 
+impl Drop for Running {
+    /// A child still running when its guard goes (a test that failed or
+    /// never waited for it) is killed and reaped, so none outlives its test.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.kill();
+        }
+    }
+}
+
 /// Block on `child.wait()`, killing the child if it outlives `timeout`.
 fn wait_with_watchdog(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
     let pid = child.id() as libc::pid_t;
@@ -537,3 +547,5 @@ impl LineLog {
         }
     }
 }
+
+pub mod raw;
