@@ -38,7 +38,9 @@ pub fn parse(text: &str) -> Result<FileConfig, String> {
         }
         let mut parts = line.split_whitespace();
         let key = parts.next().unwrap_or("");
-        let value = parts.next().ok_or_else(|| format!("line {}: '{key}' needs a value", n + 1))?;
+        let value = parts
+            .next()
+            .ok_or_else(|| format!("line {}: '{key}' needs a value", n + 1))?;
         if parts.next().is_some() {
             return Err(format!("line {}: too many values for '{key}'", n + 1));
         }
@@ -64,12 +66,19 @@ pub fn parse(text: &str) -> Result<FileConfig, String> {
                 l.drop_policy = match value {
                     "newest" => DropPolicy::DropNewest,
                     "oldest" => DropPolicy::DropOldest,
-                    _ => return Err(format!("line {}: drop_policy is 'newest' or 'oldest'", n + 1)),
+                    _ => {
+                        return Err(format!(
+                            "line {}: drop_policy is 'newest' or 'oldest'",
+                            n + 1
+                        ));
+                    }
                 }
             }
             "max_topic_length" => l.max_topic_len = small(value, 65_535)? as usize,
             "max_topic_levels" => l.max_topic_levels = num(value)?.max(1) as usize,
-            "keepalive_factor_percent" => l.keepalive_factor_pct = small(value, 10_000)?.max(100) as u32,
+            "keepalive_factor_percent" => {
+                l.keepalive_factor_pct = small(value, 10_000)?.max(100) as u32
+            }
             "connect_timeout" => l.connect_timeout = Duration::from_secs(num(value)?.max(1)),
             "max_keepalive" => {
                 let v = small(value, 65_535)? as u16;
@@ -98,9 +107,20 @@ mod tests {
         .unwrap();
         let l = &fc.config.limits;
         assert_eq!(fc.listen, vec!["127.0.0.1:0", "127.0.0.1:1884"]);
-        assert_eq!((l.max_connections, l.max_packet_size, l.max_inflight, l.max_queued), (7, 1000, 3, 9));
+        assert_eq!(
+            (
+                l.max_connections,
+                l.max_packet_size,
+                l.max_inflight,
+                l.max_queued
+            ),
+            (7, 1000, 3, 9)
+        );
         assert_eq!(l.drop_policy, DropPolicy::DropOldest);
-        assert_eq!((l.max_topic_len, l.max_topic_levels, l.keepalive_factor_pct), (100, 4, 200));
+        assert_eq!(
+            (l.max_topic_len, l.max_topic_levels, l.keepalive_factor_pct),
+            (100, 4, 200)
+        );
         assert_eq!(l.connect_timeout, Duration::from_secs(3));
         assert_eq!(l.max_keep_alive, Some(30));
         assert_eq!((l.topic_alias_max, l.receive_maximum), (2, 5));
@@ -109,9 +129,17 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         assert!(parse("max_queued lots").unwrap_err().contains("line 1"));
-        assert!(parse("\nbogus 1").unwrap_err().contains("line 2: unknown setting 'bogus'"));
+        assert!(
+            parse("\nbogus 1")
+                .unwrap_err()
+                .contains("line 2: unknown setting 'bogus'")
+        );
         assert!(parse("listen").unwrap_err().contains("needs a value"));
-        assert!(parse("drop_policy sideways").unwrap_err().contains("drop_policy"));
+        assert!(
+            parse("drop_policy sideways")
+                .unwrap_err()
+                .contains("drop_policy")
+        );
         assert!(parse("max_inflight 70000").unwrap_err().contains("at most"));
         assert!(parse("listen a b").unwrap_err().contains("too many"));
     }

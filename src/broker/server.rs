@@ -158,7 +158,11 @@ static NEXT_BROKER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU
 impl Server {
     /// A broker listening (once started) on each `host:port` of `listen`
     /// (port 0 picks a free port). `hooks` are asked on a dispatcher thread.
-    pub fn new(mut config: BrokerConfig, listen: Vec<String>, hooks: Option<Arc<dyn Hooks>>) -> io::Result<Server> {
+    pub fn new(
+        mut config: BrokerConfig,
+        listen: Vec<String>,
+        hooks: Option<Arc<dyn Hooks>>,
+    ) -> io::Result<Server> {
         if listen.is_empty() {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "no listener"));
         }
@@ -204,7 +208,10 @@ impl Server {
     /// Bind every listener and start serving. Fails if one cannot be bound.
     pub fn start(&mut self) -> io::Result<()> {
         if self.running {
-            return Err(io::Error::new(io::ErrorKind::AlreadyExists, "already started"));
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "already started",
+            ));
         }
         let mut listeners = Vec::new();
         let mut ports = Vec::new();
@@ -253,8 +260,16 @@ impl Server {
     }
 
     /// Inject a message as if a client had published it.
-    pub fn publish(&self, topic: &str, payload: Bytes, qos: QoS, retain: bool, properties: &Properties) -> Result<(), ReasonCode> {
-        self.shared.with_broker(|b, now| b.publish(topic, payload, qos, retain, properties, now))
+    pub fn publish(
+        &self,
+        topic: &str,
+        payload: Bytes,
+        qos: QoS,
+        retain: bool,
+        properties: &Properties,
+    ) -> Result<(), ReasonCode> {
+        self.shared
+            .with_broker(|b, now| b.publish(topic, payload, qos, retain, properties, now))
     }
 
     /// Counters.
@@ -271,7 +286,13 @@ impl Drop for Server {
         // The dispatcher holds only a weak reference and the one sender of
         // its channel lives here: dropping it ends the dispatcher's loop.
         let dispatcher = self.dispatcher.take();
-        drop(self.shared.events.lock().unwrap_or_else(|e| e.into_inner()).take());
+        drop(
+            self.shared
+                .events
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
         if let Some(d) = dispatcher
             && d.thread().id() != std::thread::current().id()
         {
@@ -282,9 +303,12 @@ impl Drop for Server {
 
 /// `host:port` → a socket address (resolved on the caller's thread).
 pub fn parse_listen(s: &str) -> io::Result<SocketAddr> {
-    s.to_socket_addrs()?
-        .next()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("bad listen address '{s}'")))
+    s.to_socket_addrs()?.next().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("bad listen address '{s}'"),
+        )
+    })
 }
 
 fn dispatch(hooks: Arc<dyn Hooks>, rx: Receiver<BrokerEvent>, shared: std::sync::Weak<Shared>) {
@@ -328,22 +352,38 @@ fn dispatch(hooks: Arc<dyn Hooks>, rx: Receiver<BrokerEvent>, shared: std::sync:
                 };
                 Some((conn, Decision::Publish(hooks.on_publish(&info))))
             }
-            BrokerEvent::SubscribeRequest { conn, client_id, filters } => {
+            BrokerEvent::SubscribeRequest {
+                conn,
+                client_id,
+                filters,
+            } => {
                 let codes = filters
                     .iter()
                     .map(|(f, q)| {
                         let code = hooks.on_subscribe(&client_id, f, *q);
                         // Never grant more than was asked for.
-                        if code.is_success() && code.0 > *q as u8 { ReasonCode(*q as u8) } else { code }
+                        if code.is_success() && code.0 > *q as u8 {
+                            ReasonCode(*q as u8)
+                        } else {
+                            code
+                        }
                     })
                     .collect();
                 Some((conn, Decision::Subscribe(codes)))
             }
-            BrokerEvent::Connected { conn, client_id, version } => {
+            BrokerEvent::Connected {
+                conn,
+                client_id,
+                version,
+            } => {
                 hooks.on_connected(&client_id, version, peers.get(&conn).copied());
                 None
             }
-            BrokerEvent::Disconnected { conn, client_id, cause } => {
+            BrokerEvent::Disconnected {
+                conn,
+                client_id,
+                cause,
+            } => {
                 peers.remove(&conn);
                 hooks.on_disconnect(&client_id, cause);
                 None

@@ -361,24 +361,22 @@ impl Running {
         let _ = self
             .stdout
             .wait_for_from(usize::MAX, "\u{0}", self.remaining());
-        let status = loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if Instant::now() < self.deadline => {
-                    // stdout closed but the process lingers: block on it with
-                    // a watchdog thread that kills it at the deadline.
-                    let left = self.remaining();
-                    break wait_with_watchdog(&mut self.child, left);
-                }
-                _ => {
-                    self.kill();
-                    panic!(
-                        "{} timed out\nstdout:\n{}\nstderr:\n{}",
-                        self.what,
-                        self.stdout.text(),
-                        self.stderr.text()
-                    );
-                }
+        let status = match self.child.try_wait() {
+            Ok(Some(status)) => status,
+            Ok(None) if Instant::now() < self.deadline => {
+                // stdout closed but the process lingers: block on it with
+                // a watchdog thread that kills it at the deadline.
+                let left = self.remaining();
+                wait_with_watchdog(&mut self.child, left)
+            }
+            _ => {
+                self.kill();
+                panic!(
+                    "{} timed out\nstdout:\n{}\nstderr:\n{}",
+                    self.what,
+                    self.stdout.text(),
+                    self.stderr.text()
+                );
             }
         };
         // Let the readers drain what is left.

@@ -34,23 +34,31 @@ impl Hooks for LogHooks {
         }
     }
 
-    fn on_connected(&self, client_id: &str, version: ProtocolVersion, peer: Option<std::net::SocketAddr>) {
+    fn on_connected(
+        &self,
+        client_id: &str,
+        version: ProtocolVersion,
+        peer: Option<std::net::SocketAddr>,
+    ) {
         let v = match version {
             ProtocolVersion::V31 => "3.1",
             ProtocolVersion::V311 => "3.1.1",
             ProtocolVersion::V5 => "5.0",
         };
         match peer {
-            Some(p) => log(format_args!("connect: client '{client_id}' from {p} (MQTT {v})")),
+            Some(p) => log(format_args!(
+                "connect: client '{client_id}' from {p} (MQTT {v})"
+            )),
             None => log(format_args!("connect: client '{client_id}' (MQTT {v})")),
         }
     }
 
     fn on_disconnect(&self, client_id: &str, cause: DisconnectCause) {
         match cause {
-            DisconnectCause::Refused(code) => {
-                log(format_args!("refused: client '{client_id}' (reason 0x{:02x})", code.0))
-            }
+            DisconnectCause::Refused(code) => log(format_args!(
+                "refused: client '{client_id}' (reason 0x{:02x})",
+                code.0
+            )),
             other => log(format_args!("disconnect: client '{client_id}' ({other:?})")),
         }
     }
@@ -79,8 +87,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let signals = block_signals()?;
     let hooks: Arc<dyn Hooks> = Arc::new(LogHooks);
-    let mut server = Server::new(fc.config, listen.clone(), Some(hooks)).map_err(|e| format!("broker: {e}"))?;
-    server.start().map_err(|e| format!("broker: cannot listen: {e}"))?;
+    let mut server =
+        Server::new(fc.config, listen.clone(), Some(hooks)).map_err(|e| format!("broker: {e}"))?;
+    server
+        .start()
+        .map_err(|e| format!("broker: cannot listen: {e}"))?;
     for (l, p) in listen.iter().zip(server.ports()) {
         let host = l.rsplit_once(':').map_or(l.as_str(), |(h, _)| h);
         log(format_args!("listening on {host}:{p}"));
