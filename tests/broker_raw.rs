@@ -341,3 +341,30 @@ fn auth_with_unknown_method_is_refused() {
     assert_eq!(r.next(WAIT), Got::Closed);
     watch.still_served("unknown auth method");
 }
+
+#[test]
+fn ferromq_broker_logs_refusals() {
+    let b = support::FerroBroker::start(env!("CARGO_BIN_EXE_ferromq"), "");
+    let mut r = Raw::open(b.port, V5);
+    r.send(&Packet::Connect(Connect {
+        protocol: V5,
+        client_id: "nope".into(),
+        properties: Properties::default().with(
+            PropertyId::AUTHENTICATION_METHOD,
+            PropertyValue::String("UNKNOWN".into()),
+        ),
+        ..Connect::default()
+    }));
+    match r.next(WAIT) {
+        Got::Packet(Packet::ConnAck(a)) => {
+            assert_eq!(a.code, ReasonCode::BAD_AUTHENTICATION_METHOD)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        b.log()
+            .wait_for("refused: client 'nope' (reason 0x8c)", WAIT),
+        "{}",
+        b.log().text()
+    );
+}
