@@ -200,6 +200,9 @@ impl Broker {
                 continue;
             }
             out.append(&mut c.out);
+            // Give the buffer back: an idle connection should hold no
+            // output capacity (thousands of them add up).
+            c.out = Vec::new();
             return Some(id);
         }
         None
