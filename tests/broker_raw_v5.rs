@@ -390,3 +390,72 @@ fn refused_filters_with_reason_string_when_asked() {
         }
     }
 }
+
+#[test]
+fn overlapping_subscriptions_deliver_once_at_the_highest_qos() {
+    let (_srv, port) = server(Limits::default());
+    for version in [V311, V5] {
+        let mut s = Raw::connect(port, version, &format!("ov-{version:?}"));
+        let sub_id = |n: u32| {
+            if version == V5 {
+                Properties::default().with(
+                    PropertyId::SUBSCRIPTION_IDENTIFIER,
+                    PropertyValue::VarInt(n),
+                )
+            } else {
+                Properties::default()
+            }
+        };
+        for (n, (filter, qos)) in [("ov/#", QoS::AtMostOnce), ("ov/+", QoS::AtLeastOnce)]
+            .into_iter()
+            .enumerate()
+        {
+            s.send(&Packet::Subscribe(Subscribe {
+                packet_id: n as u16 + 1,
+                properties: sub_id(n as u32 + 1),
+                filters: vec![(
+                    filter.into(),
+                    SubscriptionOptions {
+                        qos,
+                        ..Default::default()
+                    },
+                )],
+            }));
+            assert!(matches!(s.next(WAIT), Got::Packet(Packet::SubAck(_))));
+        }
+        let mut p = Raw::connect(port, V311, &format!("ov-pub-{version:?}"));
+        publish1(&mut p, "ov/x", 1, b"once", Properties::default());
+        match s.next(WAIT) {
+            Got::Packet(Packet::Publish(m)) => {
+                assert_eq!(
+                    (m.topic.as_str(), m.qos),
+                    ("ov/x", QoS::AtLeastOnce),
+                    "{version:?}"
+                );
+                if version == V5 {
+                    let mut ids: Vec<_> = m
+                        .properties
+                        .list
+                        .iter()
+                        .filter(|p| p.id == PropertyId::SUBSCRIPTION_IDENTIFIER)
+                        .map(|p| p.value.clone())
+                        .collect();
+                    ids.sort_by_key(|v| format!("{v:?}"));
+                    assert_eq!(
+                        ids,
+                        vec![PropertyValue::VarInt(1), PropertyValue::VarInt(2)]
+                    );
+                }
+                s.send(&Packet::PubAck(PubResp {
+                    packet_id: m.packet_id,
+                    ..Default::default()
+                }));
+            }
+            other => panic!("{other:?}"),
+        }
+        // No second copy: the SUBACK (then the marker) comes next.
+        s.subscribe("mark", QoS::AtMostOnce);
+        p.publish0("mark", b"m");
+        s.expect_publish("mark", b"m");
+    }
+}
