@@ -1,7 +1,7 @@
 //! Raw-socket checks of the broker's session rules: topic aliases towards the
 //! client, receive maximum / in-flight window, server keep alive, client id
 //! rules, wills (protocol error, takeover, 0x04, delay), session and message
-//! expiry, subscription failures with reason strings.
+//! expiry, reason strings, overlapping subscriptions.
 
 mod support;
 
