@@ -250,11 +250,20 @@ fn keepalive_enforced_at_one_and_a_half() {
                 protocol: version,
                 client_id: format!("sleepy-{version:?}"),
                 keep_alive: 1,
+                will: Some(Will {
+                    topic: "raw/will".into(),
+                    payload: Bytes::from_static(b"timed out"),
+                    qos: QoS::AtMostOnce,
+                    retain: false,
+                    properties: Properties::default(),
+                }),
                 ..Connect::default()
             },
         );
         let code = (version == V5).then_some(ReasonCode::KEEP_ALIVE_TIMEOUT);
         r.expect_closed(code, "keepalive");
+        // The will goes out on a keepalive timeout.
+        watch.w.expect_publish("raw/will", b"timed out");
         let took = start.elapsed();
         assert!(
             took >= Duration::from_millis(1400),
