@@ -58,14 +58,24 @@ impl Broker {
             let receive_max = prop_u32(props, PropertyId::RECEIVE_MAXIMUM).unwrap_or(65_535);
             let max_packet = prop_u32(props, PropertyId::MAXIMUM_PACKET_SIZE).unwrap_or(u32::MAX);
             if receive_max == 0 || max_packet == 0 {
-                return self.refuse_connect(conn, ReasonCode::PROTOCOL_ERROR, now);
+                return self.refuse_connect(
+                    conn,
+                    &connect.client_id,
+                    ReasonCode::PROTOCOL_ERROR,
+                    now,
+                );
             }
             c.window = limits.max_inflight.min(receive_max as u16).max(1);
             c.max_packet_out = max_packet;
             let alias_max = prop_u32(props, PropertyId::TOPIC_ALIAS_MAXIMUM).unwrap_or(0);
             c.alias_out_max = limits.topic_alias_out_max.min(alias_max as u16);
             if prop(props, PropertyId::AUTHENTICATION_METHOD).is_some() {
-                return self.refuse_connect(conn, ReasonCode::BAD_AUTHENTICATION_METHOD, now);
+                return self.refuse_connect(
+                    conn,
+                    &connect.client_id,
+                    ReasonCode::BAD_AUTHENTICATION_METHOD,
+                    now,
+                );
             }
         } else {
             c.window = limits.max_inflight.max(1);
@@ -73,7 +83,12 @@ impl Broker {
         if let Some(will) = &connect.will
             && !valid_topic_name(&will.topic, limits)
         {
-            return self.refuse_connect(conn, ReasonCode::TOPIC_NAME_INVALID, now);
+            return self.refuse_connect(
+                conn,
+                &connect.client_id,
+                ReasonCode::TOPIC_NAME_INVALID,
+                now,
+            );
         }
         let mut assigned = false;
         if connect.client_id.is_empty() {
@@ -83,7 +98,12 @@ impl Broker {
                 ProtocolVersion::V5 => true,
             };
             if !allowed {
-                return self.refuse_connect(conn, ReasonCode::CLIENT_IDENTIFIER_NOT_VALID, now);
+                return self.refuse_connect(
+                    conn,
+                    &connect.client_id,
+                    ReasonCode::CLIENT_IDENTIFIER_NOT_VALID,
+                    now,
+                );
             }
             connect.client_id = assign_client_id(&mut self.next_assigned, &self.sessions);
             assigned = true;
@@ -107,8 +127,16 @@ impl Broker {
     }
 
     /// CONNACK with a failure code (3.x: the nearest return code), then close.
-    pub(super) fn refuse_connect(&mut self, conn: ConnId, code: ReasonCode, now: Instant) {
-        let Some(c) = self.conns.get(&conn) else {
+    /// With notices on, the host hears of it as `Disconnected{Refused(code)}`
+    /// for `client_id` (as the CONNECT gave it; empty when none was read).
+    pub(super) fn refuse_connect(
+        &mut self,
+        conn: ConnId,
+        client_id: &str,
+        code: ReasonCode,
+        now: Instant,
+    ) {
+        let Some(c) = self.conns.get(&conn).filter(|c| !c.is_closed()) else {
             return;
         };
         let wire = if c.version.is_v5() {
@@ -127,6 +155,14 @@ impl Broker {
             );
         }
         self.close_conn(conn, DisconnectCause::Refused(code), None, now);
+        // close_conn reports only connections that were accepted.
+        if self.config.hooks.notices {
+            self.events.push_back(BrokerEvent::Disconnected {
+                conn,
+                client_id: client_id.to_string(),
+                cause: DisconnectCause::Refused(code),
+            });
+        }
     }
 
     /// Attaches the session (taking over any other connection), sends

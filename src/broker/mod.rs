@@ -150,7 +150,7 @@ impl Broker {
                         if code.is_success() {
                             self.accept_connect(conn, *connect, assigned, now);
                         } else {
-                            self.refuse_connect(conn, code, now);
+                            self.refuse_connect(conn, &connect.client_id, code, now);
                         }
                     }
                     other => c.phase = other,

@@ -91,7 +91,7 @@ impl Broker {
         let answer = matches!(e, DecodeError::UnsupportedProtocolLevel(_))
             || level == Some(ProtocolVersion::V5.level());
         if answer {
-            self.refuse_connect(conn, code, now);
+            self.refuse_connect(conn, "", code, now);
         } else {
             self.close_conn(conn, super::DisconnectCause::ProtocolError(code), None, now);
         }

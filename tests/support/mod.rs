@@ -430,6 +430,16 @@ impl Running {
     }
 }
 
+impl Drop for Running {
+    /// A child still running when its guard goes (a test that failed or
+    /// never waited for it) is killed and reaped, so none outlives its test.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.kill();
+        }
+    }
+}
+
 /// Block on `child.wait()`, killing the child if it outlives `timeout`.
 /// Returns None when it had to be killed.
 fn wait_with_watchdog(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
@@ -464,3 +474,113 @@ pub fn run_with_timeout(cmd: Command, secs: u64) -> Output {
         stderr: stderr.into_bytes(),
     }
 }
+
+/// Our `ferromq broker` command on 127.0.0.1 with port 0, killed and reaped
+/// on drop. The port is read from its "listening on" log line.
+pub struct FerroBroker {
+    pub port: u16,
+    child: Option<Child>,
+    log: LineLog,
+    _dir: tempfile::TempDir,
+}
+
+impl FerroBroker {
+    /// Start the broker binary `exe` (pass `env!("CARGO_BIN_EXE_ferromq")`)
+    /// with `config` as its `--config` file text (may be empty).
+    pub fn start(exe: &str, config: &str) -> FerroBroker {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conf = dir.path().join("ferromq.conf");
+        std::fs::write(&conf, config).expect("write ferromq.conf");
+        let mut child = Command::new(exe)
+            .arg("broker")
+            .arg("--config")
+            .arg(&conf)
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ferromq broker");
+        let log = LineLog::spawn_reader(child.stderr.take().expect("stderr"));
+        let mut b = FerroBroker {
+            port: 0,
+            child: Some(child),
+            log,
+            _dir: dir,
+        };
+        const NEEDLE: &str = "listening on 127.0.0.1:";
+        let Some(i) = b.log.wait_for_from(0, NEEDLE, Duration::from_secs(20)) else {
+            let text = b.log.text();
+            b.kill();
+            panic!("ferromq broker did not start; log:\n{text}");
+        };
+        let line = b.log.line(i).unwrap_or_default();
+        let port = line
+            .rsplit_once(NEEDLE)
+            .and_then(|(_, p)| p.trim().parse::<u16>().ok());
+        match port {
+            Some(p) => b.port = p,
+            None => {
+                b.kill();
+                panic!("cannot read the port from {line:?}");
+            }
+        }
+        b
+    }
+
+    /// The broker's log (stderr) so far.
+    pub fn log(&self) -> &LineLog {
+        &self.log
+    }
+
+    /// `tcp://127.0.0.1:PORT`.
+    pub fn uri(&self) -> String {
+        format!("tcp://127.0.0.1:{}", self.port)
+    }
+
+    /// Kill the broker now (SIGKILL) and reap it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for FerroBroker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+impl LineLog {
+    /// Lines from index `from` on.
+    pub fn lines_from(&self, from: usize) -> Vec<String> {
+        let (lock, _) = &*self.inner;
+        let state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        state.lines.iter().skip(from).cloned().collect()
+    }
+
+    /// Wait until at least `n` lines have been read; false on timeout or EOF.
+    pub fn wait_lines(&self, n: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let (lock, cv) = &*self.inner;
+        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if state.lines.len() >= n {
+                return true;
+            }
+            let now = Instant::now();
+            if state.closed || now >= deadline {
+                return false;
+            }
+            state = cv
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
+
+pub mod raw;

@@ -430,3 +430,42 @@ fn topic_limits_close_a_publisher_with_topic_name_invalid() {
     );
     assert!(h.is_closed(1));
 }
+
+#[test]
+fn refused_connects_are_reported_as_refused_notices() {
+    let config = BrokerConfig {
+        hooks: Hooks {
+            notices: true,
+            connect: true,
+            ..Hooks::default()
+        },
+        ..BrokerConfig::default()
+    };
+    let mut h = H::with(config);
+    // Refused by the broker's own rules: 3.1.1 empty id without clean session.
+    let c = Connect {
+        clean_start: false,
+        ..connect("", V311)
+    };
+    let out = h.connect_with(1, c);
+    assert_eq!(connack_code(&out), ReasonCode::V3_IDENTIFIER_REJECTED);
+    let ev = h.events();
+    assert!(
+        matches!(&ev[..], [BrokerEvent::Disconnected { conn: 1, client_id, cause: DisconnectCause::Refused(ReasonCode::CLIENT_IDENTIFIER_NOT_VALID) }] if client_id.is_empty()),
+        "{ev:?}"
+    );
+    // Refused by the host's connect hook.
+    assert!(h.b.handle_accept(2, peer(), h.now));
+    h.send(2, Packet::Connect(connect("denied", V5)));
+    h.events();
+    h.b.handle_decision(2, Decision::Connect(ReasonCode::NOT_AUTHORIZED), h.now);
+    assert_eq!(connack_code(&h.take(2)), ReasonCode::NOT_AUTHORIZED);
+    let ev = h.events();
+    assert!(
+        matches!(&ev[..], [BrokerEvent::Disconnected { conn: 2, client_id, cause: DisconnectCause::Refused(ReasonCode::NOT_AUTHORIZED) }] if client_id == "denied"),
+        "{ev:?}"
+    );
+    // Exactly one notice: closing the refused connection adds none.
+    h.b.handle_closed(2, h.now);
+    assert!(h.events().is_empty());
+}
