@@ -2,6 +2,8 @@
 //! runs each against its own mosquitto: `paho::*` is the reference (Debian's
 //! Paho C), `paho_binary_on_ferromq::*` runs that same binary on our library,
 //! `ferromq::*` compiles against our headers and links libferromq (-DFERROMQ).
+//! `ferromq_broker::*` runs the `ferromq` build against our own broker
+//! (`ferromq broker`) instead of mosquitto.
 //! `examples::*` builds the c-examples the same three ways and runs them.
 
 mod support;
@@ -9,7 +11,44 @@ mod support;
 use std::path::PathBuf;
 use std::process::Command;
 
-use support::{CBuild, Mosquitto, Running};
+use support::{CBuild, FerroBroker, LineLog, Mosquitto, Running};
+
+/// The broker a test program talks to.
+enum Broker {
+    Mosquitto(Mosquitto),
+    Ferromq(FerroBroker),
+}
+
+impl Broker {
+    fn start(ours: bool) -> Broker {
+        if ours {
+            Broker::Ferromq(FerroBroker::start(env!("CARGO_BIN_EXE_ferromq"), ""))
+        } else {
+            Broker::Mosquitto(Mosquitto::start())
+        }
+    }
+
+    fn port(&self) -> u16 {
+        match self {
+            Broker::Mosquitto(m) => m.port,
+            Broker::Ferromq(f) => f.port,
+        }
+    }
+
+    fn log(&self) -> &LineLog {
+        match self {
+            Broker::Mosquitto(m) => m.log(),
+            Broker::Ferromq(f) => f.log(),
+        }
+    }
+
+    fn kill(&mut self) {
+        match self {
+            Broker::Mosquitto(m) => m.kill(),
+            Broker::Ferromq(f) => f.kill(),
+        }
+    }
+}
 
 /// How a test program is built and run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,12 +153,12 @@ fn build_for(name: &str, sources: Vec<PathBuf>, variant: Variant) -> Option<Buil
 
 /// Wait for a program and fail the test, with all the output, unless it
 /// exited 0. Returns its stdout.
-fn expect_success(name: &str, built: &Built, running: Running, broker: &Mosquitto) -> String {
+fn expect_success(name: &str, built: &Built, running: Running, broker: &Broker) -> String {
     let (status, stdout, stderr) = running.finish();
     assert!(
         status.success(),
         "{name} ({:?}) failed: {status}\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n\
-         --- mosquitto log\n{}",
+         --- broker log\n{}",
         built.variant,
         broker.log().text()
     );
@@ -128,6 +167,12 @@ fn expect_success(name: &str, built: &Built, running: Running, broker: &Mosquitt
 
 /// Build tests/c/NAME.c and run it against its own mosquitto.
 fn run_program(name: &str, variant: Variant) {
+    run_program_on(name, variant, false);
+}
+
+/// Build tests/c/NAME.c and run it against its own broker: ours when
+/// `our_broker`, else mosquitto.
+fn run_program_on(name: &str, variant: Variant, our_broker: bool) {
     let source = support::manifest_dir()
         .join("tests")
         .join("c")
@@ -135,9 +180,9 @@ fn run_program(name: &str, variant: Variant) {
     let Some(built) = build_for(name, vec![source], variant) else {
         return;
     };
-    let mut broker = Mosquitto::start();
+    let mut broker = Broker::start(our_broker);
     let mut cmd = built.command();
-    cmd.arg("127.0.0.1").arg(broker.port.to_string());
+    cmd.arg("127.0.0.1").arg(broker.port().to_string());
     let mut running = Running::spawn(cmd, PROGRAM_TIMEOUT_SECS);
     if name == "conn_lost" {
         // The program says when it is connected; then the broker goes away.
@@ -164,8 +209,8 @@ fn run_examples(variant: Variant) {
             None => return,
         }
     }
-    let broker = Mosquitto::start();
-    let uri = broker.uri();
+    let broker = Broker::start(false);
+    let uri = format!("tcp://127.0.0.1:{}", broker.port());
     let (sub_name, sub_built) = &built[0];
     let mut sub_cmd = sub_built.command();
     sub_cmd.args([uri.as_str(), "ferromq/#", "3"]);
@@ -227,6 +272,13 @@ macro_rules! c_tests {
             $(#[test]
             fn $name() {
                 super::run_program(stringify!($name), super::Variant::Ferromq);
+            })*
+        }
+        /// Our library against our own broker.
+        mod ferromq_broker {
+            $(#[test]
+            fn $name() {
+                super::run_program_on(stringify!($name), super::Variant::Ferromq, true);
             })*
         }
     };

@@ -119,6 +119,7 @@ impl Broker {
             return;
         };
         let (qos, packet_id) = (p.qos, p.packet_id);
+        let mut code = code;
         if code.is_success() {
             let msg = Message::new(
                 p.topic,
@@ -129,7 +130,9 @@ impl Broker {
                 Some(cid.clone()),
                 now,
             );
-            self.route(msg, now);
+            if self.route(msg, now) == 0 && code == ReasonCode::SUCCESS {
+                code = ReasonCode::NO_MATCHING_SUBSCRIBERS;
+            }
         } else {
             self.stats.dropped += 1;
         }
@@ -238,7 +241,9 @@ impl Broker {
     }
 
     /// Sends `msg` to every matching subscription (retaining it first).
-    pub(super) fn route(&mut self, msg: Message, now: Instant) {
+    /// Delivers `msg` to every matching subscription; returns how many
+    /// subscribers matched (MQTT 5 acks say 0x10 when none did).
+    pub(super) fn route(&mut self, msg: Message, now: Instant) -> usize {
         self.stats.messages_in += 1;
         let msg = Arc::new(msg);
         if msg.retain {
@@ -252,6 +257,7 @@ impl Broker {
             !(m.entry.opts.no_local && !m.shared && msg.origin.as_deref() == Some(&*m.client))
         });
         matches.sort_by(|a, b| (a.shared, &a.client).cmp(&(b.shared, &b.client)));
+        let matched = matches.len();
         let mut i = 0;
         while i < matches.len() {
             let first = &matches[i];
@@ -275,6 +281,7 @@ impl Broker {
             i = j;
             self.deliver(&client, out, now);
         }
+        matched
     }
 
     /// Hands one message to a session: sent now, queued, or dropped.

@@ -350,3 +350,31 @@ fn outbound_topic_aliases_within_the_clients_maximum() {
         "no aliases unless asked"
     );
 }
+
+#[test]
+fn puback_says_no_matching_subscribers_in_v5_only() {
+    let mut h = H::new();
+    h.connect(1, "pub5", V5);
+    h.connect(2, "pub3", V311);
+    h.publish(1, msg("nobody/listens", "x", QoS::AtLeastOnce, 3));
+    let out = h.take(1);
+    assert!(
+        matches!(&out[..], [Packet::PubAck(a)] if a.packet_id == 3 && a.reason == ReasonCode::NO_MATCHING_SUBSCRIBERS),
+        "{out:?}"
+    );
+    h.publish(2, msg("nobody/listens", "x", QoS::AtLeastOnce, 4));
+    let out = h.take(2);
+    assert!(
+        matches!(&out[..], [Packet::PubAck(a)] if a.reason == ReasonCode::SUCCESS),
+        "{out:?}"
+    );
+    // With a subscriber the v5 ack is plain success.
+    h.connect(3, "sub", V5);
+    h.subscribe(3, "nobody/listens", QoS::AtMostOnce);
+    h.publish(1, msg("nobody/listens", "x", QoS::AtLeastOnce, 5));
+    let out = h.take(1);
+    assert!(
+        matches!(&out[..], [Packet::PubAck(a)] if a.reason == ReasonCode::SUCCESS),
+        "{out:?}"
+    );
+}
