@@ -2,7 +2,7 @@
 //! rules and takeover, session attach/resume, DISCONNECT, closing with or
 //! without the will, delayed wills and the end of a session.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

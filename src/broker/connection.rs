@@ -1,7 +1,8 @@
 //! Per-connection protocol state: phase, negotiated limits, inbound topic
 //! aliases, the output queue and the input held back while the host decides.
 
-use std::collections::{HashMap, VecDeque};
+use foldhash::HashMap;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -79,8 +80,8 @@ impl Conn {
             dirty: false,
             pending: None,
             backlog: VecDeque::new(),
-            aliases: HashMap::new(),
-            aliases_out: HashMap::new(),
+            aliases: HashMap::default(),
+            aliases_out: HashMap::default(),
             alias_out_max: 0,
             max_packet_out: u32::MAX,
             problem_info: true,

@@ -40,7 +40,8 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, VecDeque};
+use foldhash::HashMap;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -83,8 +84,8 @@ impl Broker {
     pub fn new(config: BrokerConfig) -> Self {
         Broker {
             config,
-            conns: HashMap::new(),
-            sessions: HashMap::new(),
+            conns: HashMap::default(),
+            sessions: HashMap::default(),
             trie: Trie::default(),
             retained: Retained::default(),
             timers: Timers::default(),

@@ -1,7 +1,7 @@
 //! Retained messages: one per topic, set/replaced by a retained PUBLISH,
 //! cleared by an empty one, dropped when their expiry interval runs out.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 

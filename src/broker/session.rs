@@ -1,7 +1,8 @@
 //! Per-client session state that outlives connections: subscriptions, the
 //! outgoing in-flight window and queue, inbound QoS 2 ids, expiry and will.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use foldhash::{HashMap, HashSet};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -61,10 +62,10 @@ impl Session {
         Session {
             client_id,
             conn: None,
-            subs: HashMap::new(),
+            subs: HashMap::default(),
             inflight: VecDeque::new(),
             queue: VecDeque::new(),
-            incoming_qos2: HashSet::new(),
+            incoming_qos2: HashSet::default(),
             next_pid: 1,
             expiry: 0,
             expires_at: None,

@@ -2,7 +2,7 @@
 //! ordinary child keys; each node holds its plain subscribers and its shared
 //! groups (`$share/{group}/...`, one member served per message, round robin).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use crate::protocol::codec::SubscriptionOptions;
@@ -77,9 +77,12 @@ impl Node {
         }
     }
 
+    /// Collect the subscriptions matching the levels in `rest` (`None`
+    /// once every level is consumed), splitting the topic as it goes so
+    /// matching allocates nothing.
     fn walk(
         &mut self,
-        levels: &[&str],
+        rest: Option<&str>,
         dollar: bool,
         online: &dyn Fn(&str) -> bool,
         out: &mut Vec<Match>,
@@ -88,16 +91,20 @@ impl Node {
         if let Some(hash) = self.children.get_mut("#").filter(|_| wild_ok) {
             hash.collect(online, out);
         }
-        let Some((level, rest)) = levels.split_first() else {
+        let Some(topic) = rest else {
             self.collect(online, out);
             return;
+        };
+        let (level, rest) = match topic.split_once('/') {
+            Some((l, r)) => (l, Some(r)),
+            None => (topic, None),
         };
         if let Some(plus) = self.children.get_mut("+").filter(|_| wild_ok) {
             plus.walk(rest, false, online, out);
         }
-        if *level != "+"
-            && *level != "#"
-            && let Some(child) = self.children.get_mut(*level)
+        if level != "+"
+            && level != "#"
+            && let Some(child) = self.children.get_mut(level)
         {
             child.walk(rest, false, online, out);
         }
@@ -176,8 +183,8 @@ impl Trie {
     /// Every subscription matching `topic` (one member per shared group,
     /// chosen round robin among members for which `online` holds, if any).
     pub fn matches(&mut self, topic: &str, online: &dyn Fn(&str) -> bool, out: &mut Vec<Match>) {
-        let levels: Vec<&str> = topic.split('/').collect();
-        self.root.walk(&levels, topic.starts_with('$'), online, out);
+        self.root
+            .walk(Some(topic), topic.starts_with('$'), online, out);
     }
 
     /// True when nothing is subscribed.

@@ -2,7 +2,7 @@
 //! serve each in turn. The poll timeout is the minimum of the sessions' and
 //! brokers' timers; broker output is collected and written once per turn.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,9 +46,9 @@ pub fn run(poll: Poll, commands: Receiver<Command>) {
     let mut lp = Loop {
         poll,
         sources: Slab::new(),
-        clients: HashMap::new(),
-        brokers: HashMap::new(),
-        dirty: HashSet::new(),
+        clients: HashMap::default(),
+        brokers: HashMap::default(),
+        dirty: HashSet::default(),
         scratch: vec![0u8; 64 * 1024],
         next_conn: 1,
         out: Vec::new(),
@@ -322,7 +322,7 @@ impl Loop {
                     BrokerEntry {
                         endpoint,
                         timeout: None,
-                        conns: HashMap::new(),
+                        conns: HashMap::default(),
                         listeners: keys,
                     },
                 );
