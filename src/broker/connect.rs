@@ -194,6 +194,9 @@ impl Broker {
             .sessions
             .entry(cid.clone())
             .or_insert_with(|| Box::new(Session::new(cid.clone())));
+        // One Arc per client id for the session's whole life: the router
+        // groups a client's matches by pointer.
+        let cid = session.client_id.clone();
         session.conn = Some(conn);
         session.expires_at = None;
         session.will_at = None;

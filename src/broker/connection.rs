@@ -1,6 +1,7 @@
 //! Per-connection protocol state: phase, negotiated limits, inbound topic
 //! aliases, the output queue and the input held back while the host decides.
 
+use bytes::Bytes;
 use foldhash::HashMap;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -33,6 +34,15 @@ pub(crate) enum Pending {
     Subscribe(Subscribe, Vec<Option<ReasonCode>>),
 }
 
+/// One item of a connection's output: a packet still to be encoded, or
+/// bytes already on the wire format (a PUBLISH header encoded once per
+/// message and patched per subscriber, or a shared payload).
+#[derive(Debug)]
+pub(crate) enum Out {
+    Packet(Packet),
+    Wire(Bytes),
+}
+
 #[derive(Debug)]
 pub(crate) struct Conn {
     pub peer: SocketAddr,
@@ -45,7 +55,7 @@ pub(crate) struct Conn {
     pub last_rx: Instant,
     /// The instant of this connection's scheduled timer entry.
     pub timer_at: Option<Instant>,
-    pub out: Vec<Packet>,
+    pub out: Vec<Out>,
     /// True while the id sits in the broker's dirty list.
     pub dirty: bool,
     /// Boxed: rare, and a connection should stay small while idle.

@@ -26,6 +26,7 @@ pub mod config_file;
 mod connect;
 mod connection;
 mod event;
+mod fastpath;
 mod message;
 mod publish;
 mod retained;
@@ -59,7 +60,7 @@ use timers::Timers;
 use topics::valid_topic_name;
 use trie::Trie;
 
-use crate::protocol::codec::{Packet, Properties, QoS, ReasonCode};
+use crate::protocol::codec::{Packet, Properties, ProtocolVersion, QoS, ReasonCode};
 
 /// The reactor's key for a connection (its slab index).
 pub type ConnId = usize;
@@ -78,6 +79,10 @@ pub struct Broker {
     events: VecDeque<BrokerEvent>,
     stats: Stats,
     next_assigned: u64,
+    /// Headers of the message being fanned out (see fastpath.rs).
+    headers: fastpath::HeaderCache,
+    /// Shared buffer that fast-path headers are written into and split from.
+    wire: bytes::BytesMut,
 }
 
 impl Broker {
@@ -94,6 +99,8 @@ impl Broker {
             events: VecDeque::new(),
             stats: Stats::default(),
             next_assigned: 0,
+            headers: fastpath::HeaderCache::default(),
+            wire: bytes::BytesMut::new(),
         }
     }
 
@@ -190,8 +197,8 @@ impl Broker {
         Ok(())
     }
 
-    /// The next connection with output, its packets moved into `out` in order.
-    pub fn poll_transmit(&mut self, out: &mut Vec<Packet>) -> Option<ConnId> {
+    /// The next connection with output, its items moved into `out` in order.
+    pub(crate) fn poll_output(&mut self, out: &mut Vec<connection::Out>) -> Option<ConnId> {
         while let Some(id) = self.dirty.pop_front() {
             let Some(c) = self.conns.get_mut(&id) else {
                 continue;
@@ -210,6 +217,30 @@ impl Broker {
             return Some(id);
         }
         None
+    }
+
+    /// The next connection with output, as packets in order (pre-encoded
+    /// items are decoded back: this form is for tests and tools).
+    pub fn poll_transmit(&mut self, out: &mut Vec<Packet>) -> Option<ConnId> {
+        let mut items = Vec::new();
+        let conn = self.poll_output(&mut items)?;
+        let version = self
+            .conns
+            .get(&conn)
+            .map_or(ProtocolVersion::V311, |c| c.version);
+        let mut wire = bytes::BytesMut::new();
+        for item in items {
+            match item {
+                connection::Out::Packet(p) => out.push(p),
+                connection::Out::Wire(b) => {
+                    wire.extend_from_slice(&b);
+                    while let Ok(Some(p)) = crate::protocol::codec::decode(&mut wire, version, 0) {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        Some(conn)
     }
 
     /// A connection to close once its output (drain `poll_transmit` first)
@@ -300,7 +331,7 @@ impl Broker {
     /// Queues a packet for `conn`.
     fn send(&mut self, conn: ConnId, packet: Packet) {
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.out.push(packet);
+            c.out.push(connection::Out::Packet(packet));
             if !c.dirty {
                 c.dirty = true;
                 self.dirty.push_back(conn);

@@ -256,7 +256,10 @@ impl Broker {
         matches.retain(|m| {
             !(m.entry.opts.no_local && !m.shared && msg.origin.as_deref() == Some(&*m.client))
         });
-        matches.sort_by(|a, b| (a.shared, &a.client).cmp(&(b.shared, &b.client)));
+        // Group each client's matches (overlapping subscriptions deliver
+        // once). Every match of a client carries its session's one Arc, so
+        // the pointer is the key: no string comparisons per message.
+        matches.sort_unstable_by_key(|m| (m.shared, Arc::as_ptr(&m.client).cast::<u8>() as usize));
         let matched = matches.len();
         let mut i = 0;
         while i < matches.len() {
@@ -270,7 +273,10 @@ impl Broker {
             let client = first.client.clone();
             let mut j = i + 1;
             if !first.shared {
-                while j < matches.len() && !matches[j].shared && matches[j].client == client {
+                while j < matches.len()
+                    && !matches[j].shared
+                    && Arc::ptr_eq(&matches[j].client, &client)
+                {
                     let e = &matches[j].entry;
                     out.qos = out.qos.max(msg.qos.min(e.opts.qos));
                     out.retain |= msg.retain && e.opts.retain_as_published;
@@ -341,6 +347,44 @@ impl Broker {
         } else {
             s.alloc_packet_id()
         };
+        let v5 = c.version.is_v5();
+        if (!v5 || c.alias_out_max == 0) && super::fastpath::cacheable(&out, v5) {
+            // Fast path: the header is encoded once per message and patched.
+            let Some(header) = self
+                .headers
+                .header(&out, v5, packet_id, false, &mut self.wire)
+            else {
+                self.stats.dropped += 1;
+                return;
+            };
+            if header.len() + out.msg.payload.len() > c.max_packet_out as usize {
+                self.stats.dropped += 1;
+                return;
+            }
+            c.out.push(super::connection::Out::Wire(header));
+            if !out.msg.payload.is_empty() {
+                c.out
+                    .push(super::connection::Out::Wire(out.msg.payload.clone()));
+            }
+            if !c.dirty {
+                c.dirty = true;
+                self.dirty.push_back(conn);
+            }
+            if out.qos != QoS::AtMostOnce {
+                let state = if out.qos == QoS::AtLeastOnce {
+                    Flight::Ack
+                } else {
+                    Flight::Rec
+                };
+                s.inflight.push_back(Inflight {
+                    packet_id,
+                    out,
+                    state,
+                });
+            }
+            self.stats.messages_out += 1;
+            return;
+        }
         let Some(mut p) = out.to_publish(packet_id, false, now) else {
             self.stats.expired += 1;
             return;

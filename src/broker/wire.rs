@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 
-use super::connection::Phase;
+use super::connection::{Out, Phase};
 use super::{Broker, ConnId};
 use crate::protocol::codec::{
     DecodeError, Packet, ProtocolVersion, decode, encode, encode_publish_header,
@@ -101,16 +101,23 @@ impl Broker {
     /// order: control packets and PUBLISH headers are copied into fresh
     /// buffers, PUBLISH payloads are the shared `Bytes` (no copy).
     pub fn poll_transmit_bytes(&mut self, out: &mut Vec<Bytes>) -> Option<ConnId> {
-        let mut packets = Vec::new();
-        let conn = self.poll_transmit(&mut packets)?;
+        let mut items = Vec::new();
+        let conn = self.poll_output(&mut items)?;
         let version = self
             .conns
             .get(&conn)
             .map_or(ProtocolVersion::V311, |c| c.version);
         let mut buf = BytesMut::new();
-        for p in &packets {
-            let ok = match p {
-                Packet::Publish(publish) => {
+        for item in &items {
+            let ok = match item {
+                Out::Wire(b) => {
+                    if !buf.is_empty() {
+                        out.push(buf.split().freeze());
+                    }
+                    out.push(b.clone());
+                    true
+                }
+                Out::Packet(Packet::Publish(publish)) => {
                     let r = encode_publish_header(publish, version, &mut buf);
                     if r.is_ok() && !publish.payload.is_empty() {
                         out.push(buf.split().freeze());
@@ -118,7 +125,7 @@ impl Broker {
                     }
                     r.is_ok()
                 }
-                other => encode(other, version, &mut buf).is_ok(),
+                Out::Packet(other) => encode(other, version, &mut buf).is_ok(),
             };
             if !ok {
                 self.stats.dropped += 1;
