@@ -39,7 +39,8 @@ pub(crate) enum Pending {
 /// message and patched per subscriber, or a shared payload).
 #[derive(Debug)]
 pub(crate) enum Out {
-    Packet(Packet),
+    /// Boxed so that the far more frequent wire chunks stay small to move.
+    Packet(Box<Packet>),
     Wire(Bytes),
 }
 

@@ -231,7 +231,7 @@ impl Broker {
         let mut wire = bytes::BytesMut::new();
         for item in items {
             match item {
-                connection::Out::Packet(p) => out.push(p),
+                connection::Out::Packet(p) => out.push(*p),
                 connection::Out::Wire(b) => {
                     wire.extend_from_slice(&b);
                     while let Ok(Some(p)) = crate::protocol::codec::decode(&mut wire, version, 0) {
@@ -331,7 +331,7 @@ impl Broker {
     /// Queues a packet for `conn`.
     fn send(&mut self, conn: ConnId, packet: Packet) {
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.out.push(connection::Out::Packet(packet));
+            c.out.push(connection::Out::Packet(Box::new(packet)));
             if !c.dirty {
                 c.dirty = true;
                 self.dirty.push_back(conn);

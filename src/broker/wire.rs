@@ -117,15 +117,17 @@ impl Broker {
                     out.push(b.clone());
                     true
                 }
-                Out::Packet(Packet::Publish(publish)) => {
-                    let r = encode_publish_header(publish, version, &mut buf);
-                    if r.is_ok() && !publish.payload.is_empty() {
-                        out.push(buf.split().freeze());
-                        out.push(publish.payload.clone());
+                Out::Packet(p) => match &**p {
+                    Packet::Publish(publish) => {
+                        let r = encode_publish_header(publish, version, &mut buf);
+                        if r.is_ok() && !publish.payload.is_empty() {
+                            out.push(buf.split().freeze());
+                            out.push(publish.payload.clone());
+                        }
+                        r.is_ok()
                     }
-                    r.is_ok()
-                }
-                Out::Packet(other) => encode(other, version, &mut buf).is_ok(),
+                    other => encode(other, version, &mut buf).is_ok(),
+                },
             };
             if !ok {
                 self.stats.dropped += 1;
