@@ -2,6 +2,7 @@
 //! for completion, and user callbacks run on a per-client dispatcher thread.
 
 pub mod r#async;
+mod async_support;
 mod core;
 mod dispatch;
 pub mod error;
