@@ -191,7 +191,10 @@ mod tests {
 
     #[test]
     fn topology_fixes_the_other_side() {
-        let o = parse(&args("--port 1 --mode fanin --publishers 4 --subscribers 9")).unwrap();
+        let o = parse(&args(
+            "--port 1 --mode fanin --publishers 4 --subscribers 9",
+        ))
+        .unwrap();
         assert_eq!((o.publishers, o.subscribers), (4, 1));
         let o = parse(&args("--port 1 --mode p2p --publishers 3")).unwrap();
         assert_eq!((o.publishers, o.subscribers), (3, 3));
@@ -199,8 +202,14 @@ mod tests {
 
     #[test]
     fn idle_mode_options() {
-        let o = parse(&args("--port 1 --mode idle --connections 10000 --subscribe")).unwrap();
-        assert_eq!((o.mode, o.connections, o.subscribe), (Mode::Idle, 10_000, true));
+        let o = parse(&args(
+            "--port 1 --mode idle --connections 10000 --subscribe",
+        ))
+        .unwrap();
+        assert_eq!(
+            (o.mode, o.connections, o.subscribe),
+            (Mode::Idle, 10_000, true)
+        );
     }
 
     #[test]

@@ -115,16 +115,20 @@ fn draw(bars: &[Bar], title: &str, output: &str) -> Result<(), Box<dyn std::erro
                 String::new()
             }
         })
-        .x_desc("times better than the peer (log scale; 1 = equal, black tick = goal)")
+        .x_desc("times better than the peer (log scale; right of 1 = better; black tick = goal)")
         .x_label_formatter(&|x| format!("{x}"))
         .label_style(("sans-serif", 14))
         .draw()?;
     for (k, b) in bars.iter().enumerate() {
         let y = (n - 1 - k) as f64;
         let ok = b.goal.is_none_or(|g| b.better >= g);
-        let color = if ok { RGBColor(46, 139, 87) } else { RGBColor(200, 60, 50) };
+        let color = if ok {
+            RGBColor(46, 139, 87)
+        } else {
+            RGBColor(200, 60, 50)
+        };
         chart.draw_series(std::iter::once(Rectangle::new(
-            [(lo, y + 0.2), (b.better, y + 0.8)],
+            [(1.0, y + 0.2), (b.better, y + 0.8)],
             color.filled(),
         )))?;
         chart.draw_series(std::iter::once(Text::new(

@@ -51,7 +51,10 @@ pub fn run(o: &Options) -> Result<(), String> {
             return Ok(());
         }
         if !announced && last_progress.elapsed() > Duration::from_secs(60) {
-            return Err(format!("only {n_ready} of {} connections ready", o.connections));
+            return Err(format!(
+                "only {n_ready} of {} connections ready",
+                o.connections
+            ));
         }
         match poll.poll(&mut events, Some(Duration::from_millis(500))) {
             Ok(()) => {}
@@ -67,7 +70,8 @@ pub fn run(o: &Options) -> Result<(), String> {
             let i = ev.token().0;
             let Some(c) = conns.get_mut(i) else { continue };
             if (ev.is_writable() || ev.is_error())
-                && c.check_connected().map_err(|e| format!("connection {i}: {e}"))?
+                && c.check_connected()
+                    .map_err(|e| format!("connection {i}: {e}"))?
             {
                 c.flush(now).map_err(|e| format!("connection {i}: {e}"))?;
             }

@@ -215,11 +215,20 @@ mod tests {
     #[test]
     fn verdict_rules() {
         assert!(result(0, 0, 0).verdict(false).is_ok());
-        assert!(result(0, 5, 0).verdict(false).is_ok(), "QoS 0 loss is reported only");
-        assert!(result(0, 5, 0).verdict(true).is_err(), "--strict fails QoS 0 loss");
+        assert!(
+            result(0, 5, 0).verdict(false).is_ok(),
+            "QoS 0 loss is reported only"
+        );
+        assert!(
+            result(0, 5, 0).verdict(true).is_err(),
+            "--strict fails QoS 0 loss"
+        );
         assert!(result(1, 1, 0).verdict(false).is_err());
         assert!(result(2, 0, 1).verdict(false).is_err());
-        assert!(result(0, 0, 1).verdict(false).is_err(), "duplicates always fail");
+        assert!(
+            result(0, 0, 1).verdict(false).is_err(),
+            "duplicates always fail"
+        );
     }
 
     #[test]

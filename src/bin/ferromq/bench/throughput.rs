@@ -60,23 +60,23 @@ struct Run<'a> {
 /// Run one throughput/latency measurement.
 pub fn run(o: &Options) -> Result<RunResult, String> {
     let pid = std::process::id();
-    let (topics_pub, routes, sub_topics): (Vec<String>, Vec<Vec<usize>>, Vec<String>) =
-        match o.mode {
-            Mode::P2p => {
-                let t: Vec<String> = (0..o.publishers)
-                    .map(|i| format!("bench/{pid}/p2p/{i}"))
-                    .collect();
-                (t.clone(), (0..o.publishers).map(|i| vec![i]).collect(), t)
-            }
-            _ => {
-                let t = format!("bench/{pid}/{}", o.mode.name());
-                (
-                    vec![t.clone(); o.publishers],
-                    vec![(0..o.publishers).collect(); o.subscribers],
-                    vec![t; o.subscribers],
-                )
-            }
-        };
+    let (topics_pub, routes, sub_topics): (Vec<String>, Vec<Vec<usize>>, Vec<String>) = match o.mode
+    {
+        Mode::P2p => {
+            let t: Vec<String> = (0..o.publishers)
+                .map(|i| format!("bench/{pid}/p2p/{i}"))
+                .collect();
+            (t.clone(), (0..o.publishers).map(|i| vec![i]).collect(), t)
+        }
+        _ => {
+            let t = format!("bench/{pid}/{}", o.mode.name());
+            (
+                vec![t.clone(); o.publishers],
+                vec![(0..o.publishers).collect(); o.subscribers],
+                vec![t; o.subscribers],
+            )
+        }
+    };
     let now = Instant::now();
     let mut r = Run {
         o,
@@ -341,10 +341,9 @@ impl Run<'_> {
             }
         }
         if self.pubs_done_at.is_none()
-            && self
-                .pubs
-                .iter()
-                .all(|p| p.sent == self.o.messages && (p.acked == p.sent || self.o.qos == QoS::AtMostOnce))
+            && self.pubs.iter().all(|p| {
+                p.sent == self.o.messages && (p.acked == p.sent || self.o.qos == QoS::AtMostOnce)
+            })
         {
             self.pubs_done_at = Some(now);
         }
