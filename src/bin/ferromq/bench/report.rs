@@ -31,6 +31,24 @@ pub struct RunResult {
     /// First publish to the last publish completed (acknowledged for QoS 1/2).
     pub publish_seconds: f64,
     pub latency: LatencySummary,
+    /// CPU seconds (user + system) this generator process used in the run;
+    /// near `seconds` means the generator, not the broker, set the pace.
+    pub generator_cpu: f64,
+}
+
+/// CPU time (user + system) of this process so far, in seconds.
+pub fn process_cpu_secs() -> f64 {
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a complete `rusage` into the pointer it is
+    // given, which points to writable memory of exactly that type.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, ru.as_mut_ptr()) };
+    if rc != 0 {
+        return 0.0;
+    }
+    // SAFETY: zero-initialised and, on success, filled in by getrusage.
+    let ru = unsafe { ru.assume_init() };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(ru.ru_utime) + t(ru.ru_stime)
 }
 
 impl RunResult {
@@ -87,6 +105,7 @@ impl RunResult {
             "seconds": self.seconds,
             "publish_seconds": self.publish_seconds,
             "msgs_per_sec": self.msgs_per_sec(),
+            "generator_cpu_seconds": self.generator_cpu,
             "latency_us": {
                 "count": l.count, "p50": l.p50, "p90": l.p90, "p99": l.p99,
                 "max": l.max, "mean": l.mean,
@@ -127,6 +146,14 @@ impl RunResult {
             ),
             ("seconds", format!("{:.3}", self.seconds)),
             ("deliveries/s", format!("{:.0}", self.msgs_per_sec())),
+            (
+                "generator CPU",
+                format!(
+                    "{:.3}s ({:.0}% of the run)",
+                    self.generator_cpu,
+                    100.0 * self.generator_cpu / self.seconds.max(1e-9)
+                ),
+            ),
             (
                 "latency us",
                 format!(
@@ -209,6 +236,7 @@ mod tests {
             seconds: 0.5,
             publish_seconds: 0.4,
             latency: LatencySummary::default(),
+            generator_cpu: 0.1,
         }
     }
 

@@ -48,6 +48,8 @@ struct Run<'a> {
     pubs_ready: usize,
     epoch: Instant,
     start: Option<Instant>,
+    /// Process CPU seconds when publishing started.
+    cpu_at_start: f64,
     pubs_done_at: Option<Instant>,
     last_delivery: Option<Instant>,
     last_progress: Instant,
@@ -89,6 +91,7 @@ pub fn run(o: &Options) -> Result<RunResult, String> {
         pubs_ready: 0,
         epoch: now,
         start: None,
+        cpu_at_start: 0.0,
         pubs_done_at: None,
         last_delivery: None,
         last_progress: now,
@@ -292,6 +295,7 @@ impl Run<'_> {
         if self.pubs.iter().all(|p| p.conn != usize::MAX) {
             if self.pubs_ready == self.pubs.len() {
                 self.start = Some(now);
+                self.cpu_at_start = super::report::process_cpu_secs();
                 self.last_progress = now;
             }
             return Ok(());
@@ -409,6 +413,7 @@ impl Run<'_> {
             seconds: end.duration_since(start).as_secs_f64(),
             publish_seconds: pub_end.duration_since(start).as_secs_f64(),
             latency: tally::summarize(&self.hist),
+            generator_cpu: super::report::process_cpu_secs() - self.cpu_at_start,
         }
     }
 }
