@@ -27,7 +27,8 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 FERROMQ = os.path.join(ROOT, "target", "release", "ferromq")
-OUR_LIBS = os.path.join(ROOT, "target", "paho", "lib")
+# Our library under Paho's file names (make lib); FERROMQ_PAHO_LIBS overrides it.
+OUR_LIBS = os.environ.get("FERROMQ_PAHO_LIBS", os.path.join(ROOT, "target", "paho", "lib"))
 BUILD = os.path.join(ROOT, "build", "bench")
 RESULTS = os.path.join(ROOT, "bench", "results")
 MOSQUITTO = os.environ.get("MOSQUITTO", "/usr/sbin/mosquitto")
@@ -283,12 +284,13 @@ def fmt(x):
 
 
 def table(rows):
-    head = ("metric", "peer", "peer", "ferromq", "ours/peer", "goal", "met")
+    head = ("metric", "peer", "peer median", "ferromq median", "ours/peer", "goal", "met")
     lines = [head]
     for r in rows:
         met = {True: "yes", False: "NO", None: "-"}[r["met"]]
         ratio = "n/a" if r["ratio"] is None else f"{r['ratio']:.2f}" + ("*" if r["noisy"] else "")
-        lines.append((r["name"], r["peer"], fmt(r["peer_median"]), fmt(r["ours_median"]),
+        ours = r.get("ours_text") or fmt(r["ours_median"])
+        lines.append((r["name"], r["peer"], r.get("peer_text") or fmt(r["peer_median"]), ours,
                       ratio, r["goal_text"], met))
     widths = [max(len(str(l[i])) for l in lines) for i in range(len(head))]
     text = []
@@ -421,7 +423,10 @@ def main():
                                     False, g, f"<= {limit} B"))
                     if conns >= 10000 and not subscribe:
                         held = len(vals["ferromq"]) == runs
-                        rows.append({"name": f"{conns} connections held", "peer": "-",
+                        rows.append({"name": f"{conns} connections held", "peer": "mosquitto",
+                                     "peer_text": "yes" if len(vals["mosquitto"]) == runs
+                                     else "no",
+                                     "ours_text": "yes" if held else "no",
                                      "peer_median": None, "ours_median": None,
                                      "peer_runs": [], "ours_runs": [], "ratio": None,
                                      "higher_is_better": True, "goal": None,
@@ -459,8 +464,14 @@ def main():
         with open(os.path.join(RESULTS, name), "w") as f:
             json.dump(doc, f, indent=1)
             f.write("\n")
+    m = doc["machine"]
     with open(os.path.join(RESULTS, "latest.md"), "w") as f:
-        f.write(md + "\n")
+        f.write(f"`make bench`, {started:%Y-%m-%d %H:%M} UTC: {m['cores']} cores ({m['cpu']}), "
+                f"Linux {m['kernel']}, {m['mosquitto']}, {m['paho']}; medians of {runs} "
+                f"runs; load average {load_before[0]:.2f} at the start.\n\n")
+        f.write(md + "\n\n`*` = runs spread more than 30% (max - min over median).\n")
+        for w in warnings:
+            f.write(f"\n**Warning:** {w}\n")
     png = os.path.join(RESULTS, "latest.png")
     chart = subprocess.run([FERROMQ, "bench-chart", os.path.join(RESULTS, "latest.json"), png],
                            capture_output=True, text=True)

@@ -219,7 +219,7 @@ impl Run<'_> {
     }
 
     fn window_open(&self, p: &Publisher) -> bool {
-        self.o.qos == QoS::AtMostOnce || p.sent - p.acked < u64::from(self.o.window)
+        self.o.qos == QoS::AtMostOnce || p.sent.saturating_sub(p.acked) < u64::from(self.o.window)
     }
 
     /// How many more messages the rate allows now (`None` = no rate limit).
@@ -312,7 +312,7 @@ impl Run<'_> {
             return Ok(());
         };
         for p in 0..self.pubs.len() {
-            let mut budget = BATCH.min(self.o.messages - self.pubs[p].sent);
+            let mut budget = BATCH.min(self.o.messages.saturating_sub(self.pubs[p].sent));
             if let Some(n) = self.allowed_by_rate(&self.pubs[p], start, now) {
                 budget = budget.min(n);
             }
@@ -346,7 +346,7 @@ impl Run<'_> {
         }
         if self.pubs_done_at.is_none()
             && self.pubs.iter().all(|p| {
-                p.sent == self.o.messages && (p.acked == p.sent || self.o.qos == QoS::AtMostOnce)
+                p.sent == self.o.messages && (p.acked >= p.sent || self.o.qos == QoS::AtMostOnce)
             })
         {
             self.pubs_done_at = Some(now);
