@@ -1,7 +1,7 @@
 # FerroMQ: C examples, the whole test suite, the benchmark.
 #   make examples  build c-examples/*.c against include/ and target/release
 #   make test      the full suite (release build, examples, every cargo test)
-#   make bench     Paho C vs FerroMQ through one mosquitto (not a test)
+#   make bench     FerroMQ vs Paho C and mosquitto, ratio table (not a test)
 
 CARGO  ?= cargo
 CC     ?= cc
@@ -34,8 +34,9 @@ build/%: c-examples/%.c $(LIB)
 test: examples
 	$(CARGO) test --release --no-fail-fast
 
+# `lib` also builds target/paho/lib (Paho's names) for the client runs.
 bench: lib
-	bench/run.sh
+	python3 bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build

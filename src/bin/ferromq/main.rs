@@ -1,5 +1,5 @@
-//! The `ferromq` command: `broker` (the default with no arguments) and
-//! `bench` (a load generator for measuring brokers side by side).
+//! The `ferromq` command: `broker` (the default with no arguments), `bench`
+//! (a load generator for measuring brokers side by side) and `bench-chart`.
 
 mod bench;
 mod broker_cmd;
@@ -12,11 +12,12 @@ fn main() {
         Some(c) => (c, &args[1..]),
     };
     let result = match cmd {
-        "bench" => bench::parse(rest).and_then(|b| bench::run(&b)),
+        "bench" => bench::main(rest),
+        "bench-chart" => bench::chart::main(rest),
         "broker" => broker_cmd::run(rest),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: ferromq [broker] [--listen HOST:PORT]... [--config FILE]\n       ferromq bench --port P --mode fanin|fanout|idle ..."
+                "usage: ferromq [broker] [--listen HOST:PORT]... [--config FILE]\n       ferromq bench --port P --mode fanin|fanout|p2p|idle ...\n       ferromq bench-chart RESULTS.json OUT.png"
             );
             Ok(())
         }
