@@ -3,7 +3,9 @@
 
 Client: the same C programs (built against Debian's Paho headers) run with
 Paho's library and with ours (LD_LIBRARY_PATH=target/paho/lib), through the
-same mosquitto. Broker: `ferromq bench` against mosquitto and `ferromq
+same broker: `ferromq broker` by default (mosquitto tops out near 200k msg/s
+on this machine and would cap both clients), or mosquitto with
+BENCH_CLIENT_BROKER=mosquitto. Broker: `ferromq bench` against mosquitto and `ferromq
 broker`, broker pinned to core 1, generator to core 0. Every case runs A B A B
 ... with a fresh broker per run; the table shows medians and ours / peer.
 Results: bench/results/latest.{json,md,png} (and a time-stamped JSON copy).
@@ -32,6 +34,8 @@ OUR_LIBS = os.environ.get("FERROMQ_PAHO_LIBS", os.path.join(ROOT, "target", "pah
 BUILD = os.path.join(ROOT, "build", "bench")
 RESULTS = os.path.join(ROOT, "bench", "results")
 MOSQUITTO = os.environ.get("MOSQUITTO", "/usr/sbin/mosquitto")
+# The broker the client cases go through (the same one for both libraries).
+CLIENT_BROKER = os.environ.get("BENCH_CLIENT_BROKER", "ferromq")
 BROKER_CORE, GEN_CORE = "1", "0"
 RUN_TIMEOUT = 180
 NOISY_SPREAD = 0.30  # (max - min) / median above this: the figure is noisy
@@ -161,7 +165,7 @@ def run_client(case, lib, work):
         env["LD_LIBRARY_PATH"] = OUR_LIBS
     else:
         env.pop("LD_LIBRARY_PATH", None)
-    broker = Broker("mosquitto", work)
+    broker = Broker(CLIENT_BROKER, work)
     try:
         argv = [os.path.join(BUILD, prog), f"tcp://127.0.0.1:{broker.port}", str(qos),
                 str(count), "64", str(last)]
