@@ -1,5 +1,5 @@
-//! The C ABI: Paho C's MQTTClient/MQTTProperties functions (MQTTAsync and
-//! MQTTBroker_* later). Each entry point checks, converts, makes one call
+//! The C ABI: Paho C's MQTTClient/MQTTAsync/MQTTProperties functions (MQTTBroker_*
+//! later). Each entry point checks, converts, makes one call
 //! into `client`, and maps the error; types are in `types`, guards in `guard`.
 
 // Entry points take raw pointers from C by design: they are `extern "C"`
@@ -7,10 +7,17 @@
 // what can be checked (NULL, struct ids) before dereferencing.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+pub mod async_convert;
+pub mod async_handle;
+pub mod async_responses;
+pub mod async_update;
 pub mod client_callbacks;
 pub mod client_convert;
 pub mod guard;
 pub mod handle;
+pub mod mqttasync;
+pub mod mqttasync_misc;
+pub mod mqttasync_pubsub;
 pub mod mqttclient;
 pub mod mqttclient_misc;
 pub mod mqttclient_pubsub;

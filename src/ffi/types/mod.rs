@@ -4,6 +4,8 @@
 
 #![allow(non_camel_case_types, non_snake_case)]
 
+pub mod async_client;
+pub mod async_options;
 pub mod client;
 pub mod options;
 pub mod persistence;
@@ -11,6 +13,8 @@ pub mod properties;
 pub mod reason_codes;
 pub mod subscribe_opts;
 
+pub use async_client::*;
+pub use async_options::*;
 pub use client::*;
 pub use options::*;
 pub use persistence::*;
