@@ -140,7 +140,14 @@ struct Parts<'a> {
 impl<'a> Parts<'a> {
     fn new(success: &'a Success) -> Parts<'a> {
         let (text, codes) = match success {
-            Success::Connect { server_uri, .. } => (CString::new(server_uri.as_str()).ok(), vec![]),
+            Success::Connect { server_uri, .. } => {
+                // Paho reports plain TCP addresses without their scheme.
+                let shown = ["tcp://", "mqtt://"]
+                    .iter()
+                    .find_map(|p| server_uri.strip_prefix(p))
+                    .unwrap_or(server_uri);
+                (CString::new(shown).ok(), vec![])
+            }
             Success::Publish { topic, .. } => (CString::new(topic.as_str()).ok(), vec![]),
             Success::Ack(a) => (None, a.codes.iter().map(|c| c_int::from(c.0)).collect()),
             Success::Disconnect => (None, vec![]),
