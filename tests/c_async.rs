@@ -41,7 +41,10 @@ fn build(name: &str, variant: Variant, exe: &Path) -> bool {
         Variant::Paho | Variant::PahoBinaryOnFerromq => build.libs.push("paho-mqtt3a".into()),
         Variant::Ferromq => {
             let include = support::manifest_dir().join("include");
-            assert!(include.join("MQTTAsync.h").exists(), "include/MQTTAsync.h missing");
+            assert!(
+                include.join("MQTTAsync.h").exists(),
+                "include/MQTTAsync.h missing"
+            );
             build.include_dirs.insert(0, include);
             build.defines.push("FERROMQ".into());
             build.lib_dirs.push(support::ferromq_lib_dir());
@@ -219,4 +222,4 @@ macro_rules! c_tests {
     };
 }
 
-c_tests!(async_pubsub);
+c_tests!(async_pubsub, async_mqtt5);

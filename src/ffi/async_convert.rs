@@ -157,7 +157,7 @@ pub(crate) unsafe fn connect_options(
     } else {
         mqtt_version
     };
-    responders.check(effective >= MQTTVERSION_5)?;
+    // Paho checks no callback combination on connect.
     let w: *const MQTTClient_willOptions = read_field!(o, will).cast_const().cast();
     // SAFETY: MQTTAsync_willOptions and MQTTClient_willOptions have the same
     // layout; the pointer is the caller's (NULL or valid).
