@@ -222,4 +222,4 @@ macro_rules! c_tests {
     };
 }
 
-c_tests!(async_pubsub, async_mqtt5);
+c_tests!(async_pubsub, async_mqtt5, async_errors);

@@ -16,9 +16,9 @@ use super::guard::{FfiResult, bytes, c_str, checked_version, opt_c_str, read_fie
 use super::properties_convert::from_c;
 use super::types::{
     MQTTASYNC_BAD_MQTT_OPTION, MQTTASYNC_MAX_BUFFERED, MQTTASYNC_NULL_PARAMETER,
-    MQTTAsync_connectOptions, MQTTAsync_createOptions, MQTTAsync_disconnectOptions,
-    MQTTAsync_responseOptions, MQTTClient_willOptions, MQTTVERSION_3_1, MQTTVERSION_5,
-    MQTTVERSION_DEFAULT,
+    MQTTASYNC_WRONG_MQTT_VERSION, MQTTAsync_connectOptions, MQTTAsync_createOptions,
+    MQTTAsync_disconnectOptions, MQTTAsync_responseOptions, MQTTClient_willOptions,
+    MQTTVERSION_3_1, MQTTVERSION_5, MQTTVERSION_DEFAULT,
 };
 use crate::client::r#async::{AsyncConnectOptions, AsyncCreateOptions};
 use crate::client::sync::ConnectOptions;
@@ -147,7 +147,13 @@ pub(crate) unsafe fn connect_options(
         will_properties = unsafe { from_c(read_field!(o, willProperties)) }?;
     }
     let mqtt_version = if version >= 3 {
-        mqtt_version(read_field!(o, MQTTVersion))?
+        let v = read_field!(o, MQTTVersion);
+        // As Paho: asking a client not created for MQTT 5 for version 5
+        // (or anything above) is the wrong version before a bad one.
+        if v >= MQTTVERSION_5 && create_version < MQTTVERSION_5 {
+            return Err(MQTTASYNC_WRONG_MQTT_VERSION);
+        }
+        mqtt_version(v)?
     } else {
         MQTTVERSION_DEFAULT
     };

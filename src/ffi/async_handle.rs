@@ -84,6 +84,8 @@ pub(crate) struct AsyncHandle {
     pub client: AsyncClient,
     /// The MQTTVersion given at create.
     pub mqtt_version: c_int,
+    /// sendWhileDisconnected from the create options.
+    pub offline: bool,
     /// Callbacks set so far (the client gets a copy on every change).
     pub callbacks: Mutex<CallbackSet>,
 }

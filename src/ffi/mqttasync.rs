@@ -14,11 +14,11 @@ use super::client_callbacks::{Context, disconnected};
 use super::guard::{FfiResult, c_str, guard_or, guard_rc};
 use super::types::{
     MQTTASYNC_FAILURE, MQTTASYNC_NULL_PARAMETER, MQTTASYNC_PERSISTENCE_ERROR, MQTTASYNC_SUCCESS,
-    MQTTASYNC_TRUE, MQTTASYNC_WRONG_MQTT_VERSION, MQTTAsync, MQTTAsync_connectOptions,
-    MQTTAsync_connected, MQTTAsync_connectionLost, MQTTAsync_createOptions,
-    MQTTAsync_deliveryComplete, MQTTAsync_disconnectOptions, MQTTAsync_disconnected,
-    MQTTAsync_messageArrived, MQTTAsync_updateConnectOptions, MQTTCLIENT_PERSISTENCE_NONE,
-    MQTTPersistence_afterRead, MQTTPersistence_beforeWrite, MQTTVERSION_5,
+    MQTTASYNC_TRUE, MQTTAsync, MQTTAsync_connectOptions, MQTTAsync_connected,
+    MQTTAsync_connectionLost, MQTTAsync_createOptions, MQTTAsync_deliveryComplete,
+    MQTTAsync_disconnectOptions, MQTTAsync_disconnected, MQTTAsync_messageArrived,
+    MQTTAsync_updateConnectOptions, MQTTCLIENT_PERSISTENCE_NONE, MQTTPersistence_afterRead,
+    MQTTPersistence_beforeWrite,
 };
 use crate::client::r#async::{AsyncClient, AsyncCreateOptions};
 
@@ -42,10 +42,12 @@ unsafe fn create(
         return Err(MQTTASYNC_PERSISTENCE_ERROR);
     }
     let mqtt_version = options.mqtt_version;
+    let offline = options.send_while_disconnected;
     let client = AsyncClient::new(uri, id, options).map_err(async_code)?;
     let ptr = Box::into_raw(Box::new(AsyncHandle {
         client,
         mqtt_version,
+        offline,
         callbacks: Mutex::new(CallbackSet::default()),
     }));
     // SAFETY: `out` checked non-NULL above.
@@ -265,9 +267,6 @@ pub extern "C" fn MQTTAsync_connect(
         let h = unsafe { async_ref(handle) }?;
         // SAFETY: options from C, checked inside.
         let (o, responders) = unsafe { connect_options(options, h.mqtt_version) }?;
-        if o.base.mqtt_version >= MQTTVERSION_5 && !h.is_v5() {
-            return Err(MQTTASYNC_WRONG_MQTT_VERSION);
-        }
         h.client
             .connect(o, responders.on_complete(Request::Connect))
             .map_err(async_code)?;

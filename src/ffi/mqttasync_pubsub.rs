@@ -14,8 +14,9 @@ use super::guard::{FfiResult, checked_version, guard_rc, qos, read_field};
 use super::mqttclient_pubsub::{millis, sub_options};
 use super::properties_convert::from_c;
 use super::types::{
-    MQTTASYNC_FAILURE, MQTTASYNC_NULL_PARAMETER, MQTTASYNC_SUCCESS, MQTTASYNC_TRUE, MQTTAsync,
-    MQTTAsync_message, MQTTAsync_responseOptions, MQTTAsync_token, MQTTSubscribe_options,
+    MQTTASYNC_DISCONNECTED, MQTTASYNC_FAILURE, MQTTASYNC_NULL_PARAMETER, MQTTASYNC_SUCCESS,
+    MQTTASYNC_TRUE, MQTTAsync, MQTTAsync_message, MQTTAsync_responseOptions, MQTTAsync_token,
+    MQTTSubscribe_options,
 };
 
 /// Write the request's token back into the caller's response options.
@@ -57,8 +58,15 @@ unsafe fn send(
     message_properties: *const super::types::MQTTProperties,
     response: *mut MQTTAsync_responseOptions,
 ) -> FfiResult<c_int> {
-    // SAFETY: forwarded contract.
-    let (h, r) = unsafe { request(handle, response) }?;
+    // SAFETY: handle from C.
+    let h = unsafe { async_ref(handle) }?;
+    // As Paho, a client that cannot send now says so before the arguments
+    // are looked at.
+    if !h.offline && !h.client.is_connected() {
+        return Err(MQTTASYNC_DISCONNECTED);
+    }
+    // SAFETY: options from C, checked inside.
+    let r = unsafe { response_options(response, h.is_v5()) }?;
     // SAFETY: C string from the caller, NULL-checked inside.
     let t = unsafe { topic(destination) }?;
     let q = qos(qos_value)?;
