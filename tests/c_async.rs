@@ -113,6 +113,10 @@ struct PersistentBroker {
 
 impl PersistentBroker {
     fn new(dir: &Path) -> PersistentBroker {
+        // mosquitto started as root writes its database as user mosquitto.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777))
+            .expect("make the broker's directory writable");
         PersistentBroker {
             port: support::free_port(),
             dir: dir.to_path_buf(),
@@ -222,4 +226,4 @@ macro_rules! c_tests {
     };
 }
 
-c_tests!(async_pubsub, async_mqtt5, async_errors);
+c_tests!(async_pubsub, async_mqtt5, async_errors, async_restart);
