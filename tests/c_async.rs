@@ -226,4 +226,10 @@ macro_rules! c_tests {
     };
 }
 
-c_tests!(async_pubsub, async_mqtt5, async_errors, async_restart, async_offline);
+c_tests!(
+    async_pubsub,
+    async_mqtt5,
+    async_errors,
+    async_restart,
+    async_offline
+);

@@ -252,9 +252,15 @@ pub(crate) unsafe fn disconnect_options(
     out.responders.context = Context(read_field!(o, context));
     out.responders.on_success = read_field!(o, onSuccess);
     out.responders.on_failure = read_field!(o, onFailure);
-    if version >= 1 {
+    // Paho reads the MQTT 5 callbacks at every version, and its own
+    // paho_c_pub sets them in a version 0 struct: so do we, for clients
+    // created for MQTT 5 (which only 1.3 headers, with the full struct, can
+    // make).
+    if version >= 1 || v5 {
         out.responders.on_success5 = read_field!(o, onSuccess5);
         out.responders.on_failure5 = read_field!(o, onFailure5);
+    }
+    if version >= 1 {
         let reason = read_field!(o, reasonCode);
         out.reason = ReasonCode(u8::try_from(reason).map_err(|_| MQTTASYNC_BAD_MQTT_OPTION)?);
         // SAFETY: the struct's own property list.
