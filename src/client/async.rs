@@ -113,9 +113,21 @@ impl AsyncClient {
         self.inner.create_version()
     }
 
-    /// connectionLost, messageArrived and deliveryComplete.
+    /// connectionLost, messageArrived and deliveryComplete. Unlike
+    /// MQTTClient, MQTTAsync allows this while connected (Paho C++'s
+    /// stop_consuming relies on it); only a connect in progress refuses it.
     pub fn set_callbacks(&self, callbacks: Option<Box<dyn Callbacks>>) -> Result<(), ClientError> {
-        self.inner.set_callbacks(callbacks)
+        if self.inner.is_connecting() {
+            return Err(ClientError::Failure);
+        }
+        *self
+            .inner
+            .shared()
+            .callbacks
+            .main
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = callbacks.map(Arc::from);
+        Ok(())
     }
 
     /// MQTTAsync_setConnected.
