@@ -70,7 +70,7 @@ static void on_send_failure(void *context, MQTTAsync_failureData *r)
     pthread_mutex_unlock(&lock);
 }
 
-/* Wait up to ms milliseconds for a change of state (or just pace the loop). */
+/* Wait up to ms milliseconds for a change of state. */
 static void wait_ms(long ms)
 {
     struct timespec ts;
@@ -133,7 +133,8 @@ int main(int argc, char *argv[])
             fprintf(stderr, "send of %s refused: %s\n", text, MQTTAsync_strerror(rc));
         else if (!MQTTAsync_isConnected(client))
             printf("buffered: %s\n", text);
-        wait_ms(500);
+        struct timespec pace = {0, 500000000L};
+        nanosleep(&pace, NULL);
     }
 
     /* Let the buffer drain (the broker may still be away for a while). */
