@@ -133,6 +133,7 @@ int main(int argc, char *argv[])
             fprintf(stderr, "send of %s refused: %s\n", text, MQTTAsync_strerror(rc));
         else if (!MQTTAsync_isConnected(client))
             printf("buffered: %s\n", text);
+        fflush(stdout);
         struct timespec pace = {0, 500000000L};
         nanosleep(&pace, NULL);
     }

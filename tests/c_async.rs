@@ -233,3 +233,122 @@ c_tests!(
     async_restart,
     async_offline
 );
+
+/// The c-examples/async_*.c programs, built as `make examples` builds them
+/// (against our headers and library, -Wall -Wextra -Werror) and run.
+mod examples {
+    use super::support::{self, CBuild, Mosquitto, Running};
+    use std::path::Path;
+    use std::process::Command;
+
+    fn build(name: &str, dir: &Path) -> std::path::PathBuf {
+        let exe = dir.join(name);
+        CBuild {
+            sources: vec![
+                support::manifest_dir()
+                    .join("c-examples")
+                    .join(format!("{name}.c")),
+            ],
+            include_dirs: vec![support::manifest_dir().join("include")],
+            lib_dirs: vec![support::ferromq_lib_dir()],
+            libs: vec!["ferromq".into()],
+            ..CBuild::default()
+        }
+        .build(&exe);
+        exe
+    }
+
+    fn command(exe: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(exe);
+        cmd.args(args).env_remove("LD_LIBRARY_PATH");
+        cmd
+    }
+
+    #[test]
+    fn publisher_and_subscriber() {
+        if !Mosquitto::available() {
+            support::skip("mosquitto is not installed (/usr/sbin/mosquitto)");
+            return;
+        }
+        let work = tempfile::tempdir().expect("tempdir");
+        let (publisher, subscriber) = (
+            build("async_publish", work.path()),
+            build("async_subscribe", work.path()),
+        );
+        let broker = Mosquitto::start();
+        let uri = broker.uri();
+        let mut sub = Running::spawn(command(&subscriber, &[&uri, "examples/#", "3"]), 60);
+        sub.expect_line("subscribed to examples/#");
+        let publish = Running::spawn(command(&publisher, &[&uri, "examples/a", "3"]), 60);
+        let (status, stdout, stderr) = publish.finish();
+        assert!(
+            status.success(),
+            "async_publish: {status}\n{stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.contains("message 3 delivered to examples/a"),
+            "{stdout}"
+        );
+        let (status, stdout, stderr) = sub.finish();
+        assert!(
+            status.success(),
+            "async_subscribe: {status}\n{stdout}\n{stderr}"
+        );
+        for i in 1..=3 {
+            assert!(stdout.contains(&format!("message {i} of 3")), "{stdout}");
+        }
+    }
+
+    #[test]
+    fn mqtt5_client() {
+        if !Mosquitto::available() {
+            support::skip("mosquitto is not installed (/usr/sbin/mosquitto)");
+            return;
+        }
+        let work = tempfile::tempdir().expect("tempdir");
+        let exe = build("async_mqtt5", work.path());
+        let broker = Mosquitto::start();
+        let (status, stdout, stderr) =
+            Running::spawn(command(&exe, &[&broker.uri(), "examples/v5"]), 60).finish();
+        assert!(
+            status.success(),
+            "async_mqtt5: {status}\n{stdout}\n{stderr}"
+        );
+        assert!(stdout.contains("connected with MQTT 5"), "{stdout}");
+        assert!(
+            stdout.contains("USER_PROPERTY: origin=async_mqtt5"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("disconnected"), "{stdout}");
+    }
+
+    #[test]
+    fn reconnecting_publisher_survives_a_broker_restart() {
+        if !Mosquitto::available() {
+            support::skip("mosquitto is not installed (/usr/sbin/mosquitto)");
+            return;
+        }
+        let work = tempfile::tempdir().expect("tempdir");
+        let exe = build("async_reconnect", work.path());
+        let broker_dir = tempfile::tempdir().expect("tempdir");
+        let mut broker = super::PersistentBroker::new(broker_dir.path());
+        broker.start();
+        let uri = format!("tcp://127.0.0.1:{}", broker.port);
+        let mut run = Running::spawn(command(&exe, &[&uri, "examples/ticks", "8"]), 90);
+        run.expect_line("delivered: tick 2");
+        broker.stop();
+        run.expect_line("buffered: tick");
+        broker.start();
+        let (status, stdout, stderr) = run.finish();
+        broker.stop();
+        assert!(
+            status.success(),
+            "async_reconnect: {status}\n{stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.contains("connected (automatic reconnect)"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("8 delivered, 0 failed"), "{stdout}");
+    }
+}
