@@ -86,6 +86,23 @@ fn run_program(name: &str, variant: Variant) {
     if name == "async_restart" {
         return run_restart(&exe, variant, &names, work.path());
     }
+    if name == "async_callbacks" {
+        // mosquitto closes a taken-over session without an MQTT 5
+        // DISCONNECT; our broker sends one (Session taken over).
+        let mut broker = OurBroker::start();
+        let running = Running::spawn(
+            command(&exe, variant, &names, broker.port),
+            PROGRAM_TIMEOUT_SECS,
+        );
+        let (status, stdout, stderr) = running.finish();
+        broker.stop();
+        assert!(
+            status.success(),
+            "{name} ({variant:?}) failed: {status}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        );
+        print!("{stdout}");
+        return;
+    }
     let broker = Mosquitto::start();
     let running = Running::spawn(
         command(&exe, variant, &names, broker.port),
@@ -99,6 +116,59 @@ fn run_program(name: &str, variant: Variant) {
         broker.log().text()
     );
     print!("{stdout}");
+}
+
+/// `ferromq broker` on a free port, stopped (and reaped) on drop.
+struct OurBroker {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OurBroker {
+    fn start() -> OurBroker {
+        let port = support::free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ferromq"))
+            .args(["broker", "--listen", &format!("127.0.0.1:{port}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ferromq broker");
+        let out = LineLog::spawn_reader(child.stdout.take().expect("stdout"));
+        let err = LineLog::spawn_reader(child.stderr.take().expect("stderr"));
+        let mut broker = OurBroker {
+            port,
+            child: Some(child),
+        };
+        // It prints "listening on ..." (to one of its outputs) once bound.
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while !out.wait_for("listening on", Duration::from_millis(100))
+            && !err.wait_for("listening on", Duration::from_millis(100))
+        {
+            if std::time::Instant::now() > deadline {
+                broker.stop();
+                panic!(
+                    "ferromq broker did not start:\n{}{}",
+                    out.text(),
+                    err.text()
+                );
+            }
+        }
+        broker
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OurBroker {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 /// mosquitto on a fixed port with a persistence file, so that it can be
@@ -231,7 +301,8 @@ c_tests!(
     async_mqtt5,
     async_errors,
     async_restart,
-    async_offline
+    async_offline,
+    async_callbacks,
 );
 
 /// The c-examples/async_*.c programs, built as `make examples` builds them
