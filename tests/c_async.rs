@@ -267,6 +267,12 @@ fn run_restart(exe: &Path, variant: Variant, names: &Option<tempfile::TempDir>, 
          {stderr}\n--- mosquitto log\n{}",
         broker.logs
     );
+    // The user name set by the updateConnectOptions callback was used.
+    assert!(
+        broker.logs.contains("u'after-restart'"),
+        "the reconnect did not use the updated user name:\n{}",
+        broker.logs
+    );
     print!("{stdout}");
 }
 

@@ -3,7 +3,9 @@
  * STOP_BROKER and START_BROKER). Both clients reconnect automatically; the
  * publisher buffers what it sends while disconnected. Every message must
  * arrive, in order (QoS 1 may repeat one, never skip one), and every send's
- * onSuccess must run. */
+ * onSuccess must run. The publisher's updateConnectOptions callback changes
+ * its user name before reconnecting (the harness looks for it in the
+ * broker's log). */
 #include "async_util.h"
 
 #define COUNT 200
@@ -16,6 +18,17 @@ static struct {
     int next, dups, gaps, completed, failed;
     char cause[64];
 } st;
+
+static int update_calls;
+
+static int on_update(void *ctx, MQTTAsync_connectData *data)
+{
+    (void)ctx;
+    CHECK(memcmp(data->struct_id, "MQCD", 4) == 0);
+    data->username = "after-restart";
+    SIGNAL(update_calls++);
+    return 1;
+}
 
 static void on_sub_lost(void *ctx, char *cause)
 {
@@ -143,6 +156,7 @@ int main(int argc, char **argv)
                MQTTASYNC_SUCCESS);
     CHECK_RC(MQTTAsync_setConnectionLostCallback(pub, NULL, on_pub_lost), MQTTASYNC_SUCCESS);
     CHECK_RC(MQTTAsync_setConnected(pub, NULL, on_pub_connected), MQTTASYNC_SUCCESS);
+    CHECK_RC(MQTTAsync_setUpdateConnectOptions(pub, NULL, on_update), MQTTASYNC_SUCCESS);
     MQTTAsync_connectOptions pc = reconnecting();
     REQUIRE_RC(MQTTAsync_connect(pub, &pc), MQTTASYNC_SUCCESS);
     REQUIRE_WAIT(st.pub_connected_cb == 1, 15000);
@@ -179,6 +193,7 @@ int main(int argc, char **argv)
     CHECK(st.completed == COUNT);
     CHECK(st.sub_connected_cb >= 2 && st.pub_connected_cb >= 2);
     CHECK(strcmp(st.cause, "automatic reconnect") == 0);
+    CHECK(update_calls >= 1);
     printf("received %d messages, %d repeated\n", st.next, st.dups);
 
     MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
