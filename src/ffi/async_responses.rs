@@ -15,6 +15,7 @@ use super::types::{
 };
 use crate::client::pending::{Failure, OnComplete, Success};
 use crate::client::sync::Message;
+use crate::protocol::codec::{Properties, ReasonCode};
 
 /// Which request a completion belongs to (decides how `alt` is filled).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,9 +73,29 @@ impl Responders {
             return None;
         }
         Some(Box::new(move |token, result| match result {
+            Ok(Success::Ack(a)) if request == Request::Subscribe(1) && refused(&a.codes) => {
+                self.refused_subscription(token, a.codes[0], a.properties)
+            }
             Ok(s) => self.success(request, token, &s),
             Err(f) => self.failure(token, &f),
         }))
+    }
+
+    /// As Paho: a subscription to one filter that the server refused goes
+    /// to onFailure, with the SUBACK code as `code` (3.x) or as
+    /// `reasonCode` (onFailure5, whose `code` is then 0).
+    fn refused_subscription(&self, token: i32, reason: ReasonCode, properties: Properties) {
+        let f = Failure {
+            code: if self.on_failure5.is_some() {
+                0
+            } else {
+                c_int::from(reason.0)
+            },
+            reason,
+            properties,
+            message: None,
+        };
+        self.failure(token, &f)
     }
 
     fn success(&self, request: Request, token: i32, s: &Success) {
@@ -123,6 +144,11 @@ impl Responders {
             unsafe { cb(self.context.0, &mut data) };
         }
     }
+}
+
+/// One SUBACK code, a refusal (0x80 in 3.1.1, >= 0x80 in 5).
+fn refused(codes: &[ReasonCode]) -> bool {
+    matches!(codes, [c] if c.0 >= 0x80)
 }
 
 /// A struct eyecatcher as C chars.
@@ -212,7 +238,9 @@ impl<'a> Parts<'a> {
     /// MQTTAsync_successData: granted QoS (one filter) or QoS list (many)
     /// for subscribe, the message for a publish, the server for connect.
     fn data(&self, request: Request, token: i32) -> MQTTAsync_successData {
-        let mut alt = MQTTAsync_successData_alt { qos: 0 };
+        // SAFETY: all-zero is a valid value of this union of ints,
+        // pointers and structs of them; C sees no uninitialised bytes.
+        let mut alt: MQTTAsync_successData_alt = unsafe { std::mem::zeroed() };
         if let Some(c) = self.connect() {
             alt.connect = c;
         } else if let Some(p) = self.publish() {
@@ -240,7 +268,9 @@ impl<'a> Parts<'a> {
             ),
             Success::Disconnect => (0, MQTTProperties::default()),
         };
-        let mut alt = MQTTAsync_successData5_alt { sub: self.codes() };
+        // SAFETY: as in `data`.
+        let mut alt: MQTTAsync_successData5_alt = unsafe { std::mem::zeroed() };
+        alt.sub = self.codes();
         if let Some(c) = self.connect() {
             alt.connect = c;
         } else if let Some(p) = self.publish() {

@@ -6,7 +6,14 @@
 #include "async_util.h"
 
 static char uri[256], topic[128];
-static int connected, connect_failed, trace_lines;
+static int connected, connect_failed, disconnected, trace_lines;
+
+static void on_disconnect(void *ctx, MQTTAsync_successData *r)
+{
+    (void)ctx;
+    (void)r;
+    SIGNAL(disconnected++);
+}
 
 static void on_connect(void *ctx, MQTTAsync_successData *r)
 {
@@ -262,8 +269,10 @@ int main(int argc, char **argv)
     dopts.struct_id[0] = 'X';
     CHECK_RC(MQTTAsync_disconnect(c, &dopts), MQTTASYNC_BAD_STRUCTURE);
     dopts = (MQTTAsync_disconnectOptions)MQTTAsync_disconnectOptions_initializer;
+    dopts.onSuccess = on_disconnect;
     CHECK_RC(MQTTAsync_disconnect(c, &dopts), MQTTASYNC_SUCCESS);
-    CHECK_WAIT(MQTTAsync_isConnected(c) == 0, 5000);
+    CHECK_WAIT(disconnected == 1, 5000);
+    CHECK_RC(MQTTAsync_isConnected(c), 0);
     MQTTAsync_destroy(&c);
     CHECK(c == NULL);
     MQTTAsync_setTraceCallback(NULL);

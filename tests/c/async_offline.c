@@ -85,11 +85,23 @@ static int send_text(MQTTAsync c, const char *t, const char *text, MQTTAsync_tok
     return rc;
 }
 
+static int connects;
+
+static void on_connected_ok(void *ctx, MQTTAsync_successData *r)
+{
+    (void)ctx;
+    (void)r;
+    SIGNAL(connects++);
+}
+
 static void connect_and_wait(MQTTAsync c)
 {
     MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
+    co.onSuccess = on_connected_ok;
+    int before = connects;
     REQUIRE_RC(MQTTAsync_connect(c, &co), MQTTASYNC_SUCCESS);
-    REQUIRE_WAIT(MQTTAsync_isConnected(c), 10000);
+    REQUIRE_WAIT(connects == before + 1, 10000);
+    CHECK_RC(MQTTAsync_isConnected(c), 1);
 }
 
 int main(int argc, char **argv)

@@ -23,7 +23,8 @@ static int wait_ok;
     } while (0)
 
 /* Wait (at most ms) until cond holds, evaluated under the event lock;
- * wait_ok says whether it did. */
+ * wait_ok says whether it did. cond must not call the MQTTAsync API: a
+ * library may hold its own lock while it runs a callback that takes ours. */
 #define WAIT_FOR(cond, ms)                                                   \
     do {                                                                     \
         struct timespec dl_ = test_deadline(ms);                             \

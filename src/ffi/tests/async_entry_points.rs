@@ -218,6 +218,17 @@ unsafe extern "C" fn record_failure5(_: *mut c_void, r: *mut MQTTAsync_failureDa
     ));
 }
 
+unsafe extern "C" fn record_failure3(_: *mut c_void, r: *mut MQTTAsync_failureData) {
+    // SAFETY: valid during the call.
+    let r = unsafe { &*r };
+    SEEN.lock().unwrap().push(format!(
+        "failure {} {} {}",
+        r.token,
+        r.code,
+        r.message.is_null()
+    ));
+}
+
 fn responders() -> Responders {
     Responders {
         context: Context(std::ptr::null_mut()),
@@ -273,6 +284,28 @@ fn success_and_failure_data_are_filled_as_paho_fills_them() {
         message: Some("gone".into()),
     };
     failing.on_complete(Request::Unsubscribe).expect("callback")(9, Err(failure));
+    // A refused single subscription goes to onFailure, as in Paho.
+    let refused = || {
+        Success::Ack(AckResult {
+            codes: vec![ReasonCode(0x80)],
+            properties: Properties::default(),
+        })
+    };
+    let failing3 = Responders {
+        on_success: Some(record3),
+        on_failure: Some(record_failure3),
+        ..responders()
+    };
+    failing3
+        .on_complete(Request::Subscribe(1))
+        .expect("callback")(10, Ok(refused()));
+    let failing5 = Responders {
+        on_failure5: Some(record_failure5),
+        ..responders()
+    };
+    failing5
+        .on_complete(Request::Subscribe(1))
+        .expect("callback")(11, Ok(refused()));
     assert!(responders().on_complete(Request::Disconnect).is_none());
     assert_eq!(
         *SEEN.lock().unwrap(),
@@ -281,6 +314,8 @@ fn success_and_failure_data_are_filled_as_paho_fills_them() {
             "qosList [1, 2]".to_string(),
             "connect 127.0.0.1:1883 4 1".to_string(),
             "failure5 MQFD 9 -3 135".to_string(),
+            "failure 10 128 true".to_string(),
+            "failure5 MQFD 11 0 128".to_string(),
         ]
     );
 }
