@@ -54,6 +54,16 @@ const HEADERS: &[Header] = &[
             "src/ffi/mqttclient_misc.rs",
         ],
     },
+    Header {
+        name: "MQTTAsync.h",
+        sources: &[
+            "src/ffi/types/async_client.rs",
+            "src/ffi/types/async_options.rs",
+            "src/ffi/mqttasync.rs",
+            "src/ffi/mqttasync_pubsub.rs",
+            "src/ffi/mqttasync_misc.rs",
+        ],
+    },
 ];
 
 /// Run cbindgen over `sources`, emitting only `kinds` of items.

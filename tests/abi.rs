@@ -15,6 +15,7 @@ const OUR_HEADERS: &[&str] = &[
     "MQTTSubscribeOpts.h",
     "MQTTClientPersistence.h",
     "MQTTClient.h",
+    "MQTTAsync.h",
 ];
 
 fn root() -> PathBuf {
@@ -191,7 +192,7 @@ fn paho_declarations_are_compatible_with_ours() {
     let src = dir.path().join("prototypes.c");
     std::fs::write(
         &src,
-        "#include \"MQTTClient.h\"\n#include \"prototypes.h\"\nint main(void) { return 0; }\n",
+        "#include \"MQTTClient.h\"\n#include \"MQTTAsync.h\"\n#include \"prototypes.h\"\nint main(void) { return 0; }\n",
     )
     .expect("write test source");
     let mut cc = compiler(false);
@@ -226,7 +227,12 @@ fn headers_compile_cleanly_as_c_and_cpp() {
          \tMQTTClient_message m = MQTTClient_message_initializer;\n\tMQTTResponse r = MQTTResponse_initializer;\n\
          \tMQTTSubscribe_options s = MQTTSubscribe_options_initializer;\n\
          \tMQTTProperty p;\n\tp.value.value.len = 0;\n\t(void)p; (void)m; (void)r; (void)s;\n\
-         \treturn o.keepAliveInterval == 60 ? 0 : 1;\n}\n",
+         \tMQTTAsync_connectOptions ao = MQTTAsync_connectOptions_initializer5;\n\
+         \tMQTTAsync_responseOptions ar = MQTTAsync_responseOptions_initializer;\n\
+         \tMQTTAsync_createOptions ac = MQTTAsync_createOptions_initializer5;\n\
+         \tMQTTAsync_disconnectOptions ad = MQTTAsync_disconnectOptions_initializer5;\n\
+         \t(void)ar; (void)ac; (void)ad;\n\
+         \treturn o.keepAliveInterval == 60 && ao.maxInflight == 65535 ? 0 : 1;\n}\n",
     );
     let mut sources = vec![("all".to_string(), all)];
     for h in OUR_HEADERS {

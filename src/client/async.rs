@@ -55,9 +55,14 @@ pub struct AsyncConnectOptions {
 /// MQTTAsync_setConnected: called with a cause after every connect.
 pub type ConnectedFn = Box<dyn Fn(&str) + Send + Sync>;
 
+/// MQTTAsync_setUpdateConnectOptions: may change the user name and password
+/// before each automatic reconnect attempt (the change is kept).
+pub type UpdateConnectFn = Box<dyn Fn(&mut Option<String>, &mut Option<Bytes>) + Send + Sync>;
+
 struct State {
     connect: Mutex<Option<AsyncConnectOptions>>,
     connected_cb: RwLock<Option<Arc<ConnectedFn>>>,
+    update_cb: RwLock<Option<Arc<UpdateConnectFn>>>,
     /// Automatic reconnect wanted (set by connect, cleared by disconnect).
     auto: AtomicBool,
     stopping: AtomicBool,
@@ -94,6 +99,7 @@ impl AsyncClient {
             state: Arc::new(State {
                 connect: Mutex::new(None),
                 connected_cb: RwLock::new(None),
+                update_cb: RwLock::new(None),
                 auto: AtomicBool::new(false),
                 stopping: AtomicBool::new(false),
                 threads: Mutex::new(Vec::new()),
@@ -107,9 +113,21 @@ impl AsyncClient {
         self.inner.create_version()
     }
 
-    /// connectionLost, messageArrived and deliveryComplete.
+    /// connectionLost, messageArrived and deliveryComplete. Unlike
+    /// MQTTClient, MQTTAsync allows this while connected (Paho C++'s
+    /// stop_consuming relies on it); only a connect in progress refuses it.
     pub fn set_callbacks(&self, callbacks: Option<Box<dyn Callbacks>>) -> Result<(), ClientError> {
-        self.inner.set_callbacks(callbacks)
+        if self.inner.is_connecting() {
+            return Err(ClientError::Failure);
+        }
+        *self
+            .inner
+            .shared()
+            .callbacks
+            .main
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = callbacks.map(Arc::from);
+        Ok(())
     }
 
     /// MQTTAsync_setConnected.
@@ -117,6 +135,15 @@ impl AsyncClient {
         *self
             .state
             .connected_cb
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = cb.map(Arc::new);
+    }
+
+    /// MQTTAsync_setUpdateConnectOptions.
+    pub fn set_update_connect(&self, cb: Option<UpdateConnectFn>) {
+        *self
+            .state
+            .update_cb
             .write()
             .unwrap_or_else(|e| e.into_inner()) = cb.map(Arc::new);
     }
@@ -405,6 +432,17 @@ fn finish_connect(
     }
 }
 
+/// Let the updateConnectOptions callback change the credentials; a change
+/// is kept for later attempts.
+fn update_credentials(state: &Arc<State>, mut opts: AsyncConnectOptions) -> AsyncConnectOptions {
+    let cb = state.update_cb.read().ok().and_then(|g| g.clone());
+    if let Some(cb) = cb {
+        cb(&mut opts.base.username, &mut opts.base.password);
+        *state.connect.lock().unwrap_or_else(|e| e.into_inner()) = Some(opts.clone());
+    }
+    opts
+}
+
 /// While automatic reconnect is wanted: wait for the connection to drop,
 /// then retry with exponential backoff between min and max interval.
 fn reconnect_loop(inner: &Arc<Client>, state: &Arc<State>) {
@@ -414,7 +452,7 @@ fn reconnect_loop(inner: &Arc<Client>, state: &Arc<State>) {
         }) {
             return;
         }
-        let Some(opts) = state
+        let Some(mut opts) = state
             .connect
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -431,6 +469,7 @@ fn reconnect_loop(inner: &Arc<Client>, state: &Arc<State>) {
                 return;
             }
             trace!(trace::MINIMUM, "automatic reconnect attempt");
+            opts = update_credentials(state, opts);
             let r = inner.connect(opts.base.clone());
             let ok = r.is_ok();
             finish_connect(inner, state, r, None, "automatic reconnect");

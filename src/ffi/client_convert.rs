@@ -35,7 +35,7 @@ fn secs(v: c_int) -> Duration {
 ///
 /// # Safety
 /// `w` NULL or a will struct of the version it declares.
-unsafe fn will(
+pub(crate) unsafe fn will(
     w: *const MQTTClient_willOptions,
     properties: Properties,
 ) -> FfiResult<Option<Will>> {

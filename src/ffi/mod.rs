@@ -1,13 +1,17 @@
-//! The C ABI: Paho C's MQTTClient/MQTTProperties functions (MQTTAsync later)
-//! and the broker's MQTTBroker_*. Each entry point checks, converts, makes one
-//! call into `client`/`broker`, and maps the error; types are in `types`,
-//! guards in `guard`.
+//! The C ABI: Paho C's MQTTClient/MQTTAsync/MQTTProperties functions and the
+//! broker's MQTTBroker_*. Each entry point checks, converts, makes one call
+//! into `client`/`broker`, and maps the error; types are in `types`, guards
+//! in `guard`.
 
 // Entry points take raw pointers from C by design: they are `extern "C"`
 // functions with Paho's documented contracts, not Rust APIs, and they check
 // what can be checked (NULL, struct ids) before dereferencing.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+pub mod async_convert;
+pub mod async_handle;
+pub mod async_responses;
+pub mod async_update;
 pub mod broker;
 pub mod broker_hooks;
 pub mod broker_options;
@@ -15,6 +19,9 @@ pub mod client_callbacks;
 pub mod client_convert;
 pub mod guard;
 pub mod handle;
+pub mod mqttasync;
+pub mod mqttasync_misc;
+pub mod mqttasync_pubsub;
 pub mod mqttclient;
 pub mod mqttclient_misc;
 pub mod mqttclient_pubsub;

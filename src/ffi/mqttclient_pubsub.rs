@@ -45,7 +45,7 @@ unsafe fn v3_handle<'a>(h: MQTTClient) -> FfiResult<&'a Handle> {
 ///
 /// # Safety
 /// `qos` `count` ints; `opts` NULL or `count` structs.
-unsafe fn sub_options(
+pub(crate) unsafe fn sub_options(
     count: usize,
     qoss: *const c_int,
     opts: *const MQTTSubscribe_options,

@@ -17,7 +17,8 @@ import re
 import sys
 
 HEADERS = ["MQTTExportDeclarations.h", "MQTTProperties.h", "MQTTReasonCodes.h",
-           "MQTTSubscribeOpts.h", "MQTTClientPersistence.h", "MQTTClient.h"]
+           "MQTTSubscribeOpts.h", "MQTTClientPersistence.h", "MQTTClient.h",
+           "MQTTAsync.h"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -100,7 +101,10 @@ def parse(text):
     for m in re.finditer(r"(typedef\s+[\w\s\*]+?\b(\w+)\s*\([^;()]*\)\s*;)", text):
         fntypes.append(" ".join(m.group(1).split()))
         typedefs.append(m.group(2))
-    for m in re.finditer(r"(?:LIBMQTT_API\s+)?([\w\s\*]+?\b(MQTT\w+)\s*\([^;(){}]*\)\s*;)", text):
+    # Prototypes are looked for with preprocessor lines removed, so a
+    # #define right before a declaration does not join it.
+    code = re.sub(r"^\s*#.*$", "", text, flags=re.M)
+    for m in re.finditer(r"(?:LIBMQTT_API\s+)?([\w\s\*]+?\b(MQTT\w+)\s*\([^;(){}]*\)\s*;)", code):
         decl = " ".join(m.group(1).split())
         if decl.startswith("typedef") or "#" in decl:
             continue
@@ -127,6 +131,7 @@ def main():
         "#include <stddef.h>",
         "#include <stdio.h>",
         '#include "MQTTClient.h"',
+        '#include "MQTTAsync.h"',
         "",
         "#define SIZE(T) printf(\"sizeof %s %zu\\n\", #T, sizeof(T))",
         "#define FIELD(T, f) printf(\"field %s.%s offset %zu size %zu\\n\", #T, #f, offsetof(T, f), sizeof(((T*)0)->f))",

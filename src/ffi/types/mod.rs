@@ -4,6 +4,8 @@
 
 #![allow(non_camel_case_types, non_snake_case)]
 
+pub mod async_client;
+pub mod async_options;
 pub mod broker;
 pub mod client;
 pub mod options;
@@ -12,6 +14,8 @@ pub mod properties;
 pub mod reason_codes;
 pub mod subscribe_opts;
 
+pub use async_client::*;
+pub use async_options::*;
 pub use broker::*;
 pub use client::*;
 pub use options::*;

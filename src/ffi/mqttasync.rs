@@ -1,0 +1,341 @@
+//! MQTTAsync.h lifecycle calls: create, the callback setters, connect,
+//! reconnect, disconnect, isConnected and destroy. Each checks its C input,
+//! makes one call into `client::r#async::AsyncClient` and maps the error.
+
+#![allow(non_snake_case)]
+
+use std::ffi::{CString, c_char, c_int, c_void};
+use std::sync::Mutex;
+
+use super::async_convert::{connect_options, create_options, disconnect_options};
+use super::async_handle::{AsyncHandle, CallbackSet, async_code, async_ref};
+use super::async_responses::Request;
+use super::client_callbacks::{Context, disconnected};
+use super::guard::{FfiResult, c_str, guard_or, guard_rc};
+use super::types::{
+    MQTTASYNC_FAILURE, MQTTASYNC_NULL_PARAMETER, MQTTASYNC_PERSISTENCE_ERROR, MQTTASYNC_SUCCESS,
+    MQTTASYNC_TRUE, MQTTAsync, MQTTAsync_connectOptions, MQTTAsync_connected,
+    MQTTAsync_connectionLost, MQTTAsync_createOptions, MQTTAsync_deliveryComplete,
+    MQTTAsync_disconnectOptions, MQTTAsync_disconnected, MQTTAsync_messageArrived,
+    MQTTAsync_updateConnectOptions, MQTTCLIENT_PERSISTENCE_NONE, MQTTPersistence_afterRead,
+    MQTTPersistence_beforeWrite,
+};
+use crate::client::r#async::{AsyncClient, AsyncCreateOptions};
+
+/// The shared body of create and createWithOptions.
+///
+/// # Safety
+/// Pointers from C: NULL or valid.
+unsafe fn create(
+    out: *mut MQTTAsync,
+    server_uri: *const c_char,
+    client_id: *const c_char,
+    persistence_type: c_int,
+    options: AsyncCreateOptions,
+) -> FfiResult<c_int> {
+    if out.is_null() {
+        return Err(MQTTASYNC_NULL_PARAMETER);
+    }
+    // SAFETY: C strings from the caller, NULL-checked inside.
+    let (uri, id) = unsafe { (c_str(server_uri)?, c_str(client_id)?) };
+    if persistence_type != MQTTCLIENT_PERSISTENCE_NONE {
+        return Err(MQTTASYNC_PERSISTENCE_ERROR);
+    }
+    let mqtt_version = options.mqtt_version;
+    let offline = options.send_while_disconnected;
+    let client = AsyncClient::new(uri, id, options).map_err(async_code)?;
+    let ptr = Box::into_raw(Box::new(AsyncHandle {
+        client,
+        mqtt_version,
+        offline,
+        callbacks: Mutex::new(CallbackSet::default()),
+    }));
+    // SAFETY: `out` checked non-NULL above.
+    unsafe { out.write(ptr.cast()) };
+    Ok(MQTTASYNC_SUCCESS)
+}
+
+/// Create a client for `serverURI` with identifier `clientId`. Only
+/// MQTTCLIENT_PERSISTENCE_NONE is supported so far.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_create(
+    handle: *mut MQTTAsync,
+    serverURI: *const c_char,
+    clientId: *const c_char,
+    persistence_type: c_int,
+    persistence_context: *mut c_void,
+) -> c_int {
+    let _ = persistence_context;
+    guard_rc(|| {
+        // SAFETY: pointers from C, checked inside.
+        unsafe {
+            create(
+                handle,
+                serverURI,
+                clientId,
+                persistence_type,
+                AsyncCreateOptions::default(),
+            )
+        }
+    })
+}
+
+/// As MQTTAsync_create, with options: MQTT version and the offline buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_createWithOptions(
+    handle: *mut MQTTAsync,
+    serverURI: *const c_char,
+    clientId: *const c_char,
+    persistence_type: c_int,
+    persistence_context: *mut c_void,
+    options: *mut MQTTAsync_createOptions,
+) -> c_int {
+    let _ = persistence_context;
+    guard_rc(|| {
+        // SAFETY: options from C, checked inside.
+        let o = unsafe { create_options(options) }?;
+        // SAFETY: pointers from C, checked inside.
+        unsafe { create(handle, serverURI, clientId, persistence_type, o) }
+    })
+}
+
+/// Set connectionLost, messageArrived (required) and deliveryComplete,
+/// called on the client's thread with `context`. Not while connected.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_setCallbacks(
+    handle: MQTTAsync,
+    context: *mut c_void,
+    cl: MQTTAsync_connectionLost,
+    ma: MQTTAsync_messageArrived,
+    dc: MQTTAsync_deliveryComplete,
+) -> c_int {
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        let h = unsafe { async_ref(handle) }?;
+        if ma.is_none() {
+            return Err(MQTTASYNC_FAILURE);
+        }
+        let ctx = Context(context);
+        h.update_callbacks(|s| {
+            s.lost = cl.map(|f| (ctx, Some(f)));
+            s.arrived = ma.map(|f| (ctx, Some(f)));
+            s.delivered = dc.map(|f| (ctx, Some(f)));
+        })
+    })
+}
+
+/// Set (or with NULL remove) only the connectionLost callback.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_setConnectionLostCallback(
+    handle: MQTTAsync,
+    context: *mut c_void,
+    cl: MQTTAsync_connectionLost,
+) -> c_int {
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        let h = unsafe { async_ref(handle) }?;
+        h.update_callbacks(|s| s.lost = cl.map(|f| (Context(context), Some(f))))
+    })
+}
+
+/// Set (or with NULL remove) only the messageArrived callback.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_setMessageArrivedCallback(
+    handle: MQTTAsync,
+    context: *mut c_void,
+    ma: MQTTAsync_messageArrived,
+) -> c_int {
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        let h = unsafe { async_ref(handle) }?;
+        h.update_callbacks(|s| s.arrived = ma.map(|f| (Context(context), Some(f))))
+    })
+}
+
+/// Set (or with NULL remove) only the deliveryComplete callback.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_setDeliveryCompleteCallback(
+    handle: MQTTAsync,
+    context: *mut c_void,
+    dc: MQTTAsync_deliveryComplete,
+) -> c_int {
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        let h = unsafe { async_ref(handle) }?;
+        h.update_callbacks(|s| s.delivered = dc.map(|f| (Context(context), Some(f))))
+    })
+}
+
+/// Set the callback run after every connect, automatic reconnects included;
+/// `cause` says which.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_setConnected(
+    handle: MQTTAsync,
+    context: *mut c_void,
+    co: MQTTAsync_connected,
+) -> c_int {
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        let h = unsafe { async_ref(handle) }?;
+        let context = Context(context);
+        h.client
+            .set_connected(co.map(|f| -> crate::client::r#async::ConnectedFn {
+                Box::new(move |cause: &str| {
+                    let context = context;
+                    let text = CString::new(cause).unwrap_or_default();
+                    // SAFETY: the application's callback; `text` outlives the call.
+                    unsafe { f(context.0, text.as_ptr().cast_mut()) }
+                })
+            }));
+        Ok(MQTTASYNC_SUCCESS)
+    })
+}
+
+/// Set the callback for a server's MQTT 5 DISCONNECT.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_setDisconnected(
+    handle: MQTTAsync,
+    context: *mut c_void,
+    co: MQTTAsync_disconnected,
+) -> c_int {
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        let h = unsafe { async_ref(handle) }?;
+        h.client
+            .set_disconnected(disconnected(Context(context), co))
+            .map_err(async_code)?;
+        Ok(MQTTASYNC_SUCCESS)
+    })
+}
+
+/// Set the callback that may change the user name and password before each
+/// automatic reconnect.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_setUpdateConnectOptions(
+    handle: MQTTAsync,
+    context: *mut c_void,
+    co: MQTTAsync_updateConnectOptions,
+) -> c_int {
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        let h = unsafe { async_ref(handle) }?;
+        super::async_update::install(h, Context(context), co);
+        Ok(MQTTASYNC_SUCCESS)
+    })
+}
+
+/// Accepted for compatibility: with persistence NONE nothing is written, so
+/// the callback is never called.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_setBeforePersistenceWrite(
+    handle: MQTTAsync,
+    context: *mut c_void,
+    co: MQTTPersistence_beforeWrite,
+) -> c_int {
+    let _ = (context, co);
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        unsafe { async_ref(handle) }?;
+        Ok(MQTTASYNC_SUCCESS)
+    })
+}
+
+/// Accepted for compatibility: with persistence NONE nothing is read, so
+/// the callback is never called.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_setAfterPersistenceRead(
+    handle: MQTTAsync,
+    context: *mut c_void,
+    co: MQTTPersistence_afterRead,
+) -> c_int {
+    let _ = (context, co);
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        unsafe { async_ref(handle) }?;
+        Ok(MQTTASYNC_SUCCESS)
+    })
+}
+
+/// Start connecting; the outcome comes to options' onSuccess/onFailure.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_connect(
+    handle: MQTTAsync,
+    options: *const MQTTAsync_connectOptions,
+) -> c_int {
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        let h = unsafe { async_ref(handle) }?;
+        // SAFETY: options from C, checked inside.
+        let (o, responders) = unsafe { connect_options(options, h.mqtt_version) }?;
+        h.client
+            .connect(o, responders.on_complete(Request::Connect))
+            .map_err(async_code)?;
+        Ok(MQTTASYNC_SUCCESS)
+    })
+}
+
+/// Reconnect now with the last connect options (automatic reconnect only).
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_reconnect(handle: MQTTAsync) -> c_int {
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        let h = unsafe { async_ref(handle) }?;
+        h.client.reconnect().map_err(async_code)?;
+        Ok(MQTTASYNC_SUCCESS)
+    })
+}
+
+/// Disconnect, letting in-flight work finish for up to options' timeout.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_disconnect(
+    handle: MQTTAsync,
+    options: *const MQTTAsync_disconnectOptions,
+) -> c_int {
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        let h = unsafe { async_ref(handle) }?;
+        // SAFETY: options from C, checked inside.
+        let d = unsafe { disconnect_options(options, h.is_v5()) }?;
+        h.client
+            .disconnect(
+                d.timeout,
+                d.reason,
+                d.properties,
+                d.responders.on_complete(Request::Disconnect),
+            )
+            .map_err(async_code)?;
+        Ok(MQTTASYNC_SUCCESS)
+    })
+}
+
+/// 1 while connected, else 0 (also for NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_isConnected(handle: MQTTAsync) -> c_int {
+    guard_or(0, || {
+        // SAFETY: handle from C.
+        match unsafe { async_ref(handle) } {
+            Ok(h) if h.client.is_connected() => MQTTASYNC_TRUE,
+            _ => 0,
+        }
+    })
+}
+
+/// Free the client and set `*handle` to NULL. When this returns no thread
+/// of the client runs. NULL and `*handle == NULL` are ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTAsync_destroy(handle: *mut MQTTAsync) {
+    guard_or((), || {
+        if handle.is_null() {
+            return;
+        }
+        // SAFETY: non-NULL pointer to the application's handle variable.
+        let ptr = unsafe { handle.read() };
+        if ptr.is_null() {
+            return;
+        }
+        // SAFETY: a pointer from Box::into_raw in `create`, destroyed once.
+        drop(unsafe { Box::from_raw(ptr.cast::<AsyncHandle>()) });
+        // SAFETY: non-NULL, writable per the API.
+        unsafe { handle.write(std::ptr::null_mut()) };
+    })
+}
