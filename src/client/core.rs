@@ -369,7 +369,11 @@ fn route(shared: &Shared, core: &mut Core, ev: Event, closed: &mut bool, more: &
             if was_connected && !asked {
                 core.lost = true;
             }
-            if was_connected && !asked && shared.callbacks.has_main() {
+            // As Paho: a server's DISCONNECT goes to the disconnected
+            // callback when there is one, not also to connectionLost.
+            let told =
+                reason == CloseReason::ServerDisconnect && shared.callbacks.has_disconnected();
+            if was_connected && !asked && !told && shared.callbacks.has_main() {
                 let cause = match reason {
                     CloseReason::KeepAliveTimeout => Some("keepalive timeout".to_string()),
                     CloseReason::ProtocolError(t) => Some(t),
