@@ -1,7 +1,7 @@
 //! Per-connection protocol state: phase, negotiated limits, inbound topic
 //! aliases, the output queue and the input held back while the host decides.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use foldhash::HashMap;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -57,6 +57,10 @@ pub(crate) struct Conn {
     /// The instant of this connection's scheduled timer entry.
     pub timer_at: Option<Instant>,
     pub out: Vec<Out>,
+    /// Small PUBLISHes encoded back to back (header and payload together):
+    /// one contiguous run per connection writes faster than many iovecs.
+    /// Moved into `out` before any other item and at each flush.
+    pub buf: BytesMut,
     /// True while the id sits in the broker's dirty list.
     pub dirty: bool,
     /// Boxed: rare, and a connection should stay small while idle.
@@ -77,6 +81,13 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
+    /// Move the contiguous buffer into the output queue (keeps order).
+    pub fn flush_buf(&mut self) {
+        if !self.buf.is_empty() {
+            self.out.push(Out::Wire(self.buf.split().freeze()));
+        }
+    }
+
     pub fn new(peer: SocketAddr, now: Instant) -> Self {
         Conn {
             peer,
@@ -88,6 +99,7 @@ impl Conn {
             last_rx: now,
             timer_at: None,
             out: Vec::new(),
+            buf: BytesMut::new(),
             dirty: false,
             pending: None,
             backlog: VecDeque::new(),

@@ -20,8 +20,10 @@ pub(crate) struct HeaderCache {
     slots: [[Option<Bytes>; 2]; 2],
 }
 
-/// How much room the shared output buffer takes at a time.
-const WIRE_BLOCK: usize = 64 * 1024;
+/// Payloads up to this size are copied next to their header (one contiguous
+/// run per connection writes faster than many small iovecs); larger ones go
+/// out as the publisher's shared buffer.
+pub(crate) const COPY_MAX: usize = 1024;
 
 /// True when every subscriber of this shape gets the same header bytes
 /// (no per-delivery properties: expiry countdown, subscription ids).
@@ -44,16 +46,16 @@ fn packet_id_offset(header: &[u8]) -> usize {
 }
 
 impl HeaderCache {
-    /// The header of `out` for one subscriber, written into `wire` and split
-    /// off it; `None` if it cannot be encoded (the caller drops the delivery).
-    pub fn header(
+    /// Append the header of `out` for one subscriber to `buf`; `None` if it
+    /// cannot be encoded (the caller drops the delivery).
+    pub fn write_header(
         &mut self,
         out: &Outgoing,
         v5: bool,
         packet_id: u16,
         dup: bool,
-        wire: &mut BytesMut,
-    ) -> Option<Bytes> {
+        buf: &mut BytesMut,
+    ) -> Option<()> {
         if !self.msg.as_ref().is_some_and(|m| Arc::ptr_eq(m, &out.msg)) {
             self.msg = Some(out.msg.clone());
             self.slots = Default::default();
@@ -88,17 +90,14 @@ impl HeaderCache {
             *slot = Some(b.freeze());
         }
         let template = slot.as_ref()?;
-        if wire.capacity() - wire.len() < template.len() {
-            wire.reserve(WIRE_BLOCK.max(template.len()));
-        }
-        let start = wire.len();
-        wire.extend_from_slice(template);
-        wire[start] = 0x30 | (u8::from(dup) << 3) | ((out.qos as u8) << 1) | u8::from(out.retain);
+        let start = buf.len();
+        buf.extend_from_slice(template);
+        buf[start] = 0x30 | (u8::from(dup) << 3) | ((out.qos as u8) << 1) | u8::from(out.retain);
         if has_id {
             let at = start + packet_id_offset(template);
-            wire[at..at + 2].copy_from_slice(&packet_id.to_be_bytes());
+            buf[at..at + 2].copy_from_slice(&packet_id.to_be_bytes());
         }
-        Some(wire.split().freeze())
+        Some(())
     }
 }
 
@@ -137,14 +136,13 @@ mod tests {
     #[test]
     fn patched_headers_decode_to_the_right_publish() {
         let mut cache = HeaderCache::default();
-        let mut wire = BytesMut::new();
         for (v5, version) in [(false, ProtocolVersion::V311), (true, ProtocolVersion::V5)] {
             for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
                 for (retain, dup, pid) in [(false, false, 7u16), (true, true, 65535)] {
                     let out = outgoing(qos, retain);
                     let dup = dup && qos != QoS::AtMostOnce;
-                    let h = cache.header(&out, v5, pid, dup, &mut wire).unwrap();
-                    let mut buf = BytesMut::from(&h[..]);
+                    let mut buf = BytesMut::new();
+                    cache.write_header(&out, v5, pid, dup, &mut buf).unwrap();
                     buf.extend_from_slice(&out.msg.payload);
                     let Ok(Some(Packet::Publish(p))) = decode(&mut buf, version, 0) else {
                         panic!("undecodable header for v5={v5} {qos:?}");

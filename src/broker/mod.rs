@@ -26,7 +26,7 @@ pub mod config_file;
 mod connect;
 mod connection;
 mod event;
-mod fastpath;
+pub(crate) mod fastpath;
 mod message;
 mod publish;
 mod retained;
@@ -81,8 +81,6 @@ pub struct Broker {
     next_assigned: u64,
     /// Headers of the message being fanned out (see fastpath.rs).
     headers: fastpath::HeaderCache,
-    /// Shared buffer that fast-path headers are written into and split from.
-    wire: bytes::BytesMut,
 }
 
 impl Broker {
@@ -100,7 +98,6 @@ impl Broker {
             stats: Stats::default(),
             next_assigned: 0,
             headers: fastpath::HeaderCache::default(),
-            wire: bytes::BytesMut::new(),
         }
     }
 
@@ -204,6 +201,9 @@ impl Broker {
                 continue;
             };
             c.dirty = false;
+            c.flush_buf();
+            // An idle connection keeps no buffer memory.
+            c.buf = bytes::BytesMut::new();
             if c.out.is_empty() {
                 continue;
             }
@@ -331,6 +331,7 @@ impl Broker {
     /// Queues a packet for `conn`.
     fn send(&mut self, conn: ConnId, packet: Packet) {
         if let Some(c) = self.conns.get_mut(&conn) {
+            c.flush_buf();
             c.out.push(connection::Out::Packet(Box::new(packet)));
             if !c.dirty {
                 c.dirty = true;
@@ -342,7 +343,7 @@ impl Broker {
     /// Puts `conn` on the dirty list if it has output.
     fn mark_dirty(&mut self, conn: ConnId) {
         if let Some(c) = self.conns.get_mut(&conn)
-            && !c.out.is_empty()
+            && (!c.out.is_empty() || !c.buf.is_empty())
             && !c.dirty
         {
             c.dirty = true;

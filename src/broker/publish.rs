@@ -350,21 +350,26 @@ impl Broker {
         let v5 = c.version.is_v5();
         if (!v5 || c.alias_out_max == 0) && super::fastpath::cacheable(&out, v5) {
             // Fast path: the header is encoded once per message and patched.
-            let Some(header) = self
+            let payload = &out.msg.payload;
+            let start = c.buf.len();
+            if self
                 .headers
-                .header(&out, v5, packet_id, false, &mut self.wire)
-            else {
-                self.stats.dropped += 1;
-                return;
-            };
-            if header.len() + out.msg.payload.len() > c.max_packet_out as usize {
+                .write_header(&out, v5, packet_id, false, &mut c.buf)
+                .is_none()
+            {
                 self.stats.dropped += 1;
                 return;
             }
-            c.out.push(super::connection::Out::Wire(header));
-            if !out.msg.payload.is_empty() {
-                c.out
-                    .push(super::connection::Out::Wire(out.msg.payload.clone()));
+            if c.buf.len() - start + payload.len() > c.max_packet_out as usize {
+                c.buf.truncate(start);
+                self.stats.dropped += 1;
+                return;
+            }
+            if payload.len() <= super::fastpath::COPY_MAX {
+                c.buf.extend_from_slice(payload);
+            } else {
+                c.flush_buf();
+                c.out.push(super::connection::Out::Wire(payload.clone()));
             }
             if !c.dirty {
                 c.dirty = true;

@@ -194,11 +194,12 @@ fn fan_out_shares_one_payload() {
     }
     h.connect(9, "pub", V311);
     // Drive the broker directly: the harness would decode the output.
-    h.b.handle_packet(
-        9,
-        Packet::Publish(msg("f", "shared", QoS::AtLeastOnce, 1)),
-        h.now,
-    );
+    let big = Bytes::from(vec![b's'; crate::broker::fastpath::COPY_MAX + 1]);
+    let publish = Publish {
+        payload: big.clone(),
+        ..msg("f", "", QoS::AtLeastOnce, 1)
+    };
+    h.b.handle_packet(9, Packet::Publish(publish), h.now);
     // On the wire side every subscriber's payload chunk is the publisher's
     // one buffer; only the headers were written per subscriber.
     let mut payload_ptrs = Vec::new();
@@ -207,7 +208,7 @@ fn fan_out_shares_one_payload() {
         if (1..=3).contains(&conn) {
             let p = chunks
                 .iter()
-                .find(|c| &c[..] == b"shared")
+                .find(|c| c[..] == big[..])
                 .expect("payload chunk");
             payload_ptrs.push(p.as_ptr());
         }
@@ -322,4 +323,31 @@ fn overlapping_subscriptions_made_across_reconnects_still_deliver_once() {
     let p = publishes(&out);
     assert_eq!(p.len(), 1, "{out:?}");
     assert_eq!(p[0].qos, QoS::AtLeastOnce, "highest granted QoS wins");
+}
+
+#[test]
+fn small_messages_go_out_as_one_contiguous_chunk_per_connection() {
+    let mut h = H::new();
+    h.connect(1, "s", V311);
+    h.subscribe(1, "f", QoS::AtMostOnce);
+    h.connect(9, "pub", V311);
+    for _ in 0..10 {
+        h.b.handle_packet(
+            9,
+            Packet::Publish(msg("f", "tiny", QoS::AtMostOnce, 0)),
+            h.now,
+        );
+    }
+    let mut chunks = Vec::new();
+    let mut found = false;
+    while let Some(conn) = h.b.poll_transmit_bytes(&mut chunks) {
+        if conn == 1 {
+            assert_eq!(chunks.len(), 1, "one run for ten PUBLISHes");
+            // 2 fixed header + 2 topic length + 1 topic + 4 payload, ten times.
+            assert_eq!(chunks[0].len(), 10 * 9);
+            found = true;
+        }
+        chunks.clear();
+    }
+    assert!(found);
 }

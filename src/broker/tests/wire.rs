@@ -184,10 +184,13 @@ fn fan_out_payload_chunks_point_into_the_publishers_read_buffer() {
         });
         exchange(&mut b, conn, &bytes_of(&s, V311), V311, now);
     }
-    let mut input = bytes_of(
-        &Packet::Publish(msg("z", "payload!", QoS::AtLeastOnce, 3)),
-        V311,
-    );
+    // Large enough not to be copied next to its header.
+    let big = bytes::Bytes::from(vec![b'p'; crate::broker::fastpath::COPY_MAX + 1]);
+    let publish = Publish {
+        payload: big.clone(),
+        ..msg("z", "", QoS::AtLeastOnce, 3)
+    };
+    let mut input = bytes_of(&Packet::Publish(publish), V311);
     let start = input.as_ptr() as usize;
     let range = start..start + input.len();
     b.handle_bytes(9, &mut input, now);
@@ -197,7 +200,7 @@ fn fan_out_payload_chunks_point_into_the_publishers_read_buffer() {
         if conn != 9 {
             let payload = chunks
                 .iter()
-                .find(|c| &c[..] == b"payload!")
+                .find(|c| c[..] == big[..])
                 .expect("payload chunk");
             payload_ptrs.push(payload.as_ptr() as usize);
         }
