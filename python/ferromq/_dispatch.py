@@ -210,9 +210,11 @@ class Dispatch:
             self._connect_failed(None, None, -1)
             return
         d = data.contents
-        refused = d.reasonCode >= 0x80 or d.packet_type == PacketTypes.CONNACK
+        # Paho reports a refusing CONNACK's reason in reasonCode or in code.
+        reason = d.reasonCode if d.reasonCode >= 0x80 else d.code if d.code >= 0x80 else 0
+        refused = reason >= 0x80 or d.packet_type == PacketTypes.CONNACK
         props = self._props(d.properties, PacketTypes.CONNACK) if refused else None
-        self._connect_failed((d.reasonCode or 0x80) if refused else None, props, d.code)
+        self._connect_failed((reason or 0x80) if refused else None, props, d.code)
 
     def _c_connected(self, ctx: Any, cause: Optional[bytes]) -> None:
         # Automatic reconnects report here; the first connect reports via onSuccess.

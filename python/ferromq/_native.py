@@ -372,6 +372,7 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
 
 _lock = threading.Lock()
 _lib: Optional[ctypes.CDLL] = None
+_broker_lib: Optional[ctypes.CDLL] = None
 
 
 def lib() -> ctypes.CDLL:
@@ -386,3 +387,17 @@ def lib() -> ctypes.CDLL:
                 fn.argtypes = argtypes
             _lib = handle
         return _lib
+
+
+def broker_lib() -> ctypes.CDLL:
+    """The library serving :class:`ferromq.Broker`: :func:`lib`, unless the development
+    override ``FERROMQ_BROKER_LIB`` names another build (e.g. while a client API is
+    tested against Paho C's library)."""
+    global _broker_lib
+    path = os.environ.get("FERROMQ_BROKER_LIB")
+    if not path:
+        return lib()
+    with _lock:
+        if _broker_lib is None:
+            _broker_lib = ctypes.CDLL(path)
+        return _broker_lib

@@ -115,7 +115,7 @@ _declare_lock = threading.Lock()
 
 def _lib() -> ctypes.CDLL:
     global _declared
-    lib = _native.lib()
+    lib = _native.broker_lib()
     with _declare_lock:
         if not _declared:
             protos: dict[str, tuple[Any, list[Any]]] = {
