@@ -18,6 +18,8 @@ from typing import Any, Callable, Optional, Union
 
 from . import _native
 from ._dispatch import Dispatch, in_callback
+from ._loops import Loops
+from ._options import Options
 from .enums import *  # noqa: F401,F403  (paho-mqtt programs import constants from here)
 from .enums import (
     MQTT_CLEAN_START_FIRST_ONLY,
@@ -34,14 +36,12 @@ from .enums import (
     MQTTv31,
     MQTTv311,
 )
-from .message import MQTTMessage, MQTTMessageInfo
+from .message import MQTTMessage, MQTTMessageInfo, PayloadType, payload_bytes
 from .properties import CProperties, Properties, SubscribeOptions
 
 __all__ = ["Client", "MQTTMessage", "MQTTMessageInfo", "CallbackAPIVersion"]
 
 _live_clients: "weakref.WeakSet[Client]" = weakref.WeakSet()
-
-PayloadType = Union[str, bytes, bytearray, int, float, None]
 
 
 def _map_rc(rc: int) -> MQTTErrorCode:
@@ -63,19 +63,7 @@ def _destroy_handle(handle: ctypes.c_void_p, keep: list[Any]) -> None:
     keep.clear()
 
 
-def _payload_bytes(payload: PayloadType) -> bytes:
-    if payload is None:
-        return b""
-    if isinstance(payload, str):
-        return payload.encode("utf-8")
-    if isinstance(payload, (bytes, bytearray)):
-        return bytes(payload)
-    if isinstance(payload, (int, float)) and not isinstance(payload, bool):
-        return str(payload).encode("ascii")
-    raise TypeError("payload must be a string, bytearray, int, float or None.")
-
-
-class Client(Dispatch):
+class Client(Options, Loops, Dispatch):
     """An MQTT client with paho-mqtt's API.
 
     ``Client(client_id="", clean_session=None, userdata=None, protocol=MQTTv311,
@@ -223,104 +211,6 @@ class Client(Dispatch):
         with self._lock:
             self._handle, self._handle_uri = handle, uri
         return handle
-
-    # --- configuration --------------------------------------------------------
-
-    def username_pw_set(self, username: Optional[str], password: Union[str, bytes, None] = None) -> None:
-        """Set the user name and password sent in CONNECT."""
-        self._username = None if username is None else username.encode("utf-8")
-        if password is None:
-            self._password = None
-        else:
-            self._password = password.encode("utf-8") if isinstance(password, str) else bytes(password)
-
-    def will_set(
-        self,
-        topic: str,
-        payload: PayloadType = None,
-        qos: int = 0,
-        retain: bool = False,
-        properties: Optional[Properties] = None,
-    ) -> None:
-        """Set the will message the broker publishes if this client vanishes."""
-        if not topic or "+" in topic or "#" in topic:
-            raise ValueError("Invalid topic.")
-        if qos not in (0, 1, 2):
-            raise ValueError("Invalid QoS level.")
-        self._will = (topic.encode("utf-8"), _payload_bytes(payload), qos, bool(retain), properties)
-
-    def will_clear(self) -> None:
-        """Remove the will."""
-        self._will = None
-
-    def user_data_set(self, userdata: Any) -> None:
-        """Set the ``userdata`` passed to callbacks."""
-        self._userdata = userdata
-
-    def user_data_get(self) -> Any:
-        """The ``userdata`` passed to callbacks."""
-        return self._userdata
-
-    @property
-    def user_data(self) -> Any:
-        """The ``userdata`` passed to callbacks."""
-        return self._userdata
-
-    @user_data.setter
-    def user_data(self, value: Any) -> None:
-        self._userdata = value
-
-    @property
-    def protocol(self) -> int:
-        """The MQTT version (MQTTv31, MQTTv311 or MQTTv5)."""
-        return self._protocol
-
-    def reconnect_delay_set(self, min_delay: int = 1, max_delay: int = 120) -> None:
-        """Bounds (seconds) of the automatic reconnect back-off."""
-        if min_delay < 0 or max_delay < min_delay:
-            raise ValueError("invalid reconnect delays")
-        self._min_delay, self._max_delay = int(min_delay), int(max_delay)
-
-    def max_inflight_messages_set(self, inflight: int) -> None:
-        """The most QoS 1/2 messages in flight at once."""
-        if inflight < 0:
-            raise ValueError("Invalid inflight.")
-        self._max_inflight = inflight or 65535
-
-    def max_queued_messages_set(self, queue_size: int) -> "Client":
-        """The most messages buffered while (re)connecting (0: the library's maximum)."""
-        if queue_size < 0:
-            raise ValueError("Invalid queue size.")
-        self._max_queued = queue_size or 65535
-        return self
-
-    def message_callback_add(self, sub: str, callback: Callable[..., Any]) -> None:
-        """Call ``callback`` instead of ``on_message`` for messages matching ``sub``."""
-        if callback is None or sub is None:
-            raise ValueError("sub and callback must both be defined.")
-        with self._lock:
-            self._msg_callbacks[sub] = callback
-
-    def message_callback_remove(self, sub: str) -> None:
-        """Remove a callback added with :meth:`message_callback_add`."""
-        with self._lock:
-            self._msg_callbacks.pop(sub, None)
-
-    def enable_logger(self, logger: Optional[logging.Logger] = None) -> None:
-        """Send the client's log messages to ``logger`` (``logging`` module)."""
-        self._logger = logger or logging.getLogger("ferromq.client")
-
-    def disable_logger(self) -> None:
-        """Stop logging through the ``logging`` module."""
-        self._logger = None
-
-    def tls_set(self, *args: Any, **kwargs: Any) -> None:
-        """TLS is not available in this version of FerroMQ."""
-        raise NotImplementedError("TLS is not supported by ferromq yet")
-
-    def is_connected(self) -> bool:
-        """True while the client holds an accepted connection."""
-        return self._connected
 
     # --- connecting -------------------------------------------------------------
 
@@ -480,101 +370,6 @@ class Client(Dispatch):
             self._disconnect_event.wait(self.connect_timeout)
         return MQTT_ERR_SUCCESS
 
-    # --- loops ----------------------------------------------------------------
-
-    def _loop_should_end(self) -> Optional[MQTTErrorCode]:
-        if self._user_disconnect:
-            # Wait for the DISCONNECT to complete so on_disconnect has run.
-            return None if self._connected and not self._disconnect_event.is_set() else MQTT_ERR_SUCCESS
-        if self._connected or self._connecting:
-            return None
-        if self._connect_refused:
-            return MQTT_ERR_CONN_REFUSED
-        if not self._reconnect_on_failure or self._handle is None:
-            return MQTT_ERR_CONN_LOST
-        return None  # the library reconnects automatically
-
-    def loop_forever(self, timeout: float = 1.0, retry_first_connection: bool = False) -> MQTTErrorCode:
-        """Block until :meth:`disconnect` (or, without reconnects, until the connection ends).
-
-        Connects first when :meth:`connect_async` was used. Ctrl-C disconnects
-        cleanly and re-raises ``KeyboardInterrupt``.
-        """
-        try:
-            if self._connect_pending:
-                self._connect_with_retry(retry_first_connection)
-            with self._cond:
-                while True:
-                    end = self._loop_should_end()
-                    if end is not None:
-                        return end
-                    self._cond.wait(max(timeout, 0.1))
-        except KeyboardInterrupt:
-            self.disconnect()
-            raise
-
-    def _connect_with_retry(self, retry: bool) -> None:
-        while True:
-            try:
-                self.reconnect()
-                return
-            except (OSError, TimeoutError):
-                if not retry or self._user_disconnect:
-                    raise
-                with self._cond:
-                    self._cond.wait(self._min_delay)
-
-    def loop(self, timeout: float = 1.0) -> MQTTErrorCode:
-        """Wait up to ``timeout`` seconds for network activity (callbacks run anyway)."""
-        if self._connect_pending:
-            self.reconnect()
-        with self._cond:
-            seen = self._activity
-            self._cond.wait_for(lambda: self._activity != seen, timeout)
-        return MQTT_ERR_SUCCESS if self._connected else MQTT_ERR_NO_CONN
-
-    def loop_start(self) -> MQTTErrorCode:
-        """Start a background thread that connects (after ``connect_async``) and keeps reconnecting."""
-        if self._loop_thread is not None:
-            return MQTT_ERR_INVAL
-        self._loop_stop.clear()
-        t = threading.Thread(target=self._thread_main, name=f"ferromq-loop-{id(self):x}", daemon=True)
-        self._loop_thread = t
-        t.start()
-        return MQTT_ERR_SUCCESS
-
-    def loop_stop(self) -> MQTTErrorCode:
-        """Stop the thread started by :meth:`loop_start` (does not disconnect)."""
-        t = self._loop_thread
-        if t is None:
-            return MQTT_ERR_INVAL
-        self._loop_stop.set()
-        with self._cond:
-            self._cond.notify_all()
-        if t is not threading.current_thread():
-            t.join()
-        self._loop_thread = None
-        return MQTT_ERR_SUCCESS
-
-    def _thread_main(self) -> None:
-        while not self._loop_stop.is_set():
-            if self._connect_pending:
-                try:
-                    self._connect_with_retry_until_stopped()
-                except Exception:
-                    logging.getLogger("ferromq").exception("ferromq: connect failed")
-            with self._cond:
-                self._cond.wait(1.0)
-
-    def _connect_with_retry_until_stopped(self) -> None:
-        while not self._loop_stop.is_set() and self._connect_pending:
-            try:
-                self.reconnect()
-                return
-            except (OSError, TimeoutError):
-                self._connect_pending = True
-                self._loop_stop.wait(self._min_delay)
-
     # --- publish / subscribe ----------------------------------------------------
 
     def _next_mid(self) -> int:
@@ -612,7 +407,7 @@ class Client(Dispatch):
             raise ValueError("Invalid topic.")
         if qos not in (0, 1, 2):
             raise ValueError("Invalid QoS level.")
-        data = _payload_bytes(payload)
+        data = payload_bytes(payload)
         if len(data) > 268435455:
             raise ValueError("Payload too large.")
         if properties is not None and self._protocol != MQTTv5:

@@ -8,12 +8,27 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, Union
 
 from .enums import MQTT_ERR_NO_CONN, MQTT_ERR_QUEUE_SIZE, MQTT_ERR_SUCCESS
 from .properties import Properties
 
-__all__ = ["MQTTMessage", "MQTTMessageInfo"]
+__all__ = ["MQTTMessage", "MQTTMessageInfo", "PayloadType", "payload_bytes"]
+
+PayloadType = Union[str, bytes, bytearray, int, float, None]
+
+
+def payload_bytes(payload: PayloadType) -> bytes:
+    """A payload as bytes (paho-mqtt's accepted types)."""
+    if payload is None:
+        return b""
+    if isinstance(payload, str):
+        return payload.encode("utf-8")
+    if isinstance(payload, (bytes, bytearray)):
+        return bytes(payload)
+    if isinstance(payload, (int, float)) and not isinstance(payload, bool):
+        return str(payload).encode("ascii")
+    raise TypeError("payload must be a string, bytearray, int, float or None.")
 
 
 class MQTTMessage:
