@@ -179,10 +179,16 @@ class Dispatch:
 
     def _connect_failed(self, refused_rc: Optional[int], props: Optional[Properties], code: int) -> None:
         with self._cond:
+            explicit = self._connecting
             self._connected = False
             self._connecting = False
             self._connect_result = refused_rc if refused_rc is not None else code
             self._connect_refused = refused_rc is not None
+        if explicit:
+            # A failed connect() ends here: stop the library's retries and end
+            # whatever publish was waiting for this connection.
+            self._release_handle()  # type: ignore[attr-defined]
+            self._fail_pending_publishes(force=True)
         if refused_rc is not None:
             self._fire_connect(refused_rc, False, props)
         else:
@@ -258,8 +264,8 @@ class Dispatch:
         self._fire_disconnect(0, False, None)
         self._disconnect_event.set()  # type: ignore[attr-defined]
 
-    def _fail_pending_publishes(self) -> None:
-        if self._reconnect_on_failure:  # type: ignore[attr-defined]
+    def _fail_pending_publishes(self, force: bool = False) -> None:
+        if self._reconnect_on_failure and not force:  # type: ignore[attr-defined]
             return  # the library may still deliver them after reconnecting
         with self._lock:
             pending = list(self._pending_pub.values())

@@ -425,7 +425,7 @@ def test_connect_disconnect_cycles_do_not_leak(broker, rec):
 
     cycle(0)
     threads, fds = _native_threads(), _open_fds()
-    for i in range(1, 25):
+    for i in range(1, 10):
         cycle(i)
     gc.collect()
     assert _native_threads() <= threads + 1
