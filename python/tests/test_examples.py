@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
-from typing import Optional
+from typing import Any
 
 import pytest
 
@@ -49,23 +49,58 @@ def program(name: str, flavour: str, tmp: pathlib.Path) -> pathlib.Path:
     return path
 
 
-def spawn(path: pathlib.Path, port: int) -> subprocess.Popen[str]:
-    env = client_env()
-    env["MQTT_PORT"] = str(port)
-    env["MQTT_HOST"] = "127.0.0.1"
-    return subprocess.Popen([sys.executable, str(path)], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
+class Proc:
+    """A child Python program whose output lines are collected by reader threads."""
+
+    def __init__(self, path: pathlib.Path, port: int) -> None:
+        env = client_env()
+        env["MQTT_PORT"] = str(port)
+        env["MQTT_HOST"] = "127.0.0.1"
+        self.proc = subprocess.Popen([sys.executable, str(path)], env=env, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL)
+        self.lines = Recorder()
+        self.err: list[str] = []
+        self.readers = [
+            threading.Thread(target=self._read, args=(self.proc.stdout, self.lines.add), daemon=True),
+            threading.Thread(target=self._read, args=(self.proc.stderr, self.err.append), daemon=True),
+        ]
+        for t in self.readers:
+            t.start()
+
+    @staticmethod
+    def _read(stream: Any, sink: Any) -> None:
+        for line in stream:
+            sink(line.rstrip("\n"))
+        stream.close()
+
+    def wait_line(self, text: str) -> None:
+        """Wait (bounded) until the program printed a line containing ``text``."""
+        self.lines.wait_for(lambda ev: any(text in e[0] for e in ev))
+
+    def finish(self, timeout: float = 30) -> tuple[int, str, str]:
+        """Wait for the exit (killing it after ``timeout``); return (rc, stdout, stderr)."""
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for t in self.readers:
+            t.join(TIMEOUT)
+        out = "\n".join(e[0] for e in self.lines.events) + "\n"
+        err = "\n".join(self.err)
+        assert self.proc.returncode is not None
+        if self.proc.returncode == -signal.SIGKILL:
+            pytest.fail(f"{self.proc.args} did not finish\nstdout:\n{out}\nstderr:\n{err}")
+        return self.proc.returncode, out, err
 
 
-def finish(proc: subprocess.Popen[str], timeout: float = 30) -> tuple[int, str, str]:
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"{proc.args} did not finish\nstdout:\n{out}\nstderr:\n{err}")
-    return proc.returncode, out, err
+def spawn(path: pathlib.Path, port: int) -> Proc:
+    return Proc(path, port)
+
+
+def finish(proc: Proc, timeout: float = 30) -> tuple[int, str, str]:
+    return proc.finish(timeout)
 
 
 FLAVOURS = ["ferromq"] + (["paho"] if PAHO2 else [])
@@ -73,13 +108,12 @@ FLAVOURS = ["ferromq"] + (["paho"] if PAHO2 else [])
 
 def run_pair(flavour: str, tmp: pathlib.Path) -> tuple[str, str]:
     """subscriber.py (loop_forever) + publisher.py (loop_start) on a fresh broker."""
-    b = make_broker()
-    subscribed = threading.Event()
-    b.on_client_subscribe = lambda cl, topic: subscribed.set()
-    with b:
+    with make_broker() as b:
+        # The retained message proves the subscription is in place before publishing.
+        b.publish("tutorial/hello", "retained hello", qos=1, retain=True)
         sub = spawn(program("subscriber.py", flavour, tmp), b.port)
         try:
-            assert subscribed.wait(TIMEOUT), "subscriber never subscribed"
+            sub.wait_line("tutorial/hello")
             rc, pub_out, err = finish(spawn(program("publisher.py", flavour, tmp), b.port))
             assert rc == 0, err
         finally:
@@ -94,6 +128,7 @@ def test_tutorial_subscriber_and_publisher(flavour, tmp_path):
     sub_out, pub_out = run_pair(flavour, tmp_path)
     assert sub_out.splitlines() == [
         "Connected with result code 0",
+        "tutorial/hello b'retained hello'",
         *[f"tutorial/count b'{i}'" for i in range(5)],
         "tutorial/count b'bye'",
         "Subscriber done",
@@ -122,15 +157,14 @@ def test_examples_print_the_same_as_on_paho(name, tmp_path):
 def test_ctrl_c_stops_loop_forever_with_a_clean_disconnect():
     need_client()
     b = make_broker()
-    subscribed = threading.Event()
     reasons: list[int] = []
     gone = threading.Event()
-    b.on_client_subscribe = lambda cl, topic: subscribed.set()
     b.on_client_disconnect = lambda cl: (reasons.append(cl.reason), gone.set())
     with b:
+        b.publish("tutorial/hello", "retained hello", qos=1, retain=True)
         proc = spawn(EXAMPLES / "subscriber.py", b.port)
-        assert subscribed.wait(TIMEOUT)
-        proc.send_signal(signal.SIGINT)
+        proc.wait_line("tutorial/hello")  # on_message ran: loop_forever is running
+        proc.proc.send_signal(signal.SIGINT)
         rc, out, err = finish(proc)
         assert "KeyboardInterrupt" in err and rc != 0
         assert gone.wait(TIMEOUT)
@@ -140,14 +174,9 @@ def test_ctrl_c_stops_loop_forever_with_a_clean_disconnect():
 def test_broker_example_serves_and_stops_on_ctrl_c(rec):
     need_client()
     port = free_port()
-    env = client_env()
-    env["MQTT_PORT"] = str(port)
-    proc = subprocess.Popen([sys.executable, str(EXAMPLES / "broker_with_callbacks.py")],
-                            env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = spawn(EXAMPLES / "broker_with_callbacks.py", port)
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith(f"broker listening on 127.0.0.1:{port}"), line
+        proc.wait_line(f"broker listening on 127.0.0.1:{port}")
         c = recording_client(rec, client_id="visitor")
         c.username_pw_set("guest")
         connect(c, rec, port)
@@ -163,7 +192,7 @@ def test_broker_example_serves_and_stops_on_ctrl_c(rec):
         anon.wait("on_connect")
         assert anon.of("on_connect")[0][4] == ferromq.CONNACK_REFUSED_NOT_AUTHORIZED
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.proc.send_signal(signal.SIGINT)
         rc, out, err = finish(proc)
     assert rc == 0, err
     assert "connect: visitor as guest" in out
