@@ -34,14 +34,26 @@ fn pytest_suite_passes_on_our_library() {
         return;
     }
     let lib = support::ferromq_lib();
-    assert!(lib.exists(), "{} was not built", lib.display());
+    assert!(
+        lib.exists(),
+        "{} was not built (`cargo build` first; `make test` does)",
+        lib.display()
+    );
     let dir = support::manifest_dir().join("python");
     let mut cmd = Command::new(&python);
-    cmd.args(["-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests"])
-        .current_dir(&dir)
-        .env("FERROMQ_LIB", &lib)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env_remove("FERROMQ_BROKER_LIB");
+    cmd.args([
+        "-m",
+        "pytest",
+        "-q",
+        "-rs",
+        "-p",
+        "no:cacheprovider",
+        "tests",
+    ])
+    .current_dir(&dir)
+    .env("FERROMQ_LIB", &lib)
+    .env("PYTHONDONTWRITEBYTECODE", "1")
+    .env_remove("FERROMQ_BROKER_LIB");
     let run = Running::spawn(cmd, SUITE_TIMEOUT_SECS);
     let (status, stdout, stderr) = run.finish();
     println!("{stdout}");
