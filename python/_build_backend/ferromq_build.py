@@ -99,6 +99,17 @@ def get_requires_for_build_editable(config_settings: Any = None) -> list[str]:
     return []
 
 
+def prepare_metadata_for_build_wheel(metadata_directory: str, config_settings: Any = None) -> str:
+    """Write the .dist-info directory without building (so pip runs cargo once)."""
+    dist_info = pathlib.Path(metadata_directory) / f"{NAME}-{VERSION}.dist-info"
+    dist_info.mkdir(parents=True, exist_ok=True)
+    (dist_info / "METADATA").write_text(METADATA)
+    (dist_info / "WHEEL").write_text(
+        f"Wheel-Version: 1.0\nGenerator: ferromq_build\nRoot-Is-Purelib: false\nTag: py3-none-{_platform_tag()}\n"
+    )
+    return dist_info.name
+
+
 def build_wheel(wheel_directory: str, config_settings: Any = None,
                 metadata_directory: Optional[str] = None) -> str:
     files = _package_files()
@@ -135,6 +146,7 @@ __all__ = [
     "build_editable",
     "build_sdist",
     "build_wheel",
+    "prepare_metadata_for_build_wheel",
     "get_requires_for_build_editable",
     "get_requires_for_build_sdist",
     "get_requires_for_build_wheel",

@@ -382,11 +382,19 @@ def lib() -> ctypes.CDLL:
         if _lib is None:
             handle = ctypes.CDLL(library_path())
             for name, (restype, argtypes) in _PROTOTYPES.items():
-                fn = getattr(handle, name)
+                fn = getattr(handle, name, None)
+                if fn is None:
+                    continue  # a library without that API: its users say so
                 fn.restype = restype
                 fn.argtypes = argtypes
             _lib = handle
         return _lib
+
+
+def require(handle: ctypes.CDLL, symbol: str, what: str) -> None:
+    """Raise a clear ``OSError`` when the loaded library lacks an API."""
+    if getattr(handle, symbol, None) is None:
+        raise OSError(f"{handle._name} has no {what} API ({symbol} is missing)")
 
 
 def broker_lib() -> ctypes.CDLL:

@@ -132,6 +132,7 @@ def _lib() -> ctypes.CDLL:
                 ),
                 "MQTTBroker_strerror": (c_char_p, [c_int]),
             }
+            _native.require(lib, "MQTTBroker_create", "MQTTBroker")
             for name, (res, args) in protos.items():
                 fn = getattr(lib, name)
                 fn.restype, fn.argtypes = res, args

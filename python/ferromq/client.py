@@ -156,7 +156,7 @@ class Client(Options, Loops, Dispatch):
         self.on_subscribe: Optional[Callable[..., Any]] = None
         self.on_unsubscribe: Optional[Callable[..., Any]] = None
         self.on_log: Optional[Callable[..., Any]] = None
-        _native.lib()  # fail early when the library is missing
+        _native.require(_native.lib(), "MQTTAsync_createWithOptions", "MQTTAsync client")
         self._make_c_callbacks()
         _live_clients.add(self)
 
