@@ -98,6 +98,19 @@ _ON_SUBSCRIBE = CFUNCTYPE(c_int, c_void_p, POINTER(_ClientInfo), c_char_p, c_int
 _ON_DISCONNECT = CFUNCTYPE(None, c_void_p, POINTER(_ClientInfo), c_int)
 
 
+class _Stats(Structure):
+    _fields_ = [("struct_id", c_char * 4), ("struct_version", c_int)] + [
+        (name, ctypes.c_longlong)
+        for name in ("connections", "sessions", "retained", "messagesIn", "messagesOut",
+                     "dropped", "expired", "refusedConnections")
+    ]
+
+
+_STATS_KEYS = {"connections": "connections", "sessions": "sessions", "retained": "retained",
+               "messagesIn": "messages_in", "messagesOut": "messages_out", "dropped": "dropped",
+               "expired": "expired", "refusedConnections": "refused_connections"}
+
+
 class _Callbacks(Structure):
     _fields_ = [
         ("struct_id", c_char * 4),
@@ -131,10 +144,13 @@ def _lib() -> ctypes.CDLL:
                      POINTER(_native.MQTTProperties)],
                 ),
                 "MQTTBroker_strerror": (c_char_p, [c_int]),
+                "MQTTBroker_getStats": (c_int, [c_void_p, POINTER(_Stats)]),
             }
             _native.require(lib, "MQTTBroker_create", "MQTTBroker")
             for name, (res, args) in protos.items():
-                fn = getattr(lib, name)
+                fn = getattr(lib, name, None)
+                if fn is None:
+                    continue  # an older library: the method using it says so
                 fn.restype, fn.argtypes = res, args
             _declared = True
     return lib
@@ -355,6 +371,18 @@ class Broker:
     def running(self) -> bool:
         """True between :meth:`start` and :meth:`stop`."""
         return self._started
+
+    def stats(self) -> dict[str, int]:
+        """The broker's counters: ``connections``, ``sessions``, ``retained``,
+        ``messages_in``, ``messages_out``, ``dropped``, ``expired``,
+        ``refused_connections``."""
+        lib = _lib()
+        _native.require(lib, "MQTTBroker_getStats", "MQTTBroker_getStats")
+        st = _Stats(b"MQBS", 0)
+        rc = lib.MQTTBroker_getStats(self._h(), ctypes.byref(st))
+        if rc != 0:
+            raise BrokerError("MQTTBroker_getStats", rc)
+        return {key: int(getattr(st, field)) for field, key in _STATS_KEYS.items()}
 
     # --- publishing ---------------------------------------------------------------
 

@@ -23,8 +23,6 @@ from ._options import Options
 from .enums import *  # noqa: F401,F403  (paho-mqtt programs import constants from here)
 from .enums import (
     MQTT_CLEAN_START_FIRST_ONLY,
-    MQTT_ERR_CONN_LOST,
-    MQTT_ERR_CONN_REFUSED,
     MQTT_ERR_INVAL,
     MQTT_ERR_NO_CONN,
     MQTT_ERR_QUEUE_SIZE,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import threading
 import weakref
 
 import pytest
@@ -204,6 +203,22 @@ def test_callbacks_may_call_the_broker_api(rec):
         subscribe(c, rec, "welcome", 1)
         rec.wait("on_message")
         assert messages(rec)[0].payload == b"hi guest"
+        disconnect(c, rec)
+
+
+def test_stats_count_connections_and_messages(rec):
+    with make_broker() as b:
+        if not hasattr(ferromq._native.broker_lib(), "MQTTBroker_getStats"):
+            pytest.skip("the library has no MQTTBroker_getStats")
+        assert b.stats()["connections"] == 0
+        c = recording_client(rec, client_id="counted")
+        connect(c, rec, b.port)
+        subscribe(c, rec, "s", 1)
+        b.publish("s", "kept", 1, retain=True)
+        rec.wait("on_message")
+        st = b.stats()
+        assert st["connections"] == 1 and st["retained"] == 1
+        assert st["messages_in"] >= 1 and st["messages_out"] >= 1
         disconnect(c, rec)
 
 

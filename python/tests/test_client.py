@@ -10,13 +10,12 @@ import subprocess
 import sys
 import threading
 import weakref
-from typing import Any
 
 import pytest
 
 import ferromq
 from conftest import Recorder, client_env, free_port, make_broker
-from helpers import (FLAVOUR_IDS, FLAVOURS, V1, V2, connect, disconnect, messages,
+from helpers import (FLAVOUR_IDS, FLAVOURS, V2, connect, disconnect, messages,
                      rc_of, recording_client, subscribe)
 
 

@@ -4,7 +4,6 @@ loop_forever with a clean DISCONNECT; the embedded-broker example serves clients
 
 from __future__ import annotations
 
-import os
 import pathlib
 import signal
 import subprocess

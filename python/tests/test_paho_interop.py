@@ -3,8 +3,6 @@ every QoS, both protocol families, broker callbacks seeing paho clients, refusal
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 import ferromq
