@@ -174,6 +174,7 @@ class Dispatch:
             self._first_connect_done = True
         if fire:
             self._fire_connect(0, session_present, props)
+        self._drain_backlog()  # type: ignore[attr-defined]
         self._connect_event.set()  # type: ignore[attr-defined]
         self._notify()
 
@@ -272,6 +273,7 @@ class Dispatch:
             self._pending_pub.clear()
         for info in pending:
             info._set_failed(MQTT_ERR_CONN_LOST)
+        self._drop_backlog()  # type: ignore[attr-defined]
 
     # --- messages -------------------------------------------------------------
 
@@ -316,6 +318,7 @@ class Dispatch:
             self._call_user("on_publish", self.on_publish, self, self._userdata, mid, rc, p)
         else:
             self._call_user("on_publish", self.on_publish, self, self._userdata, mid)
+        self._drain_backlog()  # type: ignore[attr-defined]
         self._notify()
 
     def _c_pub_ok(self, ctx: Any, data: Any) -> None:
@@ -333,6 +336,7 @@ class Dispatch:
             info = self._pending_pub.pop(mid, None)
         if info is not None:
             info._set_failed(MQTT_ERR_CONN_LOST if code in (-1, -3) else code)
+        self._drain_backlog()  # type: ignore[attr-defined]
         self._notify()
 
     def _c_pub_fail(self, ctx: Any, data: Any) -> None:

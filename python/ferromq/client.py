@@ -17,6 +17,7 @@ import weakref
 from typing import Any, Callable, Optional, Union
 
 from . import _native
+from ._backlog import Backlog
 from ._dispatch import Dispatch, in_callback
 from ._loops import Loops
 from ._options import Options
@@ -61,7 +62,7 @@ def _destroy_handle(handle: ctypes.c_void_p, keep: list[Any]) -> None:
     keep.clear()
 
 
-class Client(Options, Loops, Dispatch):
+class Client(Options, Loops, Backlog, Dispatch):
     """An MQTT client with paho-mqtt's API.
 
     ``Client(client_id="", clean_session=None, userdata=None, protocol=MQTTv311,
@@ -156,6 +157,7 @@ class Client(Options, Loops, Dispatch):
         self.on_log: Optional[Callable[..., Any]] = None
         _native.require(_native.lib(), "MQTTAsync_createWithOptions", "MQTTAsync client")
         self._make_c_callbacks()
+        self._backlog_init()
         _live_clients.add(self)
 
     # --- lifetime -------------------------------------------------------------
@@ -341,6 +343,7 @@ class Client(Options, Loops, Dispatch):
             self._connect_pending = False
             connected = self._connected
             self._cond.notify_all()
+        self._drop_backlog()
         handle = self._handle
         if handle is None or not connected:
             self._release_handle()  # also cancels a pending automatic reconnect
@@ -412,30 +415,11 @@ class Client(Options, Loops, Dispatch):
             raise ValueError("Properties only apply to MQTT V5")
         mid = self._next_mid()
         info = MQTTMessageInfo(mid)
-        handle = self._handle
-        if handle is None or not self._may_send():
+        if self._handle is None or not self._may_send():
             info.rc = MQTT_ERR_NO_CONN
             return info
-        msg = _native.MQTTAsync_message()
-        msg.struct_id, msg.struct_version = b"MQTM", 1
-        buf = ctypes.create_string_buffer(data, len(data) or 1)
-        msg.payloadlen = len(data)
-        msg.payload = ctypes.cast(buf, ctypes.c_void_p)
-        msg.qos, msg.retained = qos, int(bool(retain))
-        cp = CProperties(properties)
-        msg.properties = cp.c
-        r = self._response(self._cf_pub_ok, self._cf_pub_fail, self._cf_pub_ok5, self._cf_pub_fail5, mid)
-        with self._lock:
-            self._pending_pub[mid] = info
-        try:
-            rc = _native.lib().MQTTAsync_sendMessage(
-                handle, topic.encode("utf-8"), ctypes.byref(msg), ctypes.byref(r)
-            )
-        finally:
-            cp.free()
+        rc = self._submit((info, topic.encode("utf-8"), data, qos, bool(retain), properties))
         if rc != 0:
-            with self._lock:
-                self._pending_pub.pop(mid, None)
             info.rc = _map_rc(rc)
         return info
 

@@ -387,6 +387,27 @@ def test_loop_start_with_connect_async_and_publish_loop(broker, rec):
     disconnect(sub, got)
 
 
+@pytest.mark.parametrize("qos", [1, 2])
+@pytest.mark.parametrize("protocol", [ferromq.MQTTv311, ferromq.MQTTv5])
+def test_messages_beyond_max_inflight_are_queued_in_order(broker, rec, protocol, qos):
+    got = Recorder()
+    sub = recording_client(got, client_id="inflight-sub")
+    connect(sub, got, broker.port)
+    subscribe(sub, got, "win", 2)
+    c = recording_client(rec, protocol, V2, "inflight")
+    c.max_inflight_messages_set(2)
+    connect(c, rec, broker.port)
+    infos = [c.publish("win", str(i), qos=qos) for i in range(30)]
+    assert [i.rc for i in infos] == [0] * 30
+    for i in infos:
+        i.wait_for_publish(10)
+        assert i.is_published()
+    got.wait("on_message", 30)
+    assert [m.payload for m in messages(got)] == [str(i).encode() for i in range(30)]
+    disconnect(c, rec)
+    disconnect(sub, got)
+
+
 def test_manual_loop_calls(broker, rec):
     c = recording_client(rec, client_id="manual")
     c.connect_async("127.0.0.1", broker.port)
