@@ -205,6 +205,7 @@ def test_exception_in_callback_is_logged_not_fatal(broker, rec, caplog):
         rec.add("ok", msg.payload)
 
     c.on_message = on_message
+    c.on_log = rec.cb("on_log")
     connect(c, rec, broker.port)
     subscribe(c, rec, "e", 1)
     with caplog.at_level(logging.ERROR, logger="ferromq"):
@@ -213,6 +214,7 @@ def test_exception_in_callback_is_logged_not_fatal(broker, rec, caplog):
         rec.wait("ok")
     assert seen == [b"boom", b"after"]
     assert any("on_message" in r.getMessage() and r.exc_info for r in caplog.records)
+    assert any(e[3] == ferromq.MQTT_LOG_ERR and "on_message" in e[4] for e in rec.of("on_log"))
     assert c.is_connected()
     disconnect(c, rec)
 
@@ -284,6 +286,7 @@ def test_connect_to_a_closed_port_raises(rec):
     with pytest.raises(OSError):
         c.connect("127.0.0.1", free_port())
     assert not c.is_connected()
+    assert len(rec.of("on_connect_fail")) == 1 and not rec.of("on_connect")
 
 
 @pytest.mark.parametrize("protocol", [ferromq.MQTTv311, ferromq.MQTTv5])
