@@ -121,11 +121,8 @@ class Dispatch:
     def _easy_log(self, level: int, fmt: str, *args: Any) -> None:
         if self.on_log is not None:
             try:
-                buf = fmt % args
-                if self._api is CallbackAPIVersion.VERSION2:
-                    self.on_log(self, self._userdata, level, buf)
-                else:
-                    self.on_log(self, self._userdata, level, buf)
+                # Both callback API versions use on_log(client, userdata, level, buf).
+                self.on_log(self, self._userdata, level, fmt % args)
             except Exception:
                 _log.exception("ferromq: exception in on_log")
         if self._logger is not None:
