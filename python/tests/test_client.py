@@ -351,17 +351,21 @@ def test_will_is_published_when_the_client_vanishes(broker, rec):
     disconnect(watcher, rec)
 
 
-def test_unexpected_disconnect_and_automatic_reconnect(rec):
+@pytest.mark.parametrize("protocol", [ferromq.MQTTv311, ferromq.MQTTv5])
+def test_unexpected_disconnect_and_automatic_reconnect(rec, protocol):
     port = free_port()
     b = make_broker(port=port)
     b.start()
     try:
-        c = recording_client(rec, client_id="again")
+        c = recording_client(rec, protocol, client_id="again")
         c.reconnect_delay_set(1, 1)
         connect(c, rec, port)
         b.stop()
         rec.wait("on_disconnect")
-        assert rec.of("on_disconnect")[0][3] == ferromq.MQTT_ERR_CONN_LOST
+        if protocol == ferromq.MQTTv5:
+            assert rec.of("on_disconnect")[0][3] == 0x8B  # server shutting down
+        else:
+            assert rec.of("on_disconnect")[0][3] == ferromq.MQTT_ERR_CONN_LOST
         b.start()
         rec.wait("on_connect", 2)
         assert c.is_connected()
