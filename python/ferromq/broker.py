@@ -1,0 +1,466 @@
+"""``ferromq.Broker``: FerroMQ's embedded MQTT broker, started and hooked from Python.
+
+Owns the ctypes declarations of ``MQTTBroker.h``, the broker handle's lifetime (the
+callback trampolines live exactly as long as the handle) and the translation of the
+C hooks into Python callbacks with ``True``/``False``/reason-code answers.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import logging
+import threading
+import weakref
+from ctypes import CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int, c_void_p
+from typing import Any, Callable, Optional, Union
+
+from . import _native
+from ._dispatch import _tls, in_callback
+from .properties import CProperties, PacketTypes, Properties, from_c
+
+__all__ = ["Broker", "BrokerClient", "BrokerError", "BrokerMessage"]
+
+_log = logging.getLogger("ferromq.broker")
+
+_NOT_AUTHORIZED = 0x87
+_UNSPECIFIED = 0x80
+
+
+class _Options(Structure):
+    _fields_ = [
+        ("struct_id", c_char * 4),
+        ("struct_version", c_int),
+        ("listeners", POINTER(c_char_p)),
+        ("listenerCount", c_int),
+        ("maxConnections", c_int),
+        ("maxPacketSize", c_int),
+        ("maxInflight", c_int),
+        ("maxQueued", c_int),
+        ("dropOldest", c_int),
+        ("maxTopicLength", c_int),
+        ("maxTopicLevels", c_int),
+        ("keepAliveFactorPercent", c_int),
+        ("connectTimeout", c_int),
+        ("maxKeepAlive", c_int),
+        ("topicAliasMaximum", c_int),
+        ("topicAliasOutMaximum", c_int),
+        ("receiveMaximum", c_int),
+    ]
+
+
+# Python keyword -> (C field, default of MQTTBroker_createOptions_initializer)
+LIMITS: dict[str, tuple[str, int]] = {
+    "max_connections": ("maxConnections", 100000),
+    "max_packet_size": ("maxPacketSize", 16777216),
+    "max_inflight": ("maxInflight", 32),
+    "max_queued": ("maxQueued", 1000),
+    "drop_oldest": ("dropOldest", 0),
+    "max_topic_length": ("maxTopicLength", 65535),
+    "max_topic_levels": ("maxTopicLevels", 128),
+    "keepalive_factor_percent": ("keepAliveFactorPercent", 150),
+    "connect_timeout": ("connectTimeout", 10),
+    "max_keepalive": ("maxKeepAlive", 0),
+    "topic_alias_maximum": ("topicAliasMaximum", 16),
+    "topic_alias_out_maximum": ("topicAliasOutMaximum", 16),
+    "receive_maximum": ("receiveMaximum", 1024),
+}
+
+
+class _ClientInfo(Structure):
+    _fields_ = [
+        ("struct_id", c_char * 4),
+        ("struct_version", c_int),
+        ("clientId", c_char_p),
+        ("username", c_char_p),
+        ("password", c_void_p),
+        ("passwordLen", c_int),
+        ("address", c_char_p),
+        ("MQTTVersion", c_int),
+    ]
+
+
+class _Message(Structure):
+    _fields_ = [
+        ("struct_id", c_char * 4),
+        ("struct_version", c_int),
+        ("payloadlen", c_int),
+        ("payload", c_void_p),
+        ("qos", c_int),
+        ("retained", c_int),
+        ("properties", _native.MQTTProperties),
+    ]
+
+
+_ON_CONNECT = CFUNCTYPE(c_int, c_void_p, POINTER(_ClientInfo))
+_ON_PUBLISH = CFUNCTYPE(c_int, c_void_p, POINTER(_ClientInfo), c_char_p, POINTER(_Message))
+_ON_SUBSCRIBE = CFUNCTYPE(c_int, c_void_p, POINTER(_ClientInfo), c_char_p, c_int)
+_ON_DISCONNECT = CFUNCTYPE(None, c_void_p, POINTER(_ClientInfo), c_int)
+
+
+class _Stats(Structure):
+    _fields_ = [("struct_id", c_char * 4), ("struct_version", c_int)] + [
+        (name, ctypes.c_longlong)
+        for name in ("connections", "sessions", "retained", "messagesIn", "messagesOut",
+                     "dropped", "expired", "refusedConnections")
+    ]
+
+
+_STATS_KEYS = {"connections": "connections", "sessions": "sessions", "retained": "retained",
+               "messagesIn": "messages_in", "messagesOut": "messages_out", "dropped": "dropped",
+               "expired": "expired", "refusedConnections": "refused_connections"}
+
+
+class _Callbacks(Structure):
+    _fields_ = [
+        ("struct_id", c_char * 4),
+        ("struct_version", c_int),
+        ("on_client_connect", _ON_CONNECT),
+        ("on_client_publish", _ON_PUBLISH),
+        ("on_client_subscribe", _ON_SUBSCRIBE),
+        ("on_client_disconnect", _ON_DISCONNECT),
+    ]
+
+
+_declared = False
+_declare_lock = threading.Lock()
+
+
+def _lib() -> ctypes.CDLL:
+    global _declared
+    lib = _native.broker_lib()
+    with _declare_lock:
+        if not _declared:
+            protos: dict[str, tuple[Any, list[Any]]] = {
+                "MQTTBroker_create": (c_int, [POINTER(c_void_p), POINTER(_Options)]),
+                "MQTTBroker_setCallbacks": (c_int, [c_void_p, c_void_p, POINTER(_Callbacks)]),
+                "MQTTBroker_start": (c_int, [c_void_p]),
+                "MQTTBroker_stop": (c_int, [c_void_p]),
+                "MQTTBroker_destroy": (None, [POINTER(c_void_p)]),
+                "MQTTBroker_getPort": (c_int, [c_void_p, c_int]),
+                "MQTTBroker_publish": (
+                    c_int,
+                    [c_void_p, c_char_p, c_int, c_void_p, c_int, c_int,
+                     POINTER(_native.MQTTProperties)],
+                ),
+                "MQTTBroker_strerror": (c_char_p, [c_int]),
+                "MQTTBroker_getStats": (c_int, [c_void_p, POINTER(_Stats)]),
+            }
+            _native.require(lib, "MQTTBroker_create", "MQTTBroker")
+            for name, (res, args) in protos.items():
+                fn = getattr(lib, name, None)
+                if fn is None:
+                    continue  # an older library: the method using it says so
+                fn.restype, fn.argtypes = res, args
+            _declared = True
+    return lib
+
+
+class BrokerError(Exception):
+    """A broker call failed; ``code`` is the library's MQTTBROKER_* code."""
+
+    def __init__(self, what: str, code: int) -> None:
+        text = _lib().MQTTBroker_strerror(code) or b"unknown error"
+        super().__init__(f"{what}: {text.decode('utf-8', 'replace')} ({code})")
+        self.code = code
+
+
+class BrokerClient:
+    """The client a broker callback is about (a copy; valid after the callback)."""
+
+    def __init__(self, info: Optional[_ClientInfo]) -> None:
+        self.client_id = ""
+        self.username: Optional[str] = None
+        self.password: Optional[bytes] = None
+        self.address: Optional[str] = None
+        self.protocol = 0
+        #: The MQTT 5 reason code the connection ended with (on_client_disconnect
+        #: only; -1 when the socket closed without one).
+        self.reason: Optional[int] = None
+        if info is None:
+            return
+        dec = (lambda b: None if b is None else b.decode("utf-8", "replace"))
+        self.client_id = dec(info.clientId) or ""
+        self.username = dec(info.username)
+        if info.password and info.passwordLen >= 0:
+            self.password = ctypes.string_at(info.password, info.passwordLen)
+        self.address = dec(info.address)
+        self.protocol = info.MQTTVersion
+
+    def __repr__(self) -> str:
+        return (f"BrokerClient(client_id={self.client_id!r}, username={self.username!r}, "
+                f"address={self.address!r}, protocol={self.protocol})")
+
+
+class BrokerMessage:
+    """A message a client published: ``payload`` (bytes), ``qos``, ``retain``, ``properties``."""
+
+    def __init__(self, topic: str, m: _Message) -> None:
+        self.topic = topic
+        self.payload = ctypes.string_at(m.payload, m.payloadlen) if m.payloadlen > 0 else b""
+        self.qos = m.qos
+        self.retain = bool(m.retained)
+        self.properties: Properties = from_c(m.properties, PacketTypes.PUBLISH)
+
+    def __repr__(self) -> str:
+        return f"BrokerMessage(topic={self.topic!r}, payload={self.payload!r}, qos={self.qos})"
+
+
+def _trampoline(owner: "Broker", proto: Any, method: str, default: Any) -> Any:
+    ref = weakref.ref(owner)
+
+    def call(*args: Any) -> Any:
+        _tls.depth = getattr(_tls, "depth", 0) + 1
+        try:
+            obj = ref()
+            return default if obj is None else getattr(obj, method)(*args)
+        except BaseException:
+            _log.exception("ferromq: internal error in broker %s", method)
+            return default
+        finally:
+            _tls.depth -= 1
+
+    return proto(call)
+
+
+def _verdict(answer: Any, accept: int) -> int:
+    """A callback's answer as the C hook's return value."""
+    if answer is None or answer is True:
+        return accept
+    if answer is False:
+        return _NOT_AUTHORIZED
+    return int(answer)
+
+
+_live: "weakref.WeakSet[Broker]" = weakref.WeakSet()
+
+
+class Broker:
+    """An embedded MQTT 3.1/3.1.1/5.0 broker.
+
+    ``Broker(host="127.0.0.1", port=1883, **limits)``; ``port=0`` picks a free port,
+    readable from :attr:`port` after :meth:`start`. ``limits`` are keyword names of
+    :data:`LIMITS` (``max_connections``, ``max_packet_size``, ``max_inflight``,
+    ``max_queued``, ``receive_maximum``, ...).
+
+    Callbacks (assign before :meth:`start`; they run on the broker's callback
+    thread; an exception is logged and the request refused with 0x80):
+
+    - ``on_client_connect(client)``: return False or a reason code (1..5 or
+      0x80..0xFF) to refuse; anything else accepts.
+    - ``on_client_publish(client, topic, message)``: return False or a code
+      >= 0x80 to refuse the message.
+    - ``on_client_subscribe(client, topic)``: return False (or a code >= 0x80)
+      to refuse, an int 0..2 to grant at most that QoS.
+    - ``on_client_disconnect(client)``: ``client.reason`` holds the reason code.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 1883, **limits: int) -> None:
+        unknown = set(limits) - set(LIMITS)
+        if unknown:
+            raise TypeError(f"unknown broker limits: {', '.join(sorted(unknown))}")
+        self.host = host
+        self._port_asked = port
+        self.on_client_connect: Optional[Callable[[BrokerClient], Any]] = None
+        self.on_client_publish: Optional[Callable[[BrokerClient, str, BrokerMessage], Any]] = None
+        self.on_client_subscribe: Optional[Callable[[BrokerClient, str], Any]] = None
+        self.on_client_disconnect: Optional[Callable[[BrokerClient], Any]] = None
+        self._lock = threading.Lock()
+        self._started = False
+        self._ever_started = False
+        self._port: Optional[int] = None
+        lib = _lib()
+        h = host if ":" not in host or host.startswith("[") else f"[{host}]"
+        self._listener = (c_char_p * 1)(f"{h}:{port}".encode("utf-8"))
+        opts = _Options(b"MQBO", 0, self._listener, 1)
+        for key, (field, default) in LIMITS.items():
+            setattr(opts, field, int(limits.get(key, default)))
+        handle = c_void_p()
+        rc = lib.MQTTBroker_create(ctypes.byref(handle), ctypes.byref(opts))
+        if rc != 0:
+            raise BrokerError("MQTTBroker_create", rc)
+        self._handle: Optional[c_void_p] = handle
+        self._c_connect = _trampoline(self, _ON_CONNECT, "_c_on_connect", _UNSPECIFIED)
+        self._c_publish = _trampoline(self, _ON_PUBLISH, "_c_on_publish", _UNSPECIFIED)
+        self._c_subscribe = _trampoline(self, _ON_SUBSCRIBE, "_c_on_subscribe", _UNSPECIFIED)
+        self._c_disconnect = _trampoline(self, _ON_DISCONNECT, "_c_on_disconnect", None)
+        _live.add(self)
+
+    # --- lifetime -------------------------------------------------------------
+
+    def _h(self) -> c_void_p:
+        if self._handle is None:
+            raise BrokerError("broker closed", -6)
+        return self._handle
+
+    def start(self) -> "Broker":
+        """Bind the listener and start serving; returns self."""
+        lib = _lib()
+        handle = self._h()
+        with self._lock:
+            if not self._ever_started:
+                cbs = _Callbacks(b"MQBK", 0)
+                if self.on_client_connect is not None:
+                    cbs.on_client_connect = self._c_connect
+                if self.on_client_publish is not None:
+                    cbs.on_client_publish = self._c_publish
+                if self.on_client_subscribe is not None:
+                    cbs.on_client_subscribe = self._c_subscribe
+                if self.on_client_disconnect is not None:
+                    cbs.on_client_disconnect = self._c_disconnect
+                rc = lib.MQTTBroker_setCallbacks(handle, None, ctypes.byref(cbs))
+                if rc != 0:
+                    raise BrokerError("MQTTBroker_setCallbacks", rc)
+            rc = lib.MQTTBroker_start(handle)
+            if rc != 0:
+                raise BrokerError("MQTTBroker_start", rc)
+            self._ever_started = True
+            self._started = True
+            port = lib.MQTTBroker_getPort(handle, 0)
+            self._port = port if port > 0 else None
+        return self
+
+    def stop(self) -> None:
+        """Close every connection and the listener (sessions and retained messages stay)."""
+        with self._lock:
+            if self._handle is None or not self._started:
+                return
+            self._started = False
+            rc = _lib().MQTTBroker_stop(self._handle)
+        if rc != 0 and rc != -22:
+            raise BrokerError("MQTTBroker_stop", rc)
+
+    def close(self) -> None:
+        """Stop and free the broker; no callback runs after this returns."""
+        with self._lock:
+            handle, self._handle = self._handle, None
+            self._started = False
+        if handle is None:
+            return
+        keep = [self._c_connect, self._c_publish, self._c_subscribe, self._c_disconnect]
+
+        def destroy() -> None:
+            _lib().MQTTBroker_destroy(ctypes.byref(handle))
+            keep.clear()
+
+        if in_callback():
+            threading.Thread(target=destroy, daemon=True).start()
+        else:
+            destroy()
+
+    def __enter__(self) -> "Broker":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    @property
+    def port(self) -> int:
+        """The port the listener is bound to (after :meth:`start`)."""
+        if self._port is None:
+            raise BrokerError("port", -22)
+        return self._port
+
+    @property
+    def running(self) -> bool:
+        """True between :meth:`start` and :meth:`stop`."""
+        return self._started
+
+    def stats(self) -> dict[str, int]:
+        """The broker's counters: ``connections``, ``sessions``, ``retained``,
+        ``messages_in``, ``messages_out``, ``dropped``, ``expired``,
+        ``refused_connections``."""
+        lib = _lib()
+        _native.require(lib, "MQTTBroker_getStats", "MQTTBroker_getStats")
+        st = _Stats(b"MQBS", 0)
+        rc = lib.MQTTBroker_getStats(self._h(), ctypes.byref(st))
+        if rc != 0:
+            raise BrokerError("MQTTBroker_getStats", rc)
+        return {key: int(getattr(st, field)) for field, key in _STATS_KEYS.items()}
+
+    # --- publishing ---------------------------------------------------------------
+
+    def publish(
+        self,
+        topic: str,
+        payload: Union[str, bytes, bytearray, int, float, None] = None,
+        qos: int = 0,
+        retain: bool = False,
+        properties: Optional[Properties] = None,
+    ) -> None:
+        """Publish to the broker's subscribers as if a client had published."""
+        if payload is None:
+            data = b""
+        elif isinstance(payload, str):
+            data = payload.encode("utf-8")
+        elif isinstance(payload, (bytes, bytearray)):
+            data = bytes(payload)
+        elif isinstance(payload, (int, float)):
+            data = str(payload).encode("ascii")
+        else:
+            raise TypeError("payload must be str, bytes, int, float or None")
+        cp = CProperties(properties)
+        try:
+            rc = _lib().MQTTBroker_publish(
+                self._h(), topic.encode("utf-8"), len(data), data, qos, int(bool(retain)),
+                ctypes.byref(cp.c) if properties is not None else None,
+            )
+        finally:
+            cp.free()
+        if rc != 0:
+            raise BrokerError("MQTTBroker_publish", rc)
+
+    # --- C hooks ----------------------------------------------------------------
+
+    def _run(self, name: str, cb: Optional[Callable[..., Any]], *args: Any) -> tuple[bool, Any]:
+        if cb is None:
+            return True, None
+        try:
+            return True, cb(*args)
+        except Exception:
+            _log.exception("ferromq: exception in Broker.%s", name)
+            return False, None
+
+    def _c_on_connect(self, ctx: Any, info: Any) -> int:
+        client = BrokerClient(info.contents if info else None)
+        ok, answer = self._run("on_client_connect", self.on_client_connect, client)
+        return _verdict(answer, 0) if ok else _UNSPECIFIED
+
+    def _c_on_publish(self, ctx: Any, info: Any, topic: Optional[bytes], msg: Any) -> int:
+        client = BrokerClient(info.contents if info else None)
+        t = (topic or b"").decode("utf-8", "replace")
+        message = BrokerMessage(t, msg.contents)
+        ok, answer = self._run("on_client_publish", self.on_client_publish, client, t, message)
+        if not ok:
+            return _UNSPECIFIED
+        code = _verdict(answer, 0)
+        return code if code >= 0x80 or code == 0 else 0
+
+    def _c_on_subscribe(self, ctx: Any, info: Any, flt: Optional[bytes], qos: int) -> int:
+        client = BrokerClient(info.contents if info else None)
+        f = (flt or b"").decode("utf-8", "replace")
+        ok, answer = self._run("on_client_subscribe", self.on_client_subscribe, client, f)
+        if not ok:
+            return _UNSPECIFIED
+        code = _verdict(answer, qos)
+        return code if code >= 0x80 else min(max(code, 0), qos)
+
+    def _c_on_disconnect(self, ctx: Any, info: Any, reason: int) -> None:
+        client = BrokerClient(info.contents if info else None)
+        client.reason = reason
+        self._run("on_client_disconnect", self.on_client_disconnect, client)
+
+
+@atexit.register
+def _close_all() -> None:
+    for b in list(_live):
+        try:
+            b.close()
+        except Exception:
+            pass
