@@ -242,6 +242,12 @@ impl Client {
                 last = ClientError::SslNotSupported;
                 continue;
             }
+            if uri.scheme == Scheme::WebSocket {
+                // No WebSocket transport yet: never speak raw MQTT to a
+                // WebSocket endpoint.
+                last = ClientError::BadProtocol;
+                continue;
+            }
             for (i, &v) in versions.iter().enumerate() {
                 match self.try_connect(uri, text, v, &options) {
                     Ok(r) => return Ok(r),
