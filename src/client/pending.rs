@@ -129,7 +129,7 @@ impl Requests {
         now: Instant,
     ) -> Vec<(i32, OnComplete, Result<Success, Failure>)> {
         let mut done = Vec::new();
-        while let Some(b) = self.buffer.front() {
+        while let Some(b) = self.buffer.pop_front() {
             let r = session.publish(
                 b.topic.clone(),
                 b.payload.clone(),
@@ -143,9 +143,12 @@ impl Requests {
                     SessionError::InflightFull
                     | SessionError::NoPacketId
                     | SessionError::NotConnected,
-                ) => break,
+                ) => {
+                    // No room yet: it stays first in line.
+                    self.buffer.push_front(b);
+                    break;
+                }
                 Err(SessionError::Invalid(why)) => {
-                    let b = self.buffer.pop_front().expect("front exists");
                     if let Some(cb) = b.on_complete {
                         done.push((
                             b.token,
@@ -155,7 +158,6 @@ impl Requests {
                     }
                 }
                 Ok(pid) => {
-                    let b = self.buffer.pop_front().expect("front exists");
                     let message = Message {
                         payload: b.payload,
                         qos: b.qos,
