@@ -10,7 +10,7 @@ use super::async_convert::{ResponseRequest, response_options};
 use super::async_handle::{AsyncHandle, async_code, async_ref};
 use super::async_responses::Request;
 use super::client_convert::{MESSAGE_MAX_VERSION, payload, topic, topics};
-use super::guard::{FfiResult, checked_version, guard_rc, qos, read_field};
+use super::guard::{FfiResult, checked_version, guard_rc, qos, read_field, write_pending_tokens};
 use super::mqttclient_pubsub::{millis, sub_options};
 use super::properties_convert::from_c;
 use super::types::{
@@ -287,24 +287,8 @@ pub extern "C" fn MQTTAsync_getPendingTokens(
         if tokens.is_null() {
             return Err(MQTTASYNC_NULL_PARAMETER);
         }
-        let pending = h.client.pending_tokens();
-        let array = if pending.is_empty() {
-            std::ptr::null_mut()
-        } else {
-            let size = std::mem::size_of::<MQTTAsync_token>() * (pending.len() + 1);
-            // SAFETY: malloc of len + 1 ints, checked for NULL.
-            let a = unsafe { libc::malloc(size) }.cast::<MQTTAsync_token>();
-            if a.is_null() {
-                return Err(MQTTASYNC_FAILURE);
-            }
-            for (i, t) in pending.iter().chain(std::iter::once(&-1)).enumerate() {
-                // SAFETY: `i <= pending.len()`, inside the allocation.
-                unsafe { a.add(i).write(*t) };
-            }
-            a
-        };
-        // SAFETY: non-NULL output pointer from C.
-        unsafe { tokens.write(array) };
+        // SAFETY: `tokens` checked non-NULL above; an output pointer from C.
+        unsafe { write_pending_tokens(tokens, &h.client.pending_tokens()) }?;
         Ok(MQTTASYNC_SUCCESS)
     })
 }
