@@ -12,8 +12,8 @@ use super::properties_convert::to_c;
 use super::types::{
     MQTTCLIENT_0_LEN_WILL_TOPIC, MQTTCLIENT_BAD_MQTT_OPTION, MQTTCLIENT_BAD_MQTT_VERSION,
     MQTTCLIENT_BAD_UTF8_STRING, MQTTCLIENT_FAILURE, MQTTCLIENT_NULL_PARAMETER,
-    MQTTClient_connectOptions, MQTTClient_message, MQTTClient_willOptions, MQTTVERSION_3_1,
-    MQTTVERSION_5, MQTTVERSION_DEFAULT,
+    MQTTClient_connectOptions, MQTTClient_message, MQTTClient_willOptions, MQTTProperties,
+    MQTTVERSION_3_1, MQTTVERSION_5, MQTTVERSION_DEFAULT,
 };
 use crate::client::sync::{ConnectOptions, Message};
 use crate::protocol::codec::{Properties, Will};
@@ -175,6 +175,45 @@ macro_rules! connect_option_readers {
 pub(crate) use connect_option_readers;
 
 connect_option_readers!(MQTTClient_connectOptions);
+
+/// What a publish reads from a checked message struct.
+pub(crate) struct MessageFields {
+    pub payloadlen: c_int,
+    pub payload: *const c_void,
+    pub qos: c_int,
+    pub retained: c_int,
+    /// The message's properties (version 1+), else NULL.
+    pub properties: *const MQTTProperties,
+}
+
+/// Check a message struct (non-NULL, "MQTM", a known version) and read what
+/// a publish needs. MQTTClient_message and MQTTAsync_message differ in type
+/// but name and version these fields alike. Evaluates to
+/// `FfiResult<MessageFields>`.
+macro_rules! message_fields {
+    ($msg:expr) => {{
+        let msg = $msg;
+        $crate::ffi::guard::checked_version!(
+            msg,
+            b"MQTM",
+            $crate::ffi::client_convert::MESSAGE_MAX_VERSION
+        )
+        .map(|version| $crate::ffi::client_convert::MessageFields {
+            payloadlen: $crate::ffi::guard::read_field!(msg, payloadlen),
+            payload: $crate::ffi::guard::read_field!(msg, payload).cast_const(),
+            qos: $crate::ffi::guard::read_field!(msg, qos),
+            retained: $crate::ffi::guard::read_field!(msg, retained),
+            properties: if version >= 1 {
+                // SAFETY: `msg` is checked non-NULL and version 1 has
+                // `properties`; only its address is taken.
+                unsafe { ::std::ptr::addr_of!((*msg).properties) }
+            } else {
+                ::std::ptr::null()
+            },
+        })
+    }};
+}
+pub(crate) use message_fields;
 
 /// Check and convert connect options. `will_properties` and
 /// `properties` are the MQTT 5 extras of MQTTClient_connect5.

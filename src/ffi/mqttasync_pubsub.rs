@@ -9,8 +9,8 @@ use std::ffi::{c_char, c_int, c_ulong, c_void};
 use super::async_convert::{ResponseRequest, response_options};
 use super::async_handle::{AsyncHandle, async_code, async_ref};
 use super::async_responses::Request;
-use super::client_convert::{MESSAGE_MAX_VERSION, payload, topic, topics};
-use super::guard::{FfiResult, checked_version, guard_rc, qos, read_field, write_pending_tokens};
+use super::client_convert::{message_fields, payload, topic, topics};
+use super::guard::{FfiResult, guard_rc, qos, read_field, write_pending_tokens};
 use super::mqttclient_pubsub::{millis, sub_options};
 use super::properties_convert::from_c;
 use super::types::{
@@ -133,23 +133,17 @@ pub extern "C" fn MQTTAsync_sendMessage(
         if handle.is_null() {
             return Err(MQTTASYNC_FAILURE);
         }
-        let version = checked_version!(msg, b"MQTM", MESSAGE_MAX_VERSION)?;
-        let props = if version >= 1 {
-            // SAFETY: version 1 has `properties`.
-            unsafe { std::ptr::addr_of!((*msg).properties) }
-        } else {
-            std::ptr::null()
-        };
+        let m = message_fields!(msg)?;
         // SAFETY: fields of the checked message; buffers from C.
         unsafe {
             send(
                 handle,
                 destinationName,
-                read_field!(msg, payloadlen),
-                read_field!(msg, payload),
-                read_field!(msg, qos),
-                read_field!(msg, retained),
-                props,
+                m.payloadlen,
+                m.payload,
+                m.qos,
+                m.retained,
+                m.properties,
                 response,
             )
         }

@@ -7,7 +7,7 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::time::Duration;
 
-use super::client_convert::{MESSAGE_MAX_VERSION, malloc_message, payload, topic, topics};
+use super::client_convert::{malloc_message, message_fields, payload, topic, topics};
 use super::guard::{
     FfiResult, checked_version, guard_or, guard_rc, qos, read_field, write_pending_tokens,
 };
@@ -379,23 +379,17 @@ unsafe fn publish_message(
     msg: *const MQTTClient_message,
     dt: *mut MQTTClient_deliveryToken,
 ) -> FfiResult<MQTTResponse> {
-    let version = checked_version!(msg, b"MQTM", MESSAGE_MAX_VERSION)?;
-    let props = if version >= 1 {
-        // SAFETY: version 1 has `properties`.
-        unsafe { std::ptr::addr_of!((*msg).properties) }
-    } else {
-        std::ptr::null()
-    };
+    let m = message_fields!(msg)?;
     // SAFETY: fields read from the checked message; buffers from C.
     unsafe {
         publish(
             h,
             topic_name,
-            read_field!(msg, payloadlen),
-            read_field!(msg, payload),
-            read_field!(msg, qos),
-            read_field!(msg, retained),
-            props,
+            m.payloadlen,
+            m.payload,
+            m.qos,
+            m.retained,
+            m.properties,
             dt,
         )
     }
