@@ -226,6 +226,16 @@ pub extern "C" fn MQTTAsync_setUpdateConnectOptions(
     })
 }
 
+/// The shared body of the persistence-callback setters: MQTTASYNC_SUCCESS
+/// for a valid handle, the callback itself unused.
+fn accept_persistence_callback(handle: MQTTAsync) -> c_int {
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        unsafe { async_ref(handle) }?;
+        Ok(MQTTASYNC_SUCCESS)
+    })
+}
+
 /// Accepted for compatibility: with persistence NONE nothing is written, so
 /// the callback is never called.
 #[unsafe(no_mangle)]
@@ -235,11 +245,7 @@ pub extern "C" fn MQTTAsync_setBeforePersistenceWrite(
     co: MQTTPersistence_beforeWrite,
 ) -> c_int {
     let _ = (context, co);
-    guard_rc(|| {
-        // SAFETY: handle from C.
-        unsafe { async_ref(handle) }?;
-        Ok(MQTTASYNC_SUCCESS)
-    })
+    accept_persistence_callback(handle)
 }
 
 /// Accepted for compatibility: with persistence NONE nothing is read, so
@@ -251,11 +257,7 @@ pub extern "C" fn MQTTAsync_setAfterPersistenceRead(
     co: MQTTPersistence_afterRead,
 ) -> c_int {
     let _ = (context, co);
-    guard_rc(|| {
-        // SAFETY: handle from C.
-        unsafe { async_ref(handle) }?;
-        Ok(MQTTASYNC_SUCCESS)
-    })
+    accept_persistence_callback(handle)
 }
 
 /// Start connecting; the outcome comes to options' onSuccess/onFailure.
