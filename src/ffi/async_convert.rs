@@ -3,22 +3,20 @@
 //! fields each struct's version has. Will and properties reuse the
 //! MQTTClient converters (the will structs have the same layout).
 
-use std::ffi::{c_char, c_int};
+use std::ffi::c_int;
 use std::time::Duration;
-
-use bytes::Bytes;
 
 use super::async_handle::async_rc;
 use super::async_responses::Responders;
 use super::client_callbacks::Context;
-use super::client_convert::{CONNECT_OPTIONS_MAX_VERSION, SSL_OPTIONS_MAX_VERSION, will};
-use super::guard::{FfiResult, bytes, c_str, checked_version, opt_c_str, read_field};
+use super::client_convert::{CONNECT_OPTIONS_MAX_VERSION, connect_option_readers, will};
+use super::guard::{FfiResult, checked_version, read_field};
 use super::properties_convert::from_c;
 use super::types::{
-    MQTTASYNC_BAD_MQTT_OPTION, MQTTASYNC_MAX_BUFFERED, MQTTASYNC_NULL_PARAMETER,
-    MQTTASYNC_WRONG_MQTT_VERSION, MQTTAsync_connectOptions, MQTTAsync_createOptions,
-    MQTTAsync_disconnectOptions, MQTTAsync_responseOptions, MQTTClient_willOptions,
-    MQTTVERSION_3_1, MQTTVERSION_5, MQTTVERSION_DEFAULT,
+    MQTTASYNC_BAD_MQTT_OPTION, MQTTASYNC_MAX_BUFFERED, MQTTASYNC_WRONG_MQTT_VERSION,
+    MQTTAsync_connectOptions, MQTTAsync_createOptions, MQTTAsync_disconnectOptions,
+    MQTTAsync_responseOptions, MQTTClient_willOptions, MQTTVERSION_3_1, MQTTVERSION_5,
+    MQTTVERSION_DEFAULT,
 };
 use crate::client::r#async::{AsyncConnectOptions, AsyncCreateOptions};
 use crate::client::sync::ConnectOptions;
@@ -68,56 +66,7 @@ pub(crate) unsafe fn create_options(
     Ok(out)
 }
 
-/// The server URI list of a version 2+ struct (empty: the create URI).
-///
-/// # Safety
-/// `o` a connect options struct of version `version`.
-unsafe fn server_uris(
-    o: *const MQTTAsync_connectOptions,
-    version: c_int,
-) -> FfiResult<Vec<String>> {
-    if version < 2 {
-        return Ok(Vec::new());
-    }
-    let count = read_field!(o, serverURIcount);
-    let list: *const *mut c_char = read_field!(o, serverURIs);
-    if count <= 0 {
-        return Ok(Vec::new());
-    }
-    if list.is_null() {
-        return Err(MQTTASYNC_NULL_PARAMETER);
-    }
-    (0..count as usize)
-        .map(|i| {
-            // SAFETY: C promises `count` entries, each a C string.
-            unsafe { c_str(*list.add(i)) }.map(str::to_owned)
-        })
-        .collect()
-}
-
-/// The password: the C string, else (version 5+) the binary password.
-///
-/// # Safety
-/// `o` a connect options struct of version `version`.
-unsafe fn password(o: *const MQTTAsync_connectOptions, version: c_int) -> FfiResult<Option<Bytes>> {
-    let text: *const c_char = read_field!(o, password);
-    if !text.is_null() {
-        // SAFETY: non-NULL C string from the caller.
-        return Ok(Some(Bytes::copy_from_slice(
-            unsafe { c_str(text) }?.as_bytes(),
-        )));
-    }
-    if version >= 5 {
-        let bin = read_field!(o, binarypwd);
-        if !bin.data.is_null() {
-            // SAFETY: C promises `len` bytes at `data`.
-            return Ok(Some(Bytes::copy_from_slice(unsafe {
-                bytes(bin.data, bin.len)
-            })));
-        }
-    }
-    Ok(None)
-}
+connect_option_readers!(MQTTAsync_connectOptions);
 
 /// Check and convert connect options; also returns the request's callbacks.
 ///
@@ -168,16 +117,8 @@ pub(crate) unsafe fn connect_options(
     // SAFETY: MQTTAsync_willOptions and MQTTClient_willOptions have the same
     // layout; the pointer is the caller's (NULL or valid).
     let will = unsafe { will(w, will_properties) }.map_err(async_rc)?;
-    if version >= 1 {
-        let ssl = read_field!(o, ssl);
-        if !ssl.is_null() {
-            checked_version!(ssl, b"MQTS", SSL_OPTIONS_MAX_VERSION)?;
-        }
-    }
     // SAFETY: checked struct with the caller's pointers.
-    let username = unsafe { opt_c_str(read_field!(o, username)) }?.map(str::to_owned);
-    // SAFETY: as above.
-    let password = unsafe { password(o, version) }?;
+    let (username, password) = unsafe { credentials(o, version) }?;
     let clean_session = read_field!(o, cleansession) != 0;
     if (effective >= MQTTVERSION_5 && clean_session) || (effective < MQTTVERSION_5 && clean_start) {
         return Err(MQTTASYNC_BAD_MQTT_OPTION);

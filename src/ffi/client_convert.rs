@@ -7,15 +7,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::guard::{
-    FfiResult, bytes, c_str, checked_version, malloc_bytes, opt_c_str, qos, read_field,
-};
+use super::guard::{FfiResult, bytes, c_str, checked_version, malloc_bytes, qos, read_field};
 use super::properties_convert::to_c;
 use super::types::{
     MQTTCLIENT_0_LEN_WILL_TOPIC, MQTTCLIENT_BAD_MQTT_OPTION, MQTTCLIENT_BAD_MQTT_VERSION,
     MQTTCLIENT_BAD_UTF8_STRING, MQTTCLIENT_FAILURE, MQTTCLIENT_NULL_PARAMETER,
-    MQTTClient_connectOptions, MQTTClient_message, MQTTClient_willOptions, MQTTVERSION_3_1,
-    MQTTVERSION_5, MQTTVERSION_DEFAULT,
+    MQTTClient_connectOptions, MQTTClient_message, MQTTClient_willOptions, MQTTProperties,
+    MQTTVERSION_3_1, MQTTVERSION_5, MQTTVERSION_DEFAULT,
 };
 use crate::client::sync::{ConnectOptions, Message};
 use crate::protocol::codec::{Properties, Will};
@@ -80,59 +78,142 @@ pub(crate) unsafe fn will(
     }))
 }
 
-/// The password: the C string, else (version 5+) the binary password.
-///
-/// # Safety
-/// `o` a connect options struct of version `version`.
-unsafe fn password(
-    o: *const MQTTClient_connectOptions,
-    version: c_int,
-) -> FfiResult<Option<Bytes>> {
-    let text: *const c_char = read_field!(o, password);
-    if !text.is_null() {
-        // SAFETY: non-NULL C string; Paho requires it to be UTF-8.
-        return Ok(Some(Bytes::copy_from_slice(
-            unsafe { c_str(text) }?.as_bytes(),
-        )));
-    }
-    if version >= 5 {
-        let bin = read_field!(o, binarypwd);
-        if !bin.data.is_null() {
-            // SAFETY: C promises `len` bytes at `data`.
-            return Ok(Some(Bytes::copy_from_slice(unsafe {
-                bytes(bin.data, bin.len)
-            })));
+/// The readers both connect options structs share: MQTTClient_connectOptions
+/// and MQTTAsync_connectOptions differ in type but name and version these
+/// fields alike. Expands, in the calling module, to `unsafe fn
+/// credentials(o, version)` for the given struct type: the SSL options check,
+/// then the user name and password; and `unsafe fn server_uris(o, version)`.
+macro_rules! connect_option_readers {
+    ($options:ty) => {
+        /// The password: the C string, else (version 5+) the binary password.
+        ///
+        /// # Safety
+        /// `o` a connect options struct of version `version`.
+        unsafe fn password(
+            o: *const $options,
+            version: ::std::ffi::c_int,
+        ) -> $crate::ffi::guard::FfiResult<Option<::bytes::Bytes>> {
+            let text: *const ::std::ffi::c_char = $crate::ffi::guard::read_field!(o, password);
+            if !text.is_null() {
+                // SAFETY: non-NULL C string; Paho requires it to be UTF-8.
+                return Ok(Some(::bytes::Bytes::copy_from_slice(
+                    unsafe { $crate::ffi::guard::c_str(text) }?.as_bytes(),
+                )));
+            }
+            if version >= 5 {
+                let bin = $crate::ffi::guard::read_field!(o, binarypwd);
+                if !bin.data.is_null() {
+                    // SAFETY: C promises `len` bytes at `data`.
+                    return Ok(Some(::bytes::Bytes::copy_from_slice(unsafe {
+                        $crate::ffi::guard::bytes(bin.data, bin.len)
+                    })));
+                }
+            }
+            Ok(None)
         }
-    }
-    Ok(None)
+
+        /// The SSL options check (version 1+), then the user name and the
+        /// password, in Paho's order.
+        ///
+        /// # Safety
+        /// `o` a checked connect options struct of version `version`, whose
+        /// pointers are valid.
+        unsafe fn credentials(
+            o: *const $options,
+            version: ::std::ffi::c_int,
+        ) -> $crate::ffi::guard::FfiResult<(Option<String>, Option<::bytes::Bytes>)> {
+            if version >= 1 {
+                let ssl = $crate::ffi::guard::read_field!(o, ssl);
+                if !ssl.is_null() {
+                    $crate::ffi::guard::checked_version!(
+                        ssl,
+                        b"MQTS",
+                        $crate::ffi::client_convert::SSL_OPTIONS_MAX_VERSION
+                    )?;
+                }
+            }
+            // SAFETY: checked struct with the caller's pointers.
+            let username = unsafe {
+                $crate::ffi::guard::opt_c_str($crate::ffi::guard::read_field!(o, username))
+            }?
+            .map(str::to_owned);
+            // SAFETY: as above.
+            let password = unsafe { password(o, version) }?;
+            Ok((username, password))
+        }
+
+        /// The server URI list of a version 2+ struct (empty: the create URI).
+        ///
+        /// # Safety
+        /// `o` a connect options struct of version `version`.
+        unsafe fn server_uris(
+            o: *const $options,
+            version: ::std::ffi::c_int,
+        ) -> $crate::ffi::guard::FfiResult<Vec<String>> {
+            if version < 2 {
+                return Ok(Vec::new());
+            }
+            let count = $crate::ffi::guard::read_field!(o, serverURIcount);
+            let list: *const *mut ::std::ffi::c_char =
+                $crate::ffi::guard::read_field!(o, serverURIs);
+            if count <= 0 {
+                return Ok(Vec::new());
+            }
+            if list.is_null() {
+                // MQTTASYNC_NULL_PARAMETER has the same value.
+                return Err($crate::ffi::types::MQTTCLIENT_NULL_PARAMETER);
+            }
+            (0..count as usize)
+                .map(|i| {
+                    // SAFETY: C promises `count` entries, each a C string.
+                    unsafe { $crate::ffi::guard::c_str(*list.add(i)) }.map(str::to_owned)
+                })
+                .collect()
+        }
+    };
+}
+pub(crate) use connect_option_readers;
+
+connect_option_readers!(MQTTClient_connectOptions);
+
+/// What a publish reads from a checked message struct.
+pub(crate) struct MessageFields {
+    pub payloadlen: c_int,
+    pub payload: *const c_void,
+    pub qos: c_int,
+    pub retained: c_int,
+    /// The message's properties (version 1+), else NULL.
+    pub properties: *const MQTTProperties,
 }
 
-/// The server URI list of a version 2+ struct (empty: the create URI).
-///
-/// # Safety
-/// `o` a connect options struct of version `version`.
-unsafe fn server_uris(
-    o: *const MQTTClient_connectOptions,
-    version: c_int,
-) -> FfiResult<Vec<String>> {
-    if version < 2 {
-        return Ok(Vec::new());
-    }
-    let count = read_field!(o, serverURIcount);
-    let list: *const *mut c_char = read_field!(o, serverURIs);
-    if count <= 0 {
-        return Ok(Vec::new());
-    }
-    if list.is_null() {
-        return Err(MQTTCLIENT_NULL_PARAMETER);
-    }
-    (0..count as usize)
-        .map(|i| {
-            // SAFETY: C promises `count` entries, each a C string.
-            unsafe { c_str(*list.add(i)) }.map(str::to_owned)
+/// Check a message struct (non-NULL, "MQTM", a known version) and read what
+/// a publish needs. MQTTClient_message and MQTTAsync_message differ in type
+/// but name and version these fields alike. Evaluates to
+/// `FfiResult<MessageFields>`.
+macro_rules! message_fields {
+    ($msg:expr) => {{
+        let msg = $msg;
+        $crate::ffi::guard::checked_version!(
+            msg,
+            b"MQTM",
+            $crate::ffi::client_convert::MESSAGE_MAX_VERSION
+        )
+        .map(|version| $crate::ffi::client_convert::MessageFields {
+            payloadlen: $crate::ffi::guard::read_field!(msg, payloadlen),
+            payload: $crate::ffi::guard::read_field!(msg, payload).cast_const(),
+            qos: $crate::ffi::guard::read_field!(msg, qos),
+            retained: $crate::ffi::guard::read_field!(msg, retained),
+            properties: if version >= 1 {
+                // SAFETY: `msg` is checked non-NULL and version 1 has
+                // `properties`; only its address is taken.
+                unsafe { ::std::ptr::addr_of!((*msg).properties) }
+            } else {
+                ::std::ptr::null()
+            },
         })
-        .collect()
+    }};
 }
+pub(crate) use message_fields;
 
 /// Check and convert connect options. `will_properties` and
 /// `properties` are the MQTT 5 extras of MQTTClient_connect5.
@@ -148,16 +229,8 @@ pub(crate) unsafe fn connect_options(
     let version = checked_version!(o, b"MQTC", CONNECT_OPTIONS_MAX_VERSION)?;
     // SAFETY: checked struct; the will pointer is the caller's.
     let will = unsafe { will(read_field!(o, will), will_properties) }?;
-    if version >= 1 {
-        let ssl = read_field!(o, ssl);
-        if !ssl.is_null() {
-            checked_version!(ssl, b"MQTS", SSL_OPTIONS_MAX_VERSION)?;
-        }
-    }
     // SAFETY: checked struct with the caller's pointers.
-    let username = unsafe { opt_c_str(read_field!(o, username)) }?.map(str::to_owned);
-    // SAFETY: as above.
-    let password = unsafe { password(o, version) }?;
+    let (username, password) = unsafe { credentials(o, version) }?;
     let mqtt_version = if version >= 3 {
         read_field!(o, MQTTVersion)
     } else {

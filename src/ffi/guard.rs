@@ -145,3 +145,34 @@ pub(crate) fn malloc_bytes(data: &[u8]) -> *mut c_char {
     }
     p.cast()
 }
+
+/// Store in `*tokens` the tokens of incomplete publications as an array from
+/// the C allocator ended by -1 (C releases it with free()), or NULL when
+/// there are none. MQTTCLIENT_FAILURE (MQTTASYNC_FAILURE has the same value)
+/// when the allocation fails; `*tokens` is then left as it was.
+///
+/// # Safety
+/// `tokens` must be non-NULL and writable.
+pub(crate) unsafe fn write_pending_tokens(
+    tokens: *mut *mut c_int,
+    pending: &[c_int],
+) -> FfiResult<()> {
+    let array = if pending.is_empty() {
+        std::ptr::null_mut()
+    } else {
+        let size = std::mem::size_of::<c_int>() * (pending.len() + 1);
+        // SAFETY: malloc of len + 1 ints, checked for NULL.
+        let a = unsafe { libc::malloc(size) }.cast::<c_int>();
+        if a.is_null() {
+            return Err(MQTTCLIENT_FAILURE);
+        }
+        for (i, t) in pending.iter().chain(std::iter::once(&-1)).enumerate() {
+            // SAFETY: `i <= pending.len()`, inside the allocation.
+            unsafe { a.add(i).write(*t) };
+        }
+        a
+    };
+    // SAFETY: non-NULL output pointer, per the caller's contract.
+    unsafe { tokens.write(array) };
+    Ok(())
+}

@@ -124,6 +124,16 @@ pub extern "C" fn MQTTAsync_setCallbacks(
     })
 }
 
+/// The shared body of the set-one-callback calls: change one slot of the
+/// handle's callback set.
+fn update_callback(handle: MQTTAsync, f: impl FnOnce(&mut CallbackSet)) -> c_int {
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        let h = unsafe { async_ref(handle) }?;
+        h.update_callbacks(f)
+    })
+}
+
 /// Set (or with NULL remove) only the connectionLost callback.
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTAsync_setConnectionLostCallback(
@@ -131,11 +141,7 @@ pub extern "C" fn MQTTAsync_setConnectionLostCallback(
     context: *mut c_void,
     cl: MQTTAsync_connectionLost,
 ) -> c_int {
-    guard_rc(|| {
-        // SAFETY: handle from C.
-        let h = unsafe { async_ref(handle) }?;
-        h.update_callbacks(|s| s.lost = cl.map(|f| (Context(context), Some(f))))
-    })
+    update_callback(handle, |s| s.lost = cl.map(|f| (Context(context), Some(f))))
 }
 
 /// Set (or with NULL remove) only the messageArrived callback.
@@ -145,10 +151,8 @@ pub extern "C" fn MQTTAsync_setMessageArrivedCallback(
     context: *mut c_void,
     ma: MQTTAsync_messageArrived,
 ) -> c_int {
-    guard_rc(|| {
-        // SAFETY: handle from C.
-        let h = unsafe { async_ref(handle) }?;
-        h.update_callbacks(|s| s.arrived = ma.map(|f| (Context(context), Some(f))))
+    update_callback(handle, |s| {
+        s.arrived = ma.map(|f| (Context(context), Some(f)))
     })
 }
 
@@ -159,10 +163,8 @@ pub extern "C" fn MQTTAsync_setDeliveryCompleteCallback(
     context: *mut c_void,
     dc: MQTTAsync_deliveryComplete,
 ) -> c_int {
-    guard_rc(|| {
-        // SAFETY: handle from C.
-        let h = unsafe { async_ref(handle) }?;
-        h.update_callbacks(|s| s.delivered = dc.map(|f| (Context(context), Some(f))))
+    update_callback(handle, |s| {
+        s.delivered = dc.map(|f| (Context(context), Some(f)))
     })
 }
 
@@ -224,6 +226,16 @@ pub extern "C" fn MQTTAsync_setUpdateConnectOptions(
     })
 }
 
+/// The shared body of the persistence-callback setters: MQTTASYNC_SUCCESS
+/// for a valid handle, the callback itself unused.
+fn accept_persistence_callback(handle: MQTTAsync) -> c_int {
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        unsafe { async_ref(handle) }?;
+        Ok(MQTTASYNC_SUCCESS)
+    })
+}
+
 /// Accepted for compatibility: with persistence NONE nothing is written, so
 /// the callback is never called.
 #[unsafe(no_mangle)]
@@ -233,11 +245,7 @@ pub extern "C" fn MQTTAsync_setBeforePersistenceWrite(
     co: MQTTPersistence_beforeWrite,
 ) -> c_int {
     let _ = (context, co);
-    guard_rc(|| {
-        // SAFETY: handle from C.
-        unsafe { async_ref(handle) }?;
-        Ok(MQTTASYNC_SUCCESS)
-    })
+    accept_persistence_callback(handle)
 }
 
 /// Accepted for compatibility: with persistence NONE nothing is read, so
@@ -249,11 +257,7 @@ pub extern "C" fn MQTTAsync_setAfterPersistenceRead(
     co: MQTTPersistence_afterRead,
 ) -> c_int {
     let _ = (context, co);
-    guard_rc(|| {
-        // SAFETY: handle from C.
-        unsafe { async_ref(handle) }?;
-        Ok(MQTTASYNC_SUCCESS)
-    })
+    accept_persistence_callback(handle)
 }
 
 /// Start connecting; the outcome comes to options' onSuccess/onFailure.

@@ -9,8 +9,8 @@ use std::ffi::{c_char, c_int, c_ulong, c_void};
 use super::async_convert::{ResponseRequest, response_options};
 use super::async_handle::{AsyncHandle, async_code, async_ref};
 use super::async_responses::Request;
-use super::client_convert::{MESSAGE_MAX_VERSION, payload, topic, topics};
-use super::guard::{FfiResult, checked_version, guard_rc, qos, read_field};
+use super::client_convert::{message_fields, payload, topic, topics};
+use super::guard::{FfiResult, guard_rc, qos, read_field, write_pending_tokens};
 use super::mqttclient_pubsub::{millis, sub_options};
 use super::properties_convert::from_c;
 use super::types::{
@@ -133,23 +133,17 @@ pub extern "C" fn MQTTAsync_sendMessage(
         if handle.is_null() {
             return Err(MQTTASYNC_FAILURE);
         }
-        let version = checked_version!(msg, b"MQTM", MESSAGE_MAX_VERSION)?;
-        let props = if version >= 1 {
-            // SAFETY: version 1 has `properties`.
-            unsafe { std::ptr::addr_of!((*msg).properties) }
-        } else {
-            std::ptr::null()
-        };
+        let m = message_fields!(msg)?;
         // SAFETY: fields of the checked message; buffers from C.
         unsafe {
             send(
                 handle,
                 destinationName,
-                read_field!(msg, payloadlen),
-                read_field!(msg, payload),
-                read_field!(msg, qos),
-                read_field!(msg, retained),
-                props,
+                m.payloadlen,
+                m.payload,
+                m.qos,
+                m.retained,
+                m.properties,
                 response,
             )
         }
@@ -287,24 +281,8 @@ pub extern "C" fn MQTTAsync_getPendingTokens(
         if tokens.is_null() {
             return Err(MQTTASYNC_NULL_PARAMETER);
         }
-        let pending = h.client.pending_tokens();
-        let array = if pending.is_empty() {
-            std::ptr::null_mut()
-        } else {
-            let size = std::mem::size_of::<MQTTAsync_token>() * (pending.len() + 1);
-            // SAFETY: malloc of len + 1 ints, checked for NULL.
-            let a = unsafe { libc::malloc(size) }.cast::<MQTTAsync_token>();
-            if a.is_null() {
-                return Err(MQTTASYNC_FAILURE);
-            }
-            for (i, t) in pending.iter().chain(std::iter::once(&-1)).enumerate() {
-                // SAFETY: `i <= pending.len()`, inside the allocation.
-                unsafe { a.add(i).write(*t) };
-            }
-            a
-        };
-        // SAFETY: non-NULL output pointer from C.
-        unsafe { tokens.write(array) };
+        // SAFETY: `tokens` checked non-NULL above; an output pointer from C.
+        unsafe { write_pending_tokens(tokens, &h.client.pending_tokens()) }?;
         Ok(MQTTASYNC_SUCCESS)
     })
 }

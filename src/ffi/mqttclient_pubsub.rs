@@ -7,8 +7,10 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::time::Duration;
 
-use super::client_convert::{MESSAGE_MAX_VERSION, malloc_message, payload, topic, topics};
-use super::guard::{FfiResult, checked_version, guard_or, guard_rc, qos, read_field};
+use super::client_convert::{malloc_message, message_fields, payload, topic, topics};
+use super::guard::{
+    FfiResult, checked_version, guard_or, guard_rc, qos, read_field, write_pending_tokens,
+};
 use super::handle::{
     Handle, code, guard_response, handle_ref, live, response_code, response_from, response_single,
 };
@@ -377,23 +379,17 @@ unsafe fn publish_message(
     msg: *const MQTTClient_message,
     dt: *mut MQTTClient_deliveryToken,
 ) -> FfiResult<MQTTResponse> {
-    let version = checked_version!(msg, b"MQTM", MESSAGE_MAX_VERSION)?;
-    let props = if version >= 1 {
-        // SAFETY: version 1 has `properties`.
-        unsafe { std::ptr::addr_of!((*msg).properties) }
-    } else {
-        std::ptr::null()
-    };
+    let m = message_fields!(msg)?;
     // SAFETY: fields read from the checked message; buffers from C.
     unsafe {
         publish(
             h,
             topic_name,
-            read_field!(msg, payloadlen),
-            read_field!(msg, payload),
-            read_field!(msg, qos),
-            read_field!(msg, retained),
-            props,
+            m.payloadlen,
+            m.payload,
+            m.qos,
+            m.retained,
+            m.properties,
             dt,
         )
     }
@@ -464,24 +460,8 @@ pub extern "C" fn MQTTClient_getPendingDeliveryTokens(
         }
         // SAFETY: handle from C.
         let h = unsafe { handle_ref(handle) }?;
-        let pending = h.client.pending_tokens();
-        let array = if pending.is_empty() {
-            std::ptr::null_mut()
-        } else {
-            let size = std::mem::size_of::<MQTTClient_deliveryToken>() * (pending.len() + 1);
-            // SAFETY: malloc of len + 1 ints, checked for NULL.
-            let a = unsafe { libc::malloc(size) }.cast::<MQTTClient_deliveryToken>();
-            if a.is_null() {
-                return Err(MQTTCLIENT_FAILURE);
-            }
-            for (i, t) in pending.iter().chain(std::iter::once(&-1)).enumerate() {
-                // SAFETY: `i <= pending.len()`, inside the allocation.
-                unsafe { a.add(i).write(*t) };
-            }
-            a
-        };
-        // SAFETY: non-NULL output pointer from C.
-        unsafe { tokens.write(array) };
+        // SAFETY: `tokens` checked non-NULL above; an output pointer from C.
+        unsafe { write_pending_tokens(tokens, &h.client.pending_tokens()) }?;
         Ok(MQTTCLIENT_SUCCESS)
     })
 }
