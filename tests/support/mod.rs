@@ -583,4 +583,5 @@ impl LineLog {
     }
 }
 
+pub mod paho_programs;
 pub mod raw;
