@@ -583,5 +583,6 @@ impl LineLog {
     }
 }
 
+pub mod c_programs;
 pub mod paho_programs;
 pub mod raw;
