@@ -535,6 +535,19 @@ impl BrokerGuard<FerromqKind> {
     }
 }
 
+impl BrokerGuard<FerromqKind> {
+    /// Our broker (binary `exe`, empty configuration) for a test that runs
+    /// the client programs at `programs`; None, after printing SKIP with
+    /// `missing`, when any of them is not installed.
+    pub fn start_for(exe: &str, programs: &[&str], missing: &str) -> Option<FerroBroker> {
+        if !programs.iter().all(|p| Path::new(p).exists()) {
+            skip(missing);
+            return None;
+        }
+        Some(FerroBroker::start(exe, ""))
+    }
+}
+
 impl LineLog {
     /// Lines from index `from` on.
     pub fn lines_from(&self, from: usize) -> Vec<String> {
