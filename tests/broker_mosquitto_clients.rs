@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -17,16 +16,13 @@ const VERSIONS: [&str; 3] = ["mqttv31", "mqttv311", "mqttv5"];
 const FORMAT: &str = "M|%t|%p|%q|%r";
 const WAIT: Duration = Duration::from_secs(10);
 
-fn available() -> bool {
-    let ok = Path::new(PUB).exists() && Path::new(SUB).exists();
-    if !ok {
-        support::skip("mosquitto-clients not installed");
-    }
-    ok
-}
-
-fn broker() -> FerroBroker {
-    FerroBroker::start(env!("CARGO_BIN_EXE_ferromq"), "")
+/// Our broker, or None (after printing SKIP) when the clients are missing.
+fn broker() -> Option<FerroBroker> {
+    FerroBroker::start_for(
+        env!("CARGO_BIN_EXE_ferromq"),
+        &[PUB, SUB],
+        "mosquitto-clients not installed",
+    )
 }
 
 /// A mosquitto_sub that has had its SUBACK (so it is subscribed).
@@ -92,10 +88,7 @@ fn messages(r: &Running, prefix: &str, n: usize) -> Vec<String> {
 
 #[test]
 fn qos_0_1_2_in_order_with_downgrade_each_version() {
-    if !available() {
-        return;
-    }
-    let b = broker();
+    let Some(b) = broker() else { return };
     for v in VERSIONS {
         for sub_qos in 0..=2u8 {
             let topic = format!("q/{v}/{sub_qos}");
@@ -120,10 +113,7 @@ fn qos_0_1_2_in_order_with_downgrade_each_version() {
 
 #[test]
 fn retained_set_replace_clear() {
-    if !available() {
-        return;
-    }
-    let b = broker();
+    let Some(b) = broker() else { return };
     for v in VERSIONS {
         let t = format!("ret/{v}");
         publish(&b, v, &["-r", "-q", "1", "-t", &t, "-m", "one"]);
@@ -146,10 +136,7 @@ fn retained_set_replace_clear() {
 
 #[test]
 fn will_on_kill_not_on_disconnect() {
-    if !available() {
-        return;
-    }
-    let b = broker();
+    let Some(b) = broker() else { return };
     for v in VERSIONS {
         let watch = sub(&b, v, FORMAT, &["-q", "1", "-t", "will/#"]);
         // A normal DISCONNECT (mosquitto_sub -C 1 exits cleanly): no will.
@@ -206,10 +193,7 @@ fn will_on_kill_not_on_disconnect() {
 
 #[test]
 fn mqtt5_properties_forwarded() {
-    if !available() {
-        return;
-    }
-    let b = broker();
+    let Some(b) = broker() else { return };
     let s = sub(
         &b,
         "mqttv5",
@@ -288,10 +272,7 @@ fn mqtt5_properties_forwarded() {
 
 #[test]
 fn dollar_topics_not_matched_by_leading_wildcards() {
-    if !available() {
-        return;
-    }
-    let b = broker();
+    let Some(b) = broker() else { return };
     for v in VERSIONS {
         let all = sub(&b, v, FORMAT, &["-t", "#", "-t", "+/x"]);
         let dollar = sub(&b, v, FORMAT, &["-t", "$app/#"]);
@@ -311,10 +292,7 @@ fn dollar_topics_not_matched_by_leading_wildcards() {
 
 #[test]
 fn shared_subscription_one_member_per_message() {
-    if !available() {
-        return;
-    }
-    let b = broker();
+    let Some(b) = broker() else { return };
     let plain = sub(&b, "mqttv5", FORMAT, &["-q", "1", "-t", "sh/t"]);
     let g1 = sub(&b, "mqttv5", FORMAT, &["-q", "1", "-t", "$share/g/sh/t"]);
     let g2 = sub(&b, "mqttv5", FORMAT, &["-q", "1", "-t", "$share/g/sh/t"]);
@@ -366,10 +344,7 @@ fn shared_subscription_one_member_per_message() {
 
 #[test]
 fn persistent_session_queues_qos1_in_order() {
-    if !available() {
-        return;
-    }
-    let b = broker();
+    let Some(b) = broker() else { return };
     for v in VERSIONS {
         let id = format!("persist-{v}");
         let topic = format!("sess/{v}");
@@ -405,10 +380,7 @@ fn persistent_session_queues_qos1_in_order() {
 
 #[test]
 fn takeover_closes_the_old_connection() {
-    if !available() {
-        return;
-    }
-    let b = broker();
+    let Some(b) = broker() else { return };
     for v in VERSIONS {
         let id = format!("twin-{v}");
         let topic = format!("take/{v}");

@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -16,20 +15,13 @@ const C_PUB: &str = "/usr/bin/paho_c_pub";
 const C_SUB: &str = "/usr/bin/paho_c_sub";
 const WAIT: Duration = Duration::from_secs(10);
 
-fn available() -> bool {
-    let ok = [CS_PUB, CS_SUB, C_PUB, C_SUB]
-        .iter()
-        .all(|p| Path::new(p).exists());
-    if !ok {
-        support::skip(
-            "paho-mqtt sample programs (libpaho-mqtt-dev/paho.mqtt.c-examples) not installed",
-        );
-    }
-    ok
-}
-
-fn broker() -> FerroBroker {
-    FerroBroker::start(env!("CARGO_BIN_EXE_ferromq"), "")
+/// Our broker, or None (after printing SKIP) when the clients are missing.
+fn broker() -> Option<FerroBroker> {
+    FerroBroker::start_for(
+        env!("CARGO_BIN_EXE_ferromq"),
+        &[CS_PUB, CS_SUB, C_PUB, C_SUB],
+        "paho-mqtt sample programs (libpaho-mqtt-dev/paho.mqtt.c-examples) not installed",
+    )
 }
 
 /// Run one publisher program to completion and check it succeeded.
@@ -107,10 +99,7 @@ fn received(r: &Running, n: usize) -> Vec<String> {
 
 #[test]
 fn sync_and_async_samples_qos_matrix() {
-    if !available() {
-        return;
-    }
-    let b = broker();
+    let Some(b) = broker() else { return };
     for v in ["311", "5"] {
         for qos in 0..=2u8 {
             let topic = format!("paho/{v}/{qos}");
@@ -155,10 +144,7 @@ fn sync_and_async_samples_qos_matrix() {
 
 #[test]
 fn retained_replace_and_clear() {
-    if !available() {
-        return;
-    }
-    let b = broker();
+    let Some(b) = broker() else { return };
     for v in ["311", "5"] {
         let topic = format!("paho/ret/{v}");
         publish(
@@ -229,10 +215,7 @@ fn retained_replace_and_clear() {
 
 #[test]
 fn will_published_when_sample_is_killed() {
-    if !available() {
-        return;
-    }
-    let b = broker();
+    let Some(b) = broker() else { return };
     for v in ["311", "5"] {
         let topic = format!("paho/will/{v}");
         mark_ready(&b, v, &topic);
@@ -265,10 +248,7 @@ fn will_published_when_sample_is_killed() {
 
 #[test]
 fn mqtt5_user_property_and_expiry_accepted() {
-    if !available() {
-        return;
-    }
-    let b = broker();
+    let Some(b) = broker() else { return };
     let topic = "paho/props";
     mark_ready(&b, "5", topic);
     let s = sub(&b, CS_SUB, "5", "props-sub", topic, 1, &[]);

@@ -11,15 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use support::{CBuild, LineLog, Mosquitto, Running};
-
-/// How a test program is built and run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Variant {
-    Paho,
-    PahoBinaryOnFerromq,
-    Ferromq,
-}
+use support::c_programs::Variant;
+use support::{CBuild, FerroBroker, LineLog, Mosquitto, Running};
 
 /// Seconds a test program may run before it is killed and the test fails.
 const PROGRAM_TIMEOUT_SECS: u64 = 120;
@@ -89,16 +82,18 @@ fn run_program(name: &str, variant: Variant) {
     if name == "async_callbacks" {
         // mosquitto closes a taken-over session without an MQTT 5
         // DISCONNECT; our broker sends one (Session taken over).
-        let mut broker = OurBroker::start();
+        let mut broker = FerroBroker::start(env!("CARGO_BIN_EXE_ferromq"), "");
         let running = Running::spawn(
             command(&exe, variant, &names, broker.port),
             PROGRAM_TIMEOUT_SECS,
         );
         let (status, stdout, stderr) = running.finish();
-        broker.stop();
+        broker.kill();
         assert!(
             status.success(),
-            "{name} ({variant:?}) failed: {status}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+            "{name} ({variant:?}) failed: {status}\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n\
+             --- broker log\n{}",
+            broker.log().text()
         );
         print!("{stdout}");
         return;
@@ -116,59 +111,6 @@ fn run_program(name: &str, variant: Variant) {
         broker.log().text()
     );
     print!("{stdout}");
-}
-
-/// `ferromq broker` on a free port, stopped (and reaped) on drop.
-struct OurBroker {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl OurBroker {
-    fn start() -> OurBroker {
-        let port = support::free_port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ferromq"))
-            .args(["broker", "--listen", &format!("127.0.0.1:{port}")])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn ferromq broker");
-        let out = LineLog::spawn_reader(child.stdout.take().expect("stdout"));
-        let err = LineLog::spawn_reader(child.stderr.take().expect("stderr"));
-        let mut broker = OurBroker {
-            port,
-            child: Some(child),
-        };
-        // It prints "listening on ..." (to one of its outputs) once bound.
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        while !out.wait_for("listening on", Duration::from_millis(100))
-            && !err.wait_for("listening on", Duration::from_millis(100))
-        {
-            if std::time::Instant::now() > deadline {
-                broker.stop();
-                panic!(
-                    "ferromq broker did not start:\n{}{}",
-                    out.text(),
-                    err.text()
-                );
-            }
-        }
-        broker
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for OurBroker {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 /// mosquitto on a fixed port with a persistence file, so that it can be
@@ -276,33 +218,7 @@ fn run_restart(exe: &Path, variant: Variant, names: &Option<tempfile::TempDir>, 
     print!("{stdout}");
 }
 
-macro_rules! c_tests {
-    ($($name:ident),* $(,)?) => {
-        /// Reference: Paho headers and Debian's Paho library.
-        mod paho {
-            $(#[test]
-            fn $name() {
-                super::run_program(stringify!($name), super::Variant::Paho);
-            })*
-        }
-        /// The Paho-built binaries, run on our library under Paho's names.
-        mod paho_binary_on_ferromq {
-            $(#[test]
-            fn $name() {
-                super::run_program(stringify!($name), super::Variant::PahoBinaryOnFerromq);
-            })*
-        }
-        /// Built against our headers and library, FerroMQ-only checks on.
-        mod ferromq {
-            $(#[test]
-            fn $name() {
-                super::run_program(stringify!($name), super::Variant::Ferromq);
-            })*
-        }
-    };
-}
-
-c_tests!(
+c_program_tests!(
     async_pubsub,
     async_mqtt5,
     async_errors,

@@ -11,6 +11,7 @@ mod support;
 use std::path::PathBuf;
 use std::process::Command;
 
+use support::c_programs::Variant;
 use support::{CBuild, FerroBroker, LineLog, Mosquitto, Running};
 
 /// The broker a test program talks to.
@@ -48,17 +49,6 @@ impl Broker {
             Broker::Ferromq(f) => f.kill(),
         }
     }
-}
-
-/// How a test program is built and run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Variant {
-    /// Paho headers, linked to and run on Debian's libpaho-mqtt3c.
-    Paho,
-    /// The Paho-built binary run on our library via LD_LIBRARY_PATH.
-    PahoBinaryOnFerromq,
-    /// Our headers, linked to libferromq, with -DFERROMQ.
-    Ferromq,
 }
 
 /// Seconds a test program may run before it is killed and the test fails.
@@ -251,40 +241,8 @@ mod examples {
     }
 }
 
-macro_rules! c_tests {
-    ($($name:ident),* $(,)?) => {
-        /// Reference: Paho headers and Debian's Paho library.
-        mod paho {
-            $(#[test]
-            fn $name() {
-                super::run_program(stringify!($name), super::Variant::Paho);
-            })*
-        }
-        /// The Paho-built binaries, run on our library under Paho's names.
-        mod paho_binary_on_ferromq {
-            $(#[test]
-            fn $name() {
-                super::run_program(stringify!($name), super::Variant::PahoBinaryOnFerromq);
-            })*
-        }
-        /// Built against our headers and library, FerroMQ-only checks on.
-        mod ferromq {
-            $(#[test]
-            fn $name() {
-                super::run_program(stringify!($name), super::Variant::Ferromq);
-            })*
-        }
-        /// Our library against our own broker.
-        mod ferromq_broker {
-            $(#[test]
-            fn $name() {
-                super::run_program_on(stringify!($name), super::Variant::Ferromq, true);
-            })*
-        }
-    };
-}
-
-c_tests!(
+c_program_tests!(
+    ferromq_broker;
     pubsub_receive,
     pubsub_callback,
     retained,

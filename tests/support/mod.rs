@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
+use std::marker::PhantomData;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -157,15 +158,69 @@ impl LineLog {
     }
 }
 
-/// A mosquitto broker on 127.0.0.1:`port`, killed and reaped on drop.
-pub struct Mosquitto {
+/// A broker process on 127.0.0.1:`port` whose stderr is collected as its
+/// log, killed and reaped on drop. `K` says which broker it is: see
+/// [`Mosquitto`] and [`FerroBroker`].
+pub struct BrokerGuard<K> {
     pub port: u16,
     child: Option<Child>,
     log: LineLog,
     _dir: tempfile::TempDir,
+    _kind: PhantomData<K>,
 }
 
-impl Mosquitto {
+impl<K> BrokerGuard<K> {
+    /// Spawn `cmd` (stdin and stdout closed, stderr read into the log);
+    /// `dir` holds its configuration and lives as long as the guard.
+    fn spawn(mut cmd: Command, port: u16, dir: tempfile::TempDir) -> Self {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+        let log = LineLog::spawn_reader(child.stderr.take().expect("stderr"));
+        BrokerGuard {
+            port,
+            child: Some(child),
+            log,
+            _dir: dir,
+            _kind: PhantomData,
+        }
+    }
+
+    /// The broker's log so far (for failure messages and event-driven waits).
+    pub fn log(&self) -> &LineLog {
+        &self.log
+    }
+
+    /// `tcp://127.0.0.1:PORT`.
+    pub fn uri(&self) -> String {
+        format!("tcp://127.0.0.1:{}", self.port)
+    }
+
+    /// Kill the broker now (SIGKILL) and reap it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl<K> Drop for BrokerGuard<K> {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Marks a [`BrokerGuard`] running mosquitto.
+pub enum MosquittoKind {}
+
+/// A mosquitto broker on 127.0.0.1:`port`, killed and reaped on drop.
+pub type Mosquitto = BrokerGuard<MosquittoKind>;
+
+impl BrokerGuard<MosquittoKind> {
     /// True when the broker binary is installed.
     pub fn available() -> bool {
         Path::new(MOSQUITTO).exists()
@@ -192,22 +247,9 @@ impl Mosquitto {
              log_dest stderr\nlog_type all\nconnection_messages true\n"
         );
         std::fs::write(&conf, text).expect("write mosquitto.conf");
-        let mut child = Command::new(MOSQUITTO)
-            .arg("-c")
-            .arg(&conf)
-            .arg("-v")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn mosquitto");
-        let log = LineLog::spawn_reader(child.stderr.take().expect("stderr"));
-        let mut m = Mosquitto {
-            port,
-            child: Some(child),
-            log,
-            _dir: dir,
-        };
+        let mut cmd = Command::new(MOSQUITTO);
+        cmd.arg("-c").arg(&conf).arg("-v");
+        let mut m = Mosquitto::spawn(cmd, port, dir);
         if m.log.wait_for(" running", Duration::from_secs(10)) {
             Ok(m)
         } else {
@@ -215,30 +257,6 @@ impl Mosquitto {
             m.kill();
             Err(text)
         }
-    }
-
-    /// The broker's log so far (for failure messages and event-driven waits).
-    pub fn log(&self) -> &LineLog {
-        &self.log
-    }
-
-    /// `tcp://127.0.0.1:PORT`.
-    pub fn uri(&self) -> String {
-        format!("tcp://127.0.0.1:{}", self.port)
-    }
-
-    /// Kill the broker now (SIGKILL) and reap it.
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Mosquitto {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 
@@ -475,40 +493,27 @@ pub fn run_with_timeout(cmd: Command, secs: u64) -> Output {
     }
 }
 
+/// Marks a [`BrokerGuard`] running our `ferromq broker`.
+pub enum FerromqKind {}
+
 /// Our `ferromq broker` command on 127.0.0.1 with port 0, killed and reaped
 /// on drop. The port is read from its "listening on" log line.
-pub struct FerroBroker {
-    pub port: u16,
-    child: Option<Child>,
-    log: LineLog,
-    _dir: tempfile::TempDir,
-}
+pub type FerroBroker = BrokerGuard<FerromqKind>;
 
-impl FerroBroker {
+impl BrokerGuard<FerromqKind> {
     /// Start the broker binary `exe` (pass `env!("CARGO_BIN_EXE_ferromq")`)
     /// with `config` as its `--config` file text (may be empty).
     pub fn start(exe: &str, config: &str) -> FerroBroker {
         let dir = tempfile::tempdir().expect("tempdir");
         let conf = dir.path().join("ferromq.conf");
         std::fs::write(&conf, config).expect("write ferromq.conf");
-        let mut child = Command::new(exe)
-            .arg("broker")
+        let mut cmd = Command::new(exe);
+        cmd.arg("broker")
             .arg("--config")
             .arg(&conf)
             .arg("--listen")
-            .arg("127.0.0.1:0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn ferromq broker");
-        let log = LineLog::spawn_reader(child.stderr.take().expect("stderr"));
-        let mut b = FerroBroker {
-            port: 0,
-            child: Some(child),
-            log,
-            _dir: dir,
-        };
+            .arg("127.0.0.1:0");
+        let mut b = FerroBroker::spawn(cmd, 0, dir);
         const NEEDLE: &str = "listening on 127.0.0.1:";
         let Some(i) = b.log.wait_for_from(0, NEEDLE, Duration::from_secs(20)) else {
             let text = b.log.text();
@@ -528,29 +533,18 @@ impl FerroBroker {
         }
         b
     }
-
-    /// The broker's log (stderr) so far.
-    pub fn log(&self) -> &LineLog {
-        &self.log
-    }
-
-    /// `tcp://127.0.0.1:PORT`.
-    pub fn uri(&self) -> String {
-        format!("tcp://127.0.0.1:{}", self.port)
-    }
-
-    /// Kill the broker now (SIGKILL) and reap it.
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
 
-impl Drop for FerroBroker {
-    fn drop(&mut self) {
-        self.kill();
+impl BrokerGuard<FerromqKind> {
+    /// Our broker (binary `exe`, empty configuration) for a test that runs
+    /// the client programs at `programs`; None, after printing SKIP with
+    /// `missing`, when any of them is not installed.
+    pub fn start_for(exe: &str, programs: &[&str], missing: &str) -> Option<FerroBroker> {
+        if !programs.iter().all(|p| Path::new(p).exists()) {
+            skip(missing);
+            return None;
+        }
+        Some(FerroBroker::start(exe, ""))
     }
 }
 
@@ -583,4 +577,6 @@ impl LineLog {
     }
 }
 
+pub mod c_programs;
+pub mod paho_programs;
 pub mod raw;
