@@ -296,3 +296,85 @@ fn persistent_session_redelivers_in_order() {
         assert!(!fresh.session_present);
     }
 }
+
+/// A publish hook that holds the first message until released.
+struct Gate {
+    entered: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
+    release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+    first: std::sync::atomic::AtomicBool,
+}
+
+impl ferromq::broker::server::Hooks for Gate {
+    fn wants(&self) -> ferromq::broker::Hooks {
+        ferromq::broker::Hooks {
+            publish: true,
+            ..Default::default()
+        }
+    }
+    fn on_publish(&self, _info: &ferromq::broker::server::PublishInfo) -> ReasonCode {
+        if self.first.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            let _ = self.entered.lock().unwrap().send(());
+            let _ = self.release.lock().unwrap().recv_timeout(WAIT);
+        }
+        ReasonCode::SUCCESS
+    }
+}
+
+/// While the host decides on one publish, that connection's input waits
+/// (the reactor stops reading it); once the decision comes, everything that
+/// piled up is read and delivered, in order, and other clients were served
+/// meanwhile.
+#[test]
+fn input_held_for_a_host_decision_resumes_in_order() {
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel();
+    let gate = Gate {
+        entered: std::sync::Mutex::new(entered_tx),
+        release: std::sync::Mutex::new(release_rx),
+        first: std::sync::atomic::AtomicBool::new(true),
+    };
+    let mut s = Server::new(
+        BrokerConfig::default(),
+        vec!["127.0.0.1:0".into()],
+        Some(std::sync::Arc::new(gate)),
+    )
+    .expect("server");
+    s.start().expect("start");
+    let uri = format!("tcp://127.0.0.1:{}", s.ports()[0]);
+    let sub = client(&uri, "held-sub", 4);
+    let filters = vec![("held/#".to_string(), SubscriptionOptions::default())];
+    sub.subscribe_many(filters, Properties::default()).unwrap();
+    let publ = client(&uri, "held-pub", 4);
+    // ~1 MB in total: more than one read slice, so reading must resume.
+    let payload = Bytes::from(vec![b'h'; 4096]);
+    for i in 0..256u32 {
+        let mut p = payload.to_vec();
+        p[..4].copy_from_slice(&i.to_be_bytes());
+        publ.publish(
+            "held/t",
+            Bytes::from(p),
+            QoS::AtMostOnce,
+            false,
+            Properties::default(),
+        )
+        .unwrap();
+    }
+    entered_rx
+        .recv_timeout(WAIT)
+        .expect("the hook saw the first publish");
+    // Another client is served while the decision is pending.
+    let other = client(&uri, "held-other", 4);
+    assert!(other.is_connected());
+    assert!(
+        sub.receive(Duration::from_millis(200)).unwrap().is_none(),
+        "nothing passes the gate"
+    );
+    release_tx.send(()).unwrap();
+    for i in 0..256u32 {
+        let (_, m) = sub
+            .receive(WAIT)
+            .unwrap()
+            .expect("every held message arrives");
+        assert_eq!(&m.payload[..4], &i.to_be_bytes(), "order kept at {i}");
+    }
+}

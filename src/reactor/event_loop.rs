@@ -27,6 +27,9 @@ struct BrokerEntry {
     timeout: Option<Instant>,
     conns: HashMap<u64, usize>,
     listeners: Vec<usize>,
+    /// Connections whose reading is paused for a host decision (rare, so a
+    /// short list beats scanning every connection each turn).
+    paused: Vec<usize>,
 }
 
 struct Loop {
@@ -107,12 +110,15 @@ impl Loop {
             Some(Source::Listener(_)) => self.accept(key, now),
             Some(Source::Broker(c)) => {
                 let bid = c.broker;
-                let Some(entry) = self.brokers.get(&bid) else {
+                let Some(entry) = self.brokers.get_mut(&bid) else {
                     return;
                 };
                 let mut alive = true;
                 if readable {
                     alive = c.read(&entry.endpoint, &mut self.scratch, now);
+                    if alive && c.paused && !entry.paused.contains(&key) {
+                        entry.paused.push(key);
+                    }
                 }
                 if alive && writable {
                     alive = matches!(c.write(registry), Ok(true));
@@ -173,6 +179,7 @@ impl Loop {
             c.shutdown(self.poll.registry());
             if let Some(entry) = self.brokers.get_mut(&c.broker) {
                 entry.conns.remove(&c.id);
+                entry.paused.retain(|&k| k != key);
             }
         }
     }
@@ -210,21 +217,24 @@ impl Loop {
             }
             let endpoint = entry.endpoint.clone();
             // Connections paused for a host decision that has now come.
-            let resumed: Vec<usize> = entry
-                .conns
-                .values()
-                .copied()
-                .filter(|&k| matches!(self.sources.get(k), Some(Source::Broker(c)) if c.paused))
-                .filter(|&k| match self.sources.get(k) {
+            let sources = &self.sources;
+            let (resumed, still): (Vec<usize>, Vec<usize>) = std::mem::take(&mut entry.paused)
+                .into_iter()
+                .partition(|&k| match sources.get(k) {
                     Some(Source::Broker(c)) => endpoint.wants_input(c.id),
                     _ => false,
-                })
-                .collect();
+                });
+            entry.paused = still;
             for key in resumed {
-                if let Some(Source::Broker(c)) = self.sources.get_mut(key)
-                    && !c.read(&endpoint, &mut self.scratch, now)
-                {
+                let Some(Source::Broker(c)) = self.sources.get_mut(key) else {
+                    continue;
+                };
+                if !c.read(&endpoint, &mut self.scratch, now) {
                     self.remove_broker_conn(key);
+                } else if c.paused
+                    && let Some(entry) = self.brokers.get_mut(&bid)
+                {
+                    entry.paused.push(key);
                 }
                 self.dirty.insert(bid);
             }
@@ -324,6 +334,7 @@ impl Loop {
                         timeout: None,
                         conns: HashMap::default(),
                         listeners: keys,
+                        paused: Vec::new(),
                     },
                 );
                 self.dirty.insert(id);
