@@ -92,10 +92,15 @@ pub fn run(poll: Poll, commands: Receiver<Command>) {
 
 impl Loop {
     fn next_deadline(&self) -> Option<Instant> {
-        let clients = self.sources.iter().filter_map(|(_, s)| match s {
-            Source::Client(c) => c.timeout,
-            _ => None,
-        });
+        // Only client connections carry their own timers; walking the
+        // client index keeps this independent of the broker's connections.
+        let clients = self
+            .clients
+            .values()
+            .filter_map(|&k| match self.sources.get(k) {
+                Some(Source::Client(c)) => c.timeout,
+                _ => None,
+            });
         let brokers = self.brokers.values().filter_map(|b| b.timeout);
         clients.chain(brokers).min()
     }
@@ -369,12 +374,10 @@ impl Loop {
 
     fn fire_timers(&mut self, now: Instant) {
         let due: Vec<usize> = self
-            .sources
-            .iter()
-            .filter_map(|(k, s)| match s {
-                Source::Client(c) if c.timeout.is_some_and(|t| t <= now) => Some(k),
-                _ => None,
-            })
+            .clients
+            .values()
+            .copied()
+            .filter(|&k| matches!(self.sources.get(k), Some(Source::Client(c)) if c.timeout.is_some_and(|t| t <= now)))
             .collect();
         for key in due {
             if let Some(Source::Client(c)) = self.sources.get_mut(key) {
