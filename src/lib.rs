@@ -4,5 +4,6 @@
 pub mod broker;
 pub mod client;
 pub mod ffi;
+pub mod fork;
 pub mod protocol;
 pub mod reactor;

@@ -1,20 +1,19 @@
 //! MQTTAsync semantics: every request returns at once with a token and its
-//! completion runs on the dispatcher thread; automatic reconnect with
-//! exponential backoff; an offline buffer of publishes sent in order later.
+//! completion runs on the client's serial queue of the shared dispatcher;
+//! connect, automatic reconnect (exponential backoff) and disconnect run on
+//! the connect engine; an offline buffer of publishes is sent in order later.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::connect::{self, Attempt, AutoReconnect, Finish};
 use super::core::{Phase, deadline};
-use super::dispatch::Dispatch;
 use super::error::ClientError;
-use super::pending::{Buffered, Failure, OnComplete, Success, Waiting};
+use super::pending::{Buffered, OnComplete, Waiting};
+use super::route::{Effects, drain_requests};
 use super::sync::{Callbacks, Client, ConnectOptions, CreateOptions, DisconnectedFn};
-use super::trace::{self, trace};
 use crate::protocol::codec::{Properties, QoS, ReasonCode, SubscriptionOptions};
 use crate::protocol::session::client::SessionError;
 
@@ -59,23 +58,10 @@ pub type ConnectedFn = Box<dyn Fn(&str) + Send + Sync>;
 /// before each automatic reconnect attempt (the change is kept).
 pub type UpdateConnectFn = Box<dyn Fn(&mut Option<String>, &mut Option<Bytes>) + Send + Sync>;
 
-struct State {
-    connect: Mutex<Option<AsyncConnectOptions>>,
-    connected_cb: RwLock<Option<Arc<ConnectedFn>>>,
-    update_cb: RwLock<Option<Arc<UpdateConnectFn>>>,
-    /// Automatic reconnect wanted (set by connect, cleared by disconnect).
-    auto: AtomicBool,
-    stopping: AtomicBool,
-    threads: Mutex<Vec<JoinHandle<()>>>,
-    /// Ever connected (for sendWhileDisconnected without "at any time").
-    was_connected: AtomicBool,
-}
-
 /// An asynchronous client handle.
 pub struct AsyncClient {
-    inner: Arc<Client>,
+    inner: Client,
     options: AsyncCreateOptions,
-    state: Arc<State>,
 }
 
 impl AsyncClient {
@@ -93,19 +79,7 @@ impl AsyncClient {
             },
         )?;
         inner.enable_async()?;
-        Ok(AsyncClient {
-            inner: Arc::new(inner),
-            options,
-            state: Arc::new(State {
-                connect: Mutex::new(None),
-                connected_cb: RwLock::new(None),
-                update_cb: RwLock::new(None),
-                auto: AtomicBool::new(false),
-                stopping: AtomicBool::new(false),
-                threads: Mutex::new(Vec::new()),
-                was_connected: AtomicBool::new(false),
-            }),
-        })
+        Ok(AsyncClient { inner, options })
     }
 
     /// The MQTT version given at create (0 = default).
@@ -133,8 +107,10 @@ impl AsyncClient {
     /// MQTTAsync_setConnected.
     pub fn set_connected(&self, cb: Option<ConnectedFn>) {
         *self
-            .state
-            .connected_cb
+            .inner
+            .shared()
+            .callbacks
+            .connected
             .write()
             .unwrap_or_else(|e| e.into_inner()) = cb.map(Arc::new);
     }
@@ -142,8 +118,10 @@ impl AsyncClient {
     /// MQTTAsync_setUpdateConnectOptions.
     pub fn set_update_connect(&self, cb: Option<UpdateConnectFn>) {
         *self
-            .state
-            .update_cb
+            .inner
+            .shared()
+            .callbacks
+            .update
             .write()
             .unwrap_or_else(|e| e.into_inner()) = cb.map(Arc::new);
     }
@@ -153,62 +131,82 @@ impl AsyncClient {
         self.inner.set_disconnected(cb)
     }
 
-    fn spawn(&self, name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), ClientError> {
-        let t = std::thread::Builder::new()
-            .name(name.into())
-            .spawn(f)
-            .map_err(|_| ClientError::Failure)?;
-        let mut threads = self.state.threads.lock().unwrap_or_else(|e| e.into_inner());
-        threads.retain(|t| !t.is_finished());
-        threads.push(t);
-        Ok(())
-    }
-
-    /// Start connecting; `on_complete` runs once with the outcome.
+    /// Start connecting; `on_complete` runs once with the outcome. The
+    /// attempt runs on the connect engine: no thread waits for it.
     pub fn connect(
         &self,
         options: AsyncConnectOptions,
         on_complete: Option<OnComplete>,
     ) -> Result<(), ClientError> {
-        if self.inner.is_connected() || self.inner.is_connecting() {
+        self.inner.check()?;
+        let target = self.inner.target(&options.base)?;
+        let attempt = Attempt::new(
+            target.uris.clone(),
+            options.base.clone(),
+            target.client_id.clone(),
+            Finish::Async {
+                on_complete,
+                cause: "connect onSuccess called",
+            },
+        )?;
+        let shared = self.inner.shared();
+        let mut core = shared.lock();
+        if core.destroyed || matches!(core.phase, Phase::Connected | Phase::Connecting) {
             return Err(ClientError::Failure);
         }
-        *self.state.connect.lock().unwrap_or_else(|e| e.into_inner()) = Some(options.clone());
-        self.state
-            .auto
-            .store(options.automatic_reconnect, Ordering::Release);
-        let (inner, state) = (self.inner.clone(), self.state.clone());
-        self.spawn("ferromq-connect", move || {
-            let r = inner.connect(options.base.clone());
-            finish_connect(&inner, &state, r, on_complete, "connect onSuccess called");
-            if options.automatic_reconnect {
-                reconnect_loop(&inner, &state);
-            }
-        })
+        let generation = core.auto.as_ref().map_or(0, |a| a.generation) + 1;
+        let min = options.min_retry_interval;
+        core.auto = Some(AutoReconnect {
+            target,
+            options: options.base,
+            enabled: options.automatic_reconnect,
+            min,
+            max: options.max_retry_interval,
+            interval: min,
+            generation,
+        });
+        connect::begin(shared, &mut core, attempt);
+        Ok(())
     }
 
-    /// MQTTAsync_reconnect: reconnect now with the last connect options
-    /// (only when automatic reconnect was asked for, as Paho).
+    /// MQTTAsync_reconnect: reconnect now with the last connect options,
+    /// whether or not automatic reconnect was asked for (as Paho).
     pub fn reconnect(&self) -> Result<(), ClientError> {
-        let opts = self
-            .state
-            .connect
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        match opts {
-            Some(o) if o.automatic_reconnect && !self.inner.is_connected() => {
-                let (inner, state) = (self.inner.clone(), self.state.clone());
-                self.spawn("ferromq-connect", move || {
-                    let r = inner.connect(o.base.clone());
-                    finish_connect(&inner, &state, r, None, "automatic reconnect");
-                })
+        self.inner.check()?;
+        let shared = self.inner.shared();
+        let mut core = shared.lock();
+        match core.phase {
+            Phase::Connected | Phase::Connecting => return Ok(()),
+            Phase::Disconnecting => return Err(ClientError::Failure),
+            Phase::Idle => {}
+        }
+        if core.destroyed {
+            return Err(ClientError::Failure);
+        }
+        let finish = match core.auto.as_mut() {
+            None => return Err(ClientError::Failure),
+            Some(a) => {
+                // Cancel a scheduled retry: this attempt replaces it.
+                a.generation += 1;
+                if a.enabled {
+                    Finish::Reconnect
+                } else {
+                    Finish::Async {
+                        on_complete: None,
+                        cause: "automatic reconnect",
+                    }
+                }
             }
-            _ => Err(ClientError::Failure),
+        };
+        if connect::reconnect_now(shared, &mut core, finish) {
+            Ok(())
+        } else {
+            Err(ClientError::Failure)
         }
     }
 
-    /// Disconnect after in-flight work finishes (at most `timeout`).
+    /// Disconnect after in-flight work finishes (at most `timeout`), on the
+    /// reactor: `on_complete` hears when the connection is closed.
     pub fn disconnect(
         &self,
         timeout: Duration,
@@ -216,22 +214,22 @@ impl AsyncClient {
         properties: Properties,
         on_complete: Option<OnComplete>,
     ) -> Result<(), ClientError> {
-        self.state.auto.store(false, Ordering::Release);
-        self.inner.wake_all();
-        if !self.inner.is_connected() {
+        self.inner.check()?;
+        let shared = self.inner.shared();
+        let mut core = shared.lock();
+        if let Some(a) = core.auto.as_mut() {
+            a.enabled = false;
+            a.generation += 1;
+        }
+        if core.phase != Phase::Connected {
+            if core.attempt.take().is_some() {
+                shared.close_connection(&mut core);
+                core.phase = Phase::Idle;
+            }
             return Err(ClientError::Disconnected);
         }
-        let inner = self.inner.clone();
-        self.spawn("ferromq-disconnect", move || {
-            let r = inner.disconnect(timeout, reason, properties);
-            if let Some(cb) = on_complete {
-                let res = match r {
-                    Ok(()) => Ok(Success::Disconnect),
-                    Err(e) => Err(Failure::from_error(&e, "disconnect failed")),
-                };
-                inner.dispatch_completion(0, cb, res);
-            }
-        })
+        connect::start_disconnect(shared, &mut core, timeout, reason, properties, on_complete);
+        Ok(())
     }
 
     pub fn is_connected(&self) -> bool {
@@ -249,13 +247,13 @@ impl AsyncClient {
         properties: Properties,
         on_complete: Option<OnComplete>,
     ) -> Result<i32, ClientError> {
+        self.inner.check()?;
         let shared = self.inner.shared();
         let mut core = shared.lock();
         let connected = core.phase == Phase::Connected;
         if !connected {
             let allowed = self.options.send_while_disconnected
-                && (self.options.allow_disconnected_send_at_any_time
-                    || self.state.was_connected.load(Ordering::Acquire));
+                && (self.options.allow_disconnected_send_at_any_time || core.was_connected);
             if !allowed {
                 return Err(ClientError::Disconnected);
             }
@@ -281,7 +279,11 @@ impl AsyncClient {
         });
         if connected {
             let id = core.conn_id;
-            super::core::drain_requests(&mut core);
+            let mut fx = Effects::default();
+            drain_requests(&mut core, &mut fx);
+            for d in fx.dispatch {
+                core.dispatch(d);
+            }
             drop(core);
             shared.request_flush(id);
         }
@@ -296,6 +298,7 @@ impl AsyncClient {
             Instant,
         ) -> Result<u16, SessionError>,
     ) -> Result<i32, ClientError> {
+        self.inner.check()?;
         let shared = self.inner.shared();
         let mut core = shared.lock();
         if core.phase != Phase::Connected {
@@ -346,11 +349,12 @@ impl AsyncClient {
 
     /// True once the request with `token` has completed (or never existed).
     pub fn is_complete(&self, token: i32) -> bool {
-        !self.inner.shared().lock().requests.is_pending(token)
+        self.inner.is_stale() || !self.inner.shared().lock().requests.is_pending(token)
     }
 
     /// Wait for `token` to complete, at most `timeout`.
     pub fn wait_for_completion(&self, token: i32, timeout: Duration) -> Result<(), ClientError> {
+        self.inner.check()?;
         let shared = self.inner.shared();
         let core = shared.lock();
         let (_core, done) =
@@ -364,119 +368,14 @@ impl AsyncClient {
 
     /// Tokens of publishes not yet complete.
     pub fn pending_tokens(&self) -> Vec<i32> {
+        if self.inner.is_stale() {
+            return Vec::new();
+        }
         self.inner.shared().lock().requests.pending_tokens()
     }
-}
 
-impl Drop for AsyncClient {
-    /// Destroy is total: background threads are stopped and joined, then the
-    /// inner client closes its connection and dispatcher.
-    fn drop(&mut self) {
-        self.state.stopping.store(true, Ordering::Release);
-        self.state.auto.store(false, Ordering::Release);
-        self.inner.abort_waits();
-        let threads: Vec<_> =
-            std::mem::take(&mut *self.state.threads.lock().unwrap_or_else(|e| e.into_inner()));
-        let me = std::thread::current().id();
-        for t in threads {
-            if t.thread().id() != me {
-                let _ = t.join();
-            }
-        }
-    }
-}
-
-/// After a connect attempt: move requests the session dropped back to the
-/// buffer, send the buffer, report the outcome and the connected callback.
-fn finish_connect(
-    inner: &Arc<Client>,
-    state: &Arc<State>,
-    r: Result<super::sync::ConnectResult, ClientError>,
-    on_complete: Option<OnComplete>,
-    cause: &str,
-) {
-    match r {
-        Ok(res) => {
-            state.was_connected.store(true, Ordering::Release);
-            inner.resume_requests();
-            if let Some(cb) = on_complete {
-                let s = Success::Connect {
-                    server_uri: res.server_uri.clone(),
-                    mqtt_version: res.mqtt_version,
-                    session_present: res.session_present,
-                    properties: res.properties.clone(),
-                };
-                inner.dispatch_completion(0, cb, Ok(s));
-            }
-            let cb = state.connected_cb.read().ok().and_then(|g| g.clone());
-            if let Some(cb) = cb {
-                let cause = cause.to_string();
-                inner.dispatch(Dispatch::Run(Box::new(move || cb(&cause))));
-            }
-        }
-        Err(e) => {
-            trace!(trace::ERROR, "connect failed: {e:?}");
-            if let Some(cb) = on_complete {
-                let f = match &e {
-                    ClientError::Refused(rc) => Failure {
-                        code: *rc,
-                        reason: ReasonCode(u8::try_from(*rc).unwrap_or(0x80)),
-                        properties: Properties::default(),
-                        message: Some("CONNACK return code".into()),
-                    },
-                    other => Failure::from_error(other, "TCP/TLS connect failure"),
-                };
-                inner.dispatch_completion(0, cb, Err(f));
-            }
-        }
-    }
-}
-
-/// Let the updateConnectOptions callback change the credentials; a change
-/// is kept for later attempts.
-fn update_credentials(state: &Arc<State>, mut opts: AsyncConnectOptions) -> AsyncConnectOptions {
-    let cb = state.update_cb.read().ok().and_then(|g| g.clone());
-    if let Some(cb) = cb {
-        cb(&mut opts.base.username, &mut opts.base.password);
-        *state.connect.lock().unwrap_or_else(|e| e.into_inner()) = Some(opts.clone());
-    }
-    opts
-}
-
-/// While automatic reconnect is wanted: wait for the connection to drop,
-/// then retry with exponential backoff between min and max interval.
-fn reconnect_loop(inner: &Arc<Client>, state: &Arc<State>) {
-    loop {
-        if !inner.wait_lost(|| {
-            state.stopping.load(Ordering::Acquire) || !state.auto.load(Ordering::Acquire)
-        }) {
-            return;
-        }
-        let Some(mut opts) = state
-            .connect
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-        else {
-            return;
-        };
-        let mut interval = opts.min_retry_interval.max(Duration::from_millis(100));
-        loop {
-            // Interruptible wait: destroy and disconnect wake it at once.
-            if !inner.pause(interval, || {
-                state.stopping.load(Ordering::Acquire) || !state.auto.load(Ordering::Acquire)
-            }) {
-                return;
-            }
-            trace!(trace::MINIMUM, "automatic reconnect attempt");
-            opts = update_credentials(state, opts);
-            let r = inner.connect(opts.base.clone());
-            let ok = r.is_ok();
-            finish_connect(inner, state, r, None, "automatic reconnect");
-            if ok {
-                break;
-            }
-            interval = (interval * 2).min(opts.max_retry_interval.max(opts.min_retry_interval));
-        }
+    /// True when the handle was made in another process (before a fork()).
+    pub fn is_stale(&self) -> bool {
+        self.inner.is_stale()
     }
 }

@@ -1,6 +1,6 @@
-//! The state one client shares between its API threads and the reactor: the
-//! session behind one lock, a condition variable for waiters, and the routing
-//! of session events to waiters, the receive queue and the dispatcher.
+//! The state one client shares between its API threads, the resolver, the
+//! dispatcher and the reactor: the session and its parts behind one lock,
+//! a condition variable for waiters, and the reactor's view of a connection.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -8,67 +8,118 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use super::connect::{self, Attempt, AutoReconnect, DisconnectReq};
 use super::dispatch::{Dispatch, Dispatcher, Registry};
-use super::pending::{Failure, Requests, Success};
-use super::sync::{AckResult, Message};
+use super::error::ClientError;
+use super::pending::Requests;
+use super::route::{self, Effects};
+use super::sync::{AckResult, ConnectResult, Message};
 use super::trace::{self, trace};
-use crate::protocol::codec::{ConnAck, Publish};
-use crate::protocol::session::client::{ClientSession, CloseReason, Event};
+use crate::protocol::codec::Publish;
+use crate::protocol::session::client::ClientSession;
 use crate::reactor::{ClientDrive, ClientEndpoint, Command, Reactor};
 
-/// Where the current connection attempt or connection stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the client's connection stands. One field, one owner: the engine
+/// (`connect.rs`) moves it; everything else only reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
-    /// No connection.
+    /// No connection and no attempt.
     Idle,
-    /// TCP connect or CONNACK outstanding.
+    /// A connect attempt is under way (resolve, TCP, CONNACK).
     Connecting,
     Connected,
-    /// CONNACK refused the connection with this code.
-    Refused(ConnAck),
-    /// The attempt failed (transport error, timeout, protocol error).
-    Failed(String),
+    /// Our DISCONNECT is being prepared or sent: no connectionLost for it.
+    Disconnecting,
 }
 
-/// Everything behind the client's one lock.
-pub struct Core {
-    /// Id of the current connection in the reactor (0: none).
-    pub conn_id: u64,
-    pub session: Option<ClientSession>,
-    pub phase: Phase,
-    pub connack: Option<ConnAck>,
-    /// SUBACK/UNSUBACK results by packet id, taken by the waiting call.
+/// The synchronous API's results, taken by the waiting call.
+#[derive(Default)]
+pub struct SyncResults {
+    /// SUBACK/UNSUBACK results by packet id.
     pub acks: HashMap<u16, AckResult>,
     /// Outgoing QoS 1/2 publishes not yet complete, by packet id.
     pub pending: Vec<u16>,
     /// Receive mode: messages waiting for `receive`.
     pub inbox: VecDeque<(String, Message)>,
-    pub dispatcher: Option<Dispatcher>,
-    /// Our own DISCONNECT is under way: no connectionLost for it.
-    pub disconnecting: bool,
-    /// The session's next timer (for the reactor).
-    pub timeout: Option<Instant>,
+    /// The outcome of the last connect attempt, by attempt id.
+    pub connect: Option<(u64, Result<ConnectResult, ClientError>)>,
+    /// Disconnect requests completed, by request id.
+    pub disconnected: Option<u64>,
+}
+
+/// Everything behind the client's one lock.
+pub struct Core {
+    /// Id of the current connection in the reactor (0: none). Owned by
+    /// `Shared::start_connect`/`close_connection` and the Closed event.
+    pub conn_id: u64,
+    pub session: Option<ClientSession>,
+    pub phase: Phase,
+    pub sync: SyncResults,
     /// MQTTAsync semantics: completions by callback, publishes via `requests`.
     pub async_mode: bool,
     pub requests: Requests,
-    /// The connection dropped without our asking (automatic reconnect cue).
-    pub lost: bool,
-    /// The handle is being destroyed: connect attempts stop.
+    /// The connect attempt under way, if any (the engine's state).
+    pub attempt: Option<Attempt>,
+    /// Automatic reconnect, when asked for (MQTTAsync).
+    pub auto: Option<AutoReconnect>,
+    /// A disconnect waiting for in-flight work to finish.
+    pub disconnect: Option<DisconnectReq>,
+    pub dispatcher: Option<Dispatcher>,
+    /// The session's next timer (for the reactor).
+    pub timeout: Option<Instant>,
+    /// The handle is being destroyed: nothing new starts.
     pub destroyed: bool,
+    /// Connected at least once (for sendWhileDisconnected).
+    pub was_connected: bool,
+    /// Input from the socket is held back until the consumer catches up.
+    pub input_paused: bool,
 }
 
-/// Shared by the handle, its waiters, the dispatcher and the reactor.
+impl Core {
+    fn new() -> Core {
+        Core {
+            conn_id: 0,
+            session: None,
+            phase: Phase::Idle,
+            sync: SyncResults::default(),
+            async_mode: false,
+            requests: Requests::default(),
+            attempt: None,
+            auto: None,
+            disconnect: None,
+            dispatcher: None,
+            timeout: None,
+            destroyed: false,
+            was_connected: false,
+            input_paused: false,
+        }
+    }
+
+    /// Queue a callback on this client's serial queue (if it has one).
+    /// Returns false when the queue is past its high-water mark.
+    pub fn dispatch(&self, d: Dispatch) -> bool {
+        match self.dispatcher.as_ref() {
+            Some(q) => q.push(d),
+            None => true,
+        }
+    }
+}
+
+/// Shared by the handle, its waiters, the dispatcher, the resolver and the
+/// reactor.
 pub struct Shared {
     core: Mutex<Core>,
     pub cond: Condvar,
     pub callbacks: Arc<Registry>,
     pub reactor: Arc<Reactor>,
     flush_pending: AtomicBool,
+    /// The fork generation the handle was made in (see `crate::fork`).
+    pub generation: u64,
 }
 
 static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
 
-/// A fresh connection id.
+/// A fresh connection (or attempt, or request) id.
 pub fn next_conn_id() -> u64 {
     NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed)
 }
@@ -76,32 +127,24 @@ pub fn next_conn_id() -> u64 {
 impl Shared {
     pub fn new(reactor: Arc<Reactor>) -> Arc<Shared> {
         Arc::new(Shared {
-            core: Mutex::new(Core {
-                conn_id: 0,
-                session: None,
-                phase: Phase::Idle,
-                connack: None,
-                acks: HashMap::new(),
-                pending: Vec::new(),
-                inbox: VecDeque::new(),
-                dispatcher: None,
-                disconnecting: false,
-                timeout: None,
-                async_mode: false,
-                requests: Requests::default(),
-                lost: false,
-                destroyed: false,
-            }),
+            core: Mutex::new(Core::new()),
             cond: Condvar::new(),
             callbacks: Arc::new(Registry::default()),
             reactor,
             flush_pending: AtomicBool::new(false),
+            generation: crate::fork::generation(),
         })
     }
 
     /// Lock the core (a poisoned lock is still usable: no invariant spans a panic).
     pub fn lock(&self) -> MutexGuard<'_, Core> {
         self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// False when the handle cannot be used here: it was made before a
+    /// fork() (this is the child), or the reactor died.
+    pub fn usable(&self) -> bool {
+        self.generation == crate::fork::generation() && self.reactor.is_alive()
     }
 
     /// Wait on the condition variable until `done` holds or `deadline` passes.
@@ -117,10 +160,12 @@ impl Shared {
                 return (guard, true);
             }
             let now = Instant::now();
-            if now >= deadline {
+            if now >= deadline || !self.reactor.is_alive() {
                 return (guard, false);
             }
-            guard = match self.cond.wait_timeout(guard, deadline - now) {
+            // Bounded slices: a reactor that dies wakes nobody.
+            let slice = (deadline - now).min(Duration::from_millis(500));
+            guard = match self.cond.wait_timeout(guard, slice) {
                 Ok((g, _)) => g,
                 Err(e) => e.into_inner().0,
             };
@@ -135,18 +180,21 @@ impl Shared {
         }
     }
 
-    /// Start a connection attempt to `addr` for the session already in `core`.
+    /// Start a TCP connection to `addr` for the session already in `core`.
     pub fn start_connect(self: &Arc<Self>, core: &mut Core, addr: std::net::SocketAddr) -> u64 {
         let id = next_conn_id();
         core.conn_id = id;
-        core.phase = Phase::Connecting;
-        core.connack = None;
+        core.input_paused = false;
         let endpoint = Arc::new(Link {
             shared: self.clone(),
             id,
         });
-        self.reactor
-            .send(Command::ClientConnect { id, addr, endpoint });
+        if !self
+            .reactor
+            .send(Command::ClientConnect { id, addr, endpoint })
+        {
+            core.conn_id = 0;
+        }
         id
     }
 
@@ -156,10 +204,19 @@ impl Shared {
             self.reactor.send(Command::ClientClose { id: core.conn_id });
             core.conn_id = 0;
         }
-        if matches!(core.phase, Phase::Connecting | Phase::Connected) {
-            core.phase = Phase::Idle;
-        }
         core.timeout = None;
+    }
+
+    /// The consumer (dispatcher queue or receive inbox) drained: let the
+    /// reactor read this client's socket again.
+    pub fn resume_input(&self, core: &mut Core) {
+        if core.input_paused {
+            core.input_paused = false;
+            if core.conn_id != 0 {
+                self.reactor
+                    .send(Command::ClientResume { id: core.conn_id });
+            }
+        }
     }
 }
 
@@ -170,13 +227,14 @@ struct Link {
 }
 
 impl ClientEndpoint for Link {
-    fn drive(&self, _now: Instant, f: &mut dyn FnMut(&mut ClientSession)) -> ClientDrive {
+    fn drive(&self, now: Instant, f: &mut dyn FnMut(&mut ClientSession)) -> ClientDrive {
         let shared = &self.shared;
         let mut core = shared.lock();
         if core.conn_id != self.id {
             return ClientDrive {
                 closed: true,
                 timeout: None,
+                pause: false,
             };
         }
         shared.flush_pending.store(false, Ordering::Release);
@@ -184,6 +242,7 @@ impl ClientEndpoint for Link {
             return ClientDrive {
                 closed: true,
                 timeout: None,
+                pause: false,
             };
         };
         f(session);
@@ -191,232 +250,103 @@ impl ClientEndpoint for Link {
         while let Some(ev) = session.poll_event() {
             events.push(ev);
         }
-        let timeout = session.poll_timeout();
-        core.timeout = timeout;
-        let mut closed = false;
-        let mut notify = false;
-        let mut more = false;
+        core.timeout = core.session.as_ref().and_then(|s| s.poll_timeout());
+        let has = route::Installed::of(&shared.callbacks);
+        let mut fx = Effects::default();
         for ev in events {
-            notify |= route(shared, &mut core, ev, &mut closed, &mut more);
+            route::route(&mut core, &has, ev, &mut fx);
         }
-        let id = core.conn_id;
+        let pause = apply(shared, &mut core, fx, now);
+        let timeout = core.timeout;
+        let closed = core.conn_id != self.id;
         drop(core);
-        if more && !closed {
-            // Buffered publishes went into the session after an ack freed
-            // the window: have the reactor transmit them.
-            shared.request_flush(id);
+        ClientDrive {
+            closed,
+            timeout,
+            pause,
         }
-        if notify {
-            shared.cond.notify_all();
-        }
-        ClientDrive { closed, timeout }
     }
 
     fn transport_failed(&self, error: &io::Error) {
         let mut core = self.shared.lock();
-        if core.conn_id == self.id && core.phase == Phase::Connecting {
+        if core.conn_id == self.id {
             trace!(trace::ERROR, "connect failed: {error}");
-            core.phase = Phase::Failed(error.to_string());
+            core.conn_id = 0;
+            core.timeout = None;
+            connect::connection_failed(&self.shared, &mut core, ClientError::Failure);
             drop(core);
             self.shared.cond.notify_all();
         }
     }
-}
 
-/// Route one session event. Returns true when waiters must be woken.
-fn route(shared: &Shared, core: &mut Core, ev: Event, closed: &mut bool, more: &mut bool) -> bool {
-    let dispatch = |core: &Core, d: Dispatch| {
-        if let Some(disp) = core.dispatcher.as_ref() {
-            let _ = disp.tx.send(d);
-        }
-    };
-    match ev {
-        Event::Connected(ack) => {
-            trace!(
-                trace::PROTOCOL,
-                "CONNACK session_present={} rc={}", ack.session_present, ack.code.0
-            );
-            core.phase = Phase::Connected;
-            core.connack = Some(ack);
-            true
-        }
-        Event::ConnectRefused(ack) => {
-            trace!(trace::PROTOCOL, "CONNACK refused rc={}", ack.code.0);
-            core.phase = Phase::Refused(ack);
-            true
-        }
-        Event::Message(p) => {
-            trace!(
-                trace::PROTOCOL,
-                "PUBLISH in topic={} qos={} len={}",
-                p.topic,
-                p.qos as u8,
-                p.payload.len()
-            );
-            let (topic, msg) = to_message(p);
-            if shared.callbacks.has_main() {
-                dispatch(core, Dispatch::Message(topic, msg));
-                false
-            } else if core.async_mode {
-                // MQTTAsync has no receive call: with no messageArrived
-                // callback a message has nowhere to go (Paho drops it too).
-                false
-            } else {
-                core.inbox.push_back((topic, msg));
-                true
-            }
-        }
-        Event::PublishComplete {
-            packet_id,
-            reason,
-            properties,
-        } => {
-            if core.async_mode {
-                let Some(w) = core.requests.waiting.remove(&packet_id) else {
-                    return true;
-                };
-                if shared.callbacks.has_main() {
-                    dispatch(core, Dispatch::DeliveryComplete(w.token));
-                }
-                if let Some(cb) = w.on_complete {
-                    let (topic, message) = w.publish.unwrap_or_default();
-                    let res = if reason.is_success() {
-                        Ok(Success::Publish {
-                            topic,
-                            message,
-                            reason,
-                            properties,
-                        })
-                    } else {
-                        Err(Failure {
-                            code: -1,
-                            reason,
-                            properties,
-                            message: Some("publish refused by the server".into()),
-                        })
-                    };
-                    let token = w.token;
-                    dispatch(core, Dispatch::Run(Box::new(move || cb(token, res))));
-                }
-                *more |= drain_requests(core);
-                return true;
-            }
-            core.pending.retain(|&id| id != packet_id);
-            if shared.callbacks.has_main() {
-                dispatch(core, Dispatch::DeliveryComplete(i32::from(packet_id)));
-            }
-            if shared.callbacks.has_published() {
-                dispatch(
-                    core,
-                    Dispatch::Published(i32::from(packet_id), 0, properties, reason),
-                );
-            }
-            true
-        }
-        Event::SubAck(s) => {
-            if let Some(w) = core.requests.waiting.remove(&s.packet_id) {
-                complete_ack(core, w, s.codes, s.properties);
-                return true;
-            }
-            core.acks.insert(
-                s.packet_id,
-                AckResult {
-                    codes: s.codes,
-                    properties: s.properties,
-                },
-            );
-            true
-        }
-        Event::UnsubAck(u) => {
-            if let Some(w) = core.requests.waiting.remove(&u.packet_id) {
-                complete_ack(core, w, u.codes, u.properties);
-                return true;
-            }
-            core.acks.insert(
-                u.packet_id,
-                AckResult {
-                    codes: u.codes,
-                    properties: u.properties,
-                },
-            );
-            true
-        }
-        Event::ServerDisconnect(d) => {
-            trace!(trace::PROTOCOL, "DISCONNECT from server rc={}", d.reason.0);
-            if shared.callbacks.has_disconnected() {
-                dispatch(core, Dispatch::Disconnected(d.properties, d.reason));
-            }
-            false
-        }
-        Event::Auth(_) => false,
-        Event::Closed(reason) => {
-            *closed = true;
-            trace!(trace::MINIMUM, "connection closed: {reason:?}");
-            let was_connected = core.phase == Phase::Connected;
-            match &core.phase {
-                Phase::Connecting => core.phase = Phase::Failed(format!("{reason:?}")),
-                Phase::Refused(_) => {}
-                _ => core.phase = Phase::Idle,
-            }
+    fn reactor_died(&self) {
+        let mut core = self.shared.lock();
+        if core.conn_id == self.id {
             core.conn_id = 0;
             core.timeout = None;
-            let asked = core.disconnecting || reason == CloseReason::ClientDisconnect;
-            if core.async_mode {
-                for (token, cb, res) in core.requests.fail_acks() {
-                    dispatch(core, Dispatch::Run(Box::new(move || cb(token, res))));
+            core.phase = Phase::Idle;
+            core.attempt = None;
+            core.auto = None;
+            for (token, cb, res) in core.requests.fail_all() {
+                core.dispatch(Dispatch::Run(Box::new(move || cb(token, res))));
+            }
+        }
+        drop(core);
+        self.shared.cond.notify_all();
+    }
+}
+
+/// Carry out what routing decided (under the lock). Returns whether the
+/// reactor should stop reading this connection.
+fn apply(shared: &Arc<Shared>, core: &mut Core, fx: Effects, now: Instant) -> bool {
+    // The connection these events came from (a refused CONNACK moves the
+    // engine on to a new one, and then the old one's close is no news).
+    let conn = core.conn_id;
+    let mut full = false;
+    for d in fx.dispatch {
+        full |= !core.dispatch(d);
+    }
+    if fx.inbox_full {
+        full = true;
+    }
+    if let Some(outcome) = fx.connect {
+        connect::connect_outcome(shared, core, outcome);
+    }
+    if let Some(reason) = fx.closed
+        && core.conn_id == conn
+    {
+        core.conn_id = 0;
+        core.timeout = None;
+        connect::closed(shared, core, reason, fx.was_connected, now);
+    }
+    if fx.acked {
+        connect::after_ack(shared, core);
+    }
+    if fx.more && core.conn_id != 0 {
+        // Buffered publishes went into the session after an ack freed the
+        // window: have the reactor transmit them.
+        shared.request_flush(core.conn_id);
+    }
+    if fx.notify {
+        shared.cond.notify_all();
+    }
+    if full && core.conn_id != 0 {
+        core.input_paused = true;
+        let id = core.conn_id;
+        let weak = Arc::downgrade(shared);
+        if let Some(q) = core.dispatcher.as_ref() {
+            q.on_resume(Box::new(move || {
+                if let Some(s) = weak.upgrade() {
+                    let mut core = s.lock();
+                    if core.conn_id == id {
+                        s.resume_input(&mut core);
+                    }
                 }
-            }
-            if was_connected && !asked {
-                core.lost = true;
-            }
-            // As Paho: a server's DISCONNECT goes to the disconnected
-            // callback when there is one, not also to connectionLost.
-            let told =
-                reason == CloseReason::ServerDisconnect && shared.callbacks.has_disconnected();
-            if was_connected && !asked && !told && shared.callbacks.has_main() {
-                let cause = match reason {
-                    CloseReason::KeepAliveTimeout => Some("keepalive timeout".to_string()),
-                    CloseReason::ProtocolError(t) => Some(t),
-                    _ => None,
-                };
-                dispatch(core, Dispatch::ConnectionLost(cause));
-            }
-            true
+            }));
         }
+        return true;
     }
-}
-
-/// Run a SUBACK/UNSUBACK completion on the dispatcher.
-fn complete_ack(
-    core: &Core,
-    w: super::pending::Waiting,
-    codes: Vec<crate::protocol::codec::ReasonCode>,
-    properties: crate::protocol::codec::Properties,
-) {
-    if let Some(cb) = w.on_complete {
-        let token = w.token;
-        let res = Ok(Success::Ack(AckResult { codes, properties }));
-        if let Some(d) = core.dispatcher.as_ref() {
-            let _ = d.tx.send(Dispatch::Run(Box::new(move || cb(token, res))));
-        }
-    }
-}
-
-/// Give buffered publishes to the session while its window has room and
-/// queue the completions of those already done. True if any was sent.
-pub fn drain_requests(core: &mut Core) -> bool {
-    let Some(session) = core.session.as_mut() else {
-        return false;
-    };
-    let before = core.requests.buffer.len();
-    let done = core.requests.drain(session, Instant::now());
-    let sent = core.requests.buffer.len() != before;
-    for (token, cb, res) in done {
-        if let Some(d) = core.dispatcher.as_ref() {
-            let _ = d.tx.send(Dispatch::Run(Box::new(move || cb(token, res))));
-        }
-    }
-    sent
+    false
 }
 
 /// A PUBLISH as the API's (topic, message).

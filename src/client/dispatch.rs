@@ -1,12 +1,15 @@
-//! The per-client dispatcher thread: runs user callbacks in event order,
-//! never on the reactor thread and with no client lock held.
+//! The shared callback dispatcher: one serial queue per client over a small
+//! pool of worker threads shared by every client of the process. A client's
+//! callbacks run in order and never two at once, never on the reactor thread
+//! and with no client lock held. The pool starts one worker, adds one when
+//! every worker has been stuck in a callback past a short grace (so a
+//! blocking callback delays only its own client), and retires idle workers.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
-use std::thread::{JoinHandle, ThreadId};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::thread::ThreadId;
 use std::time::Duration;
-
-use crossbeam_channel::{Receiver, Sender};
 
 use super::sync::{Callbacks, DisconnectedFn, Message, PublishedFn};
 use crate::protocol::codec::{Properties, ReasonCode};
@@ -28,6 +31,10 @@ pub struct Registry {
     pub main: RwLock<Option<Arc<dyn Callbacks>>>,
     pub disconnected: RwLock<Option<Arc<DisconnectedFn>>>,
     pub published: RwLock<Option<Arc<PublishedFn>>>,
+    /// MQTTAsync_setConnected.
+    pub connected: RwLock<Option<Arc<super::r#async::ConnectedFn>>>,
+    /// MQTTAsync_setUpdateConnectOptions.
+    pub update: RwLock<Option<Arc<super::r#async::UpdateConnectFn>>>,
     /// Set when the client is being destroyed: stop re-offering messages.
     pub stopping: AtomicBool,
 }
@@ -52,84 +59,383 @@ impl Registry {
     }
 }
 
-/// The running dispatcher of one client.
-pub struct Dispatcher {
-    pub tx: Sender<Dispatch>,
-    thread: Option<JoinHandle<()>>,
-    thread_id: ThreadId,
+/// Most workers the pool runs at once (each one stuck in a callback).
+const MAX_WORKERS: usize = 128;
+/// How long every worker may be busy before one more is started.
+const GRACE: Duration = Duration::from_millis(20);
+/// An idle worker beyond the first retires after this long.
+const IDLE_RETIRE: Duration = Duration::from_secs(10);
+/// Items a worker runs from one queue before giving other queues a turn.
+const BATCH: usize = 64;
+
+/// Items waiting beyond which the client stops reading its socket.
+pub const HIGH_WATER: usize = 1024;
+/// Items waiting at or below which reading resumes.
+pub const LOW_WATER: usize = 256;
+
+struct QueueState {
+    items: VecDeque<Dispatch>,
+    /// On the pool's ready list or being run by a worker.
+    scheduled: bool,
+    /// The worker running this queue's callback right now.
+    running_on: Option<ThreadId>,
+    closed: bool,
 }
 
-impl Dispatcher {
-    /// Start the thread.
-    pub fn start(registry: Arc<Registry>) -> std::io::Result<Dispatcher> {
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let thread = std::thread::Builder::new()
+/// One client's serial queue.
+pub struct Queue {
+    state: Mutex<QueueState>,
+    /// Signalled when an item finished (for `stop` and `wait_below`).
+    done: Condvar,
+    registry: Arc<Registry>,
+    /// Items waiting (read without the lock by the reactor's flow control).
+    len: AtomicUsize,
+    /// Called once when the queue drains to LOW_WATER after passing HIGH_WATER.
+    resume: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
+    over_high: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct PoolState {
+    ready: VecDeque<Arc<Queue>>,
+    workers: usize,
+    idle: usize,
+    /// Items finished by any worker (progress, for the starvation check).
+    finished: u64,
+    /// A starvation check is scheduled.
+    check_armed: bool,
+}
+
+pub(crate) struct Pool {
+    /// The process this pool's threads live in (a forked child starts anew).
+    pid: u32,
+    state: Mutex<PoolState>,
+    work: Condvar,
+}
+
+static POOL: Mutex<Option<Arc<Pool>>> = Mutex::new(None);
+
+/// Lock the pool slot (held across fork() by the fork handlers).
+pub(crate) fn pool_lock() -> MutexGuard<'static, Option<Arc<Pool>>> {
+    lock(&POOL)
+}
+
+/// The process's pool, made on first use (and anew in a forked child, whose
+/// copy of the parent's pool has no threads).
+fn pool() -> Arc<Pool> {
+    let mut g = lock(&POOL);
+    let pid = std::process::id();
+    if let Some(p) = g.as_ref()
+        && p.pid == pid
+    {
+        return p.clone();
+    }
+    if let Some(old) = g.take() {
+        // The parent's pool: its lock may be held by a thread that does not
+        // exist here, so never touch it again.
+        std::mem::forget(old);
+    }
+    let p = Arc::new(Pool {
+        pid,
+        state: Mutex::new(PoolState {
+            ready: VecDeque::new(),
+            workers: 0,
+            idle: 0,
+            finished: 0,
+            check_armed: false,
+        }),
+        work: Condvar::new(),
+    });
+    *g = Some(p.clone());
+    p
+}
+
+/// Workers alive now (for tests and diagnostics).
+pub fn worker_count() -> usize {
+    let p = lock(&POOL).clone();
+    p.map(|p| lock(&p.state).workers).unwrap_or(0)
+}
+
+thread_local! {
+    /// The queue whose callback this thread is running, if any.
+    static CURRENT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl Pool {
+    fn spawn_worker(self: &Arc<Self>, st: &mut PoolState) -> bool {
+        let pool = self.clone();
+        let ok = std::thread::Builder::new()
             .name("ferromq-callbacks".into())
-            .spawn(move || run(registry, rx))?;
-        let thread_id = thread.thread().id();
-        Ok(Dispatcher {
-            tx,
-            thread: Some(thread),
-            thread_id,
-        })
+            .stack_size(256 * 1024)
+            .spawn(move || pool.worker())
+            .is_ok();
+        if ok {
+            st.workers += 1;
+            st.idle += 1;
+        }
+        ok
     }
 
-    /// True when called from this dispatcher's own thread.
-    pub fn is_current(&self) -> bool {
-        std::thread::current().id() == self.thread_id
+    /// Put a queue on the ready list and make sure someone will run it.
+    fn schedule(self: &Arc<Self>, q: Arc<Queue>) {
+        let mut st = lock(&self.state);
+        st.ready.push_back(q);
+        if st.workers == 0 {
+            self.spawn_worker(&mut st);
+        }
+        if st.idle > 0 {
+            self.work.notify_one();
+        } else if !st.check_armed && st.workers < MAX_WORKERS {
+            st.check_armed = true;
+            let seen = st.finished;
+            drop(st);
+            self.arm_check(seen);
+        }
     }
 
-    /// Stop after the queued callbacks ran; wait for the thread unless we
-    /// are on it (destroy called from inside a callback).
-    pub fn stop(mut self) {
-        let current = self.is_current();
-        let thread = self.thread.take();
-        drop(self.tx);
-        if let Some(t) = thread
-            && !current
-        {
-            let _ = t.join();
+    /// After GRACE: when no worker finished anything meanwhile and work is
+    /// waiting, every worker is stuck in a callback: add one.
+    fn arm_check(self: &Arc<Self>, seen: u64) {
+        let pool = self.clone();
+        crate::reactor::after(GRACE, move || {
+            let mut st = lock(&pool.state);
+            st.check_armed = false;
+            if st.ready.is_empty() || st.idle > 0 {
+                return;
+            }
+            if st.finished == seen && st.workers < MAX_WORKERS {
+                pool.spawn_worker(&mut st);
+                pool.work.notify_one();
+            }
+            if !st.ready.is_empty() && st.idle == 0 && st.workers < MAX_WORKERS {
+                st.check_armed = true;
+                let seen = st.finished;
+                drop(st);
+                pool.arm_check(seen);
+            }
+        });
+    }
+
+    fn worker(self: Arc<Self>) {
+        let mut st = lock(&self.state);
+        loop {
+            let Some(q) = st.ready.pop_front() else {
+                let (g, timeout) = self
+                    .work
+                    .wait_timeout(st, IDLE_RETIRE)
+                    .unwrap_or_else(|e| e.into_inner());
+                st = g;
+                if timeout.timed_out() && st.ready.is_empty() && st.workers > 1 {
+                    st.workers -= 1;
+                    st.idle -= 1;
+                    return;
+                }
+                continue;
+            };
+            st.idle -= 1;
+            drop(st);
+            let more = q.run_batch();
+            st = lock(&self.state);
+            st.idle += 1;
+            st.finished += 1;
+            if more {
+                st.ready.push_back(q);
+            }
         }
     }
 }
 
-fn run(registry: Arc<Registry>, rx: Receiver<Dispatch>) {
-    while let Ok(item) = rx.recv() {
-        match item {
-            Dispatch::Message(topic, msg) => {
-                // Paho semantics: a callback that returns false gets the same
-                // message again. Back off a little so a refusing callback
-                // does not spin the CPU; give up when the client goes away.
-                let mut delay = Duration::from_micros(100);
-                while let Some(cb) = get(&registry.main) {
-                    if cb.message_arrived(&topic, &msg) || registry.stopping.load(Ordering::Acquire)
-                    {
-                        break;
+impl Queue {
+    /// Run up to BATCH items. True when items remain (requeue).
+    fn run_batch(self: &Arc<Self>) -> bool {
+        let me = std::thread::current().id();
+        let key = Arc::as_ptr(self) as usize;
+        for _ in 0..BATCH {
+            let item = {
+                let mut st = lock(&self.state);
+                match st.items.pop_front() {
+                    Some(i) => {
+                        st.running_on = Some(me);
+                        i
                     }
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(Duration::from_millis(100));
+                    None => {
+                        st.scheduled = false;
+                        self.done.notify_all();
+                        return false;
+                    }
                 }
+            };
+            self.len.fetch_sub(1, Ordering::AcqRel);
+            CURRENT.with(|c| c.set(key));
+            // A panicking callback must not take the worker (and every other
+            // client's callbacks) down with it.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_one(&self.registry, item)
+            }));
+            CURRENT.with(|c| c.set(0));
+            {
+                let mut st = lock(&self.state);
+                st.running_on = None;
             }
-            Dispatch::DeliveryComplete(token) => {
-                if let Some(cb) = get(&registry.main) {
-                    cb.delivery_complete(token);
-                }
+            self.done.notify_all();
+            self.maybe_resume();
+        }
+        let mut st = lock(&self.state);
+        if st.items.is_empty() {
+            st.scheduled = false;
+            self.done.notify_all();
+            false
+        } else {
+            true
+        }
+    }
+
+    fn maybe_resume(&self) {
+        if self.over_high.load(Ordering::Acquire)
+            && self.len.load(Ordering::Acquire) <= LOW_WATER
+            && self.over_high.swap(false, Ordering::AcqRel)
+            && let Some(f) = lock(&self.resume).as_ref()
+        {
+            f();
+        }
+    }
+}
+
+/// A client's handle on the shared dispatcher.
+pub struct Dispatcher {
+    queue: Arc<Queue>,
+    pool: Arc<Pool>,
+}
+
+impl Dispatcher {
+    /// A new serial queue for one client.
+    pub fn start(registry: Arc<Registry>) -> std::io::Result<Dispatcher> {
+        Ok(Dispatcher {
+            queue: Arc::new(Queue {
+                state: Mutex::new(QueueState {
+                    items: VecDeque::new(),
+                    scheduled: false,
+                    running_on: None,
+                    closed: false,
+                }),
+                done: Condvar::new(),
+                registry,
+                len: AtomicUsize::new(0),
+                resume: Mutex::new(None),
+                over_high: AtomicBool::new(false),
+            }),
+            pool: pool(),
+        })
+    }
+
+    /// Queue one callback. Returns false when the queue is past HIGH_WATER
+    /// (the caller should stop reading input until `on_resume` fires).
+    pub fn push(&self, d: Dispatch) -> bool {
+        let schedule = {
+            let mut st = lock(&self.queue.state);
+            if st.closed {
+                return true;
             }
-            Dispatch::ConnectionLost(cause) => {
-                if let Some(cb) = get(&registry.main) {
-                    cb.connection_lost(cause.as_deref());
+            st.items.push_back(d);
+            let s = !st.scheduled;
+            st.scheduled = true;
+            s
+        };
+        let n = self.queue.len.fetch_add(1, Ordering::AcqRel) + 1;
+        if schedule {
+            self.pool.schedule(self.queue.clone());
+        }
+        if n > HIGH_WATER {
+            self.queue.over_high.store(true, Ordering::Release);
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Items waiting now.
+    pub fn len(&self) -> usize {
+        self.queue.len.load(Ordering::Acquire)
+    }
+
+    /// True when more than HIGH_WATER items wait.
+    pub fn is_full(&self) -> bool {
+        self.len() > HIGH_WATER
+    }
+
+    /// What to call when a full queue has drained to LOW_WATER.
+    pub fn on_resume(&self, f: Box<dyn Fn() + Send + Sync>) {
+        *lock(&self.queue.resume) = Some(f);
+    }
+
+    /// True when called from inside one of this client's callbacks.
+    pub fn is_current(&self) -> bool {
+        CURRENT.with(|c| c.get()) == Arc::as_ptr(&self.queue) as usize
+    }
+
+    /// Stop after the queued callbacks ran; wait for them unless we are
+    /// inside one of them (destroy called from a callback), in which case
+    /// what is still queued is dropped.
+    pub fn stop(self) {
+        let current = self.is_current();
+        let mut st = lock(&self.queue.state);
+        if current {
+            st.closed = true;
+            let dropped = st.items.len();
+            st.items.clear();
+            self.queue.len.fetch_sub(dropped, Ordering::AcqRel);
+            return;
+        }
+        while st.scheduled || st.running_on.is_some() {
+            st = self
+                .queue
+                .done
+                .wait_timeout(st, Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        st.closed = true;
+        *lock(&self.queue.resume) = None;
+    }
+}
+
+fn run_one(registry: &Registry, item: Dispatch) {
+    match item {
+        Dispatch::Message(topic, msg) => {
+            // Paho semantics: a callback that returns false gets the same
+            // message again. Back off a little so a refusing callback does
+            // not spin the CPU; give up when the client goes away.
+            let mut delay = Duration::from_micros(100);
+            while let Some(cb) = get(&registry.main) {
+                if cb.message_arrived(&topic, &msg) || registry.stopping.load(Ordering::Acquire) {
+                    break;
                 }
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_millis(100));
             }
-            Dispatch::Disconnected(props, reason) => {
-                if let Some(cb) = get(&registry.disconnected) {
-                    cb(&props, reason);
-                }
+        }
+        Dispatch::DeliveryComplete(token) => {
+            if let Some(cb) = get(&registry.main) {
+                cb.delivery_complete(token);
             }
-            Dispatch::Run(f) => f(),
-            Dispatch::Published(token, ptype, props, reason) => {
-                if let Some(cb) = get(&registry.published) {
-                    cb(token, ptype, &props, reason);
-                }
+        }
+        Dispatch::ConnectionLost(cause) => {
+            if let Some(cb) = get(&registry.main) {
+                cb.connection_lost(cause.as_deref());
+            }
+        }
+        Dispatch::Disconnected(props, reason) => {
+            if let Some(cb) = get(&registry.disconnected) {
+                cb(&props, reason);
+            }
+        }
+        Dispatch::Run(f) => f(),
+        Dispatch::Published(token, ptype, props, reason) => {
+            if let Some(cb) = get(&registry.published) {
+                cb(token, ptype, &props, reason);
             }
         }
     }

@@ -1,12 +1,16 @@
-//! Client handles: API calls become reactor commands, synchronous calls wait
-//! for completion, and user callbacks run on a per-client dispatcher thread.
+//! Client handles: API calls become commands for the connect engine and the
+//! reactor, synchronous calls wait for completion, and user callbacks run on
+//! the shared dispatcher (a serial queue per client over a small pool).
 
 pub mod r#async;
 mod async_support;
+mod connect;
 mod core;
-mod dispatch;
+pub mod dispatch;
 pub mod error;
 pub mod pending;
+pub mod resolver;
+mod route;
 pub mod sync;
 pub mod trace;
 pub mod uri;

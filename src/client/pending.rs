@@ -47,6 +47,26 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// The server refused a request with an MQTT 5 reason code.
+    pub fn refused(reason: ReasonCode, properties: Properties, message: &str) -> Failure {
+        Failure {
+            code: ClientError::Failure.code(),
+            reason,
+            properties,
+            message: Some(message.to_string()),
+        }
+    }
+
+    /// CONNACK refused the connection with return/reason code `rc`.
+    pub fn connack(rc: i32) -> Failure {
+        Failure {
+            code: rc,
+            reason: ReasonCode(u8::try_from(rc).unwrap_or(0x80)),
+            properties: Properties::default(),
+            message: Some("CONNACK return code".into()),
+        }
+    }
+
     pub fn from_error(e: &ClientError, message: &str) -> Failure {
         Failure {
             code: e.code(),
@@ -212,6 +232,31 @@ impl Requests {
                     Err(Failure::from_error(
                         &ClientError::Disconnected,
                         "connection lost",
+                    )),
+                ));
+            }
+        }
+        done
+    }
+
+    /// Everything fails (the reactor died): acknowledgement waits and the
+    /// buffer alike.
+    pub fn fail_all(&mut self) -> Vec<(i32, OnComplete, Result<Success, Failure>)> {
+        let mut done = Vec::new();
+        let waiting: Vec<Waiting> = self.waiting.drain().map(|(_, w)| w).collect();
+        let buffered = self.buffer.drain(..).map(|b| (b.token, b.on_complete));
+        for (token, cb) in waiting
+            .into_iter()
+            .map(|w| (w.token, w.on_complete))
+            .chain(buffered)
+        {
+            if let Some(cb) = cb {
+                done.push((
+                    token,
+                    cb,
+                    Err(Failure::from_error(
+                        &ClientError::Failure,
+                        "reactor stopped",
                     )),
                 ));
             }

@@ -1,22 +1,20 @@
 //! MQTTClient semantics: a handle whose calls block until the reactor reports
 //! completion, with optional callbacks on a dispatcher thread.
 
-use std::net::ToSocketAddrs;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::connect::{self, Attempt, Finish, Target};
 use super::core::{Core, Phase, Shared, deadline};
-use super::dispatch::Dispatcher;
+use super::dispatch::{Dispatcher, LOW_WATER};
 use super::error::ClientError;
 use super::trace::{self, trace};
 use super::uri::{self, Scheme, ServerUri};
-use crate::protocol::codec::{
-    Properties, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions, Will,
-};
-use crate::protocol::session::client::{ClientConfig, ClientSession, SessionError};
+use crate::protocol::codec::{Properties, QoS, ReasonCode, SubscriptionOptions, Will};
+use crate::protocol::session::client::{ClientSession, SessionError};
 use crate::reactor::ReactorRef;
 
 /// What MQTTClient_createWithOptions adds to create.
@@ -125,15 +123,6 @@ fn session_error(e: SessionError) -> ClientError {
     }
 }
 
-fn version_of(v: i32) -> Result<ProtocolVersion, ClientError> {
-    match v {
-        3 => Ok(ProtocolVersion::V31),
-        4 => Ok(ProtocolVersion::V311),
-        5 => Ok(ProtocolVersion::V5),
-        _ => Err(ClientError::BadMqttVersion),
-    }
-}
-
 impl Client {
     /// MQTTClient_create(WithOptions) with persistence NONE: validates the
     /// URI (scheme tcp://, mqtt://, ws://, ssl://, mqtts://, wss:// or none).
@@ -212,9 +201,10 @@ impl Client {
         self.install(&self.shared.callbacks.published, cb.map(Arc::new))
     }
 
-    /// Connect and wait for CONNACK (or failure) within the connect timeout.
-    pub fn connect(&self, options: ConnectOptions) -> Result<ConnectResult, ClientError> {
-        let uris: Vec<(ServerUri, String)> = if options.server_uris.is_empty() {
+    /// Where a connect with `options` goes: its serverURIs, else the
+    /// URI given at create.
+    pub(super) fn target(&self, options: &ConnectOptions) -> Result<Target, ClientError> {
+        let uris = if options.server_uris.is_empty() {
             vec![(self.uri.clone(), self.uri_text.clone())]
         } else {
             let mut v = Vec::with_capacity(options.server_uris.len());
@@ -223,145 +213,67 @@ impl Client {
             }
             v
         };
-        let versions: &[i32] = match options.mqtt_version {
-            0 => &[4, 3],
-            3 => &[3],
-            4 => &[4],
-            5 => &[5],
-            _ => return Err(ClientError::BadMqttVersion),
-        };
-        {
-            // A connect on a connected client starts over.
-            let mut core = self.shared.lock();
-            self.shared.close_connection(&mut core);
-            core.disconnecting = false;
-        }
-        let mut last = ClientError::Failure;
-        for (uri, text) in &uris {
-            if matches!(uri.scheme, Scheme::Tls | Scheme::WebSocketTls) {
-                last = ClientError::SslNotSupported;
-                continue;
-            }
-            if uri.scheme == Scheme::WebSocket {
-                // No WebSocket transport yet: never speak raw MQTT to a
-                // WebSocket endpoint.
-                last = ClientError::BadProtocol;
-                continue;
-            }
-            for (i, &v) in versions.iter().enumerate() {
-                match self.try_connect(uri, text, v, &options) {
-                    Ok(r) => return Ok(r),
-                    // Paho's MQTTVERSION_DEFAULT: 3.1.1 refused for its version → try 3.1.
-                    Err(ClientError::Refused(1)) if i + 1 < versions.len() => continue,
-                    Err(e @ ClientError::Refused(_)) => return Err(e),
-                    Err(e) => {
-                        last = e;
-                        if i + 1 < versions.len() {
-                            continue;
-                        }
-                    }
-                }
-            }
-        }
-        Err(last)
-    }
-
-    fn config(&self, v: i32, o: &ConnectOptions) -> Result<ClientConfig, ClientError> {
-        let version = version_of(v)?;
-        Ok(ClientConfig {
-            version,
+        Ok(Target {
+            uris,
             client_id: self.client_id.clone(),
-            clean_start: if version.is_v5() {
-                o.clean_start
-            } else {
-                o.clean_session
-            },
-            keep_alive: o.keep_alive,
-            will: o.will.clone(),
-            username: o.username.clone(),
-            password: o.password.clone(),
-            properties: if version.is_v5() {
-                o.properties.clone()
-            } else {
-                Properties::default()
-            },
-            max_inflight: o.max_inflight.max(1),
-            retry_interval: o.retry_interval,
-            connect_timeout: o.connect_timeout,
-            max_packet_size: 0,
         })
     }
 
-    fn try_connect(
-        &self,
-        uri: &ServerUri,
-        text: &str,
-        v: i32,
-        o: &ConnectOptions,
-    ) -> Result<ConnectResult, ClientError> {
-        let config = self.config(v, o)?;
-        let clean = config.clean_start;
-        let until = deadline(if o.connect_timeout.is_zero() {
+    /// Fail at once when this handle cannot be used (made before a fork()
+    /// in a parent process, or its reactor died).
+    pub(super) fn check(&self) -> Result<(), ClientError> {
+        if self.shared.usable() {
+            Ok(())
+        } else {
+            Err(ClientError::Failure)
+        }
+    }
+
+    /// True when the handle was made in another process (before a fork()).
+    pub fn is_stale(&self) -> bool {
+        self.shared.generation != crate::fork::generation()
+    }
+
+    /// Connect and wait for CONNACK (or failure). The attempt runs on the
+    /// connect engine (resolver, reactor); this thread only waits.
+    pub fn connect(&self, options: ConnectOptions) -> Result<ConnectResult, ClientError> {
+        self.check()?;
+        let target = self.target(&options)?;
+        let tries = target.uris.len() * connect::versions(options.mqtt_version)?.len();
+        let per_try = if options.connect_timeout.is_zero() {
             Duration::from_secs(30)
         } else {
-            o.connect_timeout
-        });
-        // Name resolution happens here, on the caller's thread, never on the reactor.
-        let addrs: Vec<_> = match (uri.host.as_str(), uri.port).to_socket_addrs() {
-            Ok(a) => a.collect(),
-            Err(e) => {
-                trace!(trace::ERROR, "cannot resolve {}: {e}", uri.host);
-                return Err(ClientError::Failure);
-            }
+            options.connect_timeout
         };
-        trace!(trace::MINIMUM, "connecting to {text} with MQTT level {v}");
-        let mut last = ClientError::Failure;
-        for addr in addrs {
-            if Instant::now() >= until {
-                break;
-            }
-            let mut core = self.shared.lock();
-            if core.destroyed {
-                return Err(ClientError::Failure);
-            }
-            let now = Instant::now();
-            match core.session.as_mut() {
-                Some(s) if !clean => s.reconnect(config.clone(), now),
-                _ => core.session = Some(ClientSession::new(config.clone(), now)),
-            }
-            core.pending.clear();
-            if let Some(s) = core.session.as_ref() {
-                core.pending = s.pending_packet_ids();
-            }
-            let id = self.shared.start_connect(&mut core, addr);
-            let (mut core, _) = self.shared.wait_until(core, until, |c| {
-                c.conn_id != id || c.phase != Phase::Connecting
-            });
-            match core.phase.clone() {
-                Phase::Connected if core.conn_id == id => {
-                    let ack = core.connack.clone().unwrap_or_default();
-                    return Ok(ConnectResult {
-                        server_uri: text.to_string(),
-                        mqtt_version: v,
-                        session_present: ack.session_present,
-                        reason: ack.code,
-                        properties: ack.properties,
-                    });
-                }
-                Phase::Refused(ack) => {
-                    self.shared.close_connection(&mut core);
-                    core.phase = Phase::Idle;
-                    return Err(ClientError::Refused(i32::from(ack.code.0)));
-                }
-                _ => {
-                    // Failed or timed out: drop this attempt and try the next address.
-                    self.shared.close_connection(&mut core);
-                    core.phase = Phase::Idle;
-                    last = ClientError::Failure;
-                }
+        let limit = per_try
+            .saturating_mul(u32::try_from(tries).unwrap_or(u32::MAX))
+            .saturating_add(Duration::from_secs(5));
+        let attempt = Attempt::new(target.uris, options, target.client_id, Finish::Sync)?;
+        let id = attempt.id;
+        let mut core = self.shared.lock();
+        if core.destroyed {
+            return Err(ClientError::Failure);
+        }
+        // A connect on a connected client starts over.
+        self.shared.close_connection(&mut core);
+        core.attempt = None;
+        core.disconnect = None;
+        core.phase = Phase::Idle;
+        core.sync.connect = None;
+        connect::begin(&self.shared, &mut core, attempt);
+        let (mut core, _) = self.shared.wait_until(core, deadline(limit), |c| {
+            c.sync.connect.as_ref().is_some_and(|(i, _)| *i == id)
+        });
+        match core.sync.connect.take() {
+            Some((i, r)) if i == id => r,
+            _ => {
+                // Gave up waiting: stop the attempt.
+                core.attempt = None;
+                self.shared.close_connection(&mut core);
+                core.phase = Phase::Idle;
+                Err(ClientError::Failure)
             }
         }
-        Err(last)
     }
 
     /// Disconnect, letting in-flight work finish for up to `timeout`.
@@ -371,39 +283,30 @@ impl Client {
         reason: ReasonCode,
         properties: Properties,
     ) -> Result<(), ClientError> {
+        self.check()?;
         let mut core = self.shared.lock();
         if core.phase != Phase::Connected {
             self.shared.close_connection(&mut core);
+            core.attempt = None;
+            core.phase = Phase::Idle;
             return Err(ClientError::Disconnected);
         }
-        core.disconnecting = true;
-        let until = deadline(timeout);
-        let (mut core, _) = self.shared.wait_until(core, until, |c| {
-            c.pending.is_empty() || c.phase != Phase::Connected
-        });
-        if core.phase == Phase::Connected {
-            let id = core.conn_id;
-            if let Some(s) = core.session.as_mut() {
-                s.disconnect(reason, properties, Instant::now());
-            }
-            drop(core);
-            self.shared.request_flush(id);
-            core = self.shared.lock();
-            // Bounded: the reactor closes the socket once DISCONNECT is written.
-            let (c, _) = self
-                .shared
-                .wait_until(core, deadline(Duration::from_secs(2)), |c| c.conn_id != id);
-            core = c;
+        let id =
+            connect::start_disconnect(&self.shared, &mut core, timeout, reason, properties, None);
+        let until = deadline(timeout.saturating_add(Duration::from_secs(3)));
+        let (mut core, _) = self
+            .shared
+            .wait_until(core, until, |c| c.sync.disconnected == Some(id));
+        if core.sync.disconnected != Some(id) {
+            self.shared.close_connection(&mut core);
+            core.disconnect = None;
         }
-        self.shared.close_connection(&mut core);
         core.phase = Phase::Idle;
-        core.disconnecting = false;
-        trace!(trace::MINIMUM, "disconnected");
         Ok(())
     }
 
     pub fn is_connected(&self) -> bool {
-        self.shared.lock().phase == Phase::Connected
+        self.shared.usable() && self.shared.lock().phase == Phase::Connected
     }
 
     /// Queue a publish; the token completes on PUBACK/PUBCOMP (QoS 0: once written).
@@ -415,6 +318,7 @@ impl Client {
         retained: bool,
         properties: Properties,
     ) -> Result<PublishResult, ClientError> {
+        self.check()?;
         let mut core = self.shared.lock();
         // As Paho: a full in-flight window blocks the publisher until an
         // acknowledgement frees a slot (or the connection goes).
@@ -436,9 +340,16 @@ impl Client {
             match r {
                 Ok(pid) => break pid,
                 Err(SessionError::InflightFull) => {
-                    core = match self.shared.cond.wait(core) {
-                        Ok(g) => g,
-                        Err(e) => e.into_inner(),
+                    if !self.shared.reactor.is_alive() {
+                        return Err(ClientError::Disconnected);
+                    }
+                    core = match self
+                        .shared
+                        .cond
+                        .wait_timeout(core, Duration::from_millis(500))
+                    {
+                        Ok((g, _)) => g,
+                        Err(e) => e.into_inner().0,
                     };
                 }
                 Err(e) => return Err(session_error(e)),
@@ -446,7 +357,7 @@ impl Client {
         };
         let id = core.conn_id;
         if qos != QoS::AtMostOnce {
-            core.pending.push(pid);
+            core.sync.pending.push(pid);
         }
         drop(core);
         self.shared.request_flush(id);
@@ -461,6 +372,7 @@ impl Client {
         &self,
         f: impl FnOnce(&mut ClientSession, Instant) -> Result<u16, SessionError>,
     ) -> Result<AckResult, ClientError> {
+        self.check()?;
         let mut core = self.shared.lock();
         if core.phase != Phase::Connected {
             return Err(ClientError::Disconnected);
@@ -478,9 +390,9 @@ impl Client {
         let (mut core, _) = self
             .shared
             .wait_until(core, deadline(timeout), |c: &mut Core| {
-                c.acks.contains_key(&pid) || c.conn_id != id
+                c.sync.acks.contains_key(&pid) || c.conn_id != id
             });
-        core.acks.remove(&pid).ok_or(ClientError::Failure)
+        core.sync.acks.remove(&pid).ok_or(ClientError::Failure)
     }
 
     /// Subscribe and wait for SUBACK.
@@ -506,11 +418,12 @@ impl Client {
         let Ok(pid) = u16::try_from(token) else {
             return Ok(());
         };
+        self.check()?;
         let core = self.shared.lock();
         let (core, done) = self.shared.wait_until(core, deadline(timeout), |c| {
-            !c.pending.contains(&pid) || c.phase != Phase::Connected
+            !c.sync.pending.contains(&pid) || c.phase != Phase::Connected
         });
-        if done && !core.pending.contains(&pid) {
+        if done && !core.sync.pending.contains(&pid) {
             Ok(())
         } else if core.phase != Phase::Connected {
             Err(ClientError::Disconnected)
@@ -521,8 +434,12 @@ impl Client {
 
     /// Tokens of publishes not yet complete.
     pub fn pending_tokens(&self) -> Vec<i32> {
+        if self.is_stale() {
+            return Vec::new();
+        }
         self.shared
             .lock()
+            .sync
             .pending
             .iter()
             .map(|&p| i32::from(p))
@@ -531,11 +448,15 @@ impl Client {
 
     /// Receive mode: the next message within `timeout` (Ok(None) on timeout).
     pub fn receive(&self, timeout: Duration) -> Result<Option<(String, Message)>, ClientError> {
+        self.check()?;
         let core = self.shared.lock();
         let (mut core, _) = self.shared.wait_until(core, deadline(timeout), |c| {
-            !c.inbox.is_empty() || c.phase != Phase::Connected
+            !c.sync.inbox.is_empty() || c.phase != Phase::Connected
         });
-        if let Some(m) = core.inbox.pop_front() {
+        if let Some(m) = core.sync.inbox.pop_front() {
+            if core.input_paused && core.sync.inbox.len() <= LOW_WATER {
+                self.shared.resume_input(&mut core);
+            }
             return Ok(Some(m));
         }
         if core.phase != Phase::Connected {
@@ -563,13 +484,24 @@ impl Drop for Client {
     /// Destroy is total: the connection is closed and, when this returns, no
     /// callback of this client runs or will run.
     fn drop(&mut self) {
+        if self.is_stale() {
+            // Made before a fork(), dropped in the child: the parent's
+            // threads may hold this client's locks and own its sockets.
+            // Touch nothing.
+            return;
+        }
         self.shared
             .callbacks
             .stopping
             .store(true, Ordering::Release);
         let dispatcher = {
             let mut core = self.shared.lock();
+            core.destroyed = true;
+            core.attempt = None;
+            core.auto = None;
+            core.disconnect = None;
             self.shared.close_connection(&mut core);
+            core.phase = Phase::Idle;
             core.session = None;
             core.dispatcher.take()
         };

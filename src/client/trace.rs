@@ -17,6 +17,10 @@ pub const MINIMUM: TraceLevel = 3;
 pub const PROTOCOL: TraceLevel = 4;
 /// MQTTCLIENT_TRACE_ERROR.
 pub const ERROR: TraceLevel = 5;
+/// MQTTCLIENT_TRACE_SEVERE.
+pub const SEVERE: TraceLevel = 6;
+/// MQTTCLIENT_TRACE_FATAL.
+pub const FATAL: TraceLevel = 7;
 
 /// The callback receives a level and one line of text.
 pub type TraceFn = Box<dyn Fn(TraceLevel, &str) + Send + Sync>;

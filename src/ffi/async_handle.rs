@@ -114,9 +114,9 @@ impl AsyncHandle {
 /// The handle behind `h`; NULL is MQTTASYNC_FAILURE, as Paho.
 ///
 /// # Safety
-/// `h` NULL or a handle from MQTTAsync_create not yet destroyed.
+/// `h` NULL, or any pointer: only one found in the live set is dereferenced.
 pub(crate) unsafe fn async_ref<'a>(h: MQTTAsync) -> FfiResult<&'a AsyncHandle> {
-    if h.is_null() {
+    if h.is_null() || !super::handle::live_async().contains(&(h as usize)) {
         return Err(MQTTASYNC_FAILURE);
     }
     // SAFETY: per the contract, a live Box<AsyncHandle> pointer.

@@ -2,6 +2,7 @@
 //! the C API needs around it (creation version, last server URI), and the
 //! registry MQTTClient_yield walks, since it takes no handle.
 
+use std::collections::BTreeSet;
 use std::ffi::{CString, c_int};
 use std::sync::Mutex;
 
@@ -29,22 +30,39 @@ impl Handle {
     }
 }
 
-/// Addresses of live handles (for MQTTClient_yield). Destroy removes its
-/// handle here before dropping it, and yield holds the lock while it uses
-/// one, so yield never touches a destroyed handle.
-pub(crate) static LIVE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+/// Addresses of live MQTTClient handles. Create adds, destroy removes its
+/// handle here before dropping it; every entry point checks its handle
+/// against it, so a destroyed or never-created handle gets an error code
+/// instead of a crash. MQTTClient_yield walks it under the lock.
+pub(crate) static LIVE: Mutex<BTreeSet<usize>> = Mutex::new(BTreeSet::new());
+/// The same for MQTTAsync handles.
+pub(crate) static LIVE_ASYNC: Mutex<BTreeSet<usize>> = Mutex::new(BTreeSet::new());
 
-/// Lock the registry, recovering from a poisoned lock (the list stays valid).
-pub(crate) fn live() -> std::sync::MutexGuard<'static, Vec<usize>> {
+/// Lock the registry, recovering from a poisoned lock (the set stays valid).
+pub(crate) fn live() -> std::sync::MutexGuard<'static, BTreeSet<usize>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The handle behind `h`; NULL is MQTTCLIENT_FAILURE (as Paho's checks).
+/// Lock the MQTTAsync registry.
+pub(crate) fn live_async() -> std::sync::MutexGuard<'static, BTreeSet<usize>> {
+    LIVE_ASYNC.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Both registries, locked (held across fork() by the fork handlers).
+pub(crate) fn live_locks() -> (
+    std::sync::MutexGuard<'static, BTreeSet<usize>>,
+    std::sync::MutexGuard<'static, BTreeSet<usize>>,
+) {
+    (live(), live_async())
+}
+
+/// The handle behind `h`; NULL or a handle that is not live is
+/// MQTTCLIENT_FAILURE.
 ///
 /// # Safety
-/// `h` NULL or a handle from MQTTClient_create not yet destroyed.
+/// `h` NULL, or any pointer: only one found in the live set is dereferenced.
 pub(crate) unsafe fn handle_ref<'a>(h: MQTTClient) -> FfiResult<&'a Handle> {
-    if h.is_null() {
+    if h.is_null() || !live().contains(&(h as usize)) {
         return Err(MQTTCLIENT_FAILURE);
     }
     // SAFETY: per the contract, a live Box<Handle> pointer.

@@ -32,6 +32,8 @@ pub mod property_table;
 pub mod reason_codes;
 pub mod types;
 
+pub(crate) use handle::live_locks;
+
 #[cfg(test)]
 mod broker_tests;
 #[cfg(test)]

@@ -50,6 +50,7 @@ unsafe fn create(
         offline,
         callbacks: Mutex::new(CallbackSet::default()),
     }));
+    super::handle::live_async().insert(ptr as usize);
     // SAFETY: `out` checked non-NULL above.
     unsafe { out.write(ptr.cast()) };
     Ok(MQTTASYNC_SUCCESS)
@@ -337,8 +338,19 @@ pub extern "C" fn MQTTAsync_destroy(handle: *mut MQTTAsync) {
         if ptr.is_null() {
             return;
         }
-        // SAFETY: a pointer from Box::into_raw in `create`, destroyed once.
-        drop(unsafe { Box::from_raw(ptr.cast::<AsyncHandle>()) });
+        if !super::handle::live_async().remove(&(ptr as usize)) {
+            // Never created, or destroyed already: nothing to free.
+            return;
+        }
+        // SAFETY: a pointer from Box::into_raw in `create`, found in the
+        // live set and removed from it, so destroyed exactly once.
+        let boxed = unsafe { Box::from_raw(ptr.cast::<AsyncHandle>()) };
+        if boxed.client.is_stale() {
+            // Inherited across fork(): touch nothing of the parent's.
+            std::mem::forget(boxed);
+        } else {
+            drop(boxed);
+        }
         // SAFETY: non-NULL, writable per the API.
         unsafe { handle.write(std::ptr::null_mut()) };
     })

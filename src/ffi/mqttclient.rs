@@ -54,7 +54,7 @@ unsafe fn create(
         server_uri: std::sync::Mutex::new(CString::new(uri).unwrap_or_default()),
     });
     let ptr = Box::into_raw(boxed);
-    live().push(ptr as usize);
+    live().insert(ptr as usize);
     // SAFETY: `out` checked non-NULL above.
     unsafe { out.write(ptr.cast()) };
     Ok(MQTTCLIENT_SUCCESS)
@@ -313,9 +313,20 @@ pub extern "C" fn MQTTClient_destroy(handle: *mut MQTTClient) {
         if ptr.is_null() {
             return;
         }
-        live().retain(|&p| p != ptr as usize);
-        // SAFETY: a pointer from Box::into_raw in `create`, destroyed once.
-        drop(unsafe { Box::from_raw(ptr.cast::<Handle>()) });
+        if !live().remove(&(ptr as usize)) {
+            // Never created, or destroyed already: nothing to free.
+            return;
+        }
+        // SAFETY: a pointer from Box::into_raw in `create`, found in the
+        // live set and removed from it, so destroyed exactly once.
+        let boxed = unsafe { Box::from_raw(ptr.cast::<Handle>()) };
+        if boxed.client.is_stale() {
+            // Inherited across fork(): the parent's threads may hold its
+            // locks; leaving it allocated is the only safe choice.
+            std::mem::forget(boxed);
+        } else {
+            drop(boxed);
+        }
         // SAFETY: non-NULL, writable per the API.
         unsafe { handle.write(std::ptr::null_mut()) };
     })

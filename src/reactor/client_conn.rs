@@ -18,6 +18,9 @@ pub struct ClientDrive {
     pub closed: bool,
     /// When the session next needs `handle_timeout`.
     pub timeout: Option<Instant>,
+    /// The consumer of this client's messages is full: stop reading the
+    /// socket (TCP pushes back) until `Command::ClientResume`.
+    pub pause: bool,
 }
 
 /// What the loop must do with a connection after an operation on it.
@@ -38,6 +41,18 @@ pub struct ClientConn {
     pub timeout: Option<Instant>,
     write_interest: bool,
     closing: bool,
+    /// Reading is held back (see `ClientDrive::pause`).
+    paused: bool,
+}
+
+/// Buffers above this size are released when they empty, so an idle
+/// connection holds no buffer memory.
+const KEEP_BUFFER: usize = 2048;
+
+fn trim(buf: &mut BytesMut) {
+    if buf.is_empty() && buf.capacity() > KEEP_BUFFER {
+        *buf = BytesMut::new();
+    }
 }
 
 impl ClientConn {
@@ -64,12 +79,44 @@ impl ClientConn {
             endpoint,
             token,
             tcp_connected: false,
-            inbuf: BytesMut::with_capacity(16 * 1024),
-            out: BytesMut::with_capacity(16 * 1024),
+            inbuf: BytesMut::new(),
+            out: BytesMut::new(),
             timeout: None,
             write_interest: true,
             closing: false,
+            paused: false,
         })
+    }
+
+    /// The owner of this connection.
+    pub fn endpoint(&self) -> &Arc<dyn ClientEndpoint> {
+        &self.endpoint
+    }
+
+    /// The consumer drained: read what waited in the socket.
+    pub fn resume(&mut self, registry: &Registry, scratch: &mut [u8], now: Instant) -> Next {
+        if !self.paused || !self.tcp_connected {
+            return Next::Keep;
+        }
+        self.paused = false;
+        if !self.inbuf.is_empty() {
+            self.feed(now);
+            if self.paused {
+                return self.write_out(registry, now);
+            }
+        }
+        self.ready(registry, true, false, scratch, now)
+    }
+
+    /// Hand buffered input to the session and collect its output.
+    fn feed(&mut self, now: Instant) {
+        let (inbuf, out) = (&mut self.inbuf, &mut self.out);
+        let drive = self.endpoint.drive(now, &mut |s| {
+            s.handle_bytes(inbuf, now);
+            s.poll_transmit(now, out);
+        });
+        self.apply(drive);
+        trim(&mut self.inbuf);
     }
 
     /// Readiness reported by poll.
@@ -99,25 +146,27 @@ impl ClientConn {
             }
             return self.flush(registry, now);
         }
-        if readable {
-            match self.read_all(scratch) {
-                Ok(eof) => {
-                    if !self.inbuf.is_empty() {
-                        let (inbuf, out) = (&mut self.inbuf, &mut self.out);
-                        let drive = self.endpoint.drive(now, &mut |s| {
-                            s.handle_bytes(inbuf, now);
-                            s.poll_transmit(now, out);
-                        });
-                        self.apply(drive);
-                    }
-                    if eof && !self.closing {
+        if readable && !self.paused {
+            loop {
+                match self.read_chunk(scratch) {
+                    Ok(Some(0)) => {
+                        if self.closing {
+                            break;
+                        }
                         self.lost(now);
                         return Next::Remove;
                     }
-                }
-                Err(_) => {
-                    self.lost(now);
-                    return Next::Remove;
+                    Ok(Some(_)) => {
+                        self.feed(now);
+                        if self.paused || self.closing {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        self.lost(now);
+                        return Next::Remove;
+                    }
                 }
             }
         }
@@ -175,6 +224,9 @@ impl ClientConn {
 
     fn apply(&mut self, drive: ClientDrive) {
         self.timeout = drive.timeout;
+        if drive.pause {
+            self.paused = true;
+        }
         if drive.closed {
             self.closing = true;
         }
@@ -192,13 +244,16 @@ impl ClientConn {
         }
     }
 
-    /// Read until WouldBlock. Returns true at end of stream.
-    fn read_all(&mut self, scratch: &mut [u8]) -> io::Result<bool> {
+    /// One read into the input buffer: Some(0) at end of stream, None when
+    /// nothing is waiting.
+    fn read_chunk(&mut self, scratch: &mut [u8]) -> io::Result<Option<usize>> {
         loop {
             match self.socket.read(scratch) {
-                Ok(0) => return Ok(true),
-                Ok(n) => self.inbuf.extend_from_slice(&scratch[..n]),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Ok(n) => {
+                    self.inbuf.extend_from_slice(&scratch[..n]);
+                    return Ok(Some(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
@@ -222,6 +277,7 @@ impl ClientConn {
                 }
             }
         }
+        trim(&mut self.out);
         if self.closing && self.out.is_empty() {
             self.shutdown(registry);
             return Next::Remove;

@@ -14,7 +14,8 @@ use slab::Slab;
 
 use super::broker_conn::{BrokerConn, BrokerEndpoint, Listener};
 use super::client_conn::{ClientConn, Next};
-use super::{Command, FIRST_CONN, WAKER};
+use super::{Command, FIRST_CONN, Reactor, Task, WAKER};
+use std::collections::BinaryHeap;
 
 enum Source {
     Client(ClientConn),
@@ -32,8 +33,35 @@ struct BrokerEntry {
     paused: Vec<usize>,
 }
 
+/// A task due at `at`; `seq` keeps equal instants in submission order.
+struct TimerEntry {
+    at: Instant,
+    seq: u64,
+    task: Task,
+}
+
+impl PartialEq for TimerEntry {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for TimerEntry {}
+impl PartialOrd for TimerEntry {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for TimerEntry {
+    /// Reversed: the heap's top is the earliest.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
 struct Loop {
     poll: Poll,
+    timers: BinaryHeap<TimerEntry>,
+    timer_seq: u64,
     sources: Slab<Source>,
     clients: HashMap<u64, usize>,
     brokers: HashMap<u64, BrokerEntry>,
@@ -44,10 +72,15 @@ struct Loop {
     close: Vec<u64>,
 }
 
-/// Run until `Command::Shutdown`.
-pub fn run(poll: Poll, commands: Receiver<Command>) {
+/// Run until `Command::Shutdown`. A panic inside a turn is contained: every
+/// client connection is told the reactor died, the reactor is marked dead so
+/// later calls fail at once, and the thread ends instead of aborting the
+/// process.
+pub fn run(poll: Poll, commands: Receiver<Command>, reactor: Arc<Reactor>) {
     let mut lp = Loop {
         poll,
+        timers: BinaryHeap::new(),
+        timer_seq: 0,
         sources: Slab::new(),
         clients: HashMap::default(),
         brokers: HashMap::default(),
@@ -59,15 +92,50 @@ pub fn run(poll: Poll, commands: Receiver<Command>) {
     };
     let mut events = Events::with_capacity(1024);
     loop {
-        let timeout = lp
+        let turn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            lp.turn(&mut events, &commands)
+        }));
+        match turn {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown".into());
+                crate::client::trace::emit(
+                    crate::client::trace::FATAL,
+                    &format!("reactor thread panicked ({why}): every client fails from now on"),
+                );
+                reactor
+                    .dead
+                    .store(true, std::sync::atomic::Ordering::Release);
+                lp.fail_all();
+                break;
+            }
+        }
+    }
+    reactor
+        .dead
+        .store(true, std::sync::atomic::Ordering::Release);
+    // Commands that raced with the end: run their timers' cleanup never;
+    // drop them (their senders see a dead reactor).
+    while commands.try_recv().is_ok() {}
+}
+
+impl Loop {
+    /// One turn: poll, serve readiness, commands and timers. False: stop.
+    fn turn(&mut self, events: &mut Events, commands: &Receiver<Command>) -> bool {
+        let timeout = self
             .next_deadline()
             .map(|d| d.saturating_duration_since(Instant::now()));
-        if let Err(e) = lp.poll.poll(&mut events, timeout) {
+        if let Err(e) = self.poll.poll(events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 // A broken poll cannot serve anyone; back off rather than spin.
                 std::thread::sleep(Duration::from_millis(10));
             }
-            continue;
+            return true;
         }
         let now = Instant::now();
         for event in events.iter() {
@@ -77,21 +145,33 @@ pub fn run(poll: Poll, commands: Receiver<Command>) {
             }
             let readable = event.is_readable() || event.is_read_closed() || event.is_error();
             let writable = event.is_writable() || event.is_write_closed();
-            lp.ready(token.0 - FIRST_CONN, readable, writable, now);
+            self.ready(token.0 - FIRST_CONN, readable, writable, now);
         }
         while let Ok(cmd) = commands.try_recv() {
-            if !lp.command(cmd, now) {
-                return;
+            if !self.command(cmd, now) {
+                return false;
             }
         }
         let now = Instant::now();
-        lp.fire_timers(now);
-        lp.service_brokers(now);
+        self.fire_timers(now);
+        self.service_brokers(now);
+        true
+    }
+
+    /// After a contained panic: tell every client connection, close sockets.
+    fn fail_all(&mut self) {
+        for (_, src) in self.sources.iter() {
+            if let Source::Client(c) = src {
+                c.endpoint().reactor_died();
+            }
+        }
+        self.timers.clear();
     }
 }
 
 impl Loop {
     fn next_deadline(&self) -> Option<Instant> {
+        let timer = self.timers.peek().map(|t| t.at);
         // Only client connections carry their own timers; walking the
         // client index keeps this independent of the broker's connections.
         let clients = self
@@ -102,7 +182,7 @@ impl Loop {
                 _ => None,
             });
         let brokers = self.brokers.values().filter_map(|b| b.timeout);
-        clients.chain(brokers).min()
+        clients.chain(brokers).chain(timer).min()
     }
 
     fn ready(&mut self, key: usize, readable: bool, writable: bool, now: Instant) {
@@ -367,12 +447,33 @@ impl Loop {
                 }
                 let _ = done.send(());
             }
+            Command::Timer { at, task } => {
+                self.timer_seq += 1;
+                self.timers.push(TimerEntry {
+                    at,
+                    seq: self.timer_seq,
+                    task,
+                });
+            }
+            Command::ClientResume { id } => {
+                if let Some(&key) = self.clients.get(&id)
+                    && let Some(Source::Client(c)) = self.sources.get_mut(key)
+                {
+                    let next = c.resume(self.poll.registry(), &mut self.scratch, now);
+                    self.after_client(key, next);
+                }
+            }
             Command::Shutdown => return false,
         }
         true
     }
 
     fn fire_timers(&mut self, now: Instant) {
+        while self.timers.peek().is_some_and(|t| t.at <= now) {
+            if let Some(t) = self.timers.pop() {
+                (t.task)();
+            }
+        }
         let due: Vec<usize> = self
             .clients
             .values()

@@ -34,6 +34,8 @@ pub trait ClientEndpoint: Send + Sync + 'static {
     /// The transport could not be established or failed; the session (if
     /// any) has already been told through `drive`.
     fn transport_failed(&self, error: &io::Error);
+    /// The reactor thread died (a panic it contained): fail what waits.
+    fn reactor_died(&self);
 }
 
 /// A request from an API thread to the reactor.
@@ -62,39 +64,93 @@ pub enum Command {
         id: u64,
         done: crossbeam_channel::Sender<()>,
     },
+    /// Run `task` on the reactor thread at `at` (or at once when past).
+    /// Tasks are the library's own code (never user code); they find out
+    /// themselves whether they are still wanted.
+    Timer { at: Instant, task: Task },
+    /// Reading of client connection `id` may resume (its consumer drained).
+    ClientResume { id: u64 },
     /// Stop the loop (the last user went away).
     Shutdown,
 }
+
+/// A deferred piece of work for the reactor thread.
+pub type Task = Box<dyn FnOnce() + Send>;
 
 /// The sending side of the reactor, shared by every handle.
 pub struct Reactor {
     commands: Sender<Command>,
     waker: Waker,
+    /// Set when the loop stopped or died (a panic on the reactor thread).
+    dead: std::sync::atomic::AtomicBool,
 }
 
 impl Reactor {
-    /// Queue a command and wake the loop.
-    pub fn send(&self, command: Command) {
-        // The receiver lives as long as the loop; if the loop is gone the
-        // command has nothing left to act on.
+    /// Queue a command and wake the loop. False when the loop is gone
+    /// (stopped, or dead after a panic): the command was not taken.
+    pub fn send(&self, command: Command) -> bool {
+        if self.dead.load(std::sync::atomic::Ordering::Acquire) {
+            return false;
+        }
         if self.commands.send(command).is_ok() {
             let _ = self.waker.wake();
+            true
+        } else {
+            false
         }
+    }
+
+    /// Run `task` on the reactor thread after `delay`.
+    pub fn after(&self, delay: std::time::Duration, task: impl FnOnce() + Send + 'static) -> bool {
+        let at = Instant::now() + delay;
+        self.send(Command::Timer {
+            at,
+            task: Box::new(task),
+        })
+    }
+
+    /// False once the loop has stopped or died.
+    pub fn is_alive(&self) -> bool {
+        !self.dead.load(std::sync::atomic::Ordering::Acquire)
     }
 }
 
-struct Global {
+/// Run `task` on the process's reactor after `delay`, if a reactor runs
+/// (it does whenever a client or broker exists). False when none does.
+pub fn after(delay: std::time::Duration, task: impl FnOnce() + Send + 'static) -> bool {
+    let reactor = {
+        let global = global_lock();
+        match global.as_ref() {
+            Some(g) if g.pid == std::process::id() => g.reactor.clone(),
+            _ => return false,
+        }
+    };
+    reactor.after(delay, task)
+}
+
+pub(crate) struct Global {
     reactor: Arc<Reactor>,
     users: usize,
     thread: Option<JoinHandle<()>>,
+    /// Which start of the reactor this is (refs of an older one ignore this).
+    epoch: u64,
+    /// The process that started it: a forked child starts its own.
+    pid: u32,
 }
 
 static GLOBAL: Mutex<Option<Global>> = Mutex::new(None);
+static EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// Lock the global slot (held across fork() by the fork handlers).
+pub(crate) fn global_lock() -> std::sync::MutexGuard<'static, Option<Global>> {
+    GLOBAL.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A counted reference to the process's reactor. The reactor thread starts
 /// with the first and stops when the last is dropped.
 pub struct ReactorRef {
     reactor: Arc<Reactor>,
+    epoch: u64,
 }
 
 impl std::ops::Deref for ReactorRef {
@@ -110,14 +166,27 @@ impl ReactorRef {
         self.reactor.clone()
     }
 
-    /// Take a reference, starting the reactor thread if none runs.
+    /// Take a reference, starting the reactor thread if none runs here (in
+    /// this process: a forked child has no reactor thread; or none alive:
+    /// a reactor that died of a panic is replaced for new users).
     pub fn acquire() -> io::Result<ReactorRef> {
-        let mut global = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(g) = global.as_mut() {
+        crate::fork::install();
+        let mut global = global_lock();
+        let pid = std::process::id();
+        if let Some(g) = global.as_mut()
+            && g.pid == pid
+            && g.reactor.is_alive()
+        {
             g.users += 1;
             return Ok(ReactorRef {
                 reactor: g.reactor.clone(),
+                epoch: g.epoch,
             });
+        }
+        if let Some(old) = global.take() {
+            // The parent's reactor (after fork) or a dead one: its thread is
+            // gone; its handles fail on their own. Never join or signal it.
+            std::mem::forget(old.thread);
         }
         let poll = mio::Poll::new()?;
         let waker = Waker::new(poll.registry(), WAKER)?;
@@ -125,24 +194,33 @@ impl ReactorRef {
         let reactor = Arc::new(Reactor {
             commands: tx,
             waker,
+            dead: std::sync::atomic::AtomicBool::new(false),
         });
+        let r2 = reactor.clone();
         let thread = std::thread::Builder::new()
             .name("ferromq-reactor".into())
-            .spawn(move || event_loop::run(poll, rx))?;
+            .spawn(move || event_loop::run(poll, rx, r2))?;
+        let epoch = EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         *global = Some(Global {
             reactor: reactor.clone(),
             users: 1,
             thread: Some(thread),
+            epoch,
+            pid,
         });
-        Ok(ReactorRef { reactor })
+        Ok(ReactorRef { reactor, epoch })
     }
 }
 
 impl Drop for ReactorRef {
     fn drop(&mut self) {
         let thread = {
-            let mut global = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
+            let mut global = global_lock();
             let Some(g) = global.as_mut() else { return };
+            if g.epoch != self.epoch || g.pid != std::process::id() {
+                // A ref of an older reactor (dead, or the parent's).
+                return;
+            }
             g.users -= 1;
             if g.users > 0 {
                 return;
