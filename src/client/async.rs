@@ -156,7 +156,7 @@ impl AsyncClient {
         }
         let generation = core.auto.as_ref().map_or(0, |a| a.generation) + 1;
         let min = options.min_retry_interval;
-        core.auto = Some(AutoReconnect {
+        core.auto = Some(Box::new(AutoReconnect {
             target,
             options: options.base,
             enabled: options.automatic_reconnect,
@@ -164,7 +164,7 @@ impl AsyncClient {
             max: options.max_retry_interval,
             interval: min,
             generation,
-        });
+        }));
         connect::begin(shared, &mut core, attempt);
         Ok(())
     }
@@ -267,6 +267,9 @@ impl AsyncClient {
         let token = core.requests.next_token();
         if token == 0 {
             return Err(ClientError::NoMoreMsgIds);
+        }
+        if core.requests.buffer.capacity() == 0 {
+            core.requests.buffer.reserve_exact(1);
         }
         core.requests.buffer.push_back(Buffered {
             token,

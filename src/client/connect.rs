@@ -161,7 +161,7 @@ impl Attempt {
 /// Start `attempt` (the client must have no connection and no attempt).
 pub fn begin(shared: &Arc<Shared>, core: &mut Core, attempt: Attempt) {
     core.phase = Phase::Connecting;
-    core.attempt = Some(attempt);
+    core.attempt = Some(Box::new(attempt));
     next_uri(shared, core, false);
 }
 
@@ -471,7 +471,7 @@ pub fn closed(
     }
     core.phase = Phase::Idle;
     if let Some(d) = core.disconnect.take() {
-        complete_disconnect(core, d);
+        complete_disconnect(core, *d);
         return;
     }
     if lost {
@@ -631,13 +631,13 @@ pub fn start_disconnect(
     if let Some(auto) = core.auto.as_mut() {
         auto.generation += 1;
     }
-    core.disconnect = Some(DisconnectReq {
+    core.disconnect = Some(Box::new(DisconnectReq {
         id,
         reason,
         properties,
         on_complete,
         sent: false,
-    });
+    }));
     if in_flight(core) == 0 {
         send_disconnect(shared, core);
     } else {
@@ -679,7 +679,7 @@ fn send_disconnect(shared: &Arc<Shared>, core: &mut Core) {
                     shared.close_connection(&mut core);
                     core.phase = Phase::Idle;
                     if let Some(d) = core.disconnect.take() {
-                        complete_disconnect(&mut core, d);
+                        complete_disconnect(&mut core, *d);
                     }
                     drop(core);
                     shared.cond.notify_all();
@@ -690,7 +690,7 @@ fn send_disconnect(shared: &Arc<Shared>, core: &mut Core) {
             shared.close_connection(core);
             core.phase = Phase::Idle;
             if let Some(d) = core.disconnect.take() {
-                complete_disconnect(core, d);
+                complete_disconnect(core, *d);
             }
         }
     }

@@ -59,11 +59,11 @@ pub struct Core {
     pub async_mode: bool,
     pub requests: Requests,
     /// The connect attempt under way, if any (the engine's state).
-    pub attempt: Option<Attempt>,
+    pub attempt: Option<Box<Attempt>>,
     /// Automatic reconnect, when asked for (MQTTAsync).
-    pub auto: Option<AutoReconnect>,
+    pub auto: Option<Box<AutoReconnect>>,
     /// A disconnect waiting for in-flight work to finish.
-    pub disconnect: Option<DisconnectReq>,
+    pub disconnect: Option<Box<DisconnectReq>>,
     pub dispatcher: Option<Dispatcher>,
     /// The session's next timer (for the reactor).
     pub timeout: Option<Instant>,
@@ -76,7 +76,7 @@ pub struct Core {
 }
 
 impl Core {
-    fn new() -> Core {
+    pub(crate) fn new() -> Core {
         Core {
             conn_id: 0,
             session: None,
@@ -92,6 +92,24 @@ impl Core {
             destroyed: false,
             was_connected: false,
             input_paused: false,
+        }
+    }
+
+    /// Give back the memory of empty request tables (many idle clients).
+    pub fn release_idle(&mut self) {
+        let r = &mut self.requests;
+        if r.waiting.is_empty() && r.waiting.capacity() > 0 {
+            r.waiting = HashMap::new();
+        }
+        if r.buffer.is_empty() && r.buffer.capacity() > 0 {
+            r.buffer = VecDeque::new();
+        }
+        let s = &mut self.sync;
+        if s.acks.is_empty() && s.acks.capacity() > 0 {
+            s.acks = HashMap::new();
+        }
+        if s.pending.is_empty() && s.pending.capacity() > 0 {
+            s.pending = Vec::new();
         }
     }
 
@@ -250,6 +268,7 @@ impl ClientEndpoint for Link {
         while let Some(ev) = session.poll_event() {
             events.push(ev);
         }
+        session.release_idle_buffers();
         core.timeout = core.session.as_ref().and_then(|s| s.poll_timeout());
         let has = route::Installed::of(&shared.callbacks);
         let mut fx = Effects::default();
@@ -330,6 +349,7 @@ fn apply(shared: &Arc<Shared>, core: &mut Core, fx: Effects, now: Instant) -> bo
     if fx.notify {
         shared.cond.notify_all();
     }
+    core.release_idle();
     if full && core.conn_id != 0 {
         core.input_paused = true;
         let id = core.conn_id;

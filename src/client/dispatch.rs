@@ -263,6 +263,8 @@ impl Queue {
                     }
                     None => {
                         st.scheduled = false;
+                        // An idle client's queue holds no memory.
+                        st.items = VecDeque::new();
                         self.done.notify_all();
                         return false;
                     }
@@ -286,6 +288,7 @@ impl Queue {
         let mut st = lock(&self.state);
         if st.items.is_empty() {
             st.scheduled = false;
+            st.items = VecDeque::new();
             self.done.notify_all();
             false
         } else {
@@ -359,6 +362,11 @@ impl Dispatcher {
     /// Items waiting now.
     pub fn len(&self) -> usize {
         self.queue.len.load(Ordering::Acquire)
+    }
+
+    /// True when nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// True when more than HIGH_WATER items wait.

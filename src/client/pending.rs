@@ -85,7 +85,8 @@ pub struct Waiting {
     pub token: i32,
     pub on_complete: Option<OnComplete>,
     /// For publishes: what was sent (reported back on success).
-    pub publish: Option<(String, Message)>,
+    /// Boxed: a table entry per request stays small.
+    pub publish: Option<Box<(String, Message)>>,
 }
 
 /// A publish not yet given to the session.
@@ -202,7 +203,7 @@ impl Requests {
                             Waiting {
                                 token: b.token,
                                 on_complete: b.on_complete,
-                                publish: Some((b.topic, message)),
+                                publish: Some(Box::new((b.topic, message))),
                             },
                         );
                     }
@@ -282,7 +283,7 @@ impl Requests {
         }
         dropped.sort_by_key(|(_, w)| w.token);
         for (_, w) in dropped.into_iter().rev() {
-            match w.publish {
+            match w.publish.map(|b| *b) {
                 Some((topic, m)) => self.buffer.push_front(Buffered {
                     token: w.token,
                     topic,

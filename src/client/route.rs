@@ -107,7 +107,7 @@ pub fn route(core: &mut Core, has: &Installed, ev: Event, fx: &mut Effects) {
                     fx.dispatch.push(Dispatch::DeliveryComplete(w.token));
                 }
                 if let Some(cb) = w.on_complete {
-                    let (topic, message) = w.publish.unwrap_or_default();
+                    let (topic, message) = w.publish.map(|b| *b).unwrap_or_default();
                     let res = if reason.is_success() {
                         Ok(Success::Publish {
                             topic,

@@ -138,6 +138,7 @@ impl Client {
         if !matches!(options.mqtt_version, 0 | 3 | 4 | 5) {
             return Err(ClientError::BadMqttVersion);
         }
+        trace::init_from_env();
         let reactor = ReactorRef::acquire().map_err(|_| ClientError::Failure)?;
         let shared = Shared::new(Arc::clone(&reactor_arc(&reactor)));
         trace!(trace::MINIMUM, "create client {client_id} for {server_uri}");

@@ -4,6 +4,7 @@
 //! getters for state. Every entry takes `now`. A fatal condition is a state
 //! change plus an [`Event::Closed`], never a panic.
 
+use super::push_small;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -235,7 +236,7 @@ impl ClientSession {
         self.state = State::AwaitConnack(AwaitConnack { deadline });
         self.last_sent = now;
         let connect = self.connect_packet();
-        self.out.push_back(connect);
+        push_small(&mut self.out, connect);
     }
 
     fn connect_packet(&self) -> Packet {
@@ -320,7 +321,7 @@ impl ClientSession {
             ));
         }
         if qos == QoS::AtMostOnce {
-            self.out.push_back(Packet::Publish(publish));
+            push_small(&mut self.out, Packet::Publish(publish));
             return Ok(0);
         }
         if self.inflight.len() >= usize::from(conn.send_window) {
@@ -333,7 +334,7 @@ impl ClientSession {
         } else {
             OutState::AwaitPubRec
         };
-        self.out.push_back(Packet::Publish(publish.clone()));
+        push_small(&mut self.out, Packet::Publish(publish.clone()));
         self.inflight.insert(publish, state, now);
         self.arm_retry(now);
         Ok(id)
@@ -360,11 +361,14 @@ impl ClientSession {
         }
         let packet_id = self.ids.allocate().ok_or(SessionError::NoPacketId)?;
         self.pending_subs.insert(packet_id);
-        self.out.push_back(Packet::Subscribe(Subscribe {
-            packet_id,
-            properties,
-            filters,
-        }));
+        push_small(
+            &mut self.out,
+            Packet::Subscribe(Subscribe {
+                packet_id,
+                properties,
+                filters,
+            }),
+        );
         Ok(packet_id)
     }
 
@@ -388,11 +392,14 @@ impl ClientSession {
         }
         let packet_id = self.ids.allocate().ok_or(SessionError::NoPacketId)?;
         self.pending_unsubs.insert(packet_id);
-        self.out.push_back(Packet::Unsubscribe(Unsubscribe {
-            packet_id,
-            properties,
-            filters,
-        }));
+        push_small(
+            &mut self.out,
+            Packet::Unsubscribe(Unsubscribe {
+                packet_id,
+                properties,
+                filters,
+            }),
+        );
         Ok(packet_id)
     }
 
@@ -436,7 +443,7 @@ impl ClientSession {
                 let due = self.last_sent + ka;
                 if due <= now {
                     conn.ping_outstanding = true;
-                    self.out.push_back(Packet::PingReq);
+                    push_small(&mut self.out, Packet::PingReq);
                     self.timers.set(Timer::PingDeadline, now + ka);
                 } else {
                     self.timers.set(Timer::KeepAlive, due);
@@ -484,7 +491,7 @@ impl ClientSession {
         self.timers.clear_all();
         self.out.clear();
         self.release_pending_acks();
-        self.events.push_back(Event::Closed(reason.clone()));
+        push_small(&mut self.events, Event::Closed(reason.clone()));
         self.state = State::Closed(Closed { reason });
     }
 
@@ -530,6 +537,28 @@ impl ClientSession {
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// Give back the memory of queues and tables that are empty now, so an
+    /// idle session costs little (many clients per process). The owner
+    /// calls this after draining output and events.
+    pub fn release_idle_buffers(&mut self) {
+        if self.out.is_empty() && self.out.capacity() > 0 {
+            self.out = VecDeque::new();
+        }
+        if self.events.is_empty() && self.events.capacity() > 0 {
+            self.events = VecDeque::new();
+        }
+        self.inflight.release_if_empty();
+        for set in [
+            &mut self.pending_subs,
+            &mut self.pending_unsubs,
+            &mut self.incoming_qos2,
+        ] {
+            if set.is_empty() && set.capacity() > 0 {
+                *set = HashSet::default();
+            }
+        }
     }
 
     /// True between a successful CONNACK and the end of the connection.

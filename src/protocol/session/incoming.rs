@@ -2,6 +2,7 @@
 //! negotiation, the QoS 1/2 acknowledgement flows in both directions, and
 //! protocol violations.
 
+use super::push_small;
 use std::time::{Duration, Instant};
 
 use super::client::{ClientSession, CloseReason, Connected, Event, State};
@@ -20,7 +21,7 @@ impl ClientSession {
             State::AwaitConnack(_) => match packet {
                 Packet::ConnAck(ack) => self.on_connack(ack, now),
                 Packet::Auth(auth) if self.config.version.is_v5() => {
-                    self.events.push_back(Event::Auth(auth));
+                    push_small(&mut self.events, Event::Auth(auth));
                 }
                 Packet::Disconnect(d) if self.config.version.is_v5() => self.on_disconnect(d),
                 other => self.unexpected(&other, "before CONNACK"),
@@ -50,18 +51,18 @@ impl ClientSession {
             Packet::SubAck(ack) => {
                 if self.pending_subs.remove(&ack.packet_id) {
                     self.ids.release(ack.packet_id);
-                    self.events.push_back(Event::SubAck(ack));
+                    push_small(&mut self.events, Event::SubAck(ack));
                 }
             }
             Packet::UnsubAck(ack) => {
                 if self.pending_unsubs.remove(&ack.packet_id) {
                     self.ids.release(ack.packet_id);
-                    self.events.push_back(Event::UnsubAck(ack));
+                    push_small(&mut self.events, Event::UnsubAck(ack));
                 }
             }
             Packet::PingResp => {}
             Packet::Disconnect(d) if v5 => self.on_disconnect(d),
-            Packet::Auth(auth) if v5 => self.events.push_back(Event::Auth(auth)),
+            Packet::Auth(auth) if v5 => push_small(&mut self.events, Event::Auth(auth)),
             other => self.unexpected(&other, "from a server"),
         }
     }
@@ -76,7 +77,7 @@ impl ClientSession {
         self.timers.clear(Timer::ConnectTimeout);
         if !accepted {
             self.connack = Some(ack.clone());
-            self.events.push_back(Event::ConnectRefused(ack));
+            push_small(&mut self.events, Event::ConnectRefused(ack));
             // The server closes the connection after a refusal.
             self.close(CloseReason::ServerDisconnect);
             return;
@@ -131,7 +132,7 @@ impl ClientSession {
                 .set(Timer::KeepAlive, self.last_sent + keep_alive);
         }
         self.connack = Some(ack.clone());
-        self.events.push_back(Event::Connected(ack));
+        push_small(&mut self.events, Event::Connected(ack));
         if kept {
             self.resend_all(now);
         }
@@ -146,24 +147,30 @@ impl ClientSession {
         }
         let id = publish.packet_id;
         match publish.qos {
-            QoS::AtMostOnce => self.events.push_back(Event::Message(publish)),
+            QoS::AtMostOnce => push_small(&mut self.events, Event::Message(publish)),
             QoS::AtLeastOnce => {
-                self.events.push_back(Event::Message(publish));
-                self.out.push_back(Packet::PubAck(PubResp {
-                    packet_id: id,
-                    ..PubResp::default()
-                }));
+                push_small(&mut self.events, Event::Message(publish));
+                push_small(
+                    &mut self.out,
+                    Packet::PubAck(PubResp {
+                        packet_id: id,
+                        ..PubResp::default()
+                    }),
+                );
             }
             QoS::ExactlyOnce => {
                 // Delivered on the first PUBLISH only; a resend before PUBREL
                 // is acknowledged again but not delivered again.
                 if self.incoming_qos2.insert(id) {
-                    self.events.push_back(Event::Message(publish));
+                    push_small(&mut self.events, Event::Message(publish));
                 }
-                self.out.push_back(Packet::PubRec(PubResp {
-                    packet_id: id,
-                    ..PubResp::default()
-                }));
+                push_small(
+                    &mut self.out,
+                    Packet::PubRec(PubResp {
+                        packet_id: id,
+                        ..PubResp::default()
+                    }),
+                );
             }
         }
     }
@@ -214,10 +221,13 @@ impl ClientSession {
                 // A duplicate PUBREC gets the PUBREL again.
                 entry.state = OutState::AwaitPubComp;
                 entry.sent_at = now;
-                self.out.push_back(Packet::PubRel(PubResp {
-                    packet_id: rec.packet_id,
-                    ..PubResp::default()
-                }));
+                push_small(
+                    &mut self.out,
+                    Packet::PubRel(PubResp {
+                        packet_id: rec.packet_id,
+                        ..PubResp::default()
+                    }),
+                );
             }
             OutState::AwaitPubAck => {}
         }
@@ -230,11 +240,14 @@ impl ClientSession {
         } else {
             ReasonCode::PACKET_IDENTIFIER_NOT_FOUND
         };
-        self.out.push_back(Packet::PubComp(PubResp {
-            packet_id: rel.packet_id,
-            reason,
-            properties: Properties::default(),
-        }));
+        push_small(
+            &mut self.out,
+            Packet::PubComp(PubResp {
+                packet_id: rel.packet_id,
+                reason,
+                properties: Properties::default(),
+            }),
+        );
     }
 
     fn on_pubcomp(&mut self, comp: PubResp) {
@@ -251,16 +264,19 @@ impl ClientSession {
     fn complete(&mut self, resp: PubResp) {
         if self.inflight.remove(resp.packet_id).is_some() {
             self.ids.release(resp.packet_id);
-            self.events.push_back(Event::PublishComplete {
-                packet_id: resp.packet_id,
-                reason: resp.reason,
-                properties: resp.properties,
-            });
+            push_small(
+                &mut self.events,
+                Event::PublishComplete {
+                    packet_id: resp.packet_id,
+                    reason: resp.reason,
+                    properties: resp.properties,
+                },
+            );
         }
     }
 
     fn on_disconnect(&mut self, d: Disconnect) {
-        self.events.push_back(Event::ServerDisconnect(d));
+        push_small(&mut self.events, Event::ServerDisconnect(d));
         self.close(CloseReason::ServerDisconnect);
     }
 
@@ -322,7 +338,7 @@ impl ClientSession {
                 ..PubResp::default()
             }),
         };
-        self.out.push_back(packet);
+        push_small(&mut self.out, packet);
     }
 
     /// Arm the retry timer for the oldest in-flight entry (3.x with a

@@ -92,6 +92,14 @@ impl Inflight {
         ids
     }
 
+    /// With nothing in flight, give the table's memory back (an idle
+    /// session holds none).
+    pub fn release_if_empty(&mut self) {
+        if self.entries.is_empty() && self.entries.capacity() > 0 {
+            self.entries = HashMap::default();
+        }
+    }
+
     /// The earliest `sent_at` of any entry.
     pub fn oldest_sent_at(&self) -> Option<Instant> {
         self.entries.values().map(|e| e.sent_at).min()

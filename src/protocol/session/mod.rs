@@ -17,3 +17,13 @@ mod tests_connect;
 mod tests_qos;
 #[cfg(test)]
 mod tests_v5;
+
+/// Push onto a queue that is usually empty or holds one item: the first
+/// allocation holds exactly one (a session per client, thousands of clients
+/// per process: 4 × 200-byte packets each would add up).
+pub(crate) fn push_small<T>(q: &mut std::collections::VecDeque<T>, item: T) {
+    if q.capacity() == 0 {
+        q.reserve_exact(1);
+    }
+    q.push_back(item);
+}

@@ -4,9 +4,19 @@
 
 const WORDS: usize = 65536 / 64;
 
-/// A bitset of the ids in use plus a cursor for round-robin allocation.
+/// Ids in use at which the sorted list turns into a bitset.
+const SPARSE_MAX: usize = 1024;
+
+/// The ids in use: a sorted list while few are (the usual case, and an idle
+/// session holds no memory at all), a 8 KiB bitset while many are.
+enum Used {
+    Sparse(Vec<u16>),
+    Dense(Box<[u64; WORDS]>),
+}
+
+/// The ids in use plus a cursor for round-robin allocation.
 pub struct PacketIdAllocator {
-    bits: Box<[u64; WORDS]>,
+    used: Used,
     in_use: u32,
     /// The id the next search starts at (1..=65535).
     next: u16,
@@ -18,14 +28,16 @@ impl Default for PacketIdAllocator {
     }
 }
 
+/// The id after `id` in 1..=65535, wrapping.
+fn after(id: u16) -> u16 {
+    id.checked_add(1).unwrap_or(1)
+}
+
 impl PacketIdAllocator {
     /// An allocator with every id free; the first id handed out is 1.
     pub fn new() -> Self {
-        let mut bits = Box::new([0u64; WORDS]);
-        // Id 0 is not a valid packet identifier: keep it permanently taken.
-        bits[0] = 1;
         PacketIdAllocator {
-            bits,
+            used: Used::Sparse(Vec::new()),
             in_use: 0,
             next: 1,
         }
@@ -37,25 +49,56 @@ impl PacketIdAllocator {
         if self.in_use >= u32::from(u16::MAX) {
             return None;
         }
-        let start = usize::from(self.next);
-        let mut word = start / 64;
-        let mut mask = !0u64 << (start % 64);
-        // WORDS + 1 iterations: the start word is visited again after the wrap
-        // so its low bits (below the cursor) are considered too.
-        for _ in 0..=WORDS {
-            let free = !self.bits[word] & mask;
-            if free != 0 {
-                let id = word * 64 + free.trailing_zeros() as usize;
-                self.bits[word] |= 1u64 << (id % 64);
-                self.in_use += 1;
-                let id = u16::try_from(id).ok()?;
-                self.next = id.checked_add(1).unwrap_or(1);
-                return Some(id);
+        let id = match &mut self.used {
+            Used::Sparse(list) => {
+                // Fewer than 65535 ids are listed, so a free one exists; walk
+                // from the cursor past the run of taken ids.
+                let mut id = self.next;
+                let mut i = list.partition_point(|&x| x < id);
+                loop {
+                    if i < list.len() && list[i] == id {
+                        id = after(id);
+                        i = if id == 1 { 0 } else { i + 1 };
+                        continue;
+                    }
+                    break;
+                }
+                list.insert(i, id);
+                if list.len() > SPARSE_MAX {
+                    let mut bits = Box::new([0u64; WORDS]);
+                    for &x in list.iter() {
+                        bits[usize::from(x) / 64] |= 1u64 << (x % 64);
+                    }
+                    self.used = Used::Dense(bits);
+                }
+                id
             }
-            word = (word + 1) % WORDS;
-            mask = !0u64;
-        }
-        None
+            Used::Dense(bits) => {
+                let start = usize::from(self.next);
+                let mut word = start / 64;
+                let mut mask = !0u64 << (start % 64);
+                // Id 0 is never free.
+                let taken = |w: usize, v: u64| if w == 0 { v | 1 } else { v };
+                let mut found = None;
+                // WORDS + 1 iterations: the start word is visited again after
+                // the wrap so its low bits (below the cursor) count too.
+                for _ in 0..=WORDS {
+                    let free = !taken(word, bits[word]) & mask;
+                    if free != 0 {
+                        let id = word * 64 + free.trailing_zeros() as usize;
+                        bits[word] |= 1u64 << (id % 64);
+                        found = u16::try_from(id).ok();
+                        break;
+                    }
+                    word = (word + 1) % WORDS;
+                    mask = !0u64;
+                }
+                found?
+            }
+        };
+        self.in_use += 1;
+        self.next = after(id);
+        Some(id)
     }
 
     /// Mark `id` as taken (e.g. restoring persisted state). False if it was
@@ -64,7 +107,13 @@ impl PacketIdAllocator {
         if id == 0 || self.is_used(id) {
             return false;
         }
-        self.bits[usize::from(id) / 64] |= 1u64 << (id % 64);
+        match &mut self.used {
+            Used::Sparse(list) => {
+                let i = list.partition_point(|&x| x < id);
+                list.insert(i, id);
+            }
+            Used::Dense(bits) => bits[usize::from(id) / 64] |= 1u64 << (id % 64),
+        }
         self.in_use += 1;
         true
     }
@@ -74,14 +123,31 @@ impl PacketIdAllocator {
         if id == 0 || !self.is_used(id) {
             return false;
         }
-        self.bits[usize::from(id) / 64] &= !(1u64 << (id % 64));
+        match &mut self.used {
+            Used::Sparse(list) => {
+                if let Ok(i) = list.binary_search(&id) {
+                    list.remove(i);
+                }
+                if list.is_empty() && list.capacity() > 64 {
+                    *list = Vec::new();
+                }
+            }
+            Used::Dense(bits) => bits[usize::from(id) / 64] &= !(1u64 << (id % 64)),
+        }
         self.in_use -= 1;
+        if self.in_use == 0 && matches!(self.used, Used::Dense(_)) {
+            self.used = Used::Sparse(Vec::new());
+        }
         true
     }
 
     /// True if `id` is currently allocated.
     pub fn is_used(&self, id: u16) -> bool {
-        id != 0 && self.bits[usize::from(id) / 64] & (1u64 << (id % 64)) != 0
+        id != 0
+            && match &self.used {
+                Used::Sparse(list) => list.binary_search(&id).is_ok(),
+                Used::Dense(bits) => bits[usize::from(id) / 64] & (1u64 << (id % 64)) != 0,
+            }
     }
 
     /// How many ids are allocated.
@@ -129,6 +195,43 @@ mod tests {
         assert_eq!(a.allocate(), Some(65535));
         assert_eq!(a.allocate(), None);
         assert_eq!(a.in_use(), 65535);
+    }
+
+    #[test]
+    fn sparse_and_dense_agree() {
+        // Fill past the sparse limit, release in a pattern, and check the
+        // allocator hands out exactly the ids a reference model expects.
+        let mut a = PacketIdAllocator::new();
+        let mut model = std::collections::BTreeSet::new();
+        let mut cursor = 1u16;
+        let mut rng = 12345u32;
+        for _ in 0..20_000 {
+            rng = rng.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            if !rng.is_multiple_of(3) || model.is_empty() {
+                let got = a.allocate().unwrap();
+                let mut want = cursor;
+                while model.contains(&want) {
+                    want = after(want);
+                }
+                assert_eq!(got, want);
+                model.insert(got);
+                cursor = after(got);
+            } else {
+                let k = *model.iter().nth(rng as usize % model.len()).unwrap();
+                assert!(a.release(k));
+                model.remove(&k);
+            }
+            assert_eq!(a.in_use(), model.len());
+        }
+        assert!(model.len() > SPARSE_MAX, "the test reached the dense form");
+        for k in model.clone() {
+            assert!(a.is_used(k));
+            assert!(a.release(k));
+        }
+        assert!(
+            matches!(a.used, Used::Sparse(_)),
+            "empty again: no bitset held"
+        );
     }
 
     #[test]
