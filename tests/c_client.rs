@@ -251,3 +251,21 @@ c_program_tests!(
     mqtt5,
     conn_lost,
 );
+
+/// fork() after connecting (FerroMQ only: Paho's child shares the parent's
+/// socket): a child's inherited handle fails cleanly, its own client
+/// publishes at QoS 1, another child vanishes with a will, and the parent
+/// receives both on its untouched connection.
+mod fork {
+    use super::{Variant, run_program_on};
+
+    #[test]
+    fn fork_after_connect_on_ferromq_broker() {
+        run_program_on("fork_after_connect", Variant::Ferromq, true);
+    }
+
+    #[test]
+    fn fork_after_connect_on_mosquitto() {
+        run_program_on("fork_after_connect", Variant::Ferromq, false);
+    }
+}

@@ -149,8 +149,15 @@ pub fn emit(level: TraceLevel, line: &str) {
     d.push(Dispatch::Run(Box::new(move || deliver(level, &stamped))));
 }
 
-/// On the trace queue's worker: the callback, then the file or stdout.
+/// On the trace queue's worker: the file or stdout, then the callback.
 fn deliver(level: TraceLevel, line: &str) {
+    if HAS_SINK.load(Ordering::Acquire) {
+        let mut sink = SINK.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = sink.as_mut() {
+            let _ = writeln!(w, "{line}");
+            let _ = w.flush();
+        }
+    }
     let cb = CALLBACK
         .read()
         .unwrap_or_else(|e| e.into_inner())
@@ -158,13 +165,6 @@ fn deliver(level: TraceLevel, line: &str) {
         .cloned();
     if let Some(cb) = cb {
         cb(level, line);
-    }
-    if HAS_SINK.load(Ordering::Acquire) {
-        let mut sink = SINK.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(w) = sink.as_mut() {
-            let _ = writeln!(w, "{line}");
-            let _ = w.flush();
-        }
     }
 }
 
