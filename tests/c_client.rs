@@ -54,10 +54,9 @@ impl Broker {
 /// Seconds a test program may run before it is killed and the test fails.
 const PROGRAM_TIMEOUT_SECS: u64 = 90;
 
-/// Our generated headers, or None when they are not there yet.
-fn ferromq_include_dir() -> Option<PathBuf> {
-    let dir = support::manifest_dir().join("include");
-    dir.join("MQTTClient.h").exists().then_some(dir)
+/// Our generated headers.
+fn ferromq_include_dir() -> PathBuf {
+    support::manifest_dir().join("include")
 }
 
 /// A C program built for one variant, with what it needs to run.
@@ -106,16 +105,14 @@ fn build_for(name: &str, sources: Vec<PathBuf>, variant: Variant) -> Option<Buil
             build.libs.push("paho-mqtt3c".into());
         }
         Variant::Ferromq => {
-            match ferromq_include_dir() {
-                Some(dir) => build.include_dirs.insert(0, dir),
-                None if paho_headers => {
-                    println!("note: include/MQTTClient.h not generated yet; using Paho's headers")
-                }
-                None => {
-                    support::skip("neither include/MQTTClient.h nor Paho's headers exist");
-                    return None;
-                }
-            }
+            // include/ is committed: a FerroMQ build never falls back to
+            // Paho's headers, which would test their layouts, not ours.
+            let include = ferromq_include_dir();
+            assert!(
+                include.join("MQTTClient.h").exists(),
+                "include/MQTTClient.h missing"
+            );
+            build.include_dirs.insert(0, include);
             build.defines.push("FERROMQ".into());
             build.lib_dirs.push(support::ferromq_lib_dir());
             build.libs.push("ferromq".into());
