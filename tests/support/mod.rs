@@ -598,3 +598,4 @@ impl LineLog {
 pub mod c_programs;
 pub mod paho_programs;
 pub mod raw;
+pub mod valgrind;
