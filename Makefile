@@ -1,6 +1,7 @@
 # FerroMQ: C examples, the whole test suite, the benchmark.
 #   make examples  build c-examples/*.c against include/ and target/release
 #   make test      the full suite (release build, examples, every cargo test)
+#   make lint      cargo fmt --check and clippy on every target, warnings denied
 #   make bench     FerroMQ vs Paho C and mosquitto, ratio table (not a test)
 
 CARGO  ?= cargo
@@ -13,7 +14,7 @@ LIB    := $(LIBDIR)/libferromq.so
 EXAMPLE_SRCS := $(wildcard c-examples/*.c)
 EXAMPLES     := $(patsubst c-examples/%.c,build/%,$(EXAMPLE_SRCS))
 
-.PHONY: all lib examples test bench clean
+.PHONY: all lib examples test lint bench clean
 
 all: examples
 
@@ -33,6 +34,11 @@ build/%: c-examples/%.c $(LIB)
 # crate is compiled once.
 test: examples
 	$(CARGO) test --release --no-fail-fast
+
+# Formatting and clippy; .ci/run runs this before `make test`.
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
 
 # `lib` also builds target/paho/lib (Paho's names) for the client runs.
 bench: lib

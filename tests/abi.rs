@@ -3,6 +3,8 @@
 //! and must print the same facts; our headers must accept Paho's own
 //! declarations and compile warning-free as C and C++.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -72,7 +74,9 @@ fn probe_output(include: &Path, dir: &Path, name: &str) -> String {
 #[test]
 fn layouts_constants_and_initializers_match_paho() {
     if !Path::new(PAHO_HEADER).exists() {
-        println!("SKIPPED: {PAHO_HEADER} not installed (apt-get install libpaho-mqtt-dev)");
+        support::skip(&format!(
+            "{PAHO_HEADER} not installed (apt-get install libpaho-mqtt-dev)"
+        ));
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -144,7 +148,9 @@ fn behaviour_output(
 #[test]
 fn behaviour_matches_paho_library() {
     if !Path::new(PAHO_HEADER).exists() {
-        println!("SKIPPED: {PAHO_HEADER} not installed (apt-get install libpaho-mqtt-dev)");
+        support::skip(&format!(
+            "{PAHO_HEADER} not installed (apt-get install libpaho-mqtt-dev)"
+        ));
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -154,7 +160,7 @@ fn behaviour_matches_paho_library() {
         None,
         &dir.path().join("paho"),
     ) else {
-        println!("SKIPPED: cannot link against libpaho-mqtt3c");
+        support::skip("cannot link against libpaho-mqtt3c");
         return;
     };
     let lib_dir = our_lib_dir();

@@ -1,7 +1,8 @@
 //! Builds every MQTTAsync C test program (tests/c/async_*.c) three ways, as
 //! tests/c_client.rs does for MQTTClient: `paho::*` on Debian's
 //! libpaho-mqtt3a (the reference), `paho_binary_on_ferromq::*` the same
-//! binary on our library, `ferromq::*` against our headers (-DFERROMQ).
+//! binary on our library, `ferromq::*` against our headers (-DFERROMQ),
+//! run under valgrind, which fails it on any leak or invalid access.
 //! `async_restart` restarts its broker (mosquitto with persistence, on the
 //! same port) in the middle of a QoS 1 stream.
 
@@ -52,9 +53,14 @@ fn build(name: &str, variant: Variant, exe: &Path) -> bool {
 }
 
 /// The command for a built program: Debian's library only for the
-/// reference, ours under Paho's names for the swapped run.
+/// reference, ours under Paho's names for the swapped run, and the FerroMQ
+/// build under valgrind.
 fn command(exe: &Path, variant: Variant, names: &Option<tempfile::TempDir>, port: u16) -> Command {
-    let mut cmd = Command::new(exe);
+    let mut cmd = if variant == Variant::Ferromq {
+        support::valgrind::command(exe)
+    } else {
+        Command::new(exe)
+    };
     cmd.arg("127.0.0.1").arg(port.to_string());
     cmd.env_remove("LD_LIBRARY_PATH");
     if variant == Variant::PahoBinaryOnFerromq
@@ -88,6 +94,9 @@ fn run_program(name: &str, variant: Variant) {
             PROGRAM_TIMEOUT_SECS,
         );
         let (status, stdout, stderr) = running.finish();
+        if variant == Variant::Ferromq {
+            support::valgrind::check(name, &status, &stderr);
+        }
         broker.kill();
         assert!(
             status.success(),
@@ -104,6 +113,9 @@ fn run_program(name: &str, variant: Variant) {
         PROGRAM_TIMEOUT_SECS,
     );
     let (status, stdout, stderr) = running.finish();
+    if variant == Variant::Ferromq {
+        support::valgrind::check(name, &status, &stderr);
+    }
     assert!(
         status.success(),
         "{name} ({variant:?}) failed: {status}\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n\
@@ -202,6 +214,9 @@ fn run_restart(exe: &Path, variant: Variant, names: &Option<tempfile::TempDir>, 
     running.expect_line("START_BROKER");
     broker.start();
     let (status, stdout, stderr) = running.finish();
+    if variant == Variant::Ferromq {
+        support::valgrind::check("async_restart", &status, &stderr);
+    }
     broker.stop();
     assert!(
         status.success(),

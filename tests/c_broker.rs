@@ -1,19 +1,18 @@
 //! Builds the broker's C API tests (tests/c/broker_*.c) against our headers
 //! and libferromq and runs each: they embed the broker, exercise every
 //! callback (with refusals) through the MQTTClient API, and check bad input;
-//! c-examples/broker_embed.c is built and run the same way.
+//! c-examples/broker_embed.c is built and run the same way. Every program
+//! runs under valgrind, which fails it on any leak or invalid access.
 
 mod support;
-
-use std::process::Command;
 
 use support::{CBuild, Running};
 
 /// Seconds a test program may run before it is killed and the test fails.
 const PROGRAM_TIMEOUT_SECS: u64 = 90;
 
-/// Build `dir/name.c` against include/ and libferromq, run it, and return
-/// its stdout once it has exited successfully.
+/// Build `dir/name.c` against include/ and libferromq, run it under
+/// valgrind, and return its stdout once it has exited successfully.
 fn run_program_in(dir: &str, name: &str) -> String {
     let root = support::manifest_dir();
     let c_dir = root.join("tests").join("c");
@@ -34,9 +33,10 @@ fn run_program_in(dir: &str, name: &str) -> String {
     let work = tempfile::tempdir().expect("tempdir");
     let exe = work.path().join(name);
     build.build(&exe);
-    let mut cmd = Command::new(&exe);
+    let mut cmd = support::valgrind::command(&exe);
     cmd.env_remove("LD_LIBRARY_PATH");
     let (status, stdout, stderr) = Running::spawn(cmd, PROGRAM_TIMEOUT_SECS).finish();
+    support::valgrind::check(name, &status, &stderr);
     assert!(
         status.success(),
         "{name} failed: {status}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"

@@ -1,7 +1,8 @@
 //! Builds every C test program in tests/c/ (MQTTClient API only) three ways and
 //! runs each against its own mosquitto: `paho::*` is the reference (Debian's
 //! Paho C), `paho_binary_on_ferromq::*` runs that same binary on our library,
-//! `ferromq::*` compiles against our headers and links libferromq (-DFERROMQ).
+//! `ferromq::*` compiles against our headers and links libferromq (-DFERROMQ)
+//! and runs under valgrind, failing on any leak or invalid access.
 //! `ferromq_broker::*` runs the `ferromq` build against our own broker
 //! (`ferromq broker`) instead of mosquitto.
 //! `examples::*` builds the c-examples the same three ways and runs them.
@@ -54,10 +55,9 @@ impl Broker {
 /// Seconds a test program may run before it is killed and the test fails.
 const PROGRAM_TIMEOUT_SECS: u64 = 90;
 
-/// Our generated headers, or None when they are not there yet.
-fn ferromq_include_dir() -> Option<PathBuf> {
-    let dir = support::manifest_dir().join("include");
-    dir.join("MQTTClient.h").exists().then_some(dir)
+/// Our generated headers.
+fn ferromq_include_dir() -> PathBuf {
+    support::manifest_dir().join("include")
 }
 
 /// A C program built for one variant, with what it needs to run.
@@ -66,13 +66,19 @@ struct Built {
     variant: Variant,
     /// Paho's library names → ours, for `PahoBinaryOnFerromq`.
     names_dir: Option<tempfile::TempDir>,
+    /// Run under valgrind's memcheck (see [`support::valgrind`]).
+    valgrind: bool,
     _work: tempfile::TempDir,
 }
 
 impl Built {
     /// A command running this program with the library the variant asks for.
     fn command(&self) -> Command {
-        let mut cmd = Command::new(&self.exe);
+        let mut cmd = if self.valgrind {
+            support::valgrind::command(&self.exe)
+        } else {
+            Command::new(&self.exe)
+        };
         // cargo puts target/<profile> on LD_LIBRARY_PATH; the reference run
         // must load Debian's library only, the swapped run ours only (and
         // the FerroMQ build finds libferromq through its run path).
@@ -106,16 +112,14 @@ fn build_for(name: &str, sources: Vec<PathBuf>, variant: Variant) -> Option<Buil
             build.libs.push("paho-mqtt3c".into());
         }
         Variant::Ferromq => {
-            match ferromq_include_dir() {
-                Some(dir) => build.include_dirs.insert(0, dir),
-                None if paho_headers => {
-                    println!("note: include/MQTTClient.h not generated yet; using Paho's headers")
-                }
-                None => {
-                    support::skip("neither include/MQTTClient.h nor Paho's headers exist");
-                    return None;
-                }
-            }
+            // include/ is committed: a FerroMQ build never falls back to
+            // Paho's headers, which would test their layouts, not ours.
+            let include = ferromq_include_dir();
+            assert!(
+                include.join("MQTTClient.h").exists(),
+                "include/MQTTClient.h missing"
+            );
+            build.include_dirs.insert(0, include);
             build.defines.push("FERROMQ".into());
             build.lib_dirs.push(support::ferromq_lib_dir());
             build.libs.push("ferromq".into());
@@ -137,6 +141,7 @@ fn build_for(name: &str, sources: Vec<PathBuf>, variant: Variant) -> Option<Buil
         exe,
         variant,
         names_dir,
+        valgrind: false,
         _work: work,
     })
 }
@@ -145,6 +150,9 @@ fn build_for(name: &str, sources: Vec<PathBuf>, variant: Variant) -> Option<Buil
 /// exited 0. Returns its stdout.
 fn expect_success(name: &str, built: &Built, running: Running, broker: &Broker) -> String {
     let (status, stdout, stderr) = running.finish();
+    if built.valgrind {
+        support::valgrind::check(name, &status, &stderr);
+    }
     assert!(
         status.success(),
         "{name} ({:?}) failed: {status}\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n\
@@ -161,15 +169,18 @@ fn run_program(name: &str, variant: Variant) {
 }
 
 /// Build tests/c/NAME.c and run it against its own broker: ours when
-/// `our_broker`, else mosquitto.
+/// `our_broker`, else mosquitto. The FerroMQ build against mosquitto runs
+/// under valgrind (once per program is enough: the run against our broker
+/// exercises the same client code).
 fn run_program_on(name: &str, variant: Variant, our_broker: bool) {
     let source = support::manifest_dir()
         .join("tests")
         .join("c")
         .join(format!("{name}.c"));
-    let Some(built) = build_for(name, vec![source], variant) else {
+    let Some(mut built) = build_for(name, vec![source], variant) else {
         return;
     };
+    built.valgrind = variant == Variant::Ferromq && !our_broker;
     let mut broker = Broker::start(our_broker);
     let mut cmd = built.command();
     cmd.arg("127.0.0.1").arg(broker.port().to_string());

@@ -93,4 +93,40 @@ fn pytest_suite_passes_on_our_library() {
         stdout.contains(" passed"),
         "pytest ran no passing test:\n{stdout}"
     );
+    // python/tests/conftest.py already turns skips into failures under
+    // CI=true; this also catches a skip that bypassed it.
+    if support::ci_mode() {
+        let skipped = summary_count(&stdout, "skipped");
+        assert_eq!(
+            skipped, 0,
+            "pytest skipped {skipped} test(s) under CI=true:\n{stdout}"
+        );
+    }
+}
+
+/// The number pytest's summary gives before `word` ("3 skipped" -> 3), 0 when
+/// the summary does not mention it.
+fn summary_count(stdout: &str, word: &str) -> u64 {
+    stdout
+        .lines()
+        .flat_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            (1..words.len())
+                .filter(|&i| words[i].trim_end_matches(',').starts_with(word))
+                .filter_map(|i| words[i - 1].parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
+}
+
+#[test]
+fn summary_count_reads_pytest_summaries() {
+    let out = "....s.\nSKIPPED [2] tests/x.py:3: no peer\n5 passed, 2 skipped in 1.00s\n";
+    assert_eq!(summary_count(out, "skipped"), 2);
+    assert_eq!(summary_count(out, "passed"), 5);
+    assert_eq!(summary_count("7 passed in 3.1s", "skipped"), 0);
+    assert_eq!(
+        summary_count("== 1 failed, 3 passed, 1 skipped in 2s ==", "skipped"),
+        1
+    );
 }

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import ferromq
-from conftest import TIMEOUT, Recorder, client_env, free_port, make_broker, need_client
+from conftest import TIMEOUT, Recorder, client_env, free_port, make_broker, need_client, note_skip
 from helpers import connect, recording_client, subscribe
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
@@ -149,7 +149,7 @@ def test_examples_print_the_same_as_on_paho(name, tmp_path):
             outputs[flavour] = out
     assert outputs["ferromq"].strip(), "the example printed nothing"
     if not PAHO2:
-        print("SKIP: comparison with paho-mqtt (pip install 'paho-mqtt>=2')")
+        note_skip("comparison with paho-mqtt (pip install 'paho-mqtt>=2')")
     assert len(set(outputs.values())) == 1, outputs
 
 
