@@ -8,6 +8,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 
 use super::message::Outgoing;
+use crate::protocol::codec::varint::read_varint;
 use crate::protocol::codec::{Properties, ProtocolVersion, Publish, QoS, encode_publish_header};
 
 /// Headers of the message routed last (a message's deliveries are made one
@@ -34,11 +35,12 @@ pub(crate) fn cacheable(out: &Outgoing, v5: bool) -> bool {
 /// Offset of the packet id in a PUBLISH header: after the fixed header's
 /// first byte and remaining length, and the length-prefixed topic.
 fn packet_id_offset(header: &[u8]) -> usize {
-    let mut i = 1;
-    while header.get(i).is_some_and(|b| b & 0x80 != 0) {
-        i += 1;
-    }
-    i += 1;
+    // The header is the encoder's output, so its remaining length is whole.
+    let length_bytes = header
+        .get(1..)
+        .and_then(|rest| read_varint(rest).ok().flatten())
+        .map_or(1, |(_, n)| n);
+    let i = 1 + length_bytes;
     let topic_len = header
         .get(i..i + 2)
         .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
@@ -159,6 +161,23 @@ mod tests {
                     assert_eq!(p, want);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn packet_id_offset_skips_a_multi_byte_remaining_length() {
+        for payload_len in [0usize, 127, 300, 20_000] {
+            let p = Publish {
+                qos: QoS::AtLeastOnce,
+                topic: "a/topic".into(),
+                packet_id: 0x1234,
+                payload: Bytes::from(vec![0u8; payload_len]),
+                ..Publish::default()
+            };
+            let mut header = BytesMut::new();
+            encode_publish_header(&p, ProtocolVersion::V311, &mut header).unwrap();
+            let at = packet_id_offset(&header);
+            assert_eq!(&header[at..at + 2], &[0x12, 0x34], "payload {payload_len}");
         }
     }
 

@@ -8,6 +8,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::connection::{Out, Phase};
 use super::{Broker, ConnId};
+use crate::protocol::codec::varint::read_varint;
 use crate::protocol::codec::{
     DecodeError, Packet, ProtocolVersion, decode, encode, encode_publish_header,
 };
@@ -17,13 +18,8 @@ fn peek_connect_level(buf: &[u8]) -> Option<u8> {
     if buf.first()? >> 4 != 1 {
         return None;
     }
-    let mut i = 1;
-    while *buf.get(i)? & 0x80 != 0 {
-        i += 1;
-        if i > 4 {
-            return None;
-        }
-    }
+    // `i`: the last byte of the remaining length.
+    let (_, i) = read_varint(buf.get(1..)?).ok()??;
     let name_len = usize::from(u16::from_be_bytes([*buf.get(i + 1)?, *buf.get(i + 2)?]));
     buf.get(i + 3 + name_len).copied()
 }
@@ -137,5 +133,45 @@ impl Broker {
             out.push(buf.freeze());
         }
         Some(conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::codec::Connect;
+    use bytes::BytesMut;
+
+    fn connect_bytes(version: ProtocolVersion, client_id_len: usize) -> Vec<u8> {
+        let connect = Packet::Connect(Connect {
+            protocol: version,
+            client_id: "c".repeat(client_id_len),
+            ..Connect::default()
+        });
+        let mut out = BytesMut::new();
+        encode(&connect, version, &mut out).unwrap();
+        out.to_vec()
+    }
+
+    #[test]
+    fn connect_level_is_read_past_any_remaining_length() {
+        for (version, level) in [(ProtocolVersion::V311, 4), (ProtocolVersion::V5, 5)] {
+            // Remaining lengths of one, two and three bytes.
+            for id_len in [1, 200, 20_000] {
+                let bytes = connect_bytes(version, id_len);
+                assert_eq!(peek_connect_level(&bytes), Some(level), "{id_len}");
+            }
+        }
+    }
+
+    #[test]
+    fn connect_level_needs_a_whole_valid_header() {
+        let bytes = connect_bytes(ProtocolVersion::V5, 200);
+        assert_eq!(peek_connect_level(&bytes[..2]), None, "length unfinished");
+        assert_eq!(
+            peek_connect_level(&[0x10, 0x80, 0x80, 0x80, 0x80, 0x01]),
+            None
+        );
+        assert_eq!(peek_connect_level(&[0x30, 0x00]), None, "not a CONNECT");
     }
 }

@@ -1,43 +1,45 @@
-//! Client errors, one variant per Paho C return code the API can give.
+//! Client errors: one variant per failure the Paho C API can report. Their
+//! integer codes belong to the C API and are assigned in
+//! `src/ffi/client_errors.rs`, not here.
 
-/// An error from a client operation. `code()` is the Paho C return code.
+/// An error from a client operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientError {
-    /// MQTTCLIENT_FAILURE (-1): generic failure, also a timed-out wait.
+    /// Generic failure (Paho's FAILURE), also a timed-out wait.
     Failure,
-    /// MQTTCLIENT_PERSISTENCE_ERROR (-2).
+    /// Persistence failed (PERSISTENCE_ERROR).
     Persistence,
-    /// MQTTCLIENT_DISCONNECTED (-3).
+    /// Not connected (DISCONNECTED).
     Disconnected,
-    /// MQTTCLIENT_MAX_MESSAGES_INFLIGHT (-4).
+    /// The in-flight window is full (MAX_MESSAGES_INFLIGHT).
     MaxInflight,
-    /// MQTTCLIENT_BAD_UTF8_STRING (-5).
+    /// A string is not valid UTF-8, or a topic is unusable (BAD_UTF8_STRING).
     BadUtf8,
-    /// MQTTCLIENT_NULL_PARAMETER (-6).
+    /// A required argument is missing (NULL_PARAMETER).
     NullParameter,
-    /// MQTTCLIENT_TOPICNAME_TRUNCATED (-7).
+    /// A received topic was cut at a NUL (TOPICNAME_TRUNCATED).
     TopicNameTruncated,
-    /// MQTTCLIENT_BAD_STRUCTURE (-8).
+    /// An options struct has a wrong id or version (BAD_STRUCTURE).
     BadStructure,
-    /// MQTTCLIENT_BAD_QOS (-9).
+    /// QoS outside 0–2 (BAD_QOS).
     BadQos,
-    /// MQTTCLIENT_SSL_NOT_SUPPORTED (-10).
+    /// A TLS URI, and TLS is not built in (SSL_NOT_SUPPORTED).
     SslNotSupported,
-    /// MQTTCLIENT_BAD_MQTT_VERSION (-11).
+    /// An MQTT version the API does not know (BAD_MQTT_VERSION).
     BadMqttVersion,
-    /// MQTTCLIENT_BAD_PROTOCOL (-14): unknown URI scheme.
+    /// Unknown URI scheme (BAD_PROTOCOL).
     BadProtocol,
-    /// MQTTCLIENT_BAD_MQTT_OPTION (-15).
+    /// An option that does not fit the MQTT version (BAD_MQTT_OPTION).
     BadMqttOption,
-    /// MQTTCLIENT_WRONG_MQTT_VERSION (-16).
+    /// An MQTT 5 call on a 3.x client or the reverse (WRONG_MQTT_VERSION).
     WrongMqttVersion,
-    /// MQTTCLIENT_0_LEN_WILL_TOPIC (-17).
+    /// A will with an empty topic (0_LEN_WILL_TOPIC).
     ZeroLenWillTopic,
-    /// MQTTASYNC_NO_MORE_MSGIDS (-10, asynchronous API only).
+    /// No packet id is free (asynchronous API: NO_MORE_MSGIDS).
     NoMoreMsgIds,
-    /// MQTTASYNC_MAX_BUFFERED_MESSAGES (-12, asynchronous API only).
+    /// The offline buffer is full (asynchronous API: MAX_BUFFERED_MESSAGES).
     MaxBufferedMessages,
-    /// MQTTASYNC_COMMAND_IGNORED (-18, asynchronous API only).
+    /// The command was ignored (asynchronous API: COMMAND_IGNORED).
     CommandIgnored,
     /// CONNACK refused the connection: the 3.x return code (1..=5) or the
     /// MQTT 5 reason code (>= 0x80), returned as is by connect.
@@ -45,41 +47,12 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    /// The Paho C return code for this error.
+    /// The MQTTClient return code for this error, as numbered by
+    /// `src/ffi/client_errors.rs`. Kept only because `pending::Failure`
+    /// still carries a code instead of this error; once it carries the
+    /// error, this goes.
+    #[doc(hidden)]
     pub fn code(&self) -> i32 {
-        match self {
-            ClientError::Failure => -1,
-            ClientError::Persistence => -2,
-            ClientError::Disconnected => -3,
-            ClientError::MaxInflight => -4,
-            ClientError::BadUtf8 => -5,
-            ClientError::NullParameter => -6,
-            ClientError::TopicNameTruncated => -7,
-            ClientError::BadStructure => -8,
-            ClientError::BadQos => -9,
-            ClientError::SslNotSupported => -10,
-            ClientError::BadMqttVersion => -11,
-            ClientError::BadProtocol => -14,
-            ClientError::BadMqttOption => -15,
-            ClientError::WrongMqttVersion => -16,
-            ClientError::ZeroLenWillTopic => -17,
-            ClientError::NoMoreMsgIds => -4,
-            ClientError::MaxBufferedMessages => -4,
-            ClientError::CommandIgnored => -1,
-            ClientError::Refused(rc) => *rc,
-        }
-    }
-
-    /// The MQTTAsync return code for this error (the two APIs number a few
-    /// errors differently).
-    pub fn async_code(&self) -> i32 {
-        match self {
-            ClientError::SslNotSupported => -13,
-            ClientError::NoMoreMsgIds => -10,
-            ClientError::MaxBufferedMessages => -12,
-            ClientError::CommandIgnored => -18,
-            ClientError::BadMqttVersion => -15,
-            other => other.code(),
-        }
+        crate::ffi::client_errors::code(self)
     }
 }

@@ -125,7 +125,7 @@ pub(crate) unsafe fn async_ref<'a>(h: MQTTAsync) -> FfiResult<&'a AsyncHandle> {
 
 /// Map a client error to its MQTTAsync code.
 pub(crate) fn async_code(e: ClientError) -> c_int {
-    e.async_code()
+    super::client_errors::async_code(&e)
 }
 
 /// Map an MQTTClient code from a shared converter to the MQTTAsync code of

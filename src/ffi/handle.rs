@@ -69,9 +69,9 @@ pub(crate) unsafe fn handle_ref<'a>(h: MQTTClient) -> FfiResult<&'a Handle> {
     Ok(unsafe { &*h.cast::<Handle>() })
 }
 
-/// Map a client error to its Paho code.
+/// Map a client error to its MQTTClient code.
 pub(crate) fn code(e: ClientError) -> c_int {
-    e.code()
+    super::client_errors::code(&e)
 }
 
 /// An MQTTResponse carrying only a code (Paho reports API errors this way).

@@ -17,6 +17,7 @@ pub mod broker_hooks;
 pub mod broker_options;
 pub mod client_callbacks;
 pub mod client_convert;
+pub mod client_errors;
 pub mod guard;
 pub mod handle;
 pub mod mqttasync;

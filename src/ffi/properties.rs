@@ -48,7 +48,7 @@ fn encoded_len(ty: MQTTPropertyTypes, prop: &MQTTProperty) -> c_int {
             MQTTPROPERTY_TYPE_BYTE => 1,
             MQTTPROPERTY_TYPE_TWO_BYTE_INTEGER => 2,
             MQTTPROPERTY_TYPE_FOUR_BYTE_INTEGER => 4,
-            MQTTPROPERTY_TYPE_VARIABLE_BYTE_INTEGER => vbi_len(prop.value.integer4.into()) as c_int,
+            MQTTPROPERTY_TYPE_VARIABLE_BYTE_INTEGER => vbi_len(prop.value.integer4) as c_int,
             MQTTPROPERTY_TYPE_BINARY_DATA | MQTTPROPERTY_TYPE_UTF_8_ENCODED_STRING => {
                 2 + prop.value.data.data.len.max(0)
             }
@@ -343,6 +343,6 @@ pub extern "C" fn MQTTProperties_len(props: *mut MQTTProperties) -> c_int {
         }
         // SAFETY: non-NULL pointer from C.
         let length = unsafe { (*props).length }.max(0);
-        length + vbi_len(length as u64) as c_int
+        length + vbi_len(length as u32) as c_int
     })
 }

@@ -6,23 +6,15 @@ use std::ffi::{c_char, c_int};
 
 use super::guard::guard_or;
 use super::properties::{add, entries, free};
-use super::property_table::property_type;
+use super::property_table::{property_type, vbi_value};
 use super::types::MQTTPropertyTypes::*;
 use super::types::{MQTTLenString, MQTTProperties, MQTTProperty, MQTTProperty_value};
+use crate::protocol::codec::varint::{read_varint, write_varint};
 
-/// Append a variable byte integer.
-fn put_vbi(out: &mut Vec<u8>, mut v: u32) {
-    loop {
-        let mut b = (v % 128) as u8;
-        v /= 128;
-        if v > 0 {
-            b |= 0x80;
-        }
-        out.push(b);
-        if v == 0 {
-            break;
-        }
-    }
+/// Append a variable byte integer (the codec's encoding, clamped as the C
+/// API's sizes count it).
+fn put_vbi(out: &mut Vec<u8>, v: u32) {
+    write_varint(vbi_value(v), out);
 }
 
 fn put_len_string(out: &mut Vec<u8>, s: &MQTTLenString) {
@@ -100,15 +92,9 @@ impl<'a> Reader<'a> {
             .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
     fn vbi(&mut self) -> Option<u32> {
-        let mut value = 0u32;
-        for i in 0..4 {
-            let b = self.u8()?;
-            value |= u32::from(b & 0x7F) << (7 * i);
-            if b & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
+        let (value, len) = read_varint(self.0).ok()??;
+        self.take(len)?;
+        Some(value)
     }
     /// A length-prefixed string, pointing into the input (copied by `add`).
     fn len_string(&mut self) -> Option<MQTTLenString> {

@@ -1,8 +1,13 @@
 //! The `ferromq` command: `broker` (the default with no arguments), `bench`
 //! (a load generator for measuring brokers side by side) and `bench-chart`.
+//! The last two are the `ferromq-bench` binary (bench/ferromq-bench), built
+//! next to this one, so their dependencies stay out of the library.
 
-mod bench;
 mod broker_cmd;
+
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::Command;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -12,8 +17,8 @@ fn main() {
         Some(c) => (c, &args[1..]),
     };
     let result = match cmd {
-        "bench" => bench::main(rest),
-        "bench-chart" => bench::chart::main(rest),
+        "bench" => exec_bench(None, rest),
+        "bench-chart" => exec_bench(Some("chart"), rest),
         "broker" => broker_cmd::run(rest),
         "help" | "--help" | "-h" => {
             println!(
@@ -29,4 +34,23 @@ fn main() {
         eprintln!("{e}");
         std::process::exit(2);
     }
+}
+
+/// `ferromq-bench` in the directory this executable is in.
+fn bench_path() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("ferromq: own path: {e}"))?;
+    Ok(exe.with_file_name("ferromq-bench"))
+}
+
+/// Replace this process with `ferromq-bench [sub] ARGS` (same pid, CPU
+/// affinity, stdio and exit status, which bench/run_all.py relies on).
+/// Returns only if the exec failed.
+fn exec_bench(sub: Option<&str>, rest: &[String]) -> Result<(), String> {
+    let path = bench_path()?;
+    let err = Command::new(&path).args(sub).args(rest).exec();
+    Err(format!(
+        "ferromq: cannot run {}: {err}\n(the load generator is built from \
+         bench/ferromq-bench by `cargo build --release` at the repository root)",
+        path.display()
+    ))
 }

@@ -199,6 +199,48 @@ fn names_types_and_reason_texts() {
 }
 
 #[test]
+fn names_and_types_are_the_codecs() {
+    for id in -1..=300 {
+        let codec = u8::try_from(id).ok().map(PropertyId);
+        let name = MQTTPropertyName(id);
+        let want = codec.and_then(PropertyId::name);
+        // SAFETY: non-NULL names are static C strings.
+        let got = (!name.is_null()).then(|| unsafe { CStr::from_ptr(name) }.to_str().unwrap());
+        assert_eq!(got, want, "name of {id}");
+        let known = codec.and_then(PropertyId::property_type).is_some();
+        assert_eq!(MQTTProperty_getType(id) != -1, known, "type of {id}");
+    }
+    // 257 is not property 1 cut to a byte.
+    assert_eq!(MQTTProperty_getType(257), -1);
+    assert!(MQTTPropertyName(257).is_null());
+}
+
+#[test]
+fn oversized_variable_byte_integers_write_what_len_counts() {
+    let mut props = MQTTProperties::default();
+    MQTTProperties_add(&mut props, &int_prop(SUB_ID, u32::MAX));
+    // Identifier + 4 bytes, plus one length byte.
+    let len = MQTTProperties_len(&mut props) as usize;
+    assert_eq!(len, 6);
+    let mut buf = vec![0u8; len + 1];
+    let mut ptr = buf.as_mut_ptr().cast::<c_char>();
+    assert_eq!(MQTTProperties_write(&mut ptr, &props) as usize, len);
+    assert_eq!(buf[len], 0, "nothing written past MQTTProperties_len");
+    let mut back = MQTTProperties::default();
+    let mut rp = buf.as_mut_ptr().cast::<c_char>();
+    // SAFETY: inside `buf`.
+    let end = unsafe { buf.as_mut_ptr().add(len) }.cast::<c_char>();
+    assert_eq!(MQTTProperties_read(&mut back, &mut rp, end), 1);
+    assert_eq!(
+        MQTTProperties_getNumericValue(&mut back, SUB_ID),
+        268_435_455,
+        "written as the largest variable byte integer"
+    );
+    MQTTProperties_free(&mut props);
+    MQTTProperties_free(&mut back);
+}
+
+#[test]
 fn write_then_read_round_trips() {
     let mut props = MQTTProperties::default();
     MQTTProperties_add(&mut props, &int_prop(EXPIRY, 0x0102_0304));

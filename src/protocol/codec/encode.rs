@@ -38,6 +38,22 @@ pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> Result<usize, E
     Ok(1 + varint_len(remaining) + remaining as usize)
 }
 
+/// Bytes a PUBLISH takes on the wire for `version`, fixed header included,
+/// without validating it: a QoS 1/2 publish counts its packet id even while
+/// that is still 0, and v5 properties count whatever their values hold. For
+/// a publish [`encode`] accepts this equals [`encoded_len`]. Lengths beyond
+/// the largest remaining length are reported as they are (callers compare).
+pub fn publish_len(publish: &Publish, version: ProtocolVersion) -> usize {
+    let mut remaining = 2 + publish.topic.len() + publish.payload.len();
+    if publish.qos != QoS::AtMostOnce {
+        remaining += 2;
+    }
+    if version.is_v5() {
+        remaining += publish.properties.wire_len();
+    }
+    1 + varint_len(u32::try_from(remaining).unwrap_or(u32::MAX)) + remaining
+}
+
 /// Write a PUBLISH's fixed and variable header — everything but the payload
 /// (the remaining length does count the payload). Writing these bytes and
 /// then `publish.payload` gives exactly what [`encode`] produces.

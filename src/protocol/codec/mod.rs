@@ -16,7 +16,7 @@ mod wire;
 mod tests;
 
 pub use decode::{PROTOCOL_MAX_PACKET_SIZE, decode};
-pub use encode::{encode, encode_publish_header, encoded_len};
+pub use encode::{encode, encode_publish_header, encoded_len, publish_len};
 pub use error::{DecodeError, EncodeError};
 pub use packet::*;
 pub use properties::{

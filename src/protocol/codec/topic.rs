@@ -20,16 +20,23 @@ pub enum TopicError {
     InvalidSharedSubscription,
 }
 
-impl fmt::Display for TopicError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl TopicError {
+    /// A short description of the broken rule.
+    pub fn as_str(self) -> &'static str {
+        match self {
             TopicError::Empty => "topic is empty",
             TopicError::TooLong => "topic longer than 65535 bytes",
             TopicError::Wildcard => "topic name contains a wildcard",
             TopicError::MisplacedWildcard => "wildcard is not a whole topic level",
             TopicError::NullCharacter => "topic contains U+0000",
             TopicError::InvalidSharedSubscription => "invalid shared subscription",
-        })
+        }
+    }
+}
+
+impl fmt::Display for TopicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -165,10 +172,13 @@ mod tests {
             "a//b",
             "sport/tennis/#",
             "$SYS/#",
+            "/",
         ] {
             assert_eq!(validate_topic_filter(ok), Ok(()), "{ok}");
         }
-        for bad in ["a#", "a/#/b", "a+", "a/b+/c", "#/a", "++", "a/##"] {
+        for bad in [
+            "a#", "a/#/b", "a+", "a/b+/c", "#/a", "#/", "a+/b", "++", "a/##",
+        ] {
             assert_eq!(
                 validate_topic_filter(bad),
                 Err(TopicError::MisplacedWildcard),

@@ -1,7 +1,7 @@
 //! MQTT variable byte integers: 1–4 bytes, 7 bits per byte, little-endian
 //! groups, high bit = "more follows". Maximum value 268,435,455.
 
-use bytes::{BufMut, BytesMut};
+use bytes::BufMut;
 
 use super::error::DecodeError;
 
@@ -24,7 +24,7 @@ pub fn varint_len(value: u32) -> usize {
 /// Append `value` (must be at most [`MAX_VARINT`]; larger values are
 /// truncated to 28 bits, callers check first).
 #[inline]
-pub fn write_varint(value: u32, out: &mut BytesMut) {
+pub fn write_varint(value: u32, out: &mut impl BufMut) {
     let mut v = value & MAX_VARINT;
     loop {
         let mut byte = (v & 0x7F) as u8;
@@ -69,6 +69,7 @@ pub fn is_minimal(value: u32, len: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::BytesMut;
 
     fn enc(v: u32) -> Vec<u8> {
         let mut b = BytesMut::new();

@@ -11,15 +11,13 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 
 use super::inflight::{Inflight, OutState};
-use super::limits::{
-    MAX_REMAINING_LENGTH, check_topic_filter, check_topic_name, int_property, publish_len,
-};
 use super::packet_ids::PacketIdAllocator;
 use super::timers::{Timer, Timers};
 use crate::protocol::codec::{
     Auth, ConnAck, Connect, DecodeError, Disconnect, Packet, Properties, Property, PropertyId,
     PropertyValue, ProtocolVersion, Publish, QoS, ReasonCode, SubAck, Subscribe,
-    SubscriptionOptions, UnsubAck, Unsubscribe, Will, decode, encode,
+    SubscriptionOptions, UnsubAck, Unsubscribe, Will, decode, encode, publish_len,
+    validate_topic_filter, validate_topic_name, varint::MAX_VARINT,
 };
 
 /// Everything CONNECT needs plus the session's own limits.
@@ -244,7 +242,7 @@ impl ClientSession {
         let mut properties = cfg.properties.clone();
         if cfg.version.is_v5()
             && cfg.max_packet_size != 0
-            && int_property(&properties, PropertyId::MAXIMUM_PACKET_SIZE).is_none()
+            && properties.get(PropertyId::MAXIMUM_PACKET_SIZE).is_none()
         {
             // Tell the server what we will accept, so it does not send what
             // our decoder would have to reject.
@@ -296,7 +294,7 @@ impl ClientSession {
         let State::Connected(conn) = &self.state else {
             return Err(SessionError::NotConnected);
         };
-        check_topic_name(&topic).map_err(SessionError::Invalid)?;
+        validate_topic_name(&topic).map_err(|e| SessionError::Invalid(e.as_str()))?;
         if qos > conn.max_qos {
             return Err(SessionError::Invalid("QoS above the server's Maximum QoS"));
         }
@@ -313,7 +311,7 @@ impl ClientSession {
             payload,
         };
         let size = publish_len(&publish, self.config.version);
-        if size > MAX_REMAINING_LENGTH
+        if size > MAX_VARINT as usize
             || (conn.max_send_size != 0 && size > conn.max_send_size as usize)
         {
             return Err(SessionError::Invalid(
@@ -354,7 +352,7 @@ impl ClientSession {
             return Err(SessionError::Invalid("SUBSCRIBE needs at least one filter"));
         }
         for (filter, opts) in &filters {
-            check_topic_filter(filter).map_err(SessionError::Invalid)?;
+            validate_topic_filter(filter).map_err(|e| SessionError::Invalid(e.as_str()))?;
             if opts.retain_handling > 2 {
                 return Err(SessionError::Invalid("retain handling above 2"));
             }
@@ -388,7 +386,7 @@ impl ClientSession {
             ));
         }
         for filter in &filters {
-            check_topic_filter(filter).map_err(SessionError::Invalid)?;
+            validate_topic_filter(filter).map_err(|e| SessionError::Invalid(e.as_str()))?;
         }
         let packet_id = self.ids.allocate().ok_or(SessionError::NoPacketId)?;
         self.pending_unsubs.insert(packet_id);

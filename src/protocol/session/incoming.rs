@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use super::client::{ClientSession, CloseReason, Connected, Event, State};
 use super::inflight::OutState;
-use super::limits::{int_property, string_property};
 use super::timers::Timer;
 use crate::protocol::codec::{
     ConnAck, Disconnect, Packet, Properties, PropertyId, ProtocolVersion, PubResp, Publish, QoS,
@@ -89,21 +88,21 @@ impl ClientSession {
         let mut retain_available = true;
         if version.is_v5() {
             let props = &ack.properties;
-            if let Some(secs) = int_property(props, PropertyId::SERVER_KEEP_ALIVE) {
+            if let Some(secs) = props.get_u32(PropertyId::SERVER_KEEP_ALIVE) {
                 keep_alive = Duration::from_secs(u64::from(secs));
             }
-            if let Some(max) = int_property(props, PropertyId::RECEIVE_MAXIMUM) {
+            if let Some(max) = props.get_u32(PropertyId::RECEIVE_MAXIMUM) {
                 receive_max = u16::try_from(max).unwrap_or(u16::MAX).max(1);
             }
-            max_send_size = int_property(props, PropertyId::MAXIMUM_PACKET_SIZE).unwrap_or(0);
-            if let Some(q) = int_property(props, PropertyId::MAXIMUM_QOS) {
+            max_send_size = props.get_u32(PropertyId::MAXIMUM_PACKET_SIZE).unwrap_or(0);
+            if let Some(q) = props.get_u32(PropertyId::MAXIMUM_QOS) {
                 max_qos = u8::try_from(q)
                     .ok()
                     .and_then(QoS::from_u8)
                     .unwrap_or(QoS::ExactlyOnce);
             }
-            retain_available = int_property(props, PropertyId::RETAIN_AVAILABLE) != Some(0);
-            if let Some(id) = string_property(props, PropertyId::ASSIGNED_CLIENT_IDENTIFIER) {
+            retain_available = props.get_u32(PropertyId::RETAIN_AVAILABLE) != Some(0);
+            if let Some(id) = props.get_str(PropertyId::ASSIGNED_CLIENT_IDENTIFIER) {
                 self.assigned_client_id = Some(id.to_owned());
             }
         }
@@ -178,14 +177,17 @@ impl ClientSession {
     /// MQTT 5 incoming topic alias: record it with a topic, fill the topic in
     /// without one. The alias property stays on the message.
     fn resolve_topic_alias(&mut self, publish: &mut Publish) -> Result<(), &'static str> {
-        let Some(alias) = int_property(&publish.properties, PropertyId::TOPIC_ALIAS) else {
+        let Some(alias) = publish.properties.get_u32(PropertyId::TOPIC_ALIAS) else {
             return if publish.topic.is_empty() {
                 Err("PUBLISH with an empty topic and no topic alias")
             } else {
                 Ok(())
             };
         };
-        let max = int_property(&self.config.properties, PropertyId::TOPIC_ALIAS_MAXIMUM);
+        let max = self
+            .config
+            .properties
+            .get_u32(PropertyId::TOPIC_ALIAS_MAXIMUM);
         let alias = u16::try_from(alias).unwrap_or(0);
         if alias == 0 || u32::from(alias) > max.unwrap_or(0) {
             return Err("topic alias outside our Topic Alias Maximum");

@@ -5,7 +5,6 @@ pub mod client;
 mod getters;
 mod incoming;
 pub mod inflight;
-pub mod limits;
 pub mod packet_ids;
 pub mod timers;
 

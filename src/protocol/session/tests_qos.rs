@@ -199,10 +199,21 @@ fn invalid_commands_are_refused() {
         );
         assert!(matches!(r, Err(SessionError::Invalid(_))), "{topic:?}");
     }
-    let bad = vec![("a/#/b".to_string(), SubscriptionOptions::default())];
+    // The codec's filter rules, shared subscriptions included: a server
+    // would close the connection for any of these.
+    for filter in ["a/#/b", "a+", "$share//a", "$share/g"] {
+        let bad = vec![(filter.to_string(), SubscriptionOptions::default())];
+        assert!(
+            matches!(
+                s.subscribe(bad, Properties::default(), t0),
+                Err(SessionError::Invalid(_))
+            ),
+            "{filter:?}"
+        );
+    }
     assert!(matches!(
-        s.subscribe(bad, Properties::default(), t0),
-        Err(SessionError::Invalid(_))
+        s.unsubscribe(vec!["$share/g/".into()], Properties::default(), t0),
+        Err(SessionError::Invalid("invalid shared subscription"))
     ));
     assert!(matches!(
         s.subscribe(vec![], Properties::default(), t0),

@@ -250,3 +250,35 @@ fn reason_code_lists() {
     assert!(ReasonCode::SUCCESS.is_valid_for(PacketType::PingReq, true));
     assert!(!ReasonCode(1).is_valid_for(PacketType::PingReq, true));
 }
+
+#[test]
+fn publish_len_counts_without_validating() {
+    let mut p = Publish {
+        topic: "ab".into(),
+        payload: Bytes::from_static(b"xyz"),
+        ..Publish::default()
+    };
+    // 1 + 1 + (2 + 2 + 3)
+    assert_eq!(publish_len(&p, V311), 9);
+    // + empty property length byte
+    assert_eq!(publish_len(&p, V5), 10);
+    // QoS 1 with the packet id not yet assigned: encode refuses, the length
+    // still counts the two id bytes.
+    p.qos = QoS::AtLeastOnce;
+    assert_eq!(
+        encoded_len(&Packet::Publish(p.clone()), V5),
+        Err(X::ZeroPacketId)
+    );
+    assert_eq!(publish_len(&p, V5), 12);
+    p.properties.push(
+        PropertyId::CONTENT_TYPE,
+        PropertyValue::String("json".into()),
+    );
+    // remaining = 2+2 + 2 (id) + 1 + (1 + 2 + 4) + 3 = 17
+    assert_eq!(publish_len(&p, V5), 19);
+    p.payload = Bytes::from(vec![0u8; 200]);
+    // remaining = 214 → two length bytes
+    assert_eq!(publish_len(&p, V5), 217);
+    p.packet_id = 1;
+    assert_eq!(encoded_len(&Packet::Publish(p.clone()), V5), Ok(217));
+}

@@ -53,7 +53,9 @@ proptest! {
         let mut header = BytesMut::new();
         encode_publish_header(&p, v, &mut header).unwrap();
         header.extend_from_slice(&p.payload);
-        prop_assert_eq!(header.to_vec(), enc(&Packet::Publish(p), v));
+        let whole = enc(&Packet::Publish(p.clone()), v);
+        prop_assert_eq!(publish_len(&p, v), whole.len());
+        prop_assert_eq!(header.to_vec(), whole);
     }
 
     #[test]
