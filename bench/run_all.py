@@ -139,7 +139,8 @@ def parse_line(text):
 def build_c_programs():
     os.makedirs(BUILD, exist_ok=True)
     cc = os.environ.get("CC", "cc")
-    progs = {"mqtt_bench": "paho-mqtt3c", "mqtt_async_bench": "paho-mqtt3a"}
+    progs = {"mqtt_bench": "paho-mqtt3c", "mqtt_async_bench": "paho-mqtt3a",
+             "mqtt_many_bench": "paho-mqtt3a"}
     for name, lib in progs.items():
         src = os.path.join(ROOT, "bench", f"{name}.c")
         subprocess.run([cc, "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", src,
@@ -178,6 +179,31 @@ def run_client(case, lib, work):
     r = parse_line(p.stdout)
     if p.returncode != 0 or "msgs_per_s" not in r:
         return None, (p.stderr.strip() or p.stdout.strip() or f"exit {p.returncode}")[-200:]
+    return r, None
+
+
+def run_many(clients, lib, work):
+    """Connect `clients` MQTTAsync clients at once: seconds, threads, RSS."""
+    env = dict(os.environ)
+    if lib == "ours":
+        env["LD_LIBRARY_PATH"] = OUR_LIBS
+    else:
+        env.pop("LD_LIBRARY_PATH", None)
+    broker = Broker(CLIENT_BROKER, work)
+    try:
+        argv = [os.path.join(BUILD, "mqtt_many_bench"), f"tcp://127.0.0.1:{broker.port}",
+                str(clients)]
+        p = subprocess.run(pinned(GEN_CORE, argv), env=env, capture_output=True, text=True,
+                           timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return None, "timed out"
+    finally:
+        broker.stop()
+    r = parse_line(p.stdout)
+    if "clients" not in r or "connect_s" not in r:
+        return None, (p.stderr.strip() or p.stdout.strip() or f"exit {p.returncode}")[-200:]
+    # A library that connects only some of them still gets its figures
+    # reported, with how many made it.
     return r, None
 
 
@@ -370,6 +396,33 @@ def main():
                                 goal, f">= {goal}x"))
                 rows.append(row(f"{title} (CPU us/msg)", "paho", cpu["paho"], cpu["ours"],
                                 False, 0.5, "<= 0.5x"))
+            clients = max(100, int(10000 * a.scale))
+            secs = {"paho": [], "ours": []}
+            rss = {"paho": [], "ours": []}
+            threads = {"paho": [], "ours": []}
+            made = {"paho": [], "ours": []}
+            for i in range(runs):
+                for lib in ("paho", "ours"):
+                    r, err = run_many(clients, lib, work)
+                    if err:
+                        failures.append(f"connect {clients} clients [{lib}] run {i + 1}: {err}")
+                        log(f"  connect {clients} clients [{lib}] FAILED: {err}")
+                        continue
+                    secs[lib].append(r["connect_s"])
+                    rss[lib].append(r["rss_kb"])
+                    threads[lib].append(r["threads"])
+                    made[lib].append(r["clients"])
+                    log(f"  connect {clients} MQTTAsync clients [{lib}] {r['clients']:.0f} "
+                        f"connected in {r['connect_s']:.2f} s, {r['rss_kb']:.0f} kB RSS, "
+                        f"{r['threads']:.0f} threads")
+            rows.append(row(f"{clients} MQTTAsync clients connected", "paho", made["paho"],
+                            made["ours"], True, None, f"= {clients}"))
+            rows.append(row(f"connect {clients} MQTTAsync clients (s)", "paho", secs["paho"],
+                            secs["ours"], False, 1.0, "<= 1x"))
+            rows.append(row(f"{clients} MQTTAsync clients, RSS (kB)", "paho", rss["paho"],
+                            rss["ours"], False, 1.0, "<= 1x"))
+            rows.append(row(f"{clients} MQTTAsync clients, threads", "paho", threads["paho"],
+                            threads["ours"], False, None, "<= 16"))
         if a.only in (None, "broker"):
             goals = {"fanin_qos0": 4, "fanin_qos1": 4, "p2p_qos2": 3, "fanout_qos0": 10}
             for key, title, args in broker_cases(a.scale):

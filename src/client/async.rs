@@ -140,9 +140,10 @@ impl AsyncClient {
     ) -> Result<(), ClientError> {
         self.inner.check()?;
         let target = self.inner.target(&options.base)?;
+        let base = Arc::new(options.base);
         let attempt = Attempt::new(
             target.uris.clone(),
-            options.base.clone(),
+            base.clone(),
             target.client_id.clone(),
             Finish::Async {
                 on_complete,
@@ -158,7 +159,7 @@ impl AsyncClient {
         let min = options.min_retry_interval;
         core.auto = Some(Box::new(AutoReconnect {
             target,
-            options: options.base,
+            options: base,
             enabled: options.automatic_reconnect,
             min,
             max: options.max_retry_interval,

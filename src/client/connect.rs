@@ -47,7 +47,7 @@ pub struct Attempt {
     ai: usize,
     /// Deadline of the current (URI, version) try.
     until: Instant,
-    options: ConnectOptions,
+    options: Arc<ConnectOptions>,
     client_id: String,
     last: ClientError,
     finish: Option<Finish>,
@@ -57,7 +57,8 @@ pub struct Attempt {
 /// automatic reconnect with its backoff state.
 pub struct AutoReconnect {
     pub target: Target,
-    pub options: ConnectOptions,
+    /// Shared with the attempts made from it (no copy per attempt).
+    pub options: Arc<ConnectOptions>,
     /// automaticReconnect was set.
     pub enabled: bool,
     pub min: Duration,
@@ -136,7 +137,7 @@ pub fn config(client_id: &str, v: i32, o: &ConnectOptions) -> Result<ClientConfi
 impl Attempt {
     pub fn new(
         uris: Vec<(ServerUri, String)>,
-        options: ConnectOptions,
+        options: Arc<ConnectOptions>,
         client_id: String,
         finish: Finish,
     ) -> Result<Attempt, ClientError> {
@@ -289,11 +290,13 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
         Some(s) if !clean => s.reconnect(cfg, now),
         _ => core.session = Some(ClientSession::new(cfg, now)),
     }
-    core.sync.pending = core
-        .session
-        .as_ref()
-        .map(|s| s.pending_packet_ids())
-        .unwrap_or_default();
+    if !core.async_mode {
+        core.sync().pending = core
+            .session
+            .as_ref()
+            .map(|s| s.pending_packet_ids())
+            .unwrap_or_default();
+    }
     shared.start_connect(core, addr);
     if core.conn_id == 0 {
         // The reactor is gone.
@@ -378,7 +381,7 @@ fn finish(shared: &Arc<Shared>, core: &mut Core, r: Result<ConnectResult, Client
     }
     match a.finish.take() {
         Some(Finish::Sync) | None => {
-            core.sync.connect = Some((a.id, r));
+            core.sync().connect = Some((a.id, r));
         }
         Some(Finish::Async { on_complete, cause }) => {
             finish_async(shared, core, r, on_complete, cause);
@@ -539,8 +542,9 @@ fn retry(shared: &Arc<Shared>, generation: u64) {
             }
             let mut core = shared.lock();
             if let (Some(a), Some((user, pass))) = (core.auto.as_mut(), creds) {
-                a.options.username = user;
-                a.options.password = pass;
+                let o = Arc::make_mut(&mut a.options);
+                o.username = user;
+                o.password = pass;
             }
             start_reconnect(&shared, &mut core, generation);
         })));
@@ -611,7 +615,7 @@ pub fn in_flight(core: &Core) -> usize {
             .filter(|w| w.publish.is_some())
             .count()
     } else {
-        core.sync.pending.len()
+        core.sync_ref().map_or(0, |s| s.pending.len())
     }
 }
 
@@ -698,7 +702,9 @@ fn send_disconnect(shared: &Arc<Shared>, core: &mut Core) {
 
 fn complete_disconnect(core: &mut Core, d: DisconnectReq) {
     trace!(trace::MINIMUM, "disconnected");
-    core.sync.disconnected = Some(d.id);
+    if !core.async_mode {
+        core.sync().disconnected = Some(d.id);
+    }
     if let Some(cb) = d.on_complete {
         core.dispatch(Dispatch::Run(Box::new(move || {
             cb(0, Ok(Success::Disconnect))

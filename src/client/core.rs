@@ -54,7 +54,9 @@ pub struct Core {
     pub conn_id: u64,
     pub session: Option<ClientSession>,
     pub phase: Phase,
-    pub sync: SyncResults,
+    /// The synchronous API's results (made on first use: an MQTTAsync
+    /// client never needs them).
+    sync: Option<Box<SyncResults>>,
     /// MQTTAsync semantics: completions by callback, publishes via `requests`.
     pub async_mode: bool,
     pub requests: Requests,
@@ -81,7 +83,7 @@ impl Core {
             conn_id: 0,
             session: None,
             phase: Phase::Idle,
-            sync: SyncResults::default(),
+            sync: None,
             async_mode: false,
             requests: Requests::default(),
             attempt: None,
@@ -104,13 +106,24 @@ impl Core {
         if r.buffer.is_empty() && r.buffer.capacity() > 0 {
             r.buffer = VecDeque::new();
         }
-        let s = &mut self.sync;
-        if s.acks.is_empty() && s.acks.capacity() > 0 {
-            s.acks = HashMap::new();
+        if let Some(s) = self.sync.as_mut() {
+            if s.acks.is_empty() && s.acks.capacity() > 0 {
+                s.acks = HashMap::new();
+            }
+            if s.pending.is_empty() && s.pending.capacity() > 0 {
+                s.pending = Vec::new();
+            }
         }
-        if s.pending.is_empty() && s.pending.capacity() > 0 {
-            s.pending = Vec::new();
-        }
+    }
+
+    /// The synchronous API's results, made on first use.
+    pub fn sync(&mut self) -> &mut SyncResults {
+        self.sync.get_or_insert_with(Default::default)
+    }
+
+    /// The synchronous API's results, if any were ever made.
+    pub fn sync_ref(&self) -> Option<&SyncResults> {
+        self.sync.as_deref()
     }
 
     /// Queue a callback on this client's serial queue (if it has one).

@@ -87,8 +87,8 @@ pub fn route(core: &mut Core, has: &Installed, ev: Event, fx: &mut Effects) {
             } else if !core.async_mode {
                 // MQTTAsync has no receive call: with no messageArrived
                 // callback a message has nowhere to go (Paho drops it too).
-                core.sync.inbox.push_back((topic, msg));
-                fx.inbox_full |= core.sync.inbox.len() > HIGH_WATER;
+                core.sync().inbox.push_back((topic, msg));
+                fx.inbox_full |= core.sync().inbox.len() > HIGH_WATER;
                 fx.notify = true;
             }
         }
@@ -129,7 +129,7 @@ pub fn route(core: &mut Core, has: &Installed, ev: Event, fx: &mut Effects) {
                 drain_requests(core, fx);
                 return;
             }
-            core.sync.pending.retain(|&id| id != packet_id);
+            core.sync().pending.retain(|&id| id != packet_id);
             if has.main {
                 fx.dispatch
                     .push(Dispatch::DeliveryComplete(i32::from(packet_id)));
@@ -206,7 +206,7 @@ fn ack(
         }
         return;
     }
-    core.sync
+    core.sync()
         .acks
         .insert(packet_id, AckResult { codes, properties });
 }

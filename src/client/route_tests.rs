@@ -34,17 +34,17 @@ fn a_message_goes_to_the_callback_or_the_inbox() {
     assert!(
         matches!(fx.dispatch.as_slice(), [Dispatch::Message(t, m)] if t == "a" && m.msgid == 7)
     );
-    assert!(core.sync.inbox.is_empty());
+    assert!(core.sync().inbox.is_empty());
 
     let fx = run(&mut core, Installed::default(), publish("b"));
     assert!(fx.dispatch.is_empty() && fx.notify && !fx.inbox_full);
-    assert_eq!(core.sync.inbox.front().map(|m| m.0.as_str()), Some("b"));
+    assert_eq!(core.sync().inbox.front().map(|m| m.0.as_str()), Some("b"));
 
     // MQTTAsync without messageArrived: nowhere to go, as Paho.
     let mut core = Core::new();
     core.async_mode = true;
     let fx = run(&mut core, Installed::default(), publish("c"));
-    assert!(fx.dispatch.is_empty() && core.sync.inbox.is_empty());
+    assert!(fx.dispatch.is_empty() && core.sync().inbox.is_empty());
 }
 
 #[test]
@@ -59,7 +59,7 @@ fn a_full_inbox_asks_to_stop_reading() {
 #[test]
 fn a_completed_publish_leaves_pending_and_is_reported() {
     let mut core = Core::new();
-    core.sync.pending = vec![3, 4];
+    core.sync().pending = vec![3, 4];
     let has = Installed {
         main: true,
         disconnected: false,
@@ -74,7 +74,7 @@ fn a_completed_publish_leaves_pending_and_is_reported() {
             properties: Properties::default(),
         },
     );
-    assert_eq!(core.sync.pending, vec![4]);
+    assert_eq!(core.sync().pending, vec![4]);
     assert!(fx.acked && fx.notify);
     assert!(matches!(
         fx.dispatch.as_slice(),

@@ -249,7 +249,7 @@ impl Client {
         let limit = per_try
             .saturating_mul(u32::try_from(tries).unwrap_or(u32::MAX))
             .saturating_add(Duration::from_secs(5));
-        let attempt = Attempt::new(target.uris, options, target.client_id, Finish::Sync)?;
+        let attempt = Attempt::new(target.uris, Arc::new(options), target.client_id, Finish::Sync)?;
         let id = attempt.id;
         let mut core = self.shared.lock();
         if core.destroyed {
@@ -260,12 +260,12 @@ impl Client {
         core.attempt = None;
         core.disconnect = None;
         core.phase = Phase::Idle;
-        core.sync.connect = None;
+        core.sync().connect = None;
         connect::begin(&self.shared, &mut core, attempt);
         let (mut core, _) = self.shared.wait_until(core, deadline(limit), |c| {
-            c.sync.connect.as_ref().is_some_and(|(i, _)| *i == id)
+            c.sync().connect.as_ref().is_some_and(|(i, _)| *i == id)
         });
-        match core.sync.connect.take() {
+        match core.sync().connect.take() {
             Some((i, r)) if i == id => r,
             _ => {
                 // Gave up waiting: stop the attempt.
@@ -297,8 +297,8 @@ impl Client {
         let until = deadline(timeout.saturating_add(Duration::from_secs(3)));
         let (mut core, _) = self
             .shared
-            .wait_until(core, until, |c| c.sync.disconnected == Some(id));
-        if core.sync.disconnected != Some(id) {
+            .wait_until(core, until, |c| c.sync().disconnected == Some(id));
+        if core.sync().disconnected != Some(id) {
             self.shared.close_connection(&mut core);
             core.disconnect = None;
         }
@@ -358,7 +358,7 @@ impl Client {
         };
         let id = core.conn_id;
         if qos != QoS::AtMostOnce {
-            core.sync.pending.push(pid);
+            core.sync().pending.push(pid);
         }
         drop(core);
         self.shared.request_flush(id);
@@ -391,9 +391,9 @@ impl Client {
         let (mut core, _) = self
             .shared
             .wait_until(core, deadline(timeout), |c: &mut Core| {
-                c.sync.acks.contains_key(&pid) || c.conn_id != id
+                c.sync().acks.contains_key(&pid) || c.conn_id != id
             });
-        core.sync.acks.remove(&pid).ok_or(ClientError::Failure)
+        core.sync().acks.remove(&pid).ok_or(ClientError::Failure)
     }
 
     /// Subscribe and wait for SUBACK.
@@ -421,10 +421,10 @@ impl Client {
         };
         self.check()?;
         let core = self.shared.lock();
-        let (core, done) = self.shared.wait_until(core, deadline(timeout), |c| {
-            !c.sync.pending.contains(&pid) || c.phase != Phase::Connected
+        let (mut core, done) = self.shared.wait_until(core, deadline(timeout), |c| {
+            !c.sync().pending.contains(&pid) || c.phase != Phase::Connected
         });
-        if done && !core.sync.pending.contains(&pid) {
+        if done && !core.sync().pending.contains(&pid) {
             Ok(())
         } else if core.phase != Phase::Connected {
             Err(ClientError::Disconnected)
@@ -440,7 +440,7 @@ impl Client {
         }
         self.shared
             .lock()
-            .sync
+            .sync()
             .pending
             .iter()
             .map(|&p| i32::from(p))
@@ -452,10 +452,10 @@ impl Client {
         self.check()?;
         let core = self.shared.lock();
         let (mut core, _) = self.shared.wait_until(core, deadline(timeout), |c| {
-            !c.sync.inbox.is_empty() || c.phase != Phase::Connected
+            !c.sync().inbox.is_empty() || c.phase != Phase::Connected
         });
-        if let Some(m) = core.sync.inbox.pop_front() {
-            if core.input_paused && core.sync.inbox.len() <= LOW_WATER {
+        if let Some(m) = core.sync().inbox.pop_front() {
+            if core.input_paused && core.sync().inbox.len() <= LOW_WATER {
                 self.shared.resume_input(&mut core);
             }
             return Ok(Some(m));
