@@ -21,7 +21,8 @@
 //! Outbound topic aliases are assigned first come (no replacement) up to
 //! `min(Limits::topic_alias_out_max, client's Topic Alias Maximum)`.
 
-mod config;
+pub mod auth;
+pub mod config;
 pub mod config_file;
 mod connect;
 mod connection;
