@@ -56,22 +56,19 @@ pub struct Realm {
 
 impl Realm {
     fn authenticate(&self, client: &ClientRef<'_>, password: Option<&[u8]>) -> ReasonCode {
-        let Some(user) = client.username else {
-            return if self.allow_anonymous {
-                ReasonCode::SUCCESS
-            } else {
-                ReasonCode::NOT_AUTHORIZED
-            };
+        // As mosquitto 2: without a password file a username proves
+        // nothing, so `allow_anonymous` decides for everyone; with one, a
+        // client without a username is anonymous, and an unknown user, a
+        // missing or a wrong password are all "not authorised" (3.x return
+        // code 5, MQTT 5 reason 0x87).
+        let verified = match (&self.passwords, client.username) {
+            (Some(file), Some(user)) => password.and_then(|p| file.verify(user, p)) == Some(true),
+            _ => self.allow_anonymous,
         };
-        let Some(file) = &self.passwords else {
-            // No password file: a username is only a name (used by ACLs).
-            return ReasonCode::SUCCESS;
-        };
-        // As mosquitto: unknown user, missing or wrong password are all
-        // "not authorised" (3.x return code 5, MQTT 5 reason 0x87).
-        match (password, file.verify(user, password.unwrap_or_default())) {
-            (Some(_), Some(true)) => ReasonCode::SUCCESS,
-            _ => ReasonCode::NOT_AUTHORIZED,
+        if verified {
+            ReasonCode::SUCCESS
+        } else {
+            ReasonCode::NOT_AUTHORIZED
         }
     }
 
@@ -215,6 +212,12 @@ mod tests {
         assert_eq!(auth.authenticate(&client(0, Some("v")), Some(b"pw")), no);
         assert_eq!(auth.authenticate(&client(1, None), None), ok);
         assert_eq!(auth.authenticate(&client(7, Some("any")), None), ok);
+        let closed = FileAuth {
+            listeners: vec![],
+            default: Arc::new(Realm::default()),
+        };
+        // No password file and no anonymous access: nobody gets in.
+        assert_eq!(closed.authenticate(&client(0, Some("u")), Some(b"pw")), no);
         assert!(auth.authorize(&client(1, None), Action::Publish, "x"));
     }
 }
