@@ -3,6 +3,7 @@
 
 mod bench;
 mod broker_cmd;
+mod log;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
