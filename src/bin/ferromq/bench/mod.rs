@@ -2,6 +2,7 @@
 //! all connections on one mio loop. Fan-in, fan-out, point-to-point and idle.
 
 mod args;
+pub use args::usage;
 pub mod chart;
 mod conn;
 mod idle;
