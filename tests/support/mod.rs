@@ -172,7 +172,7 @@ pub struct BrokerGuard<K> {
 impl<K> BrokerGuard<K> {
     /// Spawn `cmd` (stdin and stdout closed, stderr read into the log);
     /// `dir` holds its configuration and lives as long as the guard.
-    fn spawn(mut cmd: Command, port: u16, dir: tempfile::TempDir) -> Self {
+    pub fn spawn(mut cmd: Command, port: u16, dir: tempfile::TempDir) -> Self {
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -197,6 +197,11 @@ impl<K> BrokerGuard<K> {
     /// `tcp://127.0.0.1:PORT`.
     pub fn uri(&self) -> String {
         format!("tcp://127.0.0.1:{}", self.port)
+    }
+
+    /// The broker's process id while it runs (to signal it).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// Kill the broker now (SIGKILL) and reap it.
