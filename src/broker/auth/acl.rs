@@ -115,52 +115,31 @@ impl Acl {
         Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    /// The rules that apply to a client, patterns substituted.
-    fn rules_for<'a>(
-        &'a self,
-        client_id: &str,
-        username: Option<&str>,
-    ) -> impl Iterator<Item = (Access, std::borrow::Cow<'a, str>)> {
-        let own = match username {
-            None => Some(&self.anonymous),
-            Some(u) => self.users.get(u),
-        };
-        let own = own
-            .into_iter()
-            .flatten()
-            .map(|r| (r.access, std::borrow::Cow::Borrowed(r.topic.as_str())));
-        let unsafe_value = |v: &str| v.contains(['+', '#', '/']);
-        let client_id = client_id.to_string();
-        let username = username.map(str::to_string);
-        let patterns = self.patterns.iter().filter_map(move |r| {
-            let mut out = Vec::new();
-            for level in r.topic.split('/') {
-                match level {
-                    "%c" if unsafe_value(&client_id) => return None,
-                    "%c" => out.push(client_id.as_str()),
-                    "%u" => match username.as_deref() {
-                        Some(u) if !unsafe_value(u) => out.push(u),
-                        _ => return None,
-                    },
-                    l => out.push(l),
-                }
-            }
-            Some((r.access, std::borrow::Cow::Owned(out.join("/"))))
-        });
-        own.chain(patterns)
+    /// The client's own topic rules: the anonymous ones, or its user's.
+    fn own_rules(&self, username: Option<&str>) -> &[Rule] {
+        match username {
+            None => &self.anonymous,
+            Some(u) => self.users.get(u).map_or(&[], Vec::as_slice),
+        }
     }
 
     /// May this client publish to (`Write`) or receive from (`Read`) `topic`?
+    /// Asked per delivery: no allocation.
     pub fn check(&self, client_id: &str, username: Option<&str>, topic: &str, want: Want) -> bool {
+        let own = self
+            .own_rules(username)
+            .iter()
+            .filter(|r| filter_matches(&r.topic, topic));
+        let patterns = self
+            .patterns
+            .iter()
+            .filter(|r| pattern_matches(&r.topic, topic, client_id, username));
         let mut granted = false;
-        for (access, rule) in self.rules_for(client_id, username) {
-            if !filter_matches(&rule, topic) {
-                continue;
-            }
-            if access == Access::Deny {
+        for r in own.chain(patterns) {
+            if r.access == Access::Deny {
                 return false;
             }
-            granted |= grants(access, want);
+            granted |= grants(r.access, want);
         }
         granted
     }
@@ -170,8 +149,18 @@ impl Acl {
     /// access matches any topic it can match. Deliveries on a granted filter
     /// are still checked one by one (`check` with `Want::Read`).
     pub fn can_subscribe(&self, client_id: &str, username: Option<&str>, filter: &str) -> bool {
+        let own = self
+            .own_rules(username)
+            .iter()
+            .map(|r| (r.access, Some(r.topic.clone())));
+        let patterns = self
+            .patterns
+            .iter()
+            .map(|r| (r.access, substitute(&r.topic, client_id, username)));
         let mut granted = false;
-        for (access, rule) in self.rules_for(client_id, username) {
+        for (access, rule) in own.chain(patterns) {
+            // A pattern whose %c/%u cannot be filled in does not apply.
+            let Some(rule) = rule else { continue };
             match access {
                 Access::Deny if covers(&rule, filter) => return false,
                 Access::Deny | Access::Write => {}
@@ -179,6 +168,52 @@ impl Acl {
             }
         }
         granted
+    }
+}
+
+/// What a pattern level stands for with this client: `%c` the client id,
+/// `%u` the username; `None` when it cannot stand for anything (no
+/// username, or a value with `+`, `#` or `/` that would widen the rule).
+fn fill<'a>(level: &'a str, client_id: &'a str, username: Option<&'a str>) -> Option<&'a str> {
+    let plain = |v: &&str| !v.contains(['+', '#', '/']);
+    match level {
+        "%c" => Some(client_id).filter(plain),
+        "%u" => username.filter(plain),
+        l => Some(l),
+    }
+}
+
+/// The pattern with its `%c`/`%u` levels filled in, if it applies.
+fn substitute(pattern: &str, client_id: &str, username: Option<&str>) -> Option<String> {
+    let levels: Option<Vec<&str>> = pattern
+        .split('/')
+        .map(|l| fill(l, client_id, username))
+        .collect();
+    Some(levels?.join("/"))
+}
+
+/// `filter_matches` for a pattern, filled in level by level.
+fn pattern_matches(pattern: &str, topic: &str, client_id: &str, username: Option<&str>) -> bool {
+    if topic.starts_with('$') && (pattern.starts_with('+') || pattern.starts_with('#')) {
+        return false;
+    }
+    let mut f = pattern.split('/');
+    let mut t = topic.split('/');
+    loop {
+        let level = match f.next() {
+            Some(l) => match fill(l, client_id, username) {
+                Some(l) => Some(l),
+                None => return false,
+            },
+            None => None,
+        };
+        match (level, t.next()) {
+            (Some("#"), _) => return true,
+            (Some("+"), Some(_)) => {}
+            (Some(a), Some(b)) if a == b => {}
+            (None, None) => return true,
+            _ => return false,
+        }
     }
 }
 
