@@ -437,6 +437,16 @@ fn ferromq_passwd_writes_files_mosquitto_reads() {
     readable(&pw);
     let bad = ferromq(&["passwd", "-b", file, "a:b", "x"]);
     assert!(!bad.status.success());
+    // Without -b the password is asked twice (here on a pipe, not a tty).
+    let ask = |input: &[u8]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferromq"));
+        cmd.args(["passwd", file, "erin"]);
+        Running::spawn_with_input(cmd, input, 30).finish()
+    };
+    let (status, _, err) = ask(b"one\ntwo\n");
+    assert!(!status.success() && err.contains("do not match"), "{err}");
+    let (status, _, err) = ask(b"erinpw\nerinpw\n");
+    assert!(status.success(), "{err}");
 
     let conf = |port: u16| {
         format!(
@@ -449,6 +459,7 @@ fn ferromq_passwd_writes_files_mosquitto_reads() {
         assert!(ok(&publish(port, "mqttv311", "alice", "t", "1")));
         assert!(ok(&publish(port, "mqttv5", "carol", "t", "1")));
         assert!(ok(&publish(port, "mqttv5", "dave:pw", "t", "1")));
+        assert!(ok(&publish(port, "mqttv311", "erin:erinpw", "t", "1")));
         assert!(!ok(&publish(port, "mqttv5", "gone:x", "t", "1")));
     };
     let ours = start_ferro(dir.path(), &conf);

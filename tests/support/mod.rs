@@ -397,6 +397,30 @@ impl Running {
         }
     }
 
+    /// Like `spawn`, with `input` written to the child's stdin (then closed).
+    pub fn spawn_with_input(mut cmd: Command, input: &[u8], secs: u64) -> Running {
+        let what = format!("{cmd:?}");
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+        let mut stdin = child.stdin.take().expect("stdin");
+        let input = input.to_vec();
+        thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(&input);
+        });
+        let stdout = LineLog::spawn_reader(child.stdout.take().expect("stdout"));
+        let stderr = LineLog::spawn_reader(child.stderr.take().expect("stderr"));
+        Running {
+            child,
+            stdout,
+            stderr,
+            deadline: Instant::now() + Duration::from_secs(secs),
+            what,
+        }
+    }
+
     /// Time left before this child's deadline.
     pub fn remaining(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
