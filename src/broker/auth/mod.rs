@@ -220,4 +220,40 @@ mod tests {
         assert_eq!(closed.authenticate(&client(0, Some("u")), Some(b"pw")), no);
         assert!(auth.authorize(&client(1, None), Action::Publish, "x"));
     }
+
+    #[test]
+    fn from_conf_builds_realms_per_listener_and_none_when_open() {
+        use crate::broker::config::mosquitto::parse_str;
+        let open = parse_str("listen 127.0.0.1:0\n", "", false).unwrap();
+        assert!(FileAuth::from_conf(&open, 1).unwrap().is_none());
+
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("pw");
+        let hash = PasswordHash::new(HashKind::Sha512, b"pw", b"saltsaltsalt");
+        std::fs::write(&pw, format!("u:{hash}\n")).unwrap();
+        let text = format!(
+            "per_listener_settings true\nlistener 1 127.0.0.1\nallow_anonymous true\n\
+             listener 2 127.0.0.1\npassword_file {}\n",
+            pw.display()
+        );
+        let conf = parse_str(&text, "", false).unwrap();
+        let auth = FileAuth::from_conf(&conf, 3).unwrap().expect("auth on");
+        let ok = ReasonCode::SUCCESS;
+        assert_eq!(auth.authenticate(&client(0, None), None), ok);
+        assert_eq!(
+            auth.authenticate(&client(1, None), None),
+            ReasonCode::NOT_AUTHORIZED
+        );
+        assert_eq!(auth.authenticate(&client(1, Some("u")), Some(b"pw")), ok);
+        // A `--listen` listener past the file's gets the global settings:
+        // in a mosquitto-style file, no anonymous clients unless said so.
+        assert_eq!(
+            auth.authenticate(&client(2, None), None),
+            ReasonCode::NOT_AUTHORIZED
+        );
+
+        std::fs::remove_file(&pw).unwrap();
+        let e = FileAuth::from_conf(&conf, 2).unwrap_err();
+        assert!(e.contains(&pw.display().to_string()), "{e}");
+    }
 }
