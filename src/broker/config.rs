@@ -1,7 +1,15 @@
 //! Broker configuration: resource limits with their defaults, and which host
 //! hooks (connect/publish/subscribe decisions, notices) are active.
+//! `mosquitto` reads mosquitto.conf syntax (and FerroMQ's own keys) into it.
 
+pub mod mosquitto;
+mod mosquitto_keys;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::auth::Auth;
 
 /// What to drop when a session's queue of undelivered messages is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,6 +52,23 @@ pub struct Limits {
     pub topic_alias_out_max: u16,
     /// Receive Maximum we advertise: inbound QoS 2 messages awaiting PUBREL.
     pub receive_maximum: u16,
+    /// Largest PUBLISH payload accepted; a larger one is acknowledged (MQTT
+    /// 5: 0x83) and dropped (mosquitto's `message_size_limit`).
+    pub max_payload_size: Option<u32>,
+    /// Payload bytes of outgoing QoS 1/2 messages in flight per session
+    /// (one message always fits).
+    pub max_inflight_bytes: Option<usize>,
+    /// Payload bytes queued per session beyond the in-flight window.
+    pub max_queued_bytes: Option<usize>,
+    /// Sessions that would never expire (3.x clean session 0, MQTT 5 expiry
+    /// 0xFFFFFFFF) end after this long offline.
+    pub persistent_client_expiration: Option<Duration>,
+    /// Retained messages allowed; when false a retained PUBLISH is a
+    /// protocol error (MQTT 5: 0x9A) and MQTT 5 CONNACKs say so.
+    pub retain_available: bool,
+    /// Connections accepted at once per listener (by listener index); a
+    /// missing entry or `None` means only `max_connections` applies.
+    pub listener_max_connections: Vec<Option<usize>>,
 }
 
 impl Default for Limits {
@@ -62,6 +87,12 @@ impl Default for Limits {
             topic_alias_max: 16,
             topic_alias_out_max: 16,
             receive_maximum: 1024,
+            max_payload_size: None,
+            max_inflight_bytes: None,
+            max_queued_bytes: None,
+            persistent_client_expiration: None,
+            retain_available: true,
+            listener_max_connections: Vec::new(),
         }
     }
 }
@@ -86,4 +117,11 @@ pub struct Hooks {
 pub struct BrokerConfig {
     pub limits: Limits,
     pub hooks: Hooks,
+    /// Authentication and authorisation asked on every CONNECT, PUBLISH,
+    /// SUBSCRIBE and delivery (`None`: everyone may do everything).
+    pub auth: Option<Arc<dyn Auth>>,
+    /// How often `$SYS` is published (`None`: never).
+    pub sys_interval: Option<Duration>,
+    /// Where the Prometheus text endpoint listens (`None`: nowhere).
+    pub metrics_listener: Option<SocketAddr>,
 }

@@ -1,5 +1,7 @@
-//! The `ferromq broker --config FILE` format: one `key value` setting per
-//! line, `#` starts a comment, `listen` may repeat. Unknown keys are errors.
+//! FerroMQ's own `ferromq broker --config FILE` keys: one `key value`
+//! setting per line, `#` starts a comment, `listen` may repeat. Unknown keys
+//! are errors. The one parser is `config::mosquitto`, which reads these keys
+//! and mosquitto.conf's alike.
 //!
 //! ```text
 //! listen 127.0.0.1:1883        # host:port, repeatable; port 0 = any free port
@@ -17,9 +19,8 @@
 //! receive_maximum 1024
 //! ```
 
-use std::time::Duration;
-
-use super::{BrokerConfig, DropPolicy};
+use super::BrokerConfig;
+use super::config::mosquitto;
 
 /// Settings read from a file: the broker configuration and the listeners.
 #[derive(Debug, Clone, Default)]
@@ -28,73 +29,21 @@ pub struct FileConfig {
     pub listen: Vec<String>,
 }
 
-/// Parse the text of a configuration file. Errors name the line.
+/// Parse the text of a configuration file (mosquitto.conf syntax is read
+/// too: see [`mosquitto`]). Errors name the line.
 pub fn parse(text: &str) -> Result<FileConfig, String> {
-    let mut fc = FileConfig::default();
-    for (n, raw) in text.lines().enumerate() {
-        let line = raw.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        let mut parts = line.split_whitespace();
-        let key = parts.next().unwrap_or("");
-        let value = parts
-            .next()
-            .ok_or_else(|| format!("line {}: '{key}' needs a value", n + 1))?;
-        if parts.next().is_some() {
-            return Err(format!("line {}: too many values for '{key}'", n + 1));
-        }
-        let num = |v: &str| -> Result<u64, String> {
-            v.parse::<u64>()
-                .map_err(|_| format!("line {}: '{key}' takes a whole number, not '{v}'", n + 1))
-        };
-        let small = |v: &str, max: u64| -> Result<u64, String> {
-            let x = num(v)?;
-            if x > max {
-                return Err(format!("line {}: '{key}' is at most {max}", n + 1));
-            }
-            Ok(x)
-        };
-        let l = &mut fc.config.limits;
-        match key {
-            "listen" => fc.listen.push(value.to_string()),
-            "max_connections" => l.max_connections = num(value)? as usize,
-            "max_packet_size" => l.max_packet_size = small(value, 268_435_460)? as u32,
-            "max_inflight" => l.max_inflight = small(value, 65_535)?.max(1) as u16,
-            "max_queued" => l.max_queued = num(value)? as usize,
-            "drop_policy" => {
-                l.drop_policy = match value {
-                    "newest" => DropPolicy::DropNewest,
-                    "oldest" => DropPolicy::DropOldest,
-                    _ => {
-                        return Err(format!(
-                            "line {}: drop_policy is 'newest' or 'oldest'",
-                            n + 1
-                        ));
-                    }
-                }
-            }
-            "max_topic_length" => l.max_topic_len = small(value, 65_535)? as usize,
-            "max_topic_levels" => l.max_topic_levels = num(value)?.max(1) as usize,
-            "keepalive_factor_percent" => {
-                l.keepalive_factor_pct = small(value, 10_000)?.max(100) as u32
-            }
-            "connect_timeout" => l.connect_timeout = Duration::from_secs(num(value)?.max(1)),
-            "max_keepalive" => {
-                let v = small(value, 65_535)? as u16;
-                l.max_keep_alive = (v != 0).then_some(v);
-            }
-            "topic_alias_maximum" => l.topic_alias_max = small(value, 65_535)? as u16,
-            "receive_maximum" => l.receive_maximum = small(value, 65_535)?.max(1) as u16,
-            _ => return Err(format!("line {}: unknown setting '{key}'", n + 1)),
-        }
-    }
-    Ok(fc)
+    let conf = mosquitto::parse_str(text, "", false)?;
+    Ok(FileConfig {
+        config: conf.config,
+        listen: conf.listeners.into_iter().map(|l| l.address).collect(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::broker::DropPolicy;
+    use std::time::Duration;
 
     #[test]
     fn reads_every_setting() {

@@ -6,9 +6,10 @@ use foldhash::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::auth::{Action, ClientRef};
 use super::connection::Phase;
 use super::message::{Message, prop, prop_u32};
-use super::session::{NEVER, Session};
+use super::session::{Identity, NEVER, Session};
 use super::timers::Timer;
 use super::{Broker, BrokerEvent, ConnId, DisconnectCause, valid_topic_name};
 use crate::protocol::codec::{
@@ -90,6 +91,14 @@ impl Broker {
                 now,
             );
         }
+        if connect.will.as_ref().is_some_and(|w| w.retain) && !limits.retain_available {
+            return self.refuse_connect(
+                conn,
+                &connect.client_id,
+                ReasonCode::RETAIN_NOT_SUPPORTED,
+                now,
+            );
+        }
         let mut assigned = false;
         if connect.client_id.is_empty() {
             let allowed = match connect.protocol {
@@ -107,6 +116,17 @@ impl Broker {
             }
             connect.client_id = assign_client_id(&mut self.next_assigned, &self.sessions);
             assigned = true;
+        }
+        if let Some(auth) = &self.config.auth {
+            let client = ClientRef {
+                listener: usize::from(c.listener),
+                client_id: &connect.client_id,
+                username: connect.username.as_deref(),
+            };
+            let code = auth.authenticate(&client, connect.password.as_deref());
+            if !code.is_success() {
+                return self.refuse_connect(conn, &connect.client_id, code, now);
+            }
         }
         if self.config.hooks.connect {
             self.events.push_back(BrokerEvent::ConnectRequest {
@@ -176,6 +196,13 @@ impl Broker {
     ) {
         let cid: Arc<str> = connect.client_id.as_str().into();
         let v5 = connect.protocol.is_v5();
+        let identity = match (&self.config.auth, self.conns.get(&conn)) {
+            (Some(_), Some(c)) => Some(Box::new(Identity {
+                listener: usize::from(c.listener),
+                username: connect.username.clone(),
+            })),
+            _ => None,
+        };
         if let Some(old) = self.sessions.get(&cid).and_then(|s| s.conn)
             && old != conn
         {
@@ -201,6 +228,7 @@ impl Broker {
         session.expires_at = None;
         session.will_at = None;
         session.will = connect.will.map(Box::new);
+        session.identity = identity;
         session.expiry = if v5 {
             prop_u32(&connect.properties, PropertyId::SESSION_EXPIRY_INTERVAL).unwrap_or(0)
         } else if connect.clean_start {
@@ -246,6 +274,13 @@ impl Broker {
                 PropertyId::TOPIC_ALIAS_MAXIMUM,
                 PropertyValue::U16(limits.topic_alias_max),
             );
+            if !limits.retain_available {
+                push_prop(
+                    &mut props,
+                    PropertyId::RETAIN_AVAILABLE,
+                    PropertyValue::Byte(0),
+                );
+            }
         }
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
@@ -363,11 +398,16 @@ impl Broker {
         let Some(s) = self.sessions.get_mut(&cid) else {
             return;
         };
-        match s.expiry {
-            0 => self.end_session(&cid, now),
-            NEVER => {}
-            secs => {
-                let at = now + Duration::from_secs(u64::from(secs));
+        let expiry = match (s.expiry, self.config.limits.persistent_client_expiration) {
+            (NEVER, Some(d)) => Some(d),
+            (NEVER, None) => None,
+            (secs, _) => Some(Duration::from_secs(u64::from(secs))),
+        };
+        match expiry {
+            Some(d) if d.is_zero() => self.end_session(&cid, now),
+            None => {}
+            Some(d) => {
+                let at = now + d;
                 s.expires_at = Some(at);
                 self.timers.push(at, Timer::Expiry(cid));
             }
@@ -383,6 +423,17 @@ impl Broker {
         let Some(will) = s.will.take() else {
             return;
         };
+        if let (Some(auth), Some(id)) = (&self.config.auth, &s.identity) {
+            let client = ClientRef {
+                listener: id.listener,
+                client_id: cid,
+                username: id.username.as_deref(),
+            };
+            if !auth.authorize(&client, Action::Publish, &will.topic) {
+                self.stats.dropped += 1;
+                return;
+            }
+        }
         let msg = Message::new(
             will.topic,
             will.payload,

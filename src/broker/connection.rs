@@ -78,6 +78,8 @@ pub(crate) struct Conn {
     pub problem_info: bool,
     /// Outgoing in-flight window.
     pub window: u16,
+    /// Index of the listener it came in on.
+    pub listener: u16,
 }
 
 impl Conn {
@@ -109,6 +111,7 @@ impl Conn {
             max_packet_out: u32::MAX,
             problem_info: true,
             window: 1,
+            listener: 0,
         }
     }
 

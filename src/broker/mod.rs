@@ -21,7 +21,8 @@
 //! Outbound topic aliases are assigned first come (no replacement) up to
 //! `min(Limits::topic_alias_out_max, client's Topic Alias Maximum)`.
 
-mod config;
+pub mod auth;
+pub mod config;
 pub mod config_file;
 mod connect;
 mod connection;
@@ -81,6 +82,8 @@ pub struct Broker {
     next_assigned: u64,
     /// Headers of the message being fanned out (see fastpath.rs).
     headers: fastpath::HeaderCache,
+    /// Open connections per listener index.
+    listener_conns: Vec<usize>,
 }
 
 impl Broker {
@@ -98,7 +101,16 @@ impl Broker {
             stats: Stats::default(),
             next_assigned: 0,
             headers: fastpath::HeaderCache::default(),
+            listener_conns: Vec::new(),
         }
+    }
+
+    /// Replaces the configuration (a reload): limits and `auth` apply from
+    /// the next packet on; connections and sessions stay. The host hooks in
+    /// force are kept (they belong to the host, not to the file).
+    pub fn reconfigure(&mut self, mut config: BrokerConfig) {
+        config.hooks = self.config.hooks;
+        self.config = config;
     }
 
     /// The configuration in force.
@@ -109,12 +121,38 @@ impl Broker {
     /// A new connection. `false`: refused (connection limit); the reactor
     /// closes the socket and must not pass this id again.
     pub fn handle_accept(&mut self, conn: ConnId, peer: SocketAddr, now: Instant) -> bool {
-        if self.conns.len() >= self.config.limits.max_connections {
+        self.handle_accept_on(conn, peer, 0, now)
+    }
+
+    /// A new connection on listener `listener` (its index in the host's
+    /// listener list: per-listener limits and security apply).
+    pub fn handle_accept_on(
+        &mut self,
+        conn: ConnId,
+        peer: SocketAddr,
+        listener: usize,
+        now: Instant,
+    ) -> bool {
+        let limits = &self.config.limits;
+        let on_listener = self.listener_conns.get(listener).copied().unwrap_or(0);
+        let listener_max = limits
+            .listener_max_connections
+            .get(listener)
+            .copied()
+            .flatten()
+            .unwrap_or(usize::MAX);
+        if self.conns.len() >= limits.max_connections || on_listener >= listener_max {
             self.stats.refused_connections += 1;
             return false;
         }
+        if self.listener_conns.len() <= listener {
+            self.listener_conns.resize(listener + 1, 0);
+        }
+        self.listener_conns[listener] += 1;
         self.closing.retain(|c| *c != conn);
-        self.conns.insert(conn, Box::new(Conn::new(peer, now)));
+        let mut c = Box::new(Conn::new(peer, now));
+        c.listener = listener.min(usize::from(u16::MAX)) as u16;
+        self.conns.insert(conn, c);
         self.schedule_conn(conn, now + self.config.limits.connect_timeout);
         true
     }
@@ -139,7 +177,18 @@ impl Broker {
     /// The socket hit EOF or an error: the connection is gone at once.
     pub fn handle_closed(&mut self, conn: ConnId, now: Instant) {
         self.close_conn(conn, DisconnectCause::ConnectionLost, None, now);
-        self.conns.remove(&conn);
+        self.forget_conn(conn);
+    }
+
+    /// Drops a connection's state; true if it was known.
+    fn forget_conn(&mut self, conn: ConnId) -> bool {
+        let Some(c) = self.conns.remove(&conn) else {
+            return false;
+        };
+        if let Some(n) = self.listener_conns.get_mut(usize::from(c.listener)) {
+            *n = n.saturating_sub(1);
+        }
+        true
     }
 
     /// The host's answer to the request event pending for `conn`.
@@ -247,7 +296,7 @@ impl Broker {
     /// is written. The broker forgets it.
     pub fn poll_close(&mut self) -> Option<ConnId> {
         while let Some(id) = self.closing.pop_front() {
-            if self.conns.remove(&id).is_some() {
+            if self.forget_conn(id) {
                 return Some(id);
             }
         }

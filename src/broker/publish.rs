@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::auth::{Action, ClientRef};
 use super::connection::{Conn, Pending};
 use super::message::{Message, Outgoing, prop_u32};
 use super::session::{Flight, Inflight};
@@ -76,6 +77,10 @@ impl Broker {
         if p.qos != QoS::AtMostOnce && p.packet_id == 0 {
             return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);
         }
+        if p.retain && !limits.retain_available {
+            // As mosquitto: the connection ends, whatever the version.
+            return self.protocol_error(conn, ReasonCode::RETAIN_NOT_SUPPORTED, now);
+        }
         let Some(s) = c.client_id.as_ref().and_then(|cid| self.sessions.get(cid)) else {
             return;
         };
@@ -85,6 +90,22 @@ impl Broker {
             }
             if s.incoming_qos2.len() >= usize::from(limits.receive_maximum) {
                 return self.protocol_error(conn, ReasonCode::RECEIVE_MAXIMUM_EXCEEDED, now);
+            }
+        }
+        let too_large = limits
+            .max_payload_size
+            .is_some_and(|max| p.payload.len() > max as usize);
+        if too_large {
+            return self.finish_publish(conn, p, ReasonCode::IMPLEMENTATION_SPECIFIC_ERROR, now);
+        }
+        if let Some(auth) = &self.config.auth {
+            let client = ClientRef {
+                listener: usize::from(c.listener),
+                client_id: &s.client_id,
+                username: s.identity.as_ref().and_then(|i| i.username.as_deref()),
+            };
+            if !auth.authorize(&client, Action::Publish, &p.topic) {
+                return self.finish_publish(conn, p, ReasonCode::NOT_AUTHORIZED, now);
             }
         }
         if self.config.hooks.publish {
@@ -295,6 +316,16 @@ impl Broker {
         let Some(s) = self.sessions.get_mut(cid) else {
             return;
         };
+        if let (Some(auth), Some(id)) = (&self.config.auth, &s.identity) {
+            let client = ClientRef {
+                listener: id.listener,
+                client_id: cid,
+                username: id.username.as_deref(),
+            };
+            if !auth.authorize(&client, Action::Read, &out.msg.topic) {
+                return;
+            }
+        }
         let online = s.conn.is_some();
         if !online && out.qos == QoS::AtMostOnce {
             return;
@@ -320,7 +351,10 @@ impl Broker {
             let Some(front) = s.queue.front() else {
                 return;
             };
-            if front.qos != QoS::AtMostOnce && s.inflight.len() >= usize::from(window) {
+            if front.qos != QoS::AtMostOnce
+                && (s.inflight.len() >= usize::from(window)
+                    || !s.inflight_bytes_allow(front.msg.payload.len(), &self.config.limits))
+            {
                 return;
             }
             let Some(out) = s.queue.pop_front() else {

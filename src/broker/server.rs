@@ -103,9 +103,9 @@ impl Shared {
 }
 
 impl BrokerEndpoint for Shared {
-    fn accept(&self, conn: u64, peer: SocketAddr, now: Instant) -> bool {
+    fn accept(&self, conn: u64, listener: usize, peer: SocketAddr, now: Instant) -> bool {
         let mut b = self.lock();
-        let ok = b.handle_accept(conn as ConnId, peer, now);
+        let ok = b.handle_accept_on(conn as ConnId, peer, listener, now);
         self.drain_events(&mut b);
         ok
     }
@@ -274,6 +274,13 @@ impl Server {
     ) -> Result<(), ReasonCode> {
         self.shared
             .with_broker(|b, now| b.publish(topic, payload, qos, retain, properties, now))
+    }
+
+    /// Replaces the configuration of a running broker (a reload): limits
+    /// and `auth` apply from the next packet on; connections and sessions
+    /// stay; the host hooks stay as they are.
+    pub fn reconfigure(&self, config: BrokerConfig) {
+        self.shared.with_broker(|b, _| b.reconfigure(config));
     }
 
     /// Counters.

@@ -55,6 +55,15 @@ pub(crate) struct Session {
     pub will: Option<Box<Will>>,
     /// When a delayed will is due (the will is in `will`).
     pub will_at: Option<Instant>,
+    /// Who the client is, for the `Auth` checks (only when auth is on).
+    pub identity: Option<Box<Identity>>,
+}
+
+/// What the `Auth` checks of deliveries and wills need to know of a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Identity {
+    pub listener: usize,
+    pub username: Option<String>,
 }
 
 impl Session {
@@ -71,6 +80,7 @@ impl Session {
             expires_at: None,
             will: None,
             will_at: None,
+            identity: None,
         }
     }
 
@@ -93,6 +103,13 @@ impl Session {
 
     /// Queues `out` within the limit; returns how many messages were dropped.
     pub fn enqueue(&mut self, out: Outgoing, limits: &Limits) -> u64 {
+        if let Some(max) = limits.max_queued_bytes {
+            // Counted only when the limit is set: the queue is short then.
+            let queued: usize = self.queue.iter().map(|o| o.msg.payload.len()).sum();
+            if !self.queue.is_empty() && queued + out.msg.payload.len() > max {
+                return 1;
+            }
+        }
         if self.queue.len() < limits.max_queued {
             self.queue.push_back(out);
             return 0;
@@ -108,6 +125,16 @@ impl Session {
                 1
             }
         }
+    }
+
+    /// True when the in-flight payload bytes leave room for `next` (one
+    /// message always goes when nothing is in flight).
+    pub fn inflight_bytes_allow(&self, next: usize, limits: &Limits) -> bool {
+        let Some(max) = limits.max_inflight_bytes else {
+            return true;
+        };
+        let used: usize = self.inflight.iter().map(|f| f.out.msg.payload.len()).sum();
+        self.inflight.is_empty() || used + next <= max
     }
 
     /// Index of the in-flight entry with `packet_id` in `state`.

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::auth::{Action, ClientRef};
 use super::connection::Pending;
 use super::message::{Outgoing, prop_u32};
 use super::topics::{split_shared, valid_topic_filter};
@@ -40,7 +41,26 @@ impl Broker {
             if v5 && opts.no_local && split_shared(filter).0.is_some() {
                 return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);
             }
-            let code = (!valid_topic_filter(filter, &self.config.limits)).then_some(invalid);
+            let mut code = (!valid_topic_filter(filter, &self.config.limits)).then_some(invalid);
+            if let (None, Some(auth)) = (code, &self.config.auth) {
+                let cid = c.client_id.as_deref().unwrap_or_default();
+                let identity = c.client_id.as_ref().and_then(|id| self.sessions.get(id));
+                let client = ClientRef {
+                    listener: usize::from(c.listener),
+                    client_id: cid,
+                    username: identity
+                        .and_then(|s| s.identity.as_ref())
+                        .and_then(|i| i.username.as_deref()),
+                };
+                let (_, inner) = split_shared(filter);
+                if !auth.authorize(&client, Action::Subscribe, inner) {
+                    code = Some(if v5 {
+                        ReasonCode::NOT_AUTHORIZED
+                    } else {
+                        ReasonCode::V3_SUBACK_FAILURE
+                    });
+                }
+            }
             pre.push(code);
         }
         if self.config.hooks.subscribe {

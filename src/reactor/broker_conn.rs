@@ -15,8 +15,9 @@ use mio::{Interest, Registry, Token};
 /// What the reactor needs from an embedded broker. The broker keeps its
 /// state behind its own lock; every call is short and never blocks on I/O.
 pub trait BrokerEndpoint: Send + Sync + 'static {
-    /// A connection was accepted; false refuses it (closed at once).
-    fn accept(&self, conn: u64, peer: SocketAddr, now: Instant) -> bool;
+    /// A connection was accepted on listener `listener` (its index in the
+    /// list given to `BrokerAdd`); false refuses it (closed at once).
+    fn accept(&self, conn: u64, listener: usize, peer: SocketAddr, now: Instant) -> bool;
     /// Bytes arrived on `conn`.
     fn input(&self, conn: u64, data: &mut BytesMut, now: Instant);
     /// False while `conn` waits for a host decision: the reactor stops
@@ -36,6 +37,8 @@ pub trait BrokerEndpoint: Send + Sync + 'static {
 pub struct Listener {
     pub socket: TcpListener,
     pub broker: u64,
+    /// Its index in the broker's listener list.
+    pub index: usize,
 }
 
 /// One accepted connection.

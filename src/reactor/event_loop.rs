@@ -225,7 +225,7 @@ impl Loop {
             let Some(Source::Listener(l)) = self.sources.get(key) else {
                 return;
             };
-            let bid = l.broker;
+            let (bid, index) = (l.broker, l.index);
             let (socket, peer) = match l.socket.accept() {
                 Ok(x) => x,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -252,7 +252,7 @@ impl Loop {
             };
             vacant.insert(Source::Broker(conn));
             entry.conns.insert(id, ckey);
-            if !entry.endpoint.accept(id, peer, now) {
+            if !entry.endpoint.accept(id, index, peer, now) {
                 self.remove_broker_conn(ckey);
             }
             self.dirty.insert(bid);
@@ -395,7 +395,7 @@ impl Loop {
                 listeners,
             } => {
                 let mut keys = Vec::new();
-                for l in listeners {
+                for (index, l) in listeners.into_iter().enumerate() {
                     if l.set_nonblocking(true).is_err() {
                         continue;
                     }
@@ -408,7 +408,11 @@ impl Loop {
                         .register(&mut socket, Token(key + FIRST_CONN), Interest::READABLE)
                         .is_ok()
                     {
-                        entry.insert(Source::Listener(Listener { socket, broker: id }));
+                        entry.insert(Source::Listener(Listener {
+                            socket,
+                            broker: id,
+                            index,
+                        }));
                         keys.push(key);
                     }
                 }

@@ -190,7 +190,7 @@ pub struct BrokerGuard<K> {
 impl<K> BrokerGuard<K> {
     /// Spawn `cmd` (stdin and stdout closed, stderr read into the log);
     /// `dir` holds its configuration and lives as long as the guard.
-    fn spawn(mut cmd: Command, port: u16, dir: tempfile::TempDir) -> Self {
+    pub fn spawn(mut cmd: Command, port: u16, dir: tempfile::TempDir) -> Self {
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -215,6 +215,11 @@ impl<K> BrokerGuard<K> {
     /// `tcp://127.0.0.1:PORT`.
     pub fn uri(&self) -> String {
         format!("tcp://127.0.0.1:{}", self.port)
+    }
+
+    /// The broker's process id while it runs (to signal it).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// Kill the broker now (SIGKILL) and reap it.
@@ -399,6 +404,30 @@ impl Running {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+        let stdout = LineLog::spawn_reader(child.stdout.take().expect("stdout"));
+        let stderr = LineLog::spawn_reader(child.stderr.take().expect("stderr"));
+        Running {
+            child,
+            stdout,
+            stderr,
+            deadline: Instant::now() + Duration::from_secs(secs),
+            what,
+        }
+    }
+
+    /// Like `spawn`, with `input` written to the child's stdin (then closed).
+    pub fn spawn_with_input(mut cmd: Command, input: &[u8], secs: u64) -> Running {
+        let what = format!("{cmd:?}");
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+        let mut stdin = child.stdin.take().expect("stdin");
+        let input = input.to_vec();
+        thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(&input);
+        });
         let stdout = LineLog::spawn_reader(child.stdout.take().expect("stdout"));
         let stderr = LineLog::spawn_reader(child.stderr.take().expect("stderr"));
         Running {

@@ -1,26 +1,29 @@
 //! `ferromq broker`: run the embedded broker until SIGINT or SIGTERM, with a
-//! log line for every connect, disconnect and refusal.
+//! log line for every connect, disconnect and refusal. The configuration
+//! file is mosquitto.conf syntax (FerroMQ's own keys too); SIGHUP reads it
+//! again and applies the password file, the ACLs, the limits and the log
+//! settings without dropping a connection.
 
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use ferromq::broker::config_file::{self, FileConfig};
+use ferromq::broker::auth::{Auth, FileAuth};
+use ferromq::broker::config::mosquitto::{self, Conf};
 use ferromq::broker::server::{Hooks, Server};
-use ferromq::broker::{DisconnectCause, Hooks as HookSet};
+use ferromq::broker::{BrokerConfig, DisconnectCause, Hooks as HookSet};
 use ferromq::protocol::codec::ProtocolVersion;
+
+use crate::log::{self, ERROR, INFORMATION, NOTICE, WARNING};
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:1883";
 
-fn usage() -> String {
-    "usage: ferromq broker [--listen HOST:PORT]... [--config FILE]".to_string()
-}
-
-fn log(line: std::fmt::Arguments<'_>) {
-    let t = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    eprintln!("{t:.3} {line}");
+pub fn usage() -> String {
+    "usage: ferromq broker [-c|--config FILE] [--lenient] [-l|--listen HOST:PORT]...\n\
+     \x20 -c, --config FILE     mosquitto.conf syntax (and FerroMQ's own keys); SIGHUP re-reads it\n\
+     \x20     --lenient         options not supported yet are warnings, not errors\n\
+     \x20 -l, --listen H:P      listen there too (repeatable; port 0 picks a free port);\n\
+     \x20                       default 127.0.0.1:1883 when nothing else is given"
+        .to_string()
 }
 
 /// Log lines for the broker's notices.
@@ -40,75 +43,177 @@ impl Hooks for LogHooks {
         version: ProtocolVersion,
         peer: Option<std::net::SocketAddr>,
     ) {
+        if !log::connection_messages() {
+            return;
+        }
         let v = match version {
             ProtocolVersion::V31 => "3.1",
             ProtocolVersion::V311 => "3.1.1",
             ProtocolVersion::V5 => "5.0",
         };
         match peer {
-            Some(p) => log(format_args!(
-                "connect: client '{client_id}' from {p} (MQTT {v})"
-            )),
-            None => log(format_args!("connect: client '{client_id}' (MQTT {v})")),
+            Some(p) => log::log(
+                NOTICE,
+                format_args!("connect: client '{client_id}' from {p} (MQTT {v})"),
+            ),
+            None => log::log(
+                NOTICE,
+                format_args!("connect: client '{client_id}' (MQTT {v})"),
+            ),
         }
     }
 
     fn on_disconnect(&self, client_id: &str, cause: DisconnectCause) {
+        if !log::connection_messages() {
+            return;
+        }
         match cause {
-            DisconnectCause::Refused(code) => log(format_args!(
-                "refused: client '{client_id}' (reason 0x{:02x})",
-                code.0
-            )),
-            other => log(format_args!("disconnect: client '{client_id}' ({other:?})")),
+            DisconnectCause::Refused(code) => log::log(
+                NOTICE,
+                format_args!("refused: client '{client_id}' (reason 0x{:02x})", code.0),
+            ),
+            other => log::log(
+                NOTICE,
+                format_args!("disconnect: client '{client_id}' ({other:?})"),
+            ),
         }
     }
+}
+
+/// The command line.
+struct Args {
+    config: Option<PathBuf>,
+    lenient: bool,
+    listen: Vec<String>,
+}
+
+fn parse_args(args: &[String]) -> Result<Args, String> {
+    let mut a = Args {
+        config: None,
+        lenient: false,
+        listen: Vec::new(),
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--listen" | "-l" => a.listen.push(it.next().ok_or_else(usage)?.clone()),
+            "--config" | "-c" => a.config = Some(it.next().ok_or_else(usage)?.into()),
+            "--lenient" => a.lenient = true,
+            "-h" | "--help" => return Err(usage()),
+            _ => return Err(usage()),
+        }
+    }
+    Ok(a)
+}
+
+/// Read the configuration file (or the defaults without one).
+fn load(args: &Args) -> Result<Conf, String> {
+    match &args.config {
+        Some(path) => mosquitto::parse_file(path, args.lenient),
+        None => Ok(Conf::default()),
+    }
+}
+
+/// The broker configuration for `conf` with its auth files read now.
+fn broker_config(conf: &Conf, listeners: usize) -> Result<BrokerConfig, String> {
+    let mut config = conf.config.clone();
+    config.auth = FileAuth::from_conf(conf, listeners)?.map(|a| Arc::new(a) as Arc<dyn Auth>);
+    Ok(config)
 }
 
 /// Parse arguments, run until a signal, stop cleanly.
 pub fn run(args: &[String]) -> Result<(), String> {
-    let mut fc = FileConfig::default();
-    let mut cli_listen = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--listen" | "-l" => cli_listen.push(it.next().ok_or_else(usage)?.clone()),
-            "--config" | "-c" => {
-                let path = it.next().ok_or_else(usage)?;
-                let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-                fc = config_file::parse(&text).map_err(|e| format!("{path}: {e}"))?;
-            }
-            _ => return Err(usage()),
-        }
+    let args = parse_args(args)?;
+    let conf = load(&args)?;
+    log::configure(&conf.log)?;
+    for w in &conf.warnings {
+        log::log(WARNING, format_args!("warning: {w} (ignored: --lenient)"));
     }
-    let mut listen = fc.listen;
-    listen.extend(cli_listen);
+    let mut listen: Vec<String> = conf.listeners.iter().map(|l| l.address.clone()).collect();
+    listen.extend(args.listen.iter().cloned());
     if listen.is_empty() {
         listen.push(DEFAULT_LISTEN.to_string());
     }
+    let config = broker_config(&conf, listen.len())?;
     let signals = block_signals()?;
     let hooks: Arc<dyn Hooks> = Arc::new(LogHooks);
     let mut server =
-        Server::new(fc.config, listen.clone(), Some(hooks)).map_err(|e| format!("broker: {e}"))?;
+        Server::new(config, listen.clone(), Some(hooks)).map_err(|e| format!("broker: {e}"))?;
     server
         .start()
         .map_err(|e| format!("broker: cannot listen: {e}"))?;
+    let pid_file = conf.pid_file.clone();
+    if let Some(p) = &pid_file {
+        std::fs::write(p, format!("{}\n", std::process::id()))
+            .map_err(|e| format!("pid_file {}: {e}", p.display()))?;
+    }
     for (l, p) in listen.iter().zip(server.ports()) {
         let host = l.rsplit_once(':').map_or(l.as_str(), |(h, _)| h);
-        log(format_args!("listening on {host}:{p}"));
+        log::log(NOTICE, format_args!("listening on {host}:{p}"));
     }
-    let sig = wait_signal(&signals);
-    log(format_args!("signal {sig}: shutting down"));
+    let sig = loop {
+        let sig = wait_signal(&signals);
+        if sig != libc::SIGHUP {
+            break sig;
+        }
+        reload(&args, &listen, &server);
+    };
+    log::log(NOTICE, format_args!("signal {sig}: shutting down"));
     server.stop().map_err(|e| format!("broker: {e}"))?;
+    if let Some(p) = &pid_file {
+        let _ = std::fs::remove_file(p);
+    }
     let s = server.stats();
-    log(format_args!(
-        "stopped: {} messages in, {} out, {} dropped",
-        s.messages_in, s.messages_out, s.dropped
-    ));
+    log::log(
+        INFORMATION,
+        format_args!(
+            "stopped: {} messages in, {} out, {} dropped",
+            s.messages_in, s.messages_out, s.dropped
+        ),
+    );
     Ok(())
 }
 
-/// Block SIGINT/SIGTERM in this thread (and so in every thread started
-/// after), so that `wait_signal` can take them synchronously.
+/// SIGHUP: read the configuration again and apply what can change live
+/// (password file, ACLs, limits, logging). Listeners stay as they are. On
+/// any error the settings in force stay and the error is logged.
+fn reload(args: &Args, listen: &[String], server: &Server) {
+    let Some(path) = &args.config else {
+        log::log(NOTICE, format_args!("reload: no configuration file"));
+        return;
+    };
+    let applied = load(args).and_then(|conf| {
+        let config = broker_config(&conf, listen.len())?;
+        log::configure(&conf.log)?;
+        Ok((conf, config))
+    });
+    match applied {
+        Ok((conf, config)) => {
+            for w in &conf.warnings {
+                log::log(WARNING, format_args!("warning: {w} (ignored: --lenient)"));
+            }
+            let now: Vec<String> = conf.listeners.iter().map(|l| l.address.clone()).collect();
+            if !listen.starts_with(&now) {
+                log::log(
+                    WARNING,
+                    format_args!("reload: listeners changed; they change on restart only"),
+                );
+            }
+            server.reconfigure(config);
+            log::log(
+                NOTICE,
+                format_args!("reloaded configuration from {}", path.display()),
+            );
+        }
+        Err(e) => log::log(
+            ERROR,
+            format_args!("reload failed, settings unchanged: {e}"),
+        ),
+    }
+}
+
+/// Block SIGINT, SIGTERM and SIGHUP in this thread (and so in every thread
+/// started after), so that `wait_signal` can take them synchronously.
 fn block_signals() -> Result<libc::sigset_t, String> {
     // SAFETY: sigset_t is plain data; sigemptyset initialises it before use.
     let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
@@ -118,6 +223,7 @@ fn block_signals() -> Result<libc::sigset_t, String> {
         libc::sigemptyset(&mut set);
         libc::sigaddset(&mut set, libc::SIGINT);
         libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGHUP);
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut())
     };
     if rc != 0 {

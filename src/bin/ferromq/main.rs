@@ -1,9 +1,32 @@
-//! The `ferromq` command: `broker` (the default with no arguments), `bench`
-//! (a load generator for measuring brokers side by side) and `bench-chart`.
-//! The last two are the `ferromq-bench` binary (bench/ferromq-bench), built
-//! next to this one, so their dependencies stay out of the library.
+//! The `ferromq` command: `broker` (the default with no arguments), `passwd`
+//! (a mosquitto password file), `bench` (a load generator for measuring
+//! brokers side by side) and `bench-chart`. The last two are the
+//! `ferromq-bench` binary (bench/ferromq-bench), built next to this one, so
+//! their dependencies stay out of the library.
 
 mod broker_cmd;
+mod log;
+mod passwd;
+
+/// The load generator's options are its own (`ferromq bench --help`).
+const BENCH_USAGE: &str = "usage: ferromq bench --port P [--mode fanin|fanout|p2p|idle] [OPTIONS]\n\
+     \x20 (ferromq bench --help lists every option)";
+
+fn help() -> String {
+    format!(
+        "usage: ferromq [COMMAND] [OPTIONS]\n\n\
+         commands:\n\
+         \x20 broker       run the MQTT broker (the default)\n\
+         \x20 passwd       manage a password file as mosquitto_passwd does\n\
+         \x20 bench        load generator: measure a broker\n\
+         \x20 bench-chart  draw a bench results file as a PNG\n\
+         \x20 help         this text\n\n{}\n\n{}\n\n{}\n\n\
+         usage: ferromq bench-chart RESULTS.json OUT.png",
+        broker_cmd::usage(),
+        passwd::usage(),
+        BENCH_USAGE
+    )
+}
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -13,6 +36,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (cmd, rest) = match args.first().map(String::as_str) {
         None => ("broker", &args[..]),
+        Some("-h" | "--help") => ("help", &args[..]),
         Some(c) if c.starts_with('-') => ("broker", &args[..]),
         Some(c) => (c, &args[1..]),
     };
@@ -20,10 +44,9 @@ fn main() {
         "bench" => exec_bench(None, rest),
         "bench-chart" => exec_bench(Some("chart"), rest),
         "broker" => broker_cmd::run(rest),
-        "help" | "--help" | "-h" => {
-            println!(
-                "usage: ferromq [broker] [--listen HOST:PORT]... [--config FILE]\n       ferromq bench --port P --mode fanin|fanout|p2p|idle ...\n       ferromq bench-chart RESULTS.json OUT.png"
-            );
+        "passwd" => passwd::run(rest),
+        "help" => {
+            println!("{}", help());
             Ok(())
         }
         other => Err(format!(

@@ -1,8 +1,10 @@
 //! Unit tests driving the [`Broker`] value with packets and explicit
 //! instants; the helpers here build packets and collect output per connection.
 
+mod auth;
 mod connect;
 mod fuzz;
+mod limits;
 mod routing;
 mod sessions;
 mod v5;

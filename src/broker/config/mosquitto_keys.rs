@@ -1,0 +1,116 @@
+//! mosquitto.conf options FerroMQ does not implement yet, and what they
+//! belong to. Using one is an error naming the line and the option (a
+//! warning with `--lenient`); nothing is silently ignored.
+
+/// Why `key` cannot be used yet, when it is a mosquitto option we know of.
+pub(super) fn unsupported(key: &str) -> Option<&'static str> {
+    const TLS: &[&str] = &[
+        "cafile",
+        "capath",
+        "certfile",
+        "keyfile",
+        "crlfile",
+        "ciphers",
+        "ciphers_tls1.3",
+        "dhparamfile",
+        "tls_version",
+        "tls_engine",
+        "tls_engine_kpass_sha1",
+        "tls_keyform",
+        "require_certificate",
+        "use_identity_as_username",
+        "use_subject_as_username",
+        "psk_hint",
+        "psk_file",
+    ];
+    const WEBSOCKETS: &[&str] = &[
+        "http_dir",
+        "websockets_log_level",
+        "websockets_headers_size",
+    ];
+    const PERSISTENCE: &[&str] = &[
+        "persistence_file",
+        "persistence_location",
+        "autosave_interval",
+        "autosave_on_changes",
+    ];
+    const BRIDGE: &[&str] = &[
+        "connection",
+        "address",
+        "addresses",
+        "topic",
+        "bridge_attempt_unsubscribe",
+        "bridge_bind_address",
+        "bridge_cafile",
+        "bridge_capath",
+        "bridge_certfile",
+        "bridge_identity",
+        "bridge_insecure",
+        "bridge_keyfile",
+        "bridge_max_packet_size",
+        "bridge_outgoing_retain",
+        "bridge_protocol_version",
+        "bridge_psk",
+        "bridge_require_ocsp",
+        "bridge_tls_version",
+        "cleansession",
+        "local_cleansession",
+        "clientid",
+        "local_clientid",
+        "remote_clientid",
+        "keepalive_interval",
+        "idle_timeout",
+        "start_type",
+        "restart_timeout",
+        "threshold",
+        "notifications",
+        "notifications_local_only",
+        "notification_topic",
+        "remote_password",
+        "remote_username",
+        "local_password",
+        "local_username",
+        "round_robin",
+        "try_private",
+    ];
+    const OTHER: &[&str] = &[
+        "allow_duplicate_messages",
+        "allow_zero_length_clientid",
+        "auth_plugin",
+        "auth_plugin_deny_special_chars",
+        "auto_id_prefix",
+        "bind_interface",
+        "check_retain_source",
+        "clientid_prefixes",
+        "global_plugin",
+        "log_facility",
+        "max_qos",
+        "memory_limit",
+        "mount_point",
+        "plugin",
+        "queue_qos0_messages",
+        "retry_interval",
+        "set_tcp_nodelay",
+        "socket_domain",
+        "store_clean_interval",
+        "upgrade_outgoing_qos",
+        "use_username_as_clientid",
+        "user",
+        "accept_protocol_versions",
+        "enable_control_api",
+    ];
+    if TLS.contains(&key) {
+        Some("TLS listeners come with issue 9")
+    } else if WEBSOCKETS.contains(&key) {
+        Some("WebSocket listeners come with issue 9")
+    } else if PERSISTENCE.contains(&key) {
+        Some("persistence comes with issue 10")
+    } else if BRIDGE.contains(&key) {
+        Some("bridges come with issue 12")
+    } else if OTHER.contains(&key) || key.starts_with("auth_opt_") || key.starts_with("plugin_opt_")
+    {
+        Some("FerroMQ does not implement it")
+    } else {
+        None
+    }
+}
