@@ -249,7 +249,12 @@ impl Client {
         let limit = per_try
             .saturating_mul(u32::try_from(tries).unwrap_or(u32::MAX))
             .saturating_add(Duration::from_secs(5));
-        let attempt = Attempt::new(target.uris, Arc::new(options), target.client_id, Finish::Sync)?;
+        let attempt = Attempt::new(
+            target.uris,
+            Arc::new(options),
+            target.client_id,
+            Finish::Sync,
+        )?;
         let id = attempt.id;
         let mut core = self.shared.lock();
         if core.destroyed {
