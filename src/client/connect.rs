@@ -119,7 +119,7 @@ pub fn config(client_id: &str, v: i32, o: &ConnectOptions) -> Result<ClientConfi
             o.clean_session
         },
         keep_alive: o.keep_alive,
-        will: o.will.clone(),
+        will: o.will.clone().map(Box::new),
         username: o.username.clone(),
         password: o.password.clone(),
         properties: if version.is_v5() {

@@ -100,9 +100,7 @@ impl Core {
     /// Give back the memory of empty request tables (many idle clients).
     pub fn release_idle(&mut self) {
         let r = &mut self.requests;
-        if r.waiting.is_empty() && r.waiting.capacity() > 0 {
-            r.waiting = HashMap::new();
-        }
+        r.waiting.release_if_empty();
         if r.buffer.is_empty() && r.buffer.capacity() > 0 {
             r.buffer = VecDeque::new();
         }

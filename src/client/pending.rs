@@ -2,7 +2,7 @@
 //! their acknowledgement, and the queue of publishes not yet handed to the
 //! session (offline buffer, or in-flight window full).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -100,11 +100,66 @@ pub struct Buffered {
     pub on_complete: Option<OnComplete>,
 }
 
+/// Requests waiting for their acknowledgement, by packet id, in the order
+/// they were sent. Acknowledgements come in that order nearly always, so a
+/// lookup from the front finds its entry at once, and one request in
+/// flight costs one entry rather than a hash table (thousands of clients
+/// per process).
+#[derive(Default)]
+pub struct WaitingList {
+    entries: VecDeque<(u16, Waiting)>,
+}
+
+impl WaitingList {
+    pub fn insert(&mut self, id: u16, w: Waiting) {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.0 == id) {
+            e.1 = w;
+            return;
+        }
+        if self.entries.capacity() == 0 {
+            self.entries.reserve_exact(1);
+        }
+        self.entries.push_back((id, w));
+    }
+
+    pub fn remove(&mut self, id: &u16) -> Option<Waiting> {
+        let i = self.entries.iter().position(|e| e.0 == *id)?;
+        self.entries.remove(i).map(|e| e.1)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Waiting> {
+        self.entries.iter().map(|e| &e.1)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&u16, &Waiting)> {
+        self.entries.iter().map(|e| (&e.0, &e.1))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &u16> {
+        self.entries.iter().map(|e| &e.0)
+    }
+
+    pub fn drain(&mut self) -> impl Iterator<Item = (u16, Waiting)> + '_ {
+        self.entries.drain(..)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// With nothing waiting, give the memory back.
+    pub fn release_if_empty(&mut self) {
+        if self.entries.is_empty() && self.entries.capacity() > 0 {
+            self.entries = VecDeque::new();
+        }
+    }
+}
+
 /// All of one asynchronous client's request state.
 #[derive(Default)]
 pub struct Requests {
     /// By packet id.
-    pub waiting: HashMap<u16, Waiting>,
+    pub waiting: WaitingList,
     pub buffer: VecDeque<Buffered>,
     next_token: u16,
 }

@@ -6,7 +6,8 @@
  *
  *   async_many HOST PORT N
  * prints: "connected N", "subscribed N", "received N", "threads T",
- * "rss_kb R"; exit status 0 when every client received its message. */
+ * "rss_kb R" and "rss_start_kb S" (before the first client); exit status 0
+ * when every client received its message. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
         return 2;
     }
     int n = atoi(argv[3]);
+    long rss_start = status_value("VmRSS");
     char uri[256], topic[128], prefix[64];
     snprintf(uri, sizeof uri, "tcp://%s:%s", argv[1], argv[2]);
     test_topic(prefix, sizeof prefix, "many");
@@ -107,6 +109,7 @@ int main(int argc, char **argv)
     printf("received %d\n", received);
     printf("threads %ld\n", status_value("Threads"));
     printf("rss_kb %ld\n", status_value("VmRSS"));
+    printf("rss_start_kb %ld\n", rss_start);
     fflush(stdout);
 
     for (int i = 0; i < n; i++) {

@@ -4,8 +4,8 @@
 //! getters for state. Every entry takes `now`. A fatal condition is a state
 //! change plus an [`Event::Closed`], never a panic.
 
-use super::push_small;
-use std::collections::{HashMap, HashSet, VecDeque};
+use super::{IdSet, push_small};
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -29,7 +29,8 @@ pub struct ClientConfig {
     pub clean_start: bool,
     /// Zero disables keepalive.
     pub keep_alive: Duration,
-    pub will: Option<Will>,
+    /// Boxed: most clients have none, and a session per client adds up.
+    pub will: Option<Box<Will>>,
     pub username: Option<String>,
     pub password: Option<Bytes>,
     /// CONNECT properties (MQTT 5).
@@ -168,17 +169,20 @@ pub struct ClientSession {
     pub(super) ids: PacketIdAllocator,
     pub(super) inflight: Inflight,
     /// SUBSCRIBE / UNSUBSCRIBE ids waiting for their ack.
-    pub(super) pending_subs: HashSet<u16>,
-    pub(super) pending_unsubs: HashSet<u16>,
+    pub(super) pending_subs: IdSet,
+    pub(super) pending_unsubs: IdSet,
     /// Incoming QoS 2 ids delivered and waiting for PUBREL.
-    pub(super) incoming_qos2: HashSet<u16>,
+    pub(super) incoming_qos2: IdSet,
     pub(super) out: VecDeque<Packet>,
     pub(super) events: VecDeque<Event>,
     pub(super) last_sent: Instant,
     pub(super) connack: Option<ConnAck>,
     pub(super) assigned_client_id: Option<String>,
     /// Incoming topic aliases of this connection (MQTT 5).
-    pub(super) topic_aliases: HashMap<u16, String>,
+    /// Made on the first alias the server uses (most never do); boxed so
+    /// that the session carries one pointer, not an empty table.
+    #[allow(clippy::box_collection)]
+    pub(super) topic_aliases: Option<Box<HashMap<u16, String>>>,
 }
 
 impl ClientSession {
@@ -193,15 +197,15 @@ impl ClientSession {
             timers: Timers::default(),
             ids: PacketIdAllocator::new(),
             inflight: Inflight::default(),
-            pending_subs: HashSet::new(),
-            pending_unsubs: HashSet::new(),
-            incoming_qos2: HashSet::new(),
+            pending_subs: IdSet::default(),
+            pending_unsubs: IdSet::default(),
+            incoming_qos2: IdSet::default(),
             out: VecDeque::new(),
             events: VecDeque::new(),
             last_sent: now,
             connack: None,
             assigned_client_id: None,
-            topic_aliases: HashMap::new(),
+            topic_aliases: None,
         };
         session.start_connection(now);
         session
@@ -221,7 +225,7 @@ impl ClientSession {
         self.timers.clear_all();
         self.release_pending_acks();
         self.connack = None;
-        self.topic_aliases.clear();
+        self.topic_aliases = None;
         if self.config.clean_start {
             self.drop_session_state();
         }
@@ -257,7 +261,7 @@ impl ClientSession {
             clean_start: cfg.clean_start,
             keep_alive,
             client_id: cfg.client_id.clone(),
-            will: cfg.will.clone(),
+            will: cfg.will.as_deref().cloned(),
             username: cfg.username.clone(),
             password: cfg.password.clone(),
             properties,
@@ -548,15 +552,9 @@ impl ClientSession {
             self.events = VecDeque::new();
         }
         self.inflight.release_if_empty();
-        for set in [
-            &mut self.pending_subs,
-            &mut self.pending_unsubs,
-            &mut self.incoming_qos2,
-        ] {
-            if set.is_empty() && set.capacity() > 0 {
-                *set = HashSet::default();
-            }
-        }
+        self.pending_subs.release_if_empty();
+        self.pending_unsubs.release_if_empty();
+        self.incoming_qos2.release_if_empty();
     }
 
     /// True between a successful CONNACK and the end of the connection.

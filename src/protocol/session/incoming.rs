@@ -193,12 +193,14 @@ impl ClientSession {
             return Err("topic alias outside our Topic Alias Maximum");
         }
         if publish.topic.is_empty() {
-            match self.topic_aliases.get(&alias) {
+            match self.topic_aliases.as_ref().and_then(|m| m.get(&alias)) {
                 Some(topic) => publish.topic.clone_from(topic),
                 None => return Err("topic alias used before it was set"),
             }
         } else {
-            self.topic_aliases.insert(alias, publish.topic.clone());
+            self.topic_aliases
+                .get_or_insert_with(Default::default)
+                .insert(alias, publish.topic.clone());
         }
         Ok(())
     }

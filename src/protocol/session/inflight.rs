@@ -1,7 +1,7 @@
 //! Outgoing QoS 1/2 publishes awaiting acknowledgement, kept in the order they
 //! were first sent so that retries and redelivery after reconnect keep it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use crate::protocol::codec::Publish;
@@ -24,51 +24,51 @@ pub struct OutPublish {
     pub state: OutState,
     /// When the current step (PUBLISH or PUBREL) was last queued.
     pub sent_at: Instant,
-    seq: u64,
 }
 
-/// The in-flight table: by id for acks, by sequence for ordered resends.
+/// The in-flight table, in the order publishes were first sent (for ordered
+/// resends). Acknowledgements nearly always come in that order too, so a
+/// lookup from the front finds its entry at once; and a session with one
+/// message in flight holds one entry, not a hash table (thousands of
+/// clients per process).
 #[derive(Debug, Default)]
 pub struct Inflight {
-    entries: HashMap<u16, OutPublish>,
-    order: BTreeMap<u64, u16>,
-    next_seq: u64,
+    entries: VecDeque<OutPublish>,
 }
 
 impl Inflight {
+    fn position(&self, id: u16) -> Option<usize> {
+        self.entries.iter().position(|e| e.publish.packet_id == id)
+    }
+
     /// Add a publish whose id is already allocated. False if the id is present.
     pub fn insert(&mut self, publish: Publish, state: OutState, now: Instant) -> bool {
-        let id = publish.packet_id;
-        if self.entries.contains_key(&id) {
+        if self.position(publish.packet_id).is_some() {
             return false;
         }
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.order.insert(seq, id);
-        self.entries.insert(
-            id,
-            OutPublish {
-                publish,
-                state,
-                sent_at: now,
-                seq,
-            },
-        );
+        if self.entries.capacity() == 0 {
+            self.entries.reserve_exact(1);
+        }
+        self.entries.push_back(OutPublish {
+            publish,
+            state,
+            sent_at: now,
+        });
         true
     }
 
     pub fn get(&self, id: u16) -> Option<&OutPublish> {
-        self.entries.get(&id)
+        self.position(id).map(|i| &self.entries[i])
     }
 
     pub fn get_mut(&mut self, id: u16) -> Option<&mut OutPublish> {
-        self.entries.get_mut(&id)
+        let i = self.position(id)?;
+        self.entries.get_mut(i)
     }
 
     pub fn remove(&mut self, id: u16) -> Option<OutPublish> {
-        let entry = self.entries.remove(&id)?;
-        self.order.remove(&entry.seq);
-        Some(entry)
+        let i = self.position(id)?;
+        self.entries.remove(i)
     }
 
     pub fn len(&self) -> usize {
@@ -81,14 +81,13 @@ impl Inflight {
 
     /// Ids in the order their publishes were first sent.
     pub fn ids_in_order(&self) -> Vec<u16> {
-        self.order.values().copied().collect()
+        self.entries.iter().map(|e| e.publish.packet_id).collect()
     }
 
     /// Remove everything, returning the ids that were present.
     pub fn drain_ids(&mut self) -> Vec<u16> {
         let ids = self.ids_in_order();
         self.entries.clear();
-        self.order.clear();
         ids
     }
 
@@ -96,13 +95,13 @@ impl Inflight {
     /// session holds none).
     pub fn release_if_empty(&mut self) {
         if self.entries.is_empty() && self.entries.capacity() > 0 {
-            self.entries = HashMap::default();
+            self.entries = VecDeque::new();
         }
     }
 
     /// The earliest `sent_at` of any entry.
     pub fn oldest_sent_at(&self) -> Option<Instant> {
-        self.entries.values().map(|e| e.sent_at).min()
+        self.entries.iter().map(|e| e.sent_at).min()
     }
 }
 
