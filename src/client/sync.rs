@@ -471,6 +471,18 @@ impl Client {
         Ok(None)
     }
 
+    /// Messages received and not yet taken: waiting for `receive`, or for
+    /// the client's callbacks. Bounded: past a high-water mark the client
+    /// stops reading its socket until the application catches up.
+    pub fn queued_messages(&self) -> usize {
+        if self.is_stale() {
+            return 0;
+        }
+        let mut core = self.shared.lock();
+        let inbox = core.sync().inbox.len();
+        inbox + core.dispatcher.as_ref().map_or(0, |d| d.len())
+    }
+
     /// MQTTClient_yield: the reactor does all I/O, so there is nothing to
     /// drive; give other threads a turn.
     pub fn yield_now(&self) {

@@ -1,0 +1,180 @@
+//! A client whose application stops consuming does not grow without bound:
+//! past a high-water mark it stops reading its socket (TCP pushes back),
+//! and once the application catches up every message arrives, in order.
+//! Receive mode (MQTTClient_receive) and callbacks (the dispatcher queue).
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use ferromq::broker::BrokerConfig;
+use ferromq::broker::server::Server;
+use ferromq::client::sync::{Callbacks, Client, ConnectOptions, CreateOptions, Message};
+use ferromq::protocol::codec::{Properties, QoS, SubscriptionOptions};
+
+/// Messages published; far more than the client may hold (1,024 waiting,
+/// plus what one socket read brings in).
+const COUNT: usize = 30_000;
+/// The most the client may hold: the high-water mark plus one 64 KiB read
+/// of these small messages.
+const BOUND: usize = 1024 + 64 * 1024 / 20;
+
+fn opts() -> ConnectOptions {
+    ConnectOptions {
+        keep_alive: Duration::from_secs(60),
+        clean_session: true,
+        clean_start: true,
+        will: None,
+        username: None,
+        password: None,
+        connect_timeout: Duration::from_secs(5),
+        retry_interval: Duration::ZERO,
+        mqtt_version: 4,
+        server_uris: Vec::new(),
+        max_inflight: 100,
+        properties: Properties::default(),
+    }
+}
+
+fn broker() -> (Server, String) {
+    let mut config = BrokerConfig::default();
+    // The broker holds what the client does not read yet (its own flow
+    // control is another issue's): make room for all of it.
+    config.limits.max_queued = 1_000_000;
+    let mut b = Server::new(config, vec!["127.0.0.1:0".into()], None).unwrap();
+    b.start().unwrap();
+    let uri = format!("tcp://127.0.0.1:{}", b.ports()[0]);
+    (b, uri)
+}
+
+fn publish_all(uri: &str, topic: &str) {
+    let p = Client::new(uri, &format!("{topic}-pub"), CreateOptions::default()).unwrap();
+    p.connect(opts()).unwrap();
+    for i in 0..COUNT {
+        p.publish(
+            topic,
+            Bytes::from(format!("{i}")),
+            QoS::AtLeastOnce,
+            false,
+            Properties::default(),
+        )
+        .unwrap();
+    }
+    p.disconnect(
+        Duration::from_secs(30),
+        Default::default(),
+        Properties::default(),
+    )
+    .unwrap();
+}
+
+/// Watch how many messages the client holds: wait (at most 30 s) until it
+/// holds at least `n`, then keep watching for half a second, in which an
+/// unbounded client would read the rest of the 30,000 (it reads well over
+/// 100,000 a second here). Returns the most it held. This watches for
+/// growth that must not happen; no result depends on the timing.
+fn most_queued(c: &Client, n: usize) -> usize {
+    let until = Instant::now() + Duration::from_secs(30);
+    let mut most = c.queued_messages();
+    while most < n && Instant::now() < until {
+        std::thread::park_timeout(Duration::from_millis(5));
+        most = most.max(c.queued_messages());
+    }
+    let watch = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < watch {
+        std::thread::park_timeout(Duration::from_millis(5));
+        most = most.max(c.queued_messages());
+    }
+    most
+}
+
+#[test]
+fn receive_mode_inbox_is_bounded() {
+    let (_broker, uri) = broker();
+    let c = Client::new(&uri, "slow-receiver", CreateOptions::default()).unwrap();
+    c.connect(opts()).unwrap();
+    let sub = SubscriptionOptions {
+        qos: QoS::AtLeastOnce,
+        ..Default::default()
+    };
+    c.subscribe_many(vec![("flow/receive".into(), sub)], Properties::default())
+        .unwrap();
+    publish_all(&uri, "flow/receive");
+    // Everything is published and acknowledged; the receiver has taken
+    // nothing. It holds what it read before it paused, no more.
+    let held = most_queued(&c, 1024);
+    assert!(held >= 1024, "the client read only {held} messages");
+    assert!(
+        held <= BOUND,
+        "the client holds {held} messages (bound {BOUND})"
+    );
+    for i in 0..COUNT {
+        let (topic, m) = c
+            .receive(Duration::from_secs(10))
+            .unwrap()
+            .unwrap_or_else(|| panic!("message {i} did not arrive"));
+        assert_eq!(topic, "flow/receive");
+        assert_eq!(m.payload, Bytes::from(format!("{i}")), "in order");
+        assert!(c.queued_messages() <= BOUND);
+    }
+}
+
+/// A messageArrived that blocks until the test lets it go.
+struct Gate {
+    open: Arc<Mutex<mpsc::Receiver<()>>>,
+    got: Mutex<mpsc::Sender<String>>,
+}
+
+impl Callbacks for Gate {
+    fn connection_lost(&self, _cause: Option<&str>) {}
+    fn message_arrived(&self, _topic: &str, m: &Message) -> bool {
+        let text = String::from_utf8_lossy(&m.payload).to_string();
+        if text == "0" {
+            // The first message waits for the test's go.
+            let _ = self
+                .open
+                .lock()
+                .unwrap()
+                .recv_timeout(Duration::from_secs(60));
+        }
+        let _ = self.got.lock().unwrap().send(text);
+        true
+    }
+    fn delivery_complete(&self, _token: i32) {}
+}
+
+#[test]
+fn callback_queue_is_bounded() {
+    let (_broker, uri) = broker();
+    let c = Client::new(&uri, "slow-callback", CreateOptions::default()).unwrap();
+    let (go_tx, go_rx) = mpsc::channel();
+    let (got_tx, got_rx) = mpsc::channel();
+    c.set_callbacks(Some(Box::new(Gate {
+        open: Arc::new(Mutex::new(go_rx)),
+        got: Mutex::new(got_tx),
+    })))
+    .unwrap();
+    c.connect(opts()).unwrap();
+    let sub = SubscriptionOptions {
+        qos: QoS::AtLeastOnce,
+        ..Default::default()
+    };
+    c.subscribe_many(vec![("flow/callback".into(), sub)], Properties::default())
+        .unwrap();
+    publish_all(&uri, "flow/callback");
+    let held = most_queued(&c, 1024);
+    assert!(held >= 1024, "the client read only {held} messages");
+    assert!(
+        held <= BOUND,
+        "the client holds {held} messages (bound {BOUND})"
+    );
+    go_tx.send(()).unwrap();
+    for i in 0..COUNT {
+        let text = got_rx
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("message {i} did not arrive"));
+        assert_eq!(text, format!("{i}"), "in order");
+    }
+    assert!(c.queued_messages() <= BOUND);
+}
