@@ -340,6 +340,8 @@ pub extern "C" fn MQTTAsync_destroy(handle: *mut MQTTAsync) {
         }
         if !super::handle::live_async().remove(&(ptr as usize)) {
             // Never created, or destroyed already: nothing to free.
+            // SAFETY: non-NULL, writable per the API.
+            unsafe { handle.write(std::ptr::null_mut()) };
             return;
         }
         // SAFETY: a pointer from Box::into_raw in `create`, found in the

@@ -83,6 +83,23 @@ static void no_server_checks(void)
     char *topics[1] = {topic};
     int qos[1] = {1};
 #if defined(FERROMQ)
+    /* A destroyed handle and one never created fail with a code: every call
+     * checks its handle against the set of live ones. */
+    {
+        MQTTAsync gone = NULL;
+        REQUIRE_RC(MQTTAsync_create(&gone, uri, "gone", MQTTCLIENT_PERSISTENCE_NONE, NULL),
+                   MQTTASYNC_SUCCESS);
+        MQTTAsync stale = gone;
+        MQTTAsync_destroy(&gone);
+        CHECK(gone == NULL);
+        CHECK_RC(MQTTAsync_connect(stale, &conn), MQTTASYNC_FAILURE);
+        CHECK_RC(MQTTAsync_send(stale, topic, 1, "x", 1, 0, &ro), MQTTASYNC_FAILURE);
+        CHECK_RC(MQTTAsync_isConnected(stale), 0);
+        MQTTAsync_destroy(&stale);
+        MQTTAsync never = (MQTTAsync)&conn;
+        CHECK_RC(MQTTAsync_subscribe(never, topic, 1, &ro), MQTTASYNC_FAILURE);
+        MQTTAsync_destroy(&never);
+    }
     /* Paho crashes on these three. */
     CHECK_RC(MQTTAsync_connect(NULL, &conn), MQTTASYNC_FAILURE);
     CHECK_RC(MQTTAsync_reconnect(NULL), MQTTASYNC_FAILURE);

@@ -45,6 +45,25 @@ static void create_errors(const char *uri)
     CHECK_RC(MQTTClient_create(&p, uri, "e", MQTTCLIENT_PERSISTENCE_DEFAULT, NULL),
              MQTTCLIENT_PERSISTENCE_ERROR);
     CHECK(p == NULL);
+
+    /* Handles that are not live: every call checks its handle against the
+     * set of live ones (Paho reads freed or random memory here). */
+    MQTTClient gone = NULL;
+    REQUIRE_RC(MQTTClient_create(&gone, uri, "gone", MQTTCLIENT_PERSISTENCE_NONE, NULL),
+               MQTTCLIENT_SUCCESS);
+    MQTTClient stale = gone;
+    MQTTClient_destroy(&gone);
+    CHECK(gone == NULL);
+    MQTTClient_connectOptions co2 = MQTTClient_connectOptions_initializer;
+    CHECK_RC(MQTTClient_connect(stale, &co2), MQTTCLIENT_FAILURE);
+    CHECK_RC(MQTTClient_publish(stale, "t", 1, "x", 0, 0, NULL), MQTTCLIENT_FAILURE);
+    CHECK_RC(MQTTClient_isConnected(stale), 0);
+    MQTTClient_destroy(&stale); /* destroyed twice: ignored */
+    CHECK(stale == NULL);
+    /* A handle that was never created (garbage in the variable). */
+    MQTTClient never = (MQTTClient)&co2;
+    CHECK_RC(MQTTClient_subscribe(never, "t", 0), MQTTCLIENT_FAILURE);
+    MQTTClient_destroy(&never);
 #endif
 }
 
