@@ -287,3 +287,159 @@ fn buffer_limit_and_disconnected_errors() {
     assert_eq!(d.pending_tokens().len(), 2);
     assert!(d.is_complete(first), "the oldest was deleted");
 }
+
+/// A messageArrived that blocks (until the test lets it go) delays only its
+/// own client: the shared dispatcher adds a worker when every worker is
+/// stuck, so another client's callbacks still run.
+#[test]
+fn a_blocking_callback_delays_only_its_own_client() {
+    struct Blocker(Mutex<mpsc::Receiver<()>>, Mutex<mpsc::Sender<()>>);
+    impl Callbacks for Blocker {
+        fn connection_lost(&self, _cause: Option<&str>) {}
+        fn message_arrived(&self, _topic: &str, _m: &Message) -> bool {
+            let _ = self.1.lock().unwrap().send(());
+            let _ = self.0.lock().unwrap().recv_timeout(Duration::from_secs(30));
+            true
+        }
+        fn delivery_complete(&self, _token: i32) {}
+    }
+    let mut broker =
+        Server::new(BrokerConfig::default(), vec!["127.0.0.1:0".into()], None).unwrap();
+    broker.start().unwrap();
+    let uri = format!("tcp://127.0.0.1:{}", broker.ports()[0]);
+    let connect = |c: &AsyncClient, filter: &str| {
+        let (tx, rx) = mpsc::channel();
+        let filter = filter.to_string();
+        c.connect(
+            connect_opts(true, false),
+            Some(Box::new(move |_, r| tx.send(r.is_ok()).unwrap())),
+        )
+        .unwrap();
+        assert!(rx.recv_timeout(Duration::from_secs(5)).unwrap());
+        let (tx, rx) = mpsc::channel();
+        c.subscribe_many(
+            vec![(filter, sub_opts(QoS::AtLeastOnce))],
+            Properties::default(),
+            Some(Box::new(move |_, r| tx.send(r.is_ok()).unwrap())),
+        )
+        .unwrap();
+        assert!(rx.recv_timeout(Duration::from_secs(5)).unwrap());
+    };
+    let (release_tx, release_rx) = mpsc::channel();
+    let (entered_tx, entered_rx) = mpsc::channel();
+    let stuck = AsyncClient::new(&uri, "stuck", AsyncCreateOptions::default()).unwrap();
+    stuck
+        .set_callbacks(Some(Box::new(Blocker(
+            Mutex::new(release_rx),
+            Mutex::new(entered_tx),
+        ))))
+        .unwrap();
+    connect(&stuck, "block/stuck");
+    let (tx, rx) = mpsc::channel();
+    let free = AsyncClient::new(&uri, "free", AsyncCreateOptions::default()).unwrap();
+    free.set_callbacks(Some(Box::new(Collect(Mutex::new(tx)))))
+        .unwrap();
+    connect(&free, "block/free");
+
+    let send = |topic: &str| {
+        stuck
+            .send(
+                topic,
+                Bytes::from_static(b"x"),
+                QoS::AtLeastOnce,
+                false,
+                Properties::default(),
+                None,
+            )
+            .unwrap()
+    };
+    send("block/stuck");
+    entered_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the blocking callback runs");
+    // Every message to the free client arrives while the other is stuck.
+    for _ in 0..5 {
+        send("block/free");
+        let (t, _) = rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the free client's callback runs while another blocks");
+        assert_eq!(t, "block/free");
+    }
+    assert!(ferromq::client::dispatch::worker_count() >= 2);
+    release_tx.send(()).unwrap();
+}
+
+/// MQTTAsync_reconnect works without automaticReconnect (as Paho's), and
+/// getPendingTokens lists what was buffered while disconnected, QoS 0 too.
+#[test]
+fn reconnect_without_automatic_reconnect_and_pending_tokens() {
+    let port = support::free_port();
+    let listen = vec![format!("127.0.0.1:{port}")];
+    let mut broker = Server::new(BrokerConfig::default(), listen.clone(), None).unwrap();
+    broker.start().unwrap();
+    let uri = format!("tcp://127.0.0.1:{port}");
+    let c = AsyncClient::new(
+        &uri,
+        "manual-reconnect",
+        AsyncCreateOptions {
+            send_while_disconnected: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (lost_tx, lost_rx) = mpsc::channel();
+    c.set_callbacks(Some(Box::new(Lost(Mutex::new(lost_tx)))))
+        .unwrap();
+    let (conn_tx, conn_rx) = mpsc::channel::<String>();
+    let conn_tx = Mutex::new(conn_tx);
+    c.set_connected(Some(Box::new(move |cause| {
+        let _ = conn_tx.lock().unwrap().send(cause.to_string());
+    })));
+    assert_eq!(
+        c.reconnect(),
+        Err(ClientError::Failure),
+        "nothing to reconnect to yet"
+    );
+    c.connect(connect_opts(true, false), None).unwrap();
+    conn_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("connected");
+
+    broker.stop().unwrap();
+    lost_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("connection lost");
+    let t0 = c
+        .send(
+            "manual/t",
+            Bytes::from_static(b"0"),
+            QoS::AtMostOnce,
+            false,
+            Properties::default(),
+            None,
+        )
+        .unwrap();
+    let t1 = c
+        .send(
+            "manual/t",
+            Bytes::from_static(b"1"),
+            QoS::AtLeastOnce,
+            false,
+            Properties::default(),
+            None,
+        )
+        .unwrap();
+    assert_eq!(c.pending_tokens(), vec![t0, t1], "buffered, QoS 0 included");
+    // No automatic reconnect: nothing happens until the application asks.
+    assert!(conn_rx.recv_timeout(Duration::from_millis(300)).is_err());
+
+    let mut broker = Server::new(BrokerConfig::default(), listen, None).unwrap();
+    broker.start().unwrap();
+    c.reconnect().unwrap();
+    conn_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("reconnected");
+    c.wait_for_completion(t1, Duration::from_secs(5)).unwrap();
+    assert!(c.pending_tokens().is_empty());
+    broker.stop().unwrap();
+}
