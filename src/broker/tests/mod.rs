@@ -2,6 +2,7 @@
 //! instants; the helpers here build packets and collect output per connection.
 
 mod connect;
+mod corners;
 mod fuzz;
 mod routing;
 mod sessions;
