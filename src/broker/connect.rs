@@ -189,7 +189,9 @@ impl Broker {
         if connect.clean_start && self.sessions.contains_key(&cid) {
             self.end_session(&cid, now);
         }
-        let session_present = self.sessions.contains_key(&cid);
+        // MQTT 3.1's CONNACK has no session-present flag: its byte is reserved.
+        let session_present =
+            self.sessions.contains_key(&cid) && connect.protocol != ProtocolVersion::V31;
         let session = self
             .sessions
             .entry(cid.clone())

@@ -90,6 +90,28 @@ fn connect_persistent(id: &str, v: ProtocolVersion, expiry: u32) -> Connect {
     }
 }
 
+#[test]
+fn connack_to_mqtt_31_never_says_session_present() {
+    for (v, present) in [(V31, false), (V311, true)] {
+        let mut h = H::new();
+        h.connect_with(1, connect_persistent("p", v, 0));
+        h.subscribe(1, "q", QoS::AtLeastOnce);
+        h.send(1, Packet::Disconnect(Disconnect::default()));
+        let out = h.connect_with(2, connect_persistent("p", v, 0));
+        match &out[..] {
+            [Packet::ConnAck(a)] => {
+                assert_eq!(a.code, ReasonCode::SUCCESS);
+                assert_eq!(a.session_present, present, "{v:?}");
+            }
+            other => panic!("expected CONNACK, got {other:?}"),
+        }
+        // The session did continue: its subscription still delivers.
+        h.connect(3, "pub", V311);
+        h.publish(3, msg("q", "kept", QoS::AtLeastOnce, 1));
+        assert_eq!(payloads(&h.take(2)), ["kept"], "{v:?}");
+    }
+}
+
 /// A v5 subscriber to `big/#` at `qos` whose Maximum Packet Size is 64.
 fn small_client(h: &mut H, conn: ConnId, qos: QoS, alias: bool) {
     let mut list = vec![
