@@ -176,9 +176,16 @@ impl Broker {
     ) {
         let cid: Arc<str> = connect.client_id.as_str().into();
         let v5 = connect.protocol.is_v5();
-        if let Some(old) = self.sessions.get(&cid).and_then(|s| s.conn)
+        if let Some(s) = self.sessions.get_mut(&cid)
+            && let Some(old) = s.conn
             && old != conn
         {
+            // As mosquitto: the old connection's will goes out only when the
+            // session does not continue (either side clean, or it expires
+            // with its connection); otherwise the takeover cancels it.
+            if !connect.clean_start && s.expiry != 0 {
+                s.will = None;
+            }
             self.close_conn(
                 old,
                 DisconnectCause::TakenOver,

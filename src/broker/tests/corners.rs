@@ -91,6 +91,43 @@ fn connect_persistent(id: &str, v: ProtocolVersion, expiry: u32) -> Connect {
 }
 
 #[test]
+fn takeover_sends_the_old_will_only_when_the_session_ends() {
+    // (version, old clean, old expiry, new clean, will expected)
+    let cases = [
+        (V311, false, 0, false, false),
+        (V311, false, 0, true, true),
+        (V311, true, 0, false, true),
+        (V5, false, 60, false, false),
+        (V5, false, 60, true, true),
+        (V5, false, 0, false, true),
+        (V5, true, 60, false, false),
+    ];
+    for (n, (v, old_clean, expiry, new_clean, expected)) in cases.into_iter().enumerate() {
+        let mut h = H::new();
+        watcher(&mut h, 1);
+        let id = format!("t{n}");
+        h.connect_with(2, with_will(&id, v, old_clean, expiry, 0));
+        let new = Connect {
+            clean_start: new_clean,
+            ..connect_persistent(&id, v, expiry)
+        };
+        let out = h.connect_with(3, new);
+        assert!(matches!(&out[..], [Packet::ConnAck(a)] if a.code == ReasonCode::SUCCESS));
+        assert!(h.is_closed(2), "case {n}: old connection closed");
+        let got = payloads(&h.take(1));
+        let want: Vec<String> = if expected {
+            vec![format!("will of {id}")]
+        } else {
+            vec![]
+        };
+        assert_eq!(
+            got, want,
+            "case {n}: {v:?} old clean {old_clean} expiry {expiry} new clean {new_clean}"
+        );
+    }
+}
+
+#[test]
 fn connack_to_mqtt_31_never_says_session_present() {
     for (v, present) in [(V31, false), (V311, true)] {
         let mut h = H::new();
