@@ -194,12 +194,26 @@ impl Broker {
         }
     }
 
+    /// True when `packet_id` is in flight in a state other than `state`:
+    /// the client answered with the wrong acknowledgement for the message's
+    /// QoS (or skipped a step), a protocol error as mosquitto treats it.
+    /// Ids not in flight at all are ignored (late or duplicate acks).
+    fn wrong_ack(&self, cid: &Arc<str>, packet_id: u16, state: Flight) -> bool {
+        self.sessions.get(cid).is_some_and(|s| {
+            s.inflight
+                .iter()
+                .any(|f| f.packet_id == packet_id && f.state != state)
+        })
+    }
+
     pub(super) fn handle_puback(&mut self, conn: ConnId, packet_id: u16, now: Instant) {
         let Some(cid) = self.conn_session(conn) else {
             return;
         };
         if self.complete(&cid, packet_id, Flight::Ack) {
             self.pump(&cid, now);
+        } else if self.wrong_ack(&cid, packet_id, Flight::Ack) {
+            self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);
         }
     }
 
@@ -209,6 +223,8 @@ impl Broker {
         };
         if self.complete(&cid, packet_id, Flight::Comp) {
             self.pump(&cid, now);
+        } else if self.wrong_ack(&cid, packet_id, Flight::Comp) {
+            self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);
         }
     }
 
@@ -216,6 +232,14 @@ impl Broker {
         let Some(cid) = self.conn_session(conn) else {
             return;
         };
+        let qos1 = self.sessions.get(&cid).is_some_and(|s| {
+            s.inflight
+                .iter()
+                .any(|f| f.packet_id == r.packet_id && f.state == Flight::Ack)
+        });
+        if qos1 {
+            return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);
+        }
         if !r.reason.is_success() {
             if self.complete(&cid, r.packet_id, Flight::Rec) {
                 self.pump(&cid, now);

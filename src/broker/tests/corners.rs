@@ -236,3 +236,35 @@ fn too_large_for_one_client_is_skipped_for_that_client_only() {
     }
 }
 
+#[test]
+fn an_ack_that_does_not_fit_the_qos_is_a_protocol_error() {
+    type Reply = fn(u16) -> Packet;
+    let cases: [(QoS, Reply, &str); 4] = [
+        (QoS::AtLeastOnce, |id| Packet::PubRec(ack(id)), "PUBREC for QoS 1"),
+        (QoS::AtLeastOnce, |id| Packet::PubComp(ack(id)), "PUBCOMP for QoS 1"),
+        (QoS::ExactlyOnce, |id| Packet::PubAck(ack(id)), "PUBACK for QoS 2"),
+        (QoS::ExactlyOnce, |id| Packet::PubComp(ack(id)), "PUBCOMP before PUBREC"),
+    ];
+    for v in [V5, V311] {
+        for (qos, reply, what) in cases {
+            let mut h = H::new();
+            h.connect(1, "sub", v);
+            h.subscribe(1, "t", qos);
+            h.connect(2, "pub", V311);
+            h.publish(2, msg("t", "m", qos, 1));
+            let out = h.take(1);
+            let p = publishes(&out)[0];
+            h.send(1, reply(p.packet_id));
+            assert!(h.is_closed(1), "{v:?} {what}: closed");
+            let want = v.is_v5().then_some(ReasonCode::PROTOCOL_ERROR);
+            assert_eq!(disconnect_reason(&h.take(1)), want, "{v:?} {what}");
+        }
+    }
+    // Acks for packet ids not in flight are ignored, as mosquitto does.
+    let mut h = H::new();
+    h.connect(1, "c", V5);
+    h.send(1, Packet::PubAck(ack(7)));
+    h.send(1, Packet::PubComp(ack(8)));
+    assert!(!h.is_closed(1));
+}
+
