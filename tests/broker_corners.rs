@@ -166,6 +166,15 @@ fn unsubscribe(v5: bool, filter: Option<&[u8]>) -> Vec<u8> {
     pkt(0xA2, &body)
 }
 
+fn publish0(v5: bool, topic: &[u8]) -> Vec<u8> {
+    let mut body = s16(topic);
+    if v5 {
+        body.push(0);
+    }
+    body.extend_from_slice(b"hi");
+    pkt(0x30, &body)
+}
+
 #[test]
 fn malformed_subscribe_and_unsubscribe_close_with_0x81() {
     let c5 = connect(5, b"m5", 0x02, &[]);
@@ -250,6 +259,125 @@ fn malformed_subscribe_and_unsubscribe_close_with_0x81() {
             5,
             c5,
             subscribe(true, b"a/+/#", 1),
+            Want::Accepted,
+        ),
+    ];
+    both(&cases);
+}
+
+#[test]
+fn control_characters_are_refused_where_mosquitto_refuses_them() {
+    let c5 = connect(5, b"ctl5", 0x02, &[]);
+    let c4 = connect(4, b"ctl4", 0x02, &[]);
+    let none = Vec::new();
+    let user = |u: &[u8]| s16(u);
+    let mut will = vec![0u8];
+    will.extend(s16(b"will/\x01"));
+    will.extend(s16(b"x"));
+    let cases: Vec<Case> = vec![
+        (
+            "client id with U+0001",
+            5,
+            connect(5, b"c\x01x", 0x02, &[]),
+            none.clone(),
+            Want::ClosedAtConnect,
+        ),
+        (
+            "3.1.1 client id with U+001F",
+            4,
+            connect(4, b"c\x1fx", 0x02, &[]),
+            none.clone(),
+            Want::ClosedAtConnect,
+        ),
+        (
+            "client id with U+007F",
+            5,
+            connect(5, b"c\x7fx", 0x02, &[]),
+            none.clone(),
+            Want::ClosedAtConnect,
+        ),
+        (
+            "client id with U+0085",
+            5,
+            connect(5, "c\u{85}x".as_bytes(), 0x02, &[]),
+            none.clone(),
+            Want::ClosedAtConnect,
+        ),
+        (
+            "user name with U+0007",
+            5,
+            connect(5, b"cu", 0x82, &user(b"u\x07")),
+            none.clone(),
+            Want::ClosedAtConnect,
+        ),
+        (
+            "3.1.1 user name with U+009F",
+            4,
+            connect(4, b"cu", 0x82, &user("u\u{9f}".as_bytes())),
+            none.clone(),
+            Want::ClosedAtConnect,
+        ),
+        (
+            "will topic with U+0001",
+            5,
+            connect(5, b"cw", 0x06, &will),
+            none.clone(),
+            Want::ClosedAtConnect,
+        ),
+        (
+            "PUBLISH topic with U+001F",
+            5,
+            c5.clone(),
+            publish0(true, b"a\x1fb"),
+            Want::Disconnect(0x81),
+        ),
+        (
+            "PUBLISH topic with U+007F",
+            5,
+            c5.clone(),
+            publish0(true, b"a\x7fb"),
+            Want::Disconnect(0x81),
+        ),
+        (
+            "PUBLISH topic with U+0080",
+            5,
+            c5.clone(),
+            publish0(true, "a\u{80}b".as_bytes()),
+            Want::Disconnect(0x81),
+        ),
+        (
+            "3.1.1 PUBLISH topic with U+0001",
+            4,
+            c4.clone(),
+            publish0(false, b"a\x01b"),
+            Want::ClosedAfterConnack,
+        ),
+        (
+            "SUBSCRIBE filter with U+0001",
+            5,
+            c5.clone(),
+            subscribe(true, b"a/\x01", 0),
+            Want::Disconnect(0x81),
+        ),
+        (
+            "UNSUBSCRIBE filter with U+0001",
+            5,
+            c5.clone(),
+            unsubscribe(true, Some(b"a/\x01")),
+            Want::Disconnect(0x81),
+        ),
+        (
+            "PUBLISH topic with U+00A0 and U+007E (not control)",
+            5,
+            c5.clone(),
+            publish0(true, "a\u{a0}~b".as_bytes()),
+            Want::Accepted,
+        ),
+        (
+            "client id and user name with U+00A0 (not control)",
+            4,
+            connect(4, "c\u{a0}".as_bytes(), 0x82, &user("u\u{a0}".as_bytes())),
+            none,
             Want::Accepted,
         ),
     ];

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::connection::Phase;
 use super::message::{Message, prop, prop_u32};
 use super::session::{NEVER, Session};
+use super::topics::has_control;
 use super::timers::Timer;
 use super::{Broker, BrokerEvent, ConnId, DisconnectCause, valid_topic_name};
 use crate::protocol::codec::{
@@ -51,6 +52,28 @@ impl Broker {
             return;
         };
         c.version = connect.protocol;
+        // Control characters in the client id, user name or will topic:
+        // closed without CONNACK, as mosquitto treats them (malformed UTF-8).
+        let will_topic = connect.will.as_ref().map(|w| w.topic.as_str());
+        if has_control(&connect.client_id)
+            || connect.username.as_deref().is_some_and(has_control)
+            || will_topic.is_some_and(has_control)
+        {
+            self.close_conn(
+                conn,
+                DisconnectCause::ProtocolError(ReasonCode::MALFORMED_PACKET),
+                None,
+                now,
+            );
+            if self.config.hooks.notices {
+                self.events.push_back(BrokerEvent::Disconnected {
+                    conn,
+                    client_id: connect.client_id,
+                    cause: DisconnectCause::Refused(ReasonCode::MALFORMED_PACKET),
+                });
+            }
+            return;
+        }
         let v5 = connect.protocol.is_v5();
         let props = &connect.properties;
         if v5 {

@@ -305,7 +305,7 @@ impl Broker {
             (Phase::Connected, Packet::PubRel(r)) => self.handle_pubrel(conn, r.packet_id),
             (Phase::Connected, Packet::PubComp(r)) => self.handle_pubcomp(conn, r.packet_id, now),
             (Phase::Connected, Packet::Subscribe(s)) => self.handle_subscribe(conn, s, now),
-            (Phase::Connected, Packet::Unsubscribe(u)) => self.handle_unsubscribe(conn, u),
+            (Phase::Connected, Packet::Unsubscribe(u)) => self.handle_unsubscribe(conn, u, now),
             (Phase::Connected, Packet::PingReq) => self.send(conn, Packet::PingResp),
             (Phase::Connected, Packet::Disconnect(d)) => self.handle_disconnect(conn, d, now),
             _ => self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now),

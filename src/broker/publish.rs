@@ -10,7 +10,8 @@ use super::connection::{Conn, Pending};
 use super::message::{Message, Outgoing, prop_u32};
 use super::session::{Flight, Inflight};
 use super::trie::Match;
-use super::{Broker, BrokerEvent, ConnId, valid_topic_name};
+use super::topics::check_topic_name;
+use super::{Broker, BrokerEvent, ConnId};
 use crate::protocol::codec::{
     Packet, Properties, Property, PropertyId, PropertyValue, PubResp, Publish, QoS, ReasonCode,
     encoded_len,
@@ -70,8 +71,8 @@ impl Broker {
                 c.aliases.insert(alias, p.topic.clone());
             }
         }
-        if !valid_topic_name(&p.topic, limits) {
-            return self.protocol_error(conn, ReasonCode::TOPIC_NAME_INVALID, now);
+        if let Err(code) = check_topic_name(&p.topic, limits) {
+            return self.protocol_error(conn, code, now);
         }
         if p.qos != QoS::AtMostOnce && p.packet_id == 0 {
             return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);

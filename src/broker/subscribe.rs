@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::connection::Pending;
 use super::message::{Outgoing, prop_u32};
-use super::topics::{split_shared, valid_topic_filter};
+use super::topics::{has_control, split_shared, valid_topic_filter};
 use super::trie::SubEntry;
 use super::{Broker, BrokerEvent, ConnId};
 use crate::protocol::codec::{
@@ -35,6 +35,9 @@ impl Broker {
         } else {
             ReasonCode::V3_SUBACK_FAILURE
         };
+        if s.filters.iter().any(|(f, _)| has_control(f)) {
+            return self.protocol_error(conn, ReasonCode::MALFORMED_PACKET, now);
+        }
         let mut pre = Vec::with_capacity(s.filters.len());
         for (filter, opts) in &s.filters {
             if v5 && opts.no_local && split_shared(filter).0.is_some() {
@@ -149,7 +152,10 @@ impl Broker {
         }
     }
 
-    pub(super) fn handle_unsubscribe(&mut self, conn: ConnId, u: Unsubscribe) {
+    pub(super) fn handle_unsubscribe(&mut self, conn: ConnId, u: Unsubscribe, now: Instant) {
+        if u.filters.iter().any(|f| has_control(f)) {
+            return self.protocol_error(conn, ReasonCode::MALFORMED_PACKET, now);
+        }
         let Some(c) = self.conns.get(&conn) else {
             return;
         };
