@@ -383,3 +383,46 @@ fn control_characters_are_refused_where_mosquitto_refuses_them() {
     ];
     both(&cases);
 }
+
+#[test]
+fn mqtt_31_connect_flags_that_31_did_not_reserve_are_accepted() {
+    let none = Vec::new();
+    let cases: Vec<Case> = vec![
+        (
+            "3.1 CONNECT with flag bit 0 set",
+            3,
+            connect(3, b"f31a", 0x03, &[]),
+            none.clone(),
+            Want::Accepted,
+        ),
+        (
+            "3.1 CONNECT with will QoS bits and no will",
+            3,
+            connect(3, b"f31b", 0x0A, &[]),
+            none.clone(),
+            Want::Accepted,
+        ),
+        (
+            "3.1 CONNECT with will retain and no will",
+            3,
+            connect(3, b"f31c", 0x22, &[]),
+            none.clone(),
+            Want::Accepted,
+        ),
+        (
+            "3.1.1 CONNECT with flag bit 0 set",
+            4,
+            connect(4, b"f311", 0x03, &[]),
+            none.clone(),
+            Want::ClosedAtConnect,
+        ),
+        (
+            "3.1.1 CONNECT with will QoS bits and no will",
+            4,
+            connect(4, b"f311b", 0x0A, &[]),
+            none,
+            Want::ClosedAtConnect,
+        ),
+    ];
+    both(&cases);
+}
