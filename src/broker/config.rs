@@ -86,4 +86,11 @@ pub struct Hooks {
 pub struct BrokerConfig {
     pub limits: Limits,
     pub hooks: Hooks,
+    /// Publish the `$SYS/broker/...` tree (mosquitto's topic names, retained)
+    /// every this often; `None` = off. mosquitto's default is 10 s; an
+    /// embedded broker publishes nothing unless asked to.
+    pub sys_interval: Option<std::time::Duration>,
+    /// Serve Prometheus text-format metrics over HTTP (`GET /metrics`) on
+    /// this address (port 0 = any free port); `None` = off.
+    pub metrics_listener: Option<std::net::SocketAddr>,
 }

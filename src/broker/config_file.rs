@@ -15,6 +15,8 @@
 //! max_keepalive 0              # seconds; 0 = accept what clients ask
 //! topic_alias_maximum 16
 //! receive_maximum 1024
+//! sys_interval 10              # seconds between $SYS publications; 0 = off (the default)
+//! metrics_listener 127.0.0.1:9100   # Prometheus text format on GET /metrics
 //! ```
 
 use std::time::Duration;
@@ -86,6 +88,19 @@ pub fn parse(text: &str) -> Result<FileConfig, String> {
             }
             "topic_alias_maximum" => l.topic_alias_max = small(value, 65_535)? as u16,
             "receive_maximum" => l.receive_maximum = small(value, 65_535)?.max(1) as u16,
+            "sys_interval" => {
+                let secs = small(value, 86_400)?;
+                fc.config.sys_interval = (secs != 0).then(|| Duration::from_secs(secs));
+            }
+            "metrics_listener" => {
+                let addr = value.parse::<std::net::SocketAddr>().map_err(|_| {
+                    format!(
+                        "line {}: metrics_listener takes ADDRESS:PORT, not '{value}'",
+                        n + 1
+                    )
+                })?;
+                fc.config.metrics_listener = Some(addr);
+            }
             _ => return Err(format!("line {}: unknown setting '{key}'", n + 1)),
         }
     }
@@ -124,6 +139,25 @@ mod tests {
         assert_eq!(l.connect_timeout, Duration::from_secs(3));
         assert_eq!(l.max_keep_alive, Some(30));
         assert_eq!((l.topic_alias_max, l.receive_maximum), (2, 5));
+        assert_eq!(fc.config.sys_interval, None, "off unless configured");
+        assert_eq!(fc.config.metrics_listener, None);
+    }
+
+    #[test]
+    fn reads_sys_interval_and_metrics_listener() {
+        let fc = parse("sys_interval 10\nmetrics_listener 127.0.0.1:9100\n").unwrap();
+        assert_eq!(fc.config.sys_interval, Some(Duration::from_secs(10)));
+        assert_eq!(
+            fc.config.metrics_listener,
+            Some("127.0.0.1:9100".parse().unwrap())
+        );
+        assert_eq!(parse("sys_interval 0").unwrap().config.sys_interval, None);
+        assert!(
+            parse("metrics_listener localhost")
+                .unwrap_err()
+                .contains("line 1: metrics_listener takes ADDRESS:PORT")
+        );
+        assert!(parse("sys_interval soon").unwrap_err().contains("line 1"));
     }
 
     #[test]

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use super::connection::Phase;
 use super::message::{Message, prop, prop_u32};
 use super::session::{NEVER, Session};
-use super::topics::has_control;
 use super::timers::Timer;
+use super::topics::has_control;
 use super::{Broker, BrokerEvent, ConnId, DisconnectCause, valid_topic_name};
 use crate::protocol::codec::{
     ConnAck, Connect, Disconnect, Packet, Properties, Property, PropertyId, PropertyValue,
@@ -284,6 +284,9 @@ impl Broker {
         };
         c.phase = Phase::Connected;
         c.client_id = Some(cid.clone());
+        self.stats.connects += 1;
+        self.stats.clients_connected += 1;
+        self.stats.clients_maximum = self.stats.clients_maximum.max(self.stats.clients_connected);
         c.keep_alive = keep_alive;
         c.last_rx = now;
         self.send(
@@ -343,6 +346,9 @@ impl Broker {
             return;
         }
         let send_disconnect = c.version.is_v5() && c.is_connected();
+        if c.is_connected() {
+            self.stats.clients_connected -= 1;
+        }
         c.phase = Phase::Closed;
         c.pending = None;
         c.backlog.clear();
@@ -435,6 +441,7 @@ impl Broker {
         let Some(s) = self.sessions.remove(cid) else {
             return;
         };
+        self.stats.subscriptions -= s.subs.len();
         for filter in s.subs.keys() {
             self.unsubscribe_trie(filter, cid);
         }

@@ -3,7 +3,8 @@
 //! with packets, time and host decisions; it never touches sockets or clocks.
 //!
 //! Grammar: `handle_*` for input, `poll_*` for output, every entry takes `now`.
-//! - input: `handle_accept` (false = refused by `max_connections`),
+//! - input: `handle_start` (once, when serving starts: the `$SYS` clock),
+//!   `handle_accept` (false = refused by `max_connections`),
 //!   `handle_bytes` (raw socket bytes; or `handle_packet` with a decoded
 //!   packet), `handle_closed` (EOF/socket error), `handle_timeout`,
 //!   `handle_decision` (answer to a request event), `publish` (host
@@ -33,6 +34,7 @@ mod retained;
 pub mod server;
 mod session;
 mod subscribe;
+mod sys;
 mod timers;
 mod topics;
 mod trie;
@@ -81,6 +83,8 @@ pub struct Broker {
     next_assigned: u64,
     /// Headers of the message being fanned out (see fastpath.rs).
     headers: fastpath::HeaderCache,
+    /// The `$SYS` tree, once started (see sys.rs).
+    sys: Option<Box<sys::SysTree>>,
 }
 
 impl Broker {
@@ -98,6 +102,7 @@ impl Broker {
             stats: Stats::default(),
             next_assigned: 0,
             headers: fastpath::HeaderCache::default(),
+            sys: None,
         }
     }
 
@@ -114,6 +119,7 @@ impl Broker {
             return false;
         }
         self.closing.retain(|c| *c != conn);
+        self.stats.sockets_accepted += 1;
         self.conns.insert(conn, Box::new(Conn::new(peer, now)));
         self.schedule_conn(conn, now + self.config.limits.connect_timeout);
         true
@@ -128,6 +134,7 @@ impl Broker {
             return;
         }
         c.last_rx = now;
+        self.stats.packets_in += 1;
         if c.is_blocked() {
             c.backlog.push_back(packet);
             return;
@@ -331,6 +338,7 @@ impl Broker {
     /// Queues a packet for `conn`.
     fn send(&mut self, conn: ConnId, packet: Packet) {
         if let Some(c) = self.conns.get_mut(&conn) {
+            self.stats.packets_out += 1;
             c.flush_buf();
             c.out.push(connection::Out::Packet(Box::new(packet)));
             if !c.dirty {

@@ -9,8 +9,8 @@ use std::time::Instant;
 use super::connection::{Conn, Pending};
 use super::message::{Message, Outgoing, prop_u32};
 use super::session::{Flight, Inflight};
-use super::trie::Match;
 use super::topics::check_topic_name;
+use super::trie::Match;
 use super::{Broker, BrokerEvent, ConnId};
 use crate::protocol::codec::{
     Packet, Properties, Property, PropertyId, PropertyValue, PubResp, Publish, QoS, ReasonCode,
@@ -270,6 +270,12 @@ impl Broker {
     /// subscribers matched (MQTT 5 acks say 0x10 when none did).
     pub(super) fn route(&mut self, msg: Message, now: Instant) -> usize {
         self.stats.messages_in += 1;
+        self.route_uncounted(msg, now)
+    }
+
+    /// `route` without counting the message as received (the broker's own
+    /// `$SYS` messages).
+    pub(super) fn route_uncounted(&mut self, msg: Message, now: Instant) -> usize {
         let msg = Arc::new(msg);
         if msg.retain {
             self.retained.store(&msg);
@@ -413,6 +419,7 @@ impl Broker {
                 });
             }
             self.stats.messages_out += 1;
+            self.stats.packets_out += 1;
             return;
         }
         let Some(mut p) = out.to_publish(packet_id, false, now) else {

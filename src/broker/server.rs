@@ -233,6 +233,7 @@ impl Server {
         });
         self.ports = ports;
         self.running = true;
+        self.shared.with_broker(|b, now| b.handle_start(now));
         Ok(())
     }
 

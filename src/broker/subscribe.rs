@@ -116,8 +116,10 @@ impl Broker {
             };
             let (group, inner) = split_shared(filter);
             let new = self.trie.insert(inner, group, &cid, entry);
-            if let Some(session) = self.sessions.get_mut(&cid) {
-                session.subs.insert(filter.clone(), entry);
+            if let Some(session) = self.sessions.get_mut(&cid)
+                && session.subs.insert(filter.clone(), entry).is_none()
+            {
+                self.stats.subscriptions += 1;
             }
             let wants_retained = group.is_none()
                 && (opts.retain_handling == 0 || (opts.retain_handling == 1 && new));
@@ -170,6 +172,7 @@ impl Broker {
                 .get_mut(&cid)
                 .is_some_and(|s| s.subs.remove(filter).is_some());
             if existed {
+                self.stats.subscriptions -= 1;
                 self.unsubscribe_trie(filter, &cid);
             }
             codes.push(if existed {

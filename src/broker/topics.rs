@@ -81,10 +81,20 @@ mod tests {
 
     #[test]
     fn control_characters_are_found_and_their_neighbours_are_not() {
-        for bad in ["a\u{1}", "\u{1f}", "a\u{7f}b", "\u{80}", "x\u{85}", "\u{9f}"] {
+        for bad in [
+            "a\u{1}", "\u{1f}", "a\u{7f}b", "\u{80}", "x\u{85}", "\u{9f}",
+        ] {
             assert!(has_control(bad), "{bad:?}");
         }
-        for good in ["", "a/b c", "~", "\u{a0}", "\u{c2}\u{a0}é", "\u{100}", "日本"] {
+        for good in [
+            "",
+            "a/b c",
+            "~",
+            "\u{a0}",
+            "\u{c2}\u{a0}é",
+            "\u{100}",
+            "日本",
+        ] {
             assert!(!has_control(good), "{good:?}");
         }
         let l = Limits::default();
@@ -92,6 +102,9 @@ mod tests {
             check_topic_name("a\u{1}", &l),
             Err(ReasonCode::MALFORMED_PACKET)
         );
-        assert_eq!(check_topic_name("a/+", &l), Err(ReasonCode::TOPIC_NAME_INVALID));
+        assert_eq!(
+            check_topic_name("a/+", &l),
+            Err(ReasonCode::TOPIC_NAME_INVALID)
+        );
     }
 }

@@ -240,10 +240,26 @@ fn too_large_for_one_client_is_skipped_for_that_client_only() {
 fn an_ack_that_does_not_fit_the_qos_is_a_protocol_error() {
     type Reply = fn(u16) -> Packet;
     let cases: [(QoS, Reply, &str); 4] = [
-        (QoS::AtLeastOnce, |id| Packet::PubRec(ack(id)), "PUBREC for QoS 1"),
-        (QoS::AtLeastOnce, |id| Packet::PubComp(ack(id)), "PUBCOMP for QoS 1"),
-        (QoS::ExactlyOnce, |id| Packet::PubAck(ack(id)), "PUBACK for QoS 2"),
-        (QoS::ExactlyOnce, |id| Packet::PubComp(ack(id)), "PUBCOMP before PUBREC"),
+        (
+            QoS::AtLeastOnce,
+            |id| Packet::PubRec(ack(id)),
+            "PUBREC for QoS 1",
+        ),
+        (
+            QoS::AtLeastOnce,
+            |id| Packet::PubComp(ack(id)),
+            "PUBCOMP for QoS 1",
+        ),
+        (
+            QoS::ExactlyOnce,
+            |id| Packet::PubAck(ack(id)),
+            "PUBACK for QoS 2",
+        ),
+        (
+            QoS::ExactlyOnce,
+            |id| Packet::PubComp(ack(id)),
+            "PUBCOMP before PUBREC",
+        ),
     ];
     for v in [V5, V311] {
         for (qos, reply, what) in cases {
@@ -267,4 +283,3 @@ fn an_ack_that_does_not_fit_the_qos_is_a_protocol_error() {
     h.send(1, Packet::PubComp(ack(8)));
     assert!(!h.is_closed(1));
 }
-

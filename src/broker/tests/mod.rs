@@ -6,6 +6,7 @@ mod corners;
 mod fuzz;
 mod routing;
 mod sessions;
+mod sys;
 mod v5;
 mod wire;
 

@@ -324,7 +324,10 @@ fn empty_subscribe_and_unsubscribe() {
         dec_err(&[0xA2, 0x02, 0x00, 0x01], V311),
         E::EmptyUnsubscribe
     );
-    assert_eq!(E::EmptySubscribe.reason_code(), ReasonCode::MALFORMED_PACKET);
+    assert_eq!(
+        E::EmptySubscribe.reason_code(),
+        ReasonCode::MALFORMED_PACKET
+    );
 }
 
 #[test]
