@@ -29,6 +29,7 @@ mod connection;
 mod event;
 pub(crate) mod fastpath;
 mod message;
+pub mod metrics;
 mod publish;
 mod retained;
 pub mod server;
