@@ -12,7 +12,9 @@ use ferromq::protocol::codec::ProtocolVersion;
 const DEFAULT_LISTEN: &str = "127.0.0.1:1883";
 
 fn usage() -> String {
-    "usage: ferromq broker [--listen HOST:PORT]... [--config FILE]".to_string()
+    "usage: ferromq broker [--listen HOST:PORT]... [--config FILE] [--sys-interval SECONDS] \
+     [--metrics-listener ADDRESS:PORT]"
+        .to_string()
 }
 
 fn log(line: std::fmt::Arguments<'_>) {
@@ -68,6 +70,7 @@ impl Hooks for LogHooks {
 pub fn run(args: &[String]) -> Result<(), String> {
     let mut fc = FileConfig::default();
     let mut cli_listen = Vec::new();
+    let (mut sys_interval, mut metrics) = (None, None);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -77,14 +80,36 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
                 fc = config_file::parse(&text).map_err(|e| format!("{path}: {e}"))?;
             }
+            "--sys-interval" => {
+                let v = it.next().ok_or_else(usage)?;
+                let secs: u64 = v
+                    .parse()
+                    .map_err(|_| format!("--sys-interval takes seconds, not '{v}'"))?;
+                sys_interval = Some((secs != 0).then(|| std::time::Duration::from_secs(secs)));
+            }
+            "--metrics-listener" => {
+                let v = it.next().ok_or_else(usage)?;
+                let addr = v
+                    .parse::<std::net::SocketAddr>()
+                    .map_err(|_| format!("--metrics-listener takes ADDRESS:PORT, not '{v}'"))?;
+                metrics = Some(addr);
+            }
             _ => return Err(usage()),
         }
+    }
+    // Command-line options override the file's.
+    if let Some(s) = sys_interval {
+        fc.config.sys_interval = s;
+    }
+    if metrics.is_some() {
+        fc.config.metrics_listener = metrics;
     }
     let mut listen = fc.listen;
     listen.extend(cli_listen);
     if listen.is_empty() {
         listen.push(DEFAULT_LISTEN.to_string());
     }
+    let fc_sys_interval = fc.config.sys_interval;
     let signals = block_signals()?;
     let hooks: Arc<dyn Hooks> = Arc::new(LogHooks);
     let mut server =
@@ -95,6 +120,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     for (l, p) in listen.iter().zip(server.ports()) {
         let host = l.rsplit_once(':').map_or(l.as_str(), |(h, _)| h);
         log(format_args!("listening on {host}:{p}"));
+    }
+    if let Some(addr) = server.metrics_addr() {
+        log(format_args!("metrics on http://{addr}/metrics"));
+    }
+    if let Some(every) = fc_sys_interval {
+        log(format_args!("$SYS every {} s", every.as_secs()));
     }
     let sig = wait_signal(&signals);
     log(format_args!("signal {sig}: shutting down"));
