@@ -142,7 +142,12 @@ fn both(cases: &[Case]) {
     } else {
         support::skip("mosquitto not installed: compared with ferromq only");
     }
-    assert!(failed.is_empty(), "{} case(s) failed:\n{}", failed.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} case(s) failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
 }
 
 fn subscribe(v5: bool, filter: &[u8], opts: u8) -> Vec<u8> {
