@@ -431,3 +431,94 @@ fn mqtt_31_connect_flags_that_31_did_not_reserve_are_accepted() {
     ];
     both(&cases);
 }
+
+/// On `port`: an MQTT 5 subscriber whose Maximum Packet Size is 64 and
+/// Receive Maximum 1, another without limits, and a QoS 1 publisher sending
+/// big, small, big, small. The failures, one line each.
+fn too_large_for_one(port: u16, broker: &str) -> Vec<String> {
+    use bytes::Bytes;
+    use ferromq::protocol::codec::{
+        Connect, Properties, PropertyId, PropertyValue, PubResp, Publish, QoS,
+    };
+    let mut failed = Vec::new();
+    let props = Properties::default()
+        .with(PropertyId::MAXIMUM_PACKET_SIZE, PropertyValue::U32(64))
+        .with(PropertyId::RECEIVE_MAXIMUM, PropertyValue::U16(1));
+    let mut small = Raw::connect_with(
+        port,
+        Connect {
+            protocol: ProtocolVersion::V5,
+            client_id: "mps-small".into(),
+            properties: props,
+            ..Connect::default()
+        },
+    );
+    small.subscribe("mps/#", QoS::AtLeastOnce);
+    let mut roomy = Raw::connect(port, ProtocolVersion::V5, "mps-roomy");
+    roomy.subscribe("mps/#", QoS::AtLeastOnce);
+    let mut publisher = Raw::connect(port, ProtocolVersion::V5, "mps-pub");
+    let big = Bytes::from(vec![b'x'; 200]);
+    let payloads = [
+        big.clone(),
+        Bytes::from_static(b"s1"),
+        big,
+        Bytes::from_static(b"s2"),
+    ];
+    for (i, payload) in payloads.iter().enumerate() {
+        let id = i as u16 + 1;
+        publisher.send(&Packet::Publish(Publish {
+            qos: QoS::AtLeastOnce,
+            topic: "mps/t".into(),
+            packet_id: id,
+            payload: payload.clone(),
+            ..Publish::default()
+        }));
+        match publisher.next(Duration::from_secs(5)) {
+            Got::Packet(Packet::PubAck(a)) if a.packet_id == id && a.reason.0 < 0x80 => {}
+            other => failed.push(format!("{broker}: publisher's PUBACK {id}: {other:?}")),
+        }
+    }
+    let got = |r: &mut Raw, n: usize| {
+        let mut seen = Vec::new();
+        for _ in 0..n {
+            match r.next(Duration::from_secs(5)) {
+                Got::Packet(Packet::Publish(m)) => {
+                    seen.push(
+                        String::from_utf8_lossy(&m.payload[..m.payload.len().min(2)]).into_owned(),
+                    );
+                    r.send(&Packet::PubAck(PubResp {
+                        packet_id: m.packet_id,
+                        ..PubResp::default()
+                    }));
+                }
+                other => seen.push(format!("{other:?}")),
+            }
+        }
+        seen
+    };
+    let seen = got(&mut small, 2);
+    if seen != ["s1", "s2"] {
+        failed.push(format!("{broker}: small client got {seen:?}, not [s1, s2]"));
+    }
+    let seen = got(&mut roomy, 4);
+    if seen != ["xx", "s1", "xx", "s2"] {
+        failed.push(format!("{broker}: roomy client got {seen:?}"));
+    }
+    failed
+}
+
+#[test]
+fn a_message_too_large_for_one_client_skips_that_client_only() {
+    let (_srv, port) = server(Limits::default());
+    let failed = too_large_for_one(port, "ferromq");
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    // Shown, not asserted: mosquitto 2.0.11 (Debian 12's) stalls the small
+    // client after the message it cannot send, which is the bug this
+    // corner is about; a fixed mosquitto prints nothing here.
+    if Mosquitto::available() {
+        let m = Mosquitto::start();
+        for line in too_large_for_one(m.port, "mosquitto") {
+            println!("NOTE: differs from us: {line}");
+        }
+    }
+}
