@@ -17,18 +17,32 @@ fn within(topic: &str, limits: &Limits) -> bool {
 /// ids and user names, and so do we.
 pub(crate) fn has_control(s: &str) -> bool {
     let b = s.as_bytes();
-    b.iter().enumerate().any(|(i, &c)| {
-        c < 0x20 || c == 0x7F || (c == 0xC2 && b.get(i + 1).is_some_and(|n| *n <= 0x9F))
-    })
+    (0..b.len()).any(|i| control_at(b, i))
+}
+
+/// True when a control character starts at byte `i` of UTF-8 text `b`.
+fn control_at(b: &[u8], i: usize) -> bool {
+    let c = b[i];
+    c < 0x20 || c == 0x7F || (c == 0xC2 && b.get(i + 1).is_some_and(|n| *n <= 0x9F))
 }
 
 /// Checks a PUBLISH topic: `Err(MALFORMED_PACKET)` for a control
 /// character, `Err(TOPIC_NAME_INVALID)` for a spec or limit violation.
 pub(crate) fn check_topic_name(name: &str, limits: &Limits) -> Result<(), ReasonCode> {
-    if validate_topic_name(name).is_err() || !within(name, limits) {
+    if validate_topic_name(name).is_err() || name.len() > limits.max_topic_len {
         return Err(ReasonCode::TOPIC_NAME_INVALID);
     }
-    if has_control(name) {
+    // One pass for the level count and control characters (every PUBLISH).
+    let b = name.as_bytes();
+    let (mut separators, mut control) = (0usize, false);
+    for (i, &c) in b.iter().enumerate() {
+        separators += usize::from(c == b'/');
+        control |= control_at(b, i);
+    }
+    if separators >= limits.max_topic_levels {
+        return Err(ReasonCode::TOPIC_NAME_INVALID);
+    }
+    if control {
         return Err(ReasonCode::MALFORMED_PACKET);
     }
     Ok(())
