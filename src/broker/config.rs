@@ -120,8 +120,11 @@ pub struct BrokerConfig {
     /// Authentication and authorisation asked on every CONNECT, PUBLISH,
     /// SUBSCRIBE and delivery (`None`: everyone may do everything).
     pub auth: Option<Arc<dyn Auth>>,
-    /// How often `$SYS` is published (`None`: never).
+    /// Publish the `$SYS/broker/...` tree (mosquitto's topic names, retained)
+    /// every this often; `None` = off. mosquitto's default is 10 s; an
+    /// embedded broker publishes nothing unless asked to.
     pub sys_interval: Option<Duration>,
-    /// Where the Prometheus text endpoint listens (`None`: nowhere).
+    /// Serve Prometheus text-format metrics over HTTP (`GET /metrics`) on
+    /// this address (port 0 = any free port); `None` = off.
     pub metrics_listener: Option<SocketAddr>,
 }

@@ -17,6 +17,8 @@
 //! max_keepalive 0              # seconds; 0 = accept what clients ask
 //! topic_alias_maximum 16
 //! receive_maximum 1024
+//! sys_interval 10              # seconds between $SYS publications; 0 = off (the default)
+//! metrics_listener 127.0.0.1:9100   # Prometheus text format on GET /metrics
 //! ```
 
 use super::BrokerConfig;
@@ -73,6 +75,25 @@ mod tests {
         assert_eq!(l.connect_timeout, Duration::from_secs(3));
         assert_eq!(l.max_keep_alive, Some(30));
         assert_eq!((l.topic_alias_max, l.receive_maximum), (2, 5));
+        assert_eq!(fc.config.sys_interval, None, "off unless configured");
+        assert_eq!(fc.config.metrics_listener, None);
+    }
+
+    #[test]
+    fn reads_sys_interval_and_metrics_listener() {
+        let fc = parse("sys_interval 10\nmetrics_listener 127.0.0.1:9100\n").unwrap();
+        assert_eq!(fc.config.sys_interval, Some(Duration::from_secs(10)));
+        assert_eq!(
+            fc.config.metrics_listener,
+            Some("127.0.0.1:9100".parse().unwrap())
+        );
+        assert_eq!(parse("sys_interval 0").unwrap().config.sys_interval, None);
+        let e = parse("metrics_listener 127.0.0.1").unwrap_err();
+        assert!(
+            e.contains("line 1") && e.contains("metrics_listener") && e.contains("ADDRESS:PORT"),
+            "{e}"
+        );
+        assert!(parse("sys_interval soon").unwrap_err().contains("line 1"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::connection::Phase;
 use super::message::{Message, prop, prop_u32};
 use super::session::{Identity, NEVER, Session};
 use super::timers::Timer;
+use super::topics::has_control;
 use super::{Broker, BrokerEvent, ConnId, DisconnectCause, valid_topic_name};
 use crate::protocol::codec::{
     ConnAck, Connect, Disconnect, Packet, Properties, Property, PropertyId, PropertyValue,
@@ -52,6 +53,28 @@ impl Broker {
             return;
         };
         c.version = connect.protocol;
+        // Control characters in the client id, user name or will topic:
+        // closed without CONNACK, as mosquitto treats them (malformed UTF-8).
+        let will_topic = connect.will.as_ref().map(|w| w.topic.as_str());
+        if has_control(&connect.client_id)
+            || connect.username.as_deref().is_some_and(has_control)
+            || will_topic.is_some_and(has_control)
+        {
+            self.close_conn(
+                conn,
+                DisconnectCause::ProtocolError(ReasonCode::MALFORMED_PACKET),
+                None,
+                now,
+            );
+            if self.config.hooks.notices {
+                self.events.push_back(BrokerEvent::Disconnected {
+                    conn,
+                    client_id: connect.client_id,
+                    cause: DisconnectCause::Refused(ReasonCode::MALFORMED_PACKET),
+                });
+            }
+            return;
+        }
         let v5 = connect.protocol.is_v5();
         let props = &connect.properties;
         if v5 {
@@ -203,9 +226,16 @@ impl Broker {
             })),
             _ => None,
         };
-        if let Some(old) = self.sessions.get(&cid).and_then(|s| s.conn)
+        if let Some(s) = self.sessions.get_mut(&cid)
+            && let Some(old) = s.conn
             && old != conn
         {
+            // As mosquitto: the old connection's will goes out only when the
+            // session does not continue (either side clean, or it expires
+            // with its connection); otherwise the takeover cancels it.
+            if !connect.clean_start && s.expiry != 0 {
+                s.will = None;
+            }
             self.close_conn(
                 old,
                 DisconnectCause::TakenOver,
@@ -216,7 +246,9 @@ impl Broker {
         if connect.clean_start && self.sessions.contains_key(&cid) {
             self.end_session(&cid, now);
         }
-        let session_present = self.sessions.contains_key(&cid);
+        // MQTT 3.1's CONNACK has no session-present flag: its byte is reserved.
+        let session_present =
+            self.sessions.contains_key(&cid) && connect.protocol != ProtocolVersion::V31;
         let session = self
             .sessions
             .entry(cid.clone())
@@ -287,6 +319,9 @@ impl Broker {
         };
         c.phase = Phase::Connected;
         c.client_id = Some(cid.clone());
+        self.stats.connects += 1;
+        self.stats.clients_connected += 1;
+        self.stats.clients_maximum = self.stats.clients_maximum.max(self.stats.clients_connected);
         c.keep_alive = keep_alive;
         c.last_rx = now;
         self.send(
@@ -346,6 +381,9 @@ impl Broker {
             return;
         }
         let send_disconnect = c.version.is_v5() && c.is_connected();
+        if c.is_connected() {
+            self.stats.clients_connected -= 1;
+        }
         c.phase = Phase::Closed;
         c.pending = None;
         c.backlog.clear();
@@ -454,6 +492,7 @@ impl Broker {
         let Some(s) = self.sessions.remove(cid) else {
             return;
         };
+        self.stats.subscriptions -= s.subs.len();
         for filter in s.subs.keys() {
             self.unsubscribe_trie(filter, cid);
         }

@@ -102,4 +102,21 @@ pub struct Stats {
     pub expired: u64,
     /// Connections refused at accept because of `max_connections`.
     pub refused_connections: u64,
+    /// Clients connected now (CONNACK sent, not yet closed).
+    pub clients_connected: usize,
+    /// The most clients connected at once since the start.
+    pub clients_maximum: usize,
+    /// Subscriptions held by all sessions (online and offline).
+    pub subscriptions: usize,
+    /// Connections accepted (sockets) since the start.
+    pub sockets_accepted: u64,
+    /// CONNECTs accepted since the start.
+    pub connects: u64,
+    /// MQTT packets of any kind received and sent (mosquitto's
+    /// `$SYS/broker/messages/received` and `sent`).
+    pub packets_in: u64,
+    pub packets_out: u64,
+    /// Bytes received (as decoded) and handed out for writing.
+    pub bytes_in: u64,
+    pub bytes_out: u64,
 }

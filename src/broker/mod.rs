@@ -3,7 +3,8 @@
 //! with packets, time and host decisions; it never touches sockets or clocks.
 //!
 //! Grammar: `handle_*` for input, `poll_*` for output, every entry takes `now`.
-//! - input: `handle_accept` (false = refused by `max_connections`),
+//! - input: `handle_start` (once, when serving starts: the `$SYS` clock),
+//!   `handle_accept` (false = refused by `max_connections`),
 //!   `handle_bytes` (raw socket bytes; or `handle_packet` with a decoded
 //!   packet), `handle_closed` (EOF/socket error), `handle_timeout`,
 //!   `handle_decision` (answer to a request event), `publish` (host
@@ -29,11 +30,13 @@ mod connection;
 mod event;
 pub(crate) mod fastpath;
 mod message;
+pub mod metrics;
 mod publish;
 mod retained;
 pub mod server;
 mod session;
 mod subscribe;
+mod sys;
 mod timers;
 mod topics;
 mod trie;
@@ -84,6 +87,8 @@ pub struct Broker {
     headers: fastpath::HeaderCache,
     /// Open connections per listener index.
     listener_conns: Vec<usize>,
+    /// The `$SYS` tree, once started (see sys.rs).
+    sys: Option<Box<sys::SysTree>>,
 }
 
 impl Broker {
@@ -102,6 +107,7 @@ impl Broker {
             next_assigned: 0,
             headers: fastpath::HeaderCache::default(),
             listener_conns: Vec::new(),
+            sys: None,
         }
     }
 
@@ -150,6 +156,7 @@ impl Broker {
         }
         self.listener_conns[listener] += 1;
         self.closing.retain(|c| *c != conn);
+        self.stats.sockets_accepted += 1;
         let mut c = Box::new(Conn::new(peer, now));
         c.listener = listener.min(usize::from(u16::MAX)) as u16;
         self.conns.insert(conn, c);
@@ -166,6 +173,7 @@ impl Broker {
             return;
         }
         c.last_rx = now;
+        self.stats.packets_in += 1;
         if c.is_blocked() {
             c.backlog.push_back(packet);
             return;
@@ -354,7 +362,7 @@ impl Broker {
             (Phase::Connected, Packet::PubRel(r)) => self.handle_pubrel(conn, r.packet_id),
             (Phase::Connected, Packet::PubComp(r)) => self.handle_pubcomp(conn, r.packet_id, now),
             (Phase::Connected, Packet::Subscribe(s)) => self.handle_subscribe(conn, s, now),
-            (Phase::Connected, Packet::Unsubscribe(u)) => self.handle_unsubscribe(conn, u),
+            (Phase::Connected, Packet::Unsubscribe(u)) => self.handle_unsubscribe(conn, u, now),
             (Phase::Connected, Packet::PingReq) => self.send(conn, Packet::PingResp),
             (Phase::Connected, Packet::Disconnect(d)) => self.handle_disconnect(conn, d, now),
             _ => self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now),
@@ -380,6 +388,7 @@ impl Broker {
     /// Queues a packet for `conn`.
     fn send(&mut self, conn: ConnId, packet: Packet) {
         if let Some(c) = self.conns.get_mut(&conn) {
+            self.stats.packets_out += 1;
             c.flush_buf();
             c.out.push(connection::Out::Packet(Box::new(packet)));
             if !c.dirty {

@@ -10,8 +10,9 @@ use super::auth::{Action, ClientRef};
 use super::connection::{Conn, Pending};
 use super::message::{Message, Outgoing, prop_u32};
 use super::session::{Flight, Inflight};
+use super::topics::check_topic_name;
 use super::trie::Match;
-use super::{Broker, BrokerEvent, ConnId, valid_topic_name};
+use super::{Broker, BrokerEvent, ConnId};
 use crate::protocol::codec::{
     Packet, Properties, Property, PropertyId, PropertyValue, PubResp, Publish, QoS, ReasonCode,
     encoded_len,
@@ -71,8 +72,8 @@ impl Broker {
                 c.aliases.insert(alias, p.topic.clone());
             }
         }
-        if !valid_topic_name(&p.topic, limits) {
-            return self.protocol_error(conn, ReasonCode::TOPIC_NAME_INVALID, now);
+        if let Err(code) = check_topic_name(&p.topic, limits) {
+            return self.protocol_error(conn, code, now);
         }
         if p.qos != QoS::AtMostOnce && p.packet_id == 0 {
             return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);
@@ -215,12 +216,26 @@ impl Broker {
         }
     }
 
+    /// True when `packet_id` is in flight in a state other than `state`:
+    /// the client answered with the wrong acknowledgement for the message's
+    /// QoS (or skipped a step), a protocol error as mosquitto treats it.
+    /// Ids not in flight at all are ignored (late or duplicate acks).
+    fn wrong_ack(&self, cid: &Arc<str>, packet_id: u16, state: Flight) -> bool {
+        self.sessions.get(cid).is_some_and(|s| {
+            s.inflight
+                .iter()
+                .any(|f| f.packet_id == packet_id && f.state != state)
+        })
+    }
+
     pub(super) fn handle_puback(&mut self, conn: ConnId, packet_id: u16, now: Instant) {
         let Some(cid) = self.conn_session(conn) else {
             return;
         };
         if self.complete(&cid, packet_id, Flight::Ack) {
             self.pump(&cid, now);
+        } else if self.wrong_ack(&cid, packet_id, Flight::Ack) {
+            self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);
         }
     }
 
@@ -230,6 +245,8 @@ impl Broker {
         };
         if self.complete(&cid, packet_id, Flight::Comp) {
             self.pump(&cid, now);
+        } else if self.wrong_ack(&cid, packet_id, Flight::Comp) {
+            self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);
         }
     }
 
@@ -237,6 +254,14 @@ impl Broker {
         let Some(cid) = self.conn_session(conn) else {
             return;
         };
+        let qos1 = self.sessions.get(&cid).is_some_and(|s| {
+            s.inflight
+                .iter()
+                .any(|f| f.packet_id == r.packet_id && f.state == Flight::Ack)
+        });
+        if qos1 {
+            return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now);
+        }
         if !r.reason.is_success() {
             if self.complete(&cid, r.packet_id, Flight::Rec) {
                 self.pump(&cid, now);
@@ -266,6 +291,12 @@ impl Broker {
     /// subscribers matched (MQTT 5 acks say 0x10 when none did).
     pub(super) fn route(&mut self, msg: Message, now: Instant) -> usize {
         self.stats.messages_in += 1;
+        self.route_uncounted(msg, now)
+    }
+
+    /// `route` without counting the message as received (the broker's own
+    /// `$SYS` messages).
+    pub(super) fn route_uncounted(&mut self, msg: Message, now: Instant) -> usize {
         let msg = Arc::new(msg);
         if msg.retain {
             self.retained.store(&msg);
@@ -422,6 +453,7 @@ impl Broker {
                 });
             }
             self.stats.messages_out += 1;
+            self.stats.packets_out += 1;
             return;
         }
         let Some(mut p) = out.to_publish(packet_id, false, now) else {

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use crossbeam_channel::{Receiver, Sender};
 
+use super::metrics::MetricsServer;
 use super::{Broker, BrokerConfig, BrokerEvent, ConnId, Decision, DisconnectCause, Stats};
 use crate::protocol::codec::{Properties, ProtocolVersion, QoS, ReasonCode};
 use crate::reactor::{BrokerEndpoint, Command, Reactor, ReactorRef};
@@ -153,6 +154,8 @@ pub struct Server {
     listen: Vec<String>,
     ports: Vec<u16>,
     running: bool,
+    /// The Prometheus endpoint while running, when configured.
+    metrics: Option<MetricsServer>,
     dispatcher: Option<JoinHandle<()>>,
     reactor: ReactorRef,
 }
@@ -204,6 +207,7 @@ impl Server {
             listen,
             ports: Vec::new(),
             running: false,
+            metrics: None,
             dispatcher,
             reactor,
         })
@@ -225,6 +229,16 @@ impl Server {
             ports.push(socket.local_addr()?.port());
             listeners.push(socket);
         }
+        let metrics_addr = self.shared.lock().config().metrics_listener;
+        if let Some(addr) = metrics_addr {
+            let shared = Arc::downgrade(&self.shared);
+            let started = Instant::now();
+            let snapshot = move || {
+                let stats = shared.upgrade()?.lock().stats();
+                Some(super::metrics::render(&stats, started.elapsed()))
+            };
+            self.metrics = Some(MetricsServer::start(addr, snapshot)?);
+        }
         let endpoint: Arc<dyn BrokerEndpoint> = self.shared.clone();
         self.reactor.send(Command::BrokerAdd {
             id: self.shared.id,
@@ -233,7 +247,13 @@ impl Server {
         });
         self.ports = ports;
         self.running = true;
+        self.shared.with_broker(|b, now| b.handle_start(now));
         Ok(())
+    }
+
+    /// Where the Prometheus endpoint listens (after `start`, when configured).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|m| m.addr())
     }
 
     /// The ports actually bound, in listener order (after `start`).
@@ -258,6 +278,9 @@ impl Server {
             done: tx,
         });
         let _ = rx.recv_timeout(Duration::from_secs(10));
+        if let Some(mut m) = self.metrics.take() {
+            m.stop();
+        }
         self.running = false;
         self.ports.clear();
         Ok(())

@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::auth::{Action, ClientRef};
 use super::connection::Pending;
 use super::message::{Outgoing, prop_u32};
-use super::topics::{split_shared, valid_topic_filter};
+use super::topics::{has_control, split_shared, valid_topic_filter};
 use super::trie::SubEntry;
 use super::{Broker, BrokerEvent, ConnId};
 use crate::protocol::codec::{
@@ -36,6 +36,9 @@ impl Broker {
         } else {
             ReasonCode::V3_SUBACK_FAILURE
         };
+        if s.filters.iter().any(|(f, _)| has_control(f)) {
+            return self.protocol_error(conn, ReasonCode::MALFORMED_PACKET, now);
+        }
         let mut pre = Vec::with_capacity(s.filters.len());
         for (filter, opts) in &s.filters {
             if v5 && opts.no_local && split_shared(filter).0.is_some() {
@@ -133,8 +136,10 @@ impl Broker {
             };
             let (group, inner) = split_shared(filter);
             let new = self.trie.insert(inner, group, &cid, entry);
-            if let Some(session) = self.sessions.get_mut(&cid) {
-                session.subs.insert(filter.clone(), entry);
+            if let Some(session) = self.sessions.get_mut(&cid)
+                && session.subs.insert(filter.clone(), entry).is_none()
+            {
+                self.stats.subscriptions += 1;
             }
             let wants_retained = group.is_none()
                 && (opts.retain_handling == 0 || (opts.retain_handling == 1 && new));
@@ -169,7 +174,10 @@ impl Broker {
         }
     }
 
-    pub(super) fn handle_unsubscribe(&mut self, conn: ConnId, u: Unsubscribe) {
+    pub(super) fn handle_unsubscribe(&mut self, conn: ConnId, u: Unsubscribe, now: Instant) {
+        if u.filters.iter().any(|f| has_control(f)) {
+            return self.protocol_error(conn, ReasonCode::MALFORMED_PACKET, now);
+        }
         let Some(c) = self.conns.get(&conn) else {
             return;
         };
@@ -184,6 +192,7 @@ impl Broker {
                 .get_mut(&cid)
                 .is_some_and(|s| s.subs.remove(filter).is_some());
             if existed {
+                self.stats.subscriptions -= 1;
                 self.unsubscribe_trie(filter, &cid);
             }
             codes.push(if existed {

@@ -1,5 +1,5 @@
 //! Deadlines: connect timeout and keepalive per connection, delayed wills
-//! and session expiry per session, kept in one lazy min-heap (stale entries
+//! and session expiry per session, the `$SYS` publication, kept in one lazy min-heap (stale entries
 //! are checked against the current state when they come due).
 
 use std::cmp::Reverse;
@@ -19,6 +19,8 @@ pub(crate) enum Timer {
     Will(Arc<str>),
     /// Expiry of an offline session.
     Expiry(Arc<str>),
+    /// The next `$SYS` publication.
+    Sys,
 }
 
 #[derive(Debug, Default)]
@@ -64,6 +66,7 @@ impl Broker {
                         self.publish_session_will(&cid, now);
                     }
                 }
+                Timer::Sys => self.sys_update(now),
                 Timer::Expiry(cid) => {
                     let due = self.sessions.get(&cid).is_some_and(|s| {
                         s.conn.is_none() && s.expires_at.is_some_and(|t| t <= now)

@@ -29,6 +29,12 @@ impl Broker {
     /// (consumed); a partial packet stays for the next call. Input after a
     /// fatal error is discarded.
     pub fn handle_bytes(&mut self, conn: ConnId, data: &mut BytesMut, now: Instant) {
+        let before = data.len();
+        self.decode_input(conn, data, now);
+        self.stats.bytes_in += (before - data.len()) as u64;
+    }
+
+    fn decode_input(&mut self, conn: ConnId, data: &mut BytesMut, now: Instant) {
         loop {
             let Some(c) = self.conns.get(&conn) else {
                 data.clear();
@@ -103,6 +109,7 @@ impl Broker {
             .conns
             .get(&conn)
             .map_or(ProtocolVersion::V311, |c| c.version);
+        let first = out.len();
         let mut buf = BytesMut::new();
         for item in &items {
             let ok = match item {
@@ -132,6 +139,7 @@ impl Broker {
         if !buf.is_empty() {
             out.push(buf.freeze());
         }
+        self.stats.bytes_out += out[first..].iter().map(|b| b.len() as u64).sum::<u64>();
         Some(conn)
     }
 }

@@ -22,7 +22,10 @@ pub fn usage() -> String {
      \x20 -c, --config FILE     mosquitto.conf syntax (and FerroMQ's own keys); SIGHUP re-reads it\n\
      \x20     --lenient         options not supported yet are warnings, not errors\n\
      \x20 -l, --listen H:P      listen there too (repeatable; port 0 picks a free port);\n\
-     \x20                       default 127.0.0.1:1883 when nothing else is given"
+     \x20                       default 127.0.0.1:1883 when nothing else is given\n\
+     \x20     --sys-interval S  publish $SYS every S seconds (0: off; overrides the file)\n\
+     \x20     --metrics-listener ADDRESS:PORT\n\
+     \x20                       serve Prometheus metrics there (overrides the file)"
         .to_string()
 }
 
@@ -85,6 +88,10 @@ struct Args {
     config: Option<PathBuf>,
     lenient: bool,
     listen: Vec<String>,
+    /// `--sys-interval` (Some(None): off), overriding the file.
+    sys_interval: Option<Option<std::time::Duration>>,
+    /// `--metrics-listener`, overriding the file.
+    metrics: Option<std::net::SocketAddr>,
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
@@ -92,6 +99,8 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         config: None,
         lenient: false,
         listen: Vec::new(),
+        sys_interval: None,
+        metrics: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -99,6 +108,20 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--listen" | "-l" => a.listen.push(it.next().ok_or_else(usage)?.clone()),
             "--config" | "-c" => a.config = Some(it.next().ok_or_else(usage)?.into()),
             "--lenient" => a.lenient = true,
+            "--sys-interval" => {
+                let v = it.next().ok_or_else(usage)?;
+                let secs: u64 = v
+                    .parse()
+                    .map_err(|_| format!("--sys-interval takes seconds, not '{v}'"))?;
+                a.sys_interval = Some((secs != 0).then(|| std::time::Duration::from_secs(secs)));
+            }
+            "--metrics-listener" => {
+                let v = it.next().ok_or_else(usage)?;
+                let addr = v
+                    .parse::<std::net::SocketAddr>()
+                    .map_err(|_| format!("--metrics-listener takes ADDRESS:PORT, not '{v}'"))?;
+                a.metrics = Some(addr);
+            }
             "-h" | "--help" => return Err(usage()),
             _ => return Err(usage()),
         }
@@ -115,9 +138,16 @@ fn load(args: &Args) -> Result<Conf, String> {
 }
 
 /// The broker configuration for `conf` with its auth files read now.
-fn broker_config(conf: &Conf, listeners: usize) -> Result<BrokerConfig, String> {
+fn broker_config(args: &Args, conf: &Conf, listeners: usize) -> Result<BrokerConfig, String> {
     let mut config = conf.config.clone();
     config.auth = FileAuth::from_conf(conf, listeners)?.map(|a| Arc::new(a) as Arc<dyn Auth>);
+    // Command-line options override the file's.
+    if let Some(s) = args.sys_interval {
+        config.sys_interval = s;
+    }
+    if args.metrics.is_some() {
+        config.metrics_listener = args.metrics;
+    }
     Ok(config)
 }
 
@@ -134,7 +164,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if listen.is_empty() {
         listen.push(DEFAULT_LISTEN.to_string());
     }
-    let config = broker_config(&conf, listen.len())?;
+    let config = broker_config(&args, &conf, listen.len())?;
+    let sys_interval = config.sys_interval;
     let signals = block_signals()?;
     let hooks: Arc<dyn Hooks> = Arc::new(LogHooks);
     let mut server =
@@ -150,6 +181,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     for (l, p) in listen.iter().zip(server.ports()) {
         let host = l.rsplit_once(':').map_or(l.as_str(), |(h, _)| h);
         log::log(NOTICE, format_args!("listening on {host}:{p}"));
+    }
+    if let Some(addr) = server.metrics_addr() {
+        log::log(NOTICE, format_args!("metrics on http://{addr}/metrics"));
+    }
+    if let Some(every) = sys_interval {
+        log::log(NOTICE, format_args!("$SYS every {} s", every.as_secs()));
     }
     let sig = loop {
         let sig = wait_signal(&signals);
@@ -183,7 +220,7 @@ fn reload(args: &Args, listen: &[String], server: &Server) {
         return;
     };
     let applied = load(args).and_then(|conf| {
-        let config = broker_config(&conf, listen.len())?;
+        let config = broker_config(args, &conf, listen.len())?;
         log::configure(&conf.log)?;
         Ok((conf, config))
     });

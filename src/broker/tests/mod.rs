@@ -3,10 +3,12 @@
 
 mod auth;
 mod connect;
+mod corners;
 mod fuzz;
 mod limits;
 mod routing;
 mod sessions;
+mod sys;
 mod v5;
 mod wire;
 

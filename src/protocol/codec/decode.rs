@@ -182,7 +182,11 @@ fn connect(mut r: Reader, remaining_minimal: bool) -> Result<Connect, DecodeErro
     }
     r.set_v5(v5);
     let flags = r.u8()?;
-    if flags & 0x01 != 0 {
+    // MQTT 3.1 did not require bit 0 to be zero, nor the will QoS and retain
+    // bits to be zero without a will: 3.1 clients that set them are
+    // accepted (as mosquitto does) and the unused bits ignored.
+    let v31 = protocol == ProtocolVersion::V31;
+    if flags & 0x01 != 0 && !v31 {
         return Err(DecodeError::ReservedConnectFlag);
     }
     let will_flag = flags & 0x04 != 0;
@@ -190,7 +194,7 @@ fn connect(mut r: Reader, remaining_minimal: bool) -> Result<Connect, DecodeErro
     let will_retain = flags & 0x20 != 0;
     let has_password = flags & 0x40 != 0;
     let has_username = flags & 0x80 != 0;
-    if !will_flag && (will_qos != 0 || will_retain) {
+    if !will_flag && (will_qos != 0 || will_retain) && !v31 {
         return Err(DecodeError::WillFlagsWithoutWill);
     }
     let will_qos = QoS::from_u8(will_qos).ok_or(DecodeError::InvalidQos)?;

@@ -92,14 +92,11 @@ impl DecodeError {
                 ReasonCode::UNSUPPORTED_PROTOCOL_VERSION
             }
             TopicContainsWildcard => ReasonCode::TOPIC_NAME_INVALID,
-            InvalidTopicFilter => ReasonCode::TOPIC_FILTER_INVALID,
             InvalidPropertyValue(0x23) => ReasonCode::TOPIC_ALIAS_INVALID,
             EmptyTopic
             | DupWithQos0
             | ZeroPacketId
             | SessionPresentOnError
-            | EmptySubscribe
-            | EmptyUnsubscribe
             | NoLocalOnSharedSubscription
             | DuplicateProperty(_)
             | InvalidPropertyValue(_)
@@ -122,7 +119,13 @@ impl DecodeError {
             | InvalidSubscriptionOptions
             | UnknownProperty(_)
             | PropertyNotAllowed { .. }
-            | InvalidReasonCode { .. } => ReasonCode::MALFORMED_PACKET,
+            | InvalidReasonCode { .. }
+            // A SUBSCRIBE/UNSUBSCRIBE without filters or with a filter that
+            // breaks the wildcard rules is malformed, as mosquitto answers
+            // it (0x8F is for well-formed filters the server will not take).
+            | EmptySubscribe
+            | EmptyUnsubscribe
+            | InvalidTopicFilter => ReasonCode::MALFORMED_PACKET,
         }
     }
 }

@@ -324,7 +324,10 @@ fn empty_subscribe_and_unsubscribe() {
         dec_err(&[0xA2, 0x02, 0x00, 0x01], V311),
         E::EmptyUnsubscribe
     );
-    assert_eq!(E::EmptySubscribe.reason_code(), ReasonCode::PROTOCOL_ERROR);
+    assert_eq!(
+        E::EmptySubscribe.reason_code(),
+        ReasonCode::MALFORMED_PACKET
+    );
 }
 
 #[test]
@@ -348,7 +351,7 @@ fn invalid_topic_filter() {
     let sub = [0x82, 0x08, 0x00, 0x01, 0x00, 0x03, b'a', b'#', b'b', 0x00];
     let e = dec_err(&sub, V311);
     assert_eq!(e, E::InvalidTopicFilter);
-    assert_eq!(e.reason_code(), ReasonCode::TOPIC_FILTER_INVALID);
+    assert_eq!(e.reason_code(), ReasonCode::MALFORMED_PACKET);
     let unsub = [0xA2, 0x05, 0x00, 0x01, 0x00, 0x01, b'+'];
     assert!(dec(&unsub, V311).is_ok());
     let unsub = [0xA2, 0x06, 0x00, 0x01, 0x00, 0x02, b'a', b'+'];
@@ -548,15 +551,15 @@ fn every_error_has_its_reason_code_and_text() {
         (E::ZeroPacketId, protocol),
         (E::TopicContainsWildcard, ReasonCode::TOPIC_NAME_INVALID),
         (E::EmptyTopic, protocol),
-        (E::EmptySubscribe, protocol),
-        (E::EmptyUnsubscribe, protocol),
+        (E::EmptySubscribe, malformed),
+        (E::EmptyUnsubscribe, malformed),
         (
             E::MissingReasonCodes {
                 packet_type: P::SubAck,
             },
             malformed,
         ),
-        (E::InvalidTopicFilter, ReasonCode::TOPIC_FILTER_INVALID),
+        (E::InvalidTopicFilter, malformed),
         (E::InvalidSubscriptionOptions, malformed),
         (E::NoLocalOnSharedSubscription, protocol),
         (E::UnknownProperty(5), malformed),
