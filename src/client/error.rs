@@ -45,14 +45,3 @@ pub enum ClientError {
     /// MQTT 5 reason code (>= 0x80), returned as is by connect.
     Refused(i32),
 }
-
-impl ClientError {
-    /// The MQTTClient return code for this error, as numbered by
-    /// `src/ffi/client_errors.rs`. Kept only because `pending::Failure`
-    /// still carries a code instead of this error; once it carries the
-    /// error, this goes.
-    #[doc(hidden)]
-    pub fn code(&self) -> i32 {
-        crate::ffi::client_errors::code(self)
-    }
-}

@@ -38,8 +38,9 @@ pub enum Success {
 /// Why a request failed.
 #[derive(Debug, Clone)]
 pub struct Failure {
-    /// Paho error code (negative) or CONNACK return code.
-    pub code: i32,
+    /// What failed; src/ffi turns it into Paho's code (a refused CONNACK
+    /// keeps its return or reason code in `ClientError::Refused`).
+    pub error: ClientError,
     /// MQTT 5 reason code from the server, if one came.
     pub reason: ReasonCode,
     pub properties: Properties,
@@ -50,7 +51,7 @@ impl Failure {
     /// The server refused a request with an MQTT 5 reason code.
     pub fn refused(reason: ReasonCode, properties: Properties, message: &str) -> Failure {
         Failure {
-            code: ClientError::Failure.code(),
+            error: ClientError::Failure,
             reason,
             properties,
             message: Some(message.to_string()),
@@ -60,7 +61,7 @@ impl Failure {
     /// CONNACK refused the connection with return/reason code `rc`.
     pub fn connack(rc: i32) -> Failure {
         Failure {
-            code: rc,
+            error: ClientError::Refused(rc),
             reason: ReasonCode(u8::try_from(rc).unwrap_or(0x80)),
             properties: Properties::default(),
             message: Some("CONNACK return code".into()),
@@ -69,7 +70,7 @@ impl Failure {
 
     pub fn from_error(e: &ClientError, message: &str) -> Failure {
         Failure {
-            code: e.code(),
+            error: e.clone(),
             reason: ReasonCode::SUCCESS,
             properties: Properties::default(),
             message: Some(message.to_string()),

@@ -13,6 +13,7 @@ use super::types::{
     MQTTAsync_successData_alt, MQTTAsync_successData_codes, MQTTAsync_successData_connect,
     MQTTAsync_successData_pub, MQTTAsync_successData5, MQTTAsync_successData5_alt, MQTTProperties,
 };
+use crate::client::error::ClientError;
 use crate::client::pending::{Failure, OnComplete, Success};
 use crate::client::sync::Message;
 use crate::protocol::codec::{Properties, ReasonCode};
@@ -85,12 +86,13 @@ impl Responders {
     /// to onFailure, with the SUBACK code as `code` (3.x) or as
     /// `reasonCode` (onFailure5, whose `code` is then 0).
     fn refused_subscription(&self, token: i32, reason: ReasonCode, properties: Properties) {
+        // The SUBACK code goes out as `code` as it is (Refused keeps it).
         let f = Failure {
-            code: if self.on_failure5.is_some() {
+            error: ClientError::Refused(if self.on_failure5.is_some() {
                 0
             } else {
                 c_int::from(reason.0)
-            },
+            }),
             reason,
             properties,
             message: None,
@@ -126,7 +128,7 @@ impl Responders {
                 token,
                 reasonCode: c_int::from(f.reason.0),
                 properties: to_c(&f.properties),
-                code: f.code,
+                code: super::client_errors::async_code(&f.error),
                 message: c_ptr(&message),
                 packet_type: 0,
             };
@@ -137,7 +139,7 @@ impl Responders {
         } else if let Some(cb) = self.on_failure {
             let mut data = MQTTAsync_failureData {
                 token,
-                code: f.code,
+                code: super::client_errors::async_code(&f.error),
                 message: c_ptr(&message),
             };
             // SAFETY: as above.

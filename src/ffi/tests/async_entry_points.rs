@@ -278,7 +278,7 @@ fn success_and_failure_data_are_filled_as_paho_fills_them() {
         ..responders()
     };
     let failure = Failure {
-        code: MQTTASYNC_DISCONNECTED,
+        error: crate::client::error::ClientError::Disconnected,
         reason: ReasonCode(0x87),
         properties: Properties::default(),
         message: Some("gone".into()),
