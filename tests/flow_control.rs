@@ -3,6 +3,8 @@
 //! and once the application catches up every message arrives, in order.
 //! Receive mode (MQTTClient_receive) and callbacks (the dispatcher queue).
 
+mod support;
+
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,20 +23,7 @@ const COUNT: usize = 30_000;
 const BOUND: usize = 1024 + 64 * 1024 / 20;
 
 fn opts() -> ConnectOptions {
-    ConnectOptions {
-        keep_alive: Duration::from_secs(60),
-        clean_session: true,
-        clean_start: true,
-        will: None,
-        username: None,
-        password: None,
-        connect_timeout: Duration::from_secs(5),
-        retry_interval: Duration::ZERO,
-        mqtt_version: 4,
-        server_uris: Vec::new(),
-        max_inflight: 100,
-        properties: Properties::default(),
-    }
+    support::connect_options(4)
 }
 
 fn broker() -> (Server, String) {

@@ -207,18 +207,9 @@ fn ten_thousand_clients_survive_a_broker_restart() {
     let uri = format!("tcp://127.0.0.1:{port}");
     let options = AsyncConnectOptions {
         base: ConnectOptions {
-            keep_alive: Duration::from_secs(60),
-            clean_session: true,
-            clean_start: true,
-            will: None,
-            username: None,
-            password: None,
             connect_timeout: Duration::from_secs(30),
-            retry_interval: Duration::ZERO,
-            mqtt_version: 4,
-            server_uris: Vec::new(),
             max_inflight: 10,
-            properties: Properties::default(),
+            ..support::connect_options(4)
         },
         automatic_reconnect: true,
         min_retry_interval: Duration::from_millis(200),

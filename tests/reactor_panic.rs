@@ -18,20 +18,7 @@ use ferromq::protocol::codec::{Properties, QoS, SubscriptionOptions};
 use support::FerroBroker;
 
 fn opts() -> ConnectOptions {
-    ConnectOptions {
-        keep_alive: Duration::from_secs(60),
-        clean_session: true,
-        clean_start: true,
-        will: None,
-        username: None,
-        password: None,
-        connect_timeout: Duration::from_secs(5),
-        retry_interval: Duration::ZERO,
-        mqtt_version: 4,
-        server_uris: Vec::new(),
-        max_inflight: 10,
-        properties: Properties::default(),
-    }
+    support::connect_options(4)
 }
 
 #[test]

@@ -3,12 +3,14 @@
 //! and the trace callback, which never runs on the reactor thread, so it may
 //! call the client API. One test in its own process: tracing is global.
 
+mod support;
+
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use ferromq::broker::BrokerConfig;
 use ferromq::broker::server::Server;
-use ferromq::client::sync::{Client, ConnectOptions, CreateOptions};
+use ferromq::client::sync::{Client, CreateOptions};
 use ferromq::client::trace;
 use ferromq::protocol::codec::Properties;
 
@@ -66,20 +68,7 @@ fn trace_file_level_and_callback() {
 
     let c = Arc::new(Client::new(&uri, "tracer", CreateOptions::default()).unwrap());
     let _ = client.set(c.clone());
-    let opts = ConnectOptions {
-        keep_alive: Duration::from_secs(20),
-        clean_session: true,
-        clean_start: true,
-        will: None,
-        username: None,
-        password: None,
-        connect_timeout: Duration::from_secs(5),
-        retry_interval: Duration::ZERO,
-        mqtt_version: 4,
-        server_uris: Vec::new(),
-        max_inflight: 10,
-        properties: Properties::default(),
-    };
+    let opts = support::connect_options(4);
     c.connect(opts).expect("connect");
     assert!(
         seen.wait_for("CONNACK", Duration::from_secs(10)),

@@ -514,14 +514,7 @@ fn retry(shared: &Arc<Shared>, generation: u64) {
         .map(|g| g.is_some())
         .unwrap_or(false);
     let mut core = shared.lock();
-    let wanted = core
-        .auto
-        .as_ref()
-        .is_some_and(|a| a.generation == generation)
-        && !core.destroyed
-        && core.phase == Phase::Idle
-        && core.attempt.is_none();
-    if !wanted {
+    if !retry_wanted(&core, generation) {
         return;
     }
     if has_update {
@@ -553,15 +546,19 @@ fn retry(shared: &Arc<Shared>, generation: u64) {
     start_reconnect(shared, &mut core, generation);
 }
 
-fn start_reconnect(shared: &Arc<Shared>, core: &mut Core, generation: u64) {
-    let wanted = core
-        .auto
+/// A retry scheduled as `generation` is still wanted: nothing cancelled
+/// or replaced it, and the client is idle.
+fn retry_wanted(core: &Core, generation: u64) -> bool {
+    core.auto
         .as_ref()
         .is_some_and(|a| a.generation == generation)
         && !core.destroyed
         && core.phase == Phase::Idle
-        && core.attempt.is_none();
-    if !wanted {
+        && core.attempt.is_none()
+}
+
+fn start_reconnect(shared: &Arc<Shared>, core: &mut Core, generation: u64) {
+    if !retry_wanted(core, generation) {
         return;
     }
     trace!(trace::MINIMUM, "automatic reconnect attempt");

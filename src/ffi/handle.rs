@@ -56,6 +56,46 @@ pub(crate) fn live_locks() -> (
     (live(), live_async())
 }
 
+/// The body of MQTTClient_destroy and MQTTAsync_destroy: free the handle in
+/// `*handle` if `live` holds it (a destroyed or never-created one is only
+/// cleared), then set `*handle` to NULL. A handle made before a fork() is
+/// left allocated in the child (`stale`): the parent's threads may hold its
+/// locks.
+///
+/// # Safety
+/// `handle` NULL or pointing to the application's handle variable; a
+/// pointer in `live` came from `Box::<T>::into_raw`.
+pub(crate) unsafe fn destroy<T>(
+    handle: *mut *mut std::ffi::c_void,
+    live: &Mutex<BTreeSet<usize>>,
+    stale: impl FnOnce(&T) -> bool,
+) {
+    if handle.is_null() {
+        return;
+    }
+    // SAFETY: non-NULL pointer to the application's handle variable.
+    let ptr = unsafe { handle.read() };
+    if ptr.is_null() {
+        return;
+    }
+    let was_live = live
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&(ptr as usize));
+    if was_live {
+        // SAFETY: a pointer from Box::into_raw, found in the live set and
+        // removed from it, so freed exactly once.
+        let boxed = unsafe { Box::from_raw(ptr.cast::<T>()) };
+        if stale(&boxed) {
+            std::mem::forget(boxed);
+        } else {
+            drop(boxed);
+        }
+    }
+    // SAFETY: non-NULL, writable per the API.
+    unsafe { handle.write(std::ptr::null_mut()) };
+}
+
 /// The handle behind `h`; NULL or a handle that is not live is
 /// MQTTCLIENT_FAILURE.
 ///

@@ -330,30 +330,12 @@ pub extern "C" fn MQTTAsync_isConnected(handle: MQTTAsync) -> c_int {
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTAsync_destroy(handle: *mut MQTTAsync) {
     guard_or((), || {
-        if handle.is_null() {
-            return;
+        // SAFETY: the application's handle variable; live handles are
+        // Box<AsyncHandle> pointers from `create`.
+        unsafe {
+            super::handle::destroy::<AsyncHandle>(handle, &super::handle::LIVE_ASYNC, |h| {
+                h.client.is_stale()
+            })
         }
-        // SAFETY: non-NULL pointer to the application's handle variable.
-        let ptr = unsafe { handle.read() };
-        if ptr.is_null() {
-            return;
-        }
-        if !super::handle::live_async().remove(&(ptr as usize)) {
-            // Never created, or destroyed already: nothing to free.
-            // SAFETY: non-NULL, writable per the API.
-            unsafe { handle.write(std::ptr::null_mut()) };
-            return;
-        }
-        // SAFETY: a pointer from Box::into_raw in `create`, found in the
-        // live set and removed from it, so destroyed exactly once.
-        let boxed = unsafe { Box::from_raw(ptr.cast::<AsyncHandle>()) };
-        if boxed.client.is_stale() {
-            // Inherited across fork(): touch nothing of the parent's.
-            std::mem::forget(boxed);
-        } else {
-            drop(boxed);
-        }
-        // SAFETY: non-NULL, writable per the API.
-        unsafe { handle.write(std::ptr::null_mut()) };
     })
 }

@@ -305,31 +305,10 @@ pub extern "C" fn MQTTClient_isConnected(handle: MQTTClient) -> c_int {
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTClient_destroy(handle: *mut MQTTClient) {
     guard_or((), || {
-        if handle.is_null() {
-            return;
+        // SAFETY: the application's handle variable; live handles are
+        // Box<Handle> pointers from `create`.
+        unsafe {
+            super::handle::destroy::<Handle>(handle, &super::handle::LIVE, |h| h.client.is_stale())
         }
-        // SAFETY: non-NULL pointer to the application's handle variable.
-        let ptr = unsafe { handle.read() };
-        if ptr.is_null() {
-            return;
-        }
-        if !live().remove(&(ptr as usize)) {
-            // Never created, or destroyed already: nothing to free.
-            // SAFETY: non-NULL, writable per the API.
-            unsafe { handle.write(std::ptr::null_mut()) };
-            return;
-        }
-        // SAFETY: a pointer from Box::into_raw in `create`, found in the
-        // live set and removed from it, so destroyed exactly once.
-        let boxed = unsafe { Box::from_raw(ptr.cast::<Handle>()) };
-        if boxed.client.is_stale() {
-            // Inherited across fork(): the parent's threads may hold its
-            // locks; leaving it allocated is the only safe choice.
-            std::mem::forget(boxed);
-        } else {
-            drop(boxed);
-        }
-        // SAFETY: non-NULL, writable per the API.
-        unsafe { handle.write(std::ptr::null_mut()) };
     })
 }

@@ -628,3 +628,23 @@ pub mod c_programs;
 pub mod paho_programs;
 pub mod raw;
 pub mod valgrind;
+
+/// Connect options for the Rust client API (the layer under MQTTClient):
+/// MQTT `version` (0 = 3.1.1 then 3.1), clean session, keepalive 60 s,
+/// connect timeout 5 s, 100 publishes in flight, no will or credentials.
+pub fn connect_options(version: i32) -> ferromq::client::sync::ConnectOptions {
+    ferromq::client::sync::ConnectOptions {
+        keep_alive: Duration::from_secs(60),
+        clean_session: true,
+        clean_start: true,
+        will: None,
+        username: None,
+        password: None,
+        connect_timeout: Duration::from_secs(5),
+        retry_interval: Duration::ZERO,
+        mqtt_version: version,
+        server_uris: Vec::new(),
+        max_inflight: 100,
+        properties: ferromq::protocol::codec::Properties::default(),
+    }
+}
