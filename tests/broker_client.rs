@@ -31,15 +31,8 @@ fn opts(version: i32, clean: bool) -> ConnectOptions {
         keep_alive: Duration::from_secs(20),
         clean_session: clean,
         clean_start: clean,
-        will: None,
-        username: None,
-        password: None,
-        connect_timeout: Duration::from_secs(5),
-        retry_interval: Duration::ZERO,
-        mqtt_version: version,
-        server_uris: Vec::new(),
         max_inflight: 10,
-        properties: Properties::default(),
+        ..support::connect_options(version)
     }
 }
 

@@ -14,17 +14,8 @@ use support::Mosquitto;
 fn opts(version: i32) -> ConnectOptions {
     ConnectOptions {
         keep_alive: Duration::from_secs(20),
-        clean_session: true,
-        clean_start: true,
-        will: None,
-        username: None,
-        password: None,
-        connect_timeout: Duration::from_secs(5),
-        retry_interval: Duration::ZERO,
-        mqtt_version: version,
-        server_uris: Vec::new(),
         max_inflight: 20,
-        properties: Properties::default(),
+        ..support::connect_options(version)
     }
 }
 
