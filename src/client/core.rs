@@ -362,22 +362,25 @@ fn apply(shared: &Arc<Shared>, core: &mut Core, fx: Effects, now: Instant) -> bo
     }
     core.release_idle();
     if full && core.conn_id != 0 {
+        // The queue's resume hook (see `resume_hook`) or `receive` undoes
+        // this once the application has caught up.
         core.input_paused = true;
-        let id = core.conn_id;
-        let weak = Arc::downgrade(shared);
-        if let Some(q) = core.dispatcher.as_ref() {
-            q.on_resume(Box::new(move || {
-                if let Some(s) = weak.upgrade() {
-                    let mut core = s.lock();
-                    if core.conn_id == id {
-                        s.resume_input(&mut core);
-                    }
-                }
-            }));
-        }
         return true;
     }
     false
+}
+
+/// What a client's callback queue calls when it has drained after passing
+/// its high-water mark: let the reactor read the socket again. Installed
+/// once, when the queue is made, so that no drain can come before it.
+pub fn resume_hook(shared: &Arc<Shared>) -> Box<dyn Fn() + Send + Sync> {
+    let weak = Arc::downgrade(shared);
+    Box::new(move || {
+        if let Some(s) = weak.upgrade() {
+            let mut core = s.lock();
+            s.resume_input(&mut core);
+        }
+    })
 }
 
 /// A PUBLISH as the API's (topic, message).

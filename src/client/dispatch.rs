@@ -91,7 +91,7 @@ pub struct Queue {
     /// Items waiting (read without the lock by the reactor's flow control).
     len: AtomicUsize,
     /// Called once when the queue drains to LOW_WATER after passing HIGH_WATER.
-    resume: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
+    resume: Mutex<Option<Arc<dyn Fn() + Send + Sync>>>,
     over_high: AtomicBool,
 }
 
@@ -300,9 +300,13 @@ impl Queue {
         if self.over_high.load(Ordering::Acquire)
             && self.len.load(Ordering::Acquire) <= LOW_WATER
             && self.over_high.swap(false, Ordering::AcqRel)
-            && let Some(f) = lock(&self.resume).as_ref()
         {
-            f();
+            // Called with no lock held: it takes the client's lock, which
+            // the reactor may hold while it queues more.
+            let f = lock(&self.resume).clone();
+            if let Some(f) = f {
+                f();
+            }
         }
     }
 }
@@ -376,7 +380,7 @@ impl Dispatcher {
 
     /// What to call when a full queue has drained to LOW_WATER.
     pub fn on_resume(&self, f: Box<dyn Fn() + Send + Sync>) {
-        *lock(&self.queue.resume) = Some(f);
+        *lock(&self.queue.resume) = Some(Arc::from(f));
     }
 
     /// True when called from inside one of this client's callbacks.

@@ -161,10 +161,10 @@ impl Client {
     pub(super) fn ensure_dispatcher(&self) -> Result<(), ClientError> {
         let mut core = self.shared.lock();
         if core.dispatcher.is_none() {
-            core.dispatcher = Some(
-                Dispatcher::start(self.shared.callbacks.clone())
-                    .map_err(|_| ClientError::Failure)?,
-            );
+            let d = Dispatcher::start(self.shared.callbacks.clone())
+                .map_err(|_| ClientError::Failure)?;
+            d.on_resume(super::core::resume_hook(&self.shared));
+            core.dispatcher = Some(d);
         }
         Ok(())
     }
