@@ -80,6 +80,9 @@ struct QueueState {
     /// The worker running this queue's callback right now.
     running_on: Option<ThreadId>,
     closed: bool,
+    /// Threads waiting on `done` (notifying costs a system call, so only
+    /// when someone listens).
+    waiters: usize,
 }
 
 /// One client's serial queue.
@@ -253,23 +256,24 @@ impl Queue {
     fn run_batch(self: &Arc<Self>) -> bool {
         let me = std::thread::current().id();
         let key = Arc::as_ptr(self) as usize;
-        for _ in 0..BATCH {
-            let item = {
-                let mut st = lock(&self.state);
-                match st.items.pop_front() {
-                    Some(i) => {
-                        st.running_on = Some(me);
-                        i
-                    }
-                    None => {
-                        st.scheduled = false;
-                        // An idle client's queue holds no memory.
-                        st.items = VecDeque::new();
-                        self.done.notify_all();
-                        return false;
-                    }
+        let mut ran = 0;
+        let mut st = lock(&self.state);
+        loop {
+            if st.running_on.take().is_some() && st.waiters > 0 {
+                self.done.notify_all();
+            }
+            if ran == BATCH {
+                if st.items.is_empty() {
+                    break;
                 }
+                return true;
+            }
+            let Some(item) = st.items.pop_front() else {
+                break;
             };
+            st.running_on = Some(me);
+            drop(st);
+            ran += 1;
             self.len.fetch_sub(1, Ordering::AcqRel);
             CURRENT.with(|c| c.set(key));
             // A panicking callback must not take the worker (and every other
@@ -278,22 +282,16 @@ impl Queue {
                 run_one(&self.registry, item)
             }));
             CURRENT.with(|c| c.set(0));
-            {
-                let mut st = lock(&self.state);
-                st.running_on = None;
-            }
-            self.done.notify_all();
             self.maybe_resume();
+            st = lock(&self.state);
         }
-        let mut st = lock(&self.state);
-        if st.items.is_empty() {
-            st.scheduled = false;
-            st.items = VecDeque::new();
+        st.scheduled = false;
+        // An idle client's queue holds no memory.
+        st.items = VecDeque::new();
+        if st.waiters > 0 {
             self.done.notify_all();
-            false
-        } else {
-            true
         }
+        false
     }
 
     fn maybe_resume(&self) {
@@ -327,6 +325,7 @@ impl Dispatcher {
                     scheduled: false,
                     running_on: None,
                     closed: false,
+                    waiters: 0,
                 }),
                 done: Condvar::new(),
                 registry,
@@ -402,12 +401,14 @@ impl Dispatcher {
             return;
         }
         while st.scheduled || st.running_on.is_some() {
+            st.waiters += 1;
             st = self
                 .queue
                 .done
                 .wait_timeout(st, Duration::from_millis(100))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
+            st.waiters -= 1;
         }
         st.closed = true;
         *lock(&self.queue.resume) = None;
