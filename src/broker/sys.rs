@@ -136,7 +136,7 @@ impl Broker {
                     (counters[i] - previous[i]) as f64 * 60.0 / elapsed
                 };
                 for (j, (minutes, label)) in MINUTES.iter().enumerate() {
-                    let factor = (-elapsed / (60.0 * minutes)).exp();
+                    let factor = libm::exp(-elapsed / (60.0 * minutes));
                     let current = sys.loads[i][j];
                     let new = smooth(current, rate, factor);
                     if initial || (new - current).abs() >= 0.01 {
