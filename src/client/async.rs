@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::connect::{self, Attempt, AutoReconnect, Finish};
-use super::core::{Phase, deadline};
+use super::core::deadline;
 use super::error::ClientError;
 use super::pending::{Buffered, OnComplete, Waiting};
 use super::route::{Effects, drain_requests};
@@ -152,22 +152,17 @@ impl AsyncClient {
         )?;
         let shared = self.inner.shared();
         let mut core = shared.lock();
-        if core.destroyed || matches!(core.phase, Phase::Connected | Phase::Connecting) {
-            return Err(ClientError::Failure);
-        }
-        let generation = core.auto.as_ref().map_or(0, |a| a.generation) + 1;
         let min = options.min_retry_interval;
-        core.auto = Some(Box::new(AutoReconnect {
+        let auto = AutoReconnect {
             target,
             options: base,
             enabled: options.automatic_reconnect,
             min,
             max: options.max_retry_interval,
             interval: min,
-            generation,
-        }));
-        connect::begin(shared, &mut core, attempt);
-        Ok(())
+            generation: 0,
+        };
+        connect::begin_async(shared, &mut core, attempt, auto)
     }
 
     /// MQTTAsync_reconnect: reconnect now with the last connect options,
@@ -176,34 +171,7 @@ impl AsyncClient {
         self.inner.check()?;
         let shared = self.inner.shared();
         let mut core = shared.lock();
-        match core.phase {
-            Phase::Connected | Phase::Connecting => return Ok(()),
-            Phase::Disconnecting => return Err(ClientError::Failure),
-            Phase::Idle => {}
-        }
-        if core.destroyed {
-            return Err(ClientError::Failure);
-        }
-        let finish = match core.auto.as_mut() {
-            None => return Err(ClientError::Failure),
-            Some(a) => {
-                // Cancel a scheduled retry: this attempt replaces it.
-                a.generation += 1;
-                if a.enabled {
-                    Finish::Reconnect
-                } else {
-                    Finish::Async {
-                        on_complete: None,
-                        cause: "automatic reconnect",
-                    }
-                }
-            }
-        };
-        if connect::reconnect_now(shared, &mut core, finish) {
-            Ok(())
-        } else {
-            Err(ClientError::Failure)
-        }
+        connect::reconnect(shared, &mut core)
     }
 
     /// Disconnect after in-flight work finishes (at most `timeout`), on the
@@ -218,15 +186,7 @@ impl AsyncClient {
         self.inner.check()?;
         let shared = self.inner.shared();
         let mut core = shared.lock();
-        if let Some(a) = core.auto.as_mut() {
-            a.enabled = false;
-            a.generation += 1;
-        }
-        if core.phase != Phase::Connected {
-            if core.attempt.take().is_some() {
-                shared.close_connection(&mut core);
-                core.phase = Phase::Idle;
-            }
+        if !connect::end_reconnects(shared, &mut core) {
             return Err(ClientError::Disconnected);
         }
         connect::start_disconnect(shared, &mut core, timeout, reason, properties, on_complete);
@@ -251,10 +211,11 @@ impl AsyncClient {
         self.inner.check()?;
         let shared = self.inner.shared();
         let mut core = shared.lock();
-        let connected = core.phase == Phase::Connected;
+        let connected = core.engine.connected();
         if !connected {
             let allowed = self.options.send_while_disconnected
-                && (self.options.allow_disconnected_send_at_any_time || core.was_connected);
+                && (self.options.allow_disconnected_send_at_any_time
+                    || core.engine.was_connected());
             if !allowed {
                 return Err(ClientError::Disconnected);
             }
@@ -282,7 +243,7 @@ impl AsyncClient {
             on_complete,
         });
         if connected {
-            let id = core.conn_id;
+            let id = core.conn_id();
             let mut fx = Effects::default();
             drain_requests(&mut core, &mut fx);
             for d in fx.dispatch {
@@ -305,10 +266,10 @@ impl AsyncClient {
         self.inner.check()?;
         let shared = self.inner.shared();
         let mut core = shared.lock();
-        if core.phase != Phase::Connected {
+        if !core.engine.connected() {
             return Err(ClientError::Disconnected);
         }
-        let id = core.conn_id;
+        let id = core.conn_id();
         let token = core.requests.next_token();
         let s = core.session.as_mut().ok_or(ClientError::Disconnected)?;
         let pid = f(s, Instant::now()).map_err(|e| match e {

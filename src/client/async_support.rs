@@ -20,6 +20,6 @@ impl Client {
     }
 
     pub(crate) fn is_connecting(&self) -> bool {
-        self.shared.lock().phase == Phase::Connecting
+        self.shared.lock().engine.phase() == Phase::Connecting
     }
 }

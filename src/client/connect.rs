@@ -18,8 +18,16 @@ use super::route::{ConnectOutcome, Effects, drain_requests};
 use super::sync::{ConnectOptions, ConnectResult};
 use super::trace::{self, trace};
 use super::uri::{Scheme, ServerUri};
-use crate::protocol::codec::{Properties, ProtocolVersion, ReasonCode};
+use crate::protocol::codec::{Properties, ProtocolVersion};
 use crate::protocol::session::client::{ClientConfig, ClientSession, CloseReason};
+
+mod disconnect;
+mod engine;
+use disconnect::{DisconnectReq, complete_disconnect};
+pub use disconnect::{after_ack, start_disconnect};
+pub use engine::{
+    Engine, begin_async, destroy, disconnect_waited, end_reconnects, reactor_died, reconnect, stop,
+};
 
 /// Who hears the outcome of an attempt.
 pub enum Finish {
@@ -67,16 +75,6 @@ pub struct AutoReconnect {
     pub interval: Duration,
     /// Bumped whenever a retry is scheduled or cancelled.
     pub generation: u64,
-}
-
-/// A disconnect waiting for in-flight publishes (at most until `until`).
-pub struct DisconnectReq {
-    pub id: u64,
-    pub reason: ReasonCode,
-    pub properties: Properties,
-    pub on_complete: Option<OnComplete>,
-    /// DISCONNECT has been handed to the session.
-    pub sent: bool,
 }
 
 /// The versions to try for an `MQTTVersion` option.
@@ -161,15 +159,15 @@ impl Attempt {
 
 /// Start `attempt` (the client must have no connection and no attempt).
 pub fn begin(shared: &Arc<Shared>, core: &mut Core, attempt: Attempt) {
-    core.phase = Phase::Connecting;
-    core.attempt = Some(Box::new(attempt));
+    core.engine.phase = Phase::Connecting;
+    core.engine.attempt = Some(Box::new(attempt));
     next_uri(shared, core, false);
 }
 
 /// Go to the URI at `ui` (after `advance`, the next one) and resolve it.
 fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
     loop {
-        let Some(a) = core.attempt.as_mut() else {
+        let Some(a) = core.engine.attempt.as_mut() else {
             return;
         };
         if advance {
@@ -216,6 +214,7 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
                 let Some(shared) = weak.upgrade() else { return };
                 let mut core = shared.lock();
                 let current = core
+                    .engine
                     .attempt
                     .as_ref()
                     .is_some_and(|a| a.id == id && a.ui == ui);
@@ -224,7 +223,7 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
                 }
                 match r {
                     Ok(addrs) if !addrs.is_empty() => {
-                        if let Some(a) = core.attempt.as_mut() {
+                        if let Some(a) = core.engine.attempt.as_mut() {
                             a.addrs = addrs;
                         }
                         start_version(&shared, &mut core);
@@ -233,7 +232,7 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
                         if let Err(e) = other {
                             trace!(trace::ERROR, "cannot resolve {}: {e}", uri.host);
                         }
-                        if let Some(a) = core.attempt.as_mut() {
+                        if let Some(a) = core.engine.attempt.as_mut() {
                             a.last = ClientError::Failure;
                         }
                         next_uri(&shared, &mut core, true);
@@ -249,7 +248,7 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
 
 /// Try the current version on the current URI, from its first address.
 fn start_version(shared: &Arc<Shared>, core: &mut Core) {
-    if let Some(a) = core.attempt.as_mut() {
+    if let Some(a) = core.engine.attempt.as_mut() {
         a.ai = 0;
         a.until = super::core::deadline(effective_timeout(&a.options));
     }
@@ -258,10 +257,10 @@ fn start_version(shared: &Arc<Shared>, core: &mut Core) {
 
 /// Connect to the current address, or move on when there is none left.
 fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
-    let Some(a) = core.attempt.as_mut() else {
+    let Some(a) = core.engine.attempt.as_mut() else {
         return;
     };
-    if core.destroyed {
+    if core.engine.destroyed {
         finish(shared, core, Err(ClientError::Failure));
         return;
     }
@@ -298,7 +297,7 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
             .unwrap_or_default();
     }
     shared.start_connect(core, addr);
-    if core.conn_id == 0 {
+    if core.conn_id() == 0 {
         // The reactor is gone.
         finish(shared, core, Err(ClientError::Failure));
     }
@@ -306,7 +305,7 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
 
 /// The current version failed on this URI: the next version, else the next URI.
 fn next_version(shared: &Arc<Shared>, core: &mut Core) {
-    let Some(a) = core.attempt.as_mut() else {
+    let Some(a) = core.engine.attempt.as_mut() else {
         return;
     };
     if a.vi + 1 < a.versions.len() {
@@ -319,7 +318,7 @@ fn next_version(shared: &Arc<Shared>, core: &mut Core) {
 
 /// The transport failed or closed before CONNACK.
 pub fn connection_failed(shared: &Arc<Shared>, core: &mut Core, e: ClientError) {
-    let Some(a) = core.attempt.as_mut() else {
+    let Some(a) = core.engine.attempt.as_mut() else {
         return;
     };
     a.last = e;
@@ -329,7 +328,7 @@ pub fn connection_failed(shared: &Arc<Shared>, core: &mut Core, e: ClientError) 
 
 /// CONNACK arrived for the attempt's connection.
 pub fn connect_outcome(shared: &Arc<Shared>, core: &mut Core, outcome: ConnectOutcome) {
-    let Some(a) = core.attempt.as_mut() else {
+    let Some(a) = core.engine.attempt.as_mut() else {
         return;
     };
     match outcome {
@@ -343,14 +342,14 @@ pub fn connect_outcome(shared: &Arc<Shared>, core: &mut Core, outcome: ConnectOu
                 reason: ack.code,
                 properties: ack.properties,
             };
-            core.phase = Phase::Connected;
+            core.engine.phase = Phase::Connected;
             finish(shared, core, Ok(r));
         }
         ConnectOutcome::Refused(ack) => {
             // The session closes the connection after a refusal; that close
             // must not count as another failure.
             shared.close_connection(core);
-            let Some(a) = core.attempt.as_mut() else {
+            let Some(a) = core.engine.attempt.as_mut() else {
                 return;
             };
             // MQTTVERSION_DEFAULT: 3.1.1 refused for its version → try 3.1.
@@ -370,13 +369,13 @@ pub fn connect_outcome(shared: &Arc<Shared>, core: &mut Core, outcome: ConnectOu
 
 /// The attempt is over: tell whoever waits.
 fn finish(shared: &Arc<Shared>, core: &mut Core, r: Result<ConnectResult, ClientError>) {
-    let Some(mut a) = core.attempt.take() else {
+    let Some(mut a) = core.engine.attempt.take() else {
         return;
     };
     if r.is_err() {
         shared.close_connection(core);
-        if core.phase == Phase::Connecting {
-            core.phase = Phase::Idle;
+        if core.engine.phase == Phase::Connecting {
+            core.engine.phase = Phase::Idle;
         }
     }
     match a.finish.take() {
@@ -409,8 +408,8 @@ fn finish_async(
 ) {
     match r {
         Ok(res) => {
-            core.was_connected = true;
-            if let Some(auto) = core.auto.as_mut() {
+            core.engine.was_connected = true;
+            if let Some(auto) = core.engine.auto.as_mut() {
                 auto.interval = auto.min;
             }
             let kept = core
@@ -442,7 +441,7 @@ fn finish_async(
             for d in fx.dispatch {
                 core.dispatch(d);
             }
-            let id = core.conn_id;
+            let id = core.conn_id();
             shared.request_flush(id);
         }
         Err(e) => {
@@ -466,14 +465,14 @@ pub fn closed(
     lost: bool,
     _now: Instant,
 ) {
-    if core.attempt.is_some() && core.phase == Phase::Connecting {
+    if core.engine.attempt.is_some() && core.engine.phase == Phase::Connecting {
         let e = ClientError::Failure;
         trace!(trace::MINIMUM, "connection attempt failed: {reason:?}");
         connection_failed(shared, core, e);
         return;
     }
-    core.phase = Phase::Idle;
-    if let Some(d) = core.disconnect.take() {
+    core.engine.phase = Phase::Idle;
+    if let Some(d) = core.engine.disconnect.take() {
         complete_disconnect(core, *d);
         return;
     }
@@ -485,10 +484,10 @@ pub fn closed(
 /// After a lost connection (or a failed retry): try again after the
 /// backoff interval, doubling it up to the maximum.
 pub fn schedule_reconnect(shared: &Arc<Shared>, core: &mut Core, backoff: bool) {
-    if core.destroyed {
+    if core.engine.destroyed {
         return;
     }
-    let Some(auto) = core.auto.as_mut().filter(|a| a.enabled) else {
+    let Some(auto) = core.engine.auto.as_mut().filter(|a| a.enabled) else {
         return;
     };
     let wait = auto.interval.max(Duration::from_millis(100));
@@ -526,7 +525,8 @@ fn retry(shared: &Arc<Shared>, generation: u64) {
             let cb = shared.callbacks.update.read().ok().and_then(|g| g.clone());
             let mut creds = {
                 let core = shared.lock();
-                core.auto
+                core.engine
+                    .auto
                     .as_ref()
                     .map(|a| (a.options.username.clone(), a.options.password.clone()))
             };
@@ -534,7 +534,7 @@ fn retry(shared: &Arc<Shared>, generation: u64) {
                 cb(user, pass);
             }
             let mut core = shared.lock();
-            if let (Some(a), Some((user, pass))) = (core.auto.as_mut(), creds) {
+            if let (Some(a), Some((user, pass))) = (core.engine.auto.as_mut(), creds) {
                 let o = Arc::make_mut(&mut a.options);
                 o.username = user;
                 o.password = pass;
@@ -549,12 +549,13 @@ fn retry(shared: &Arc<Shared>, generation: u64) {
 /// A retry scheduled as `generation` is still wanted: nothing cancelled
 /// or replaced it, and the client is idle.
 fn retry_wanted(core: &Core, generation: u64) -> bool {
-    core.auto
+    core.engine
+        .auto
         .as_ref()
         .is_some_and(|a| a.generation == generation)
-        && !core.destroyed
-        && core.phase == Phase::Idle
-        && core.attempt.is_none()
+        && !core.engine.destroyed
+        && core.engine.phase == Phase::Idle
+        && core.engine.attempt.is_none()
 }
 
 fn start_reconnect(shared: &Arc<Shared>, core: &mut Core, generation: u64) {
@@ -569,6 +570,7 @@ fn start_reconnect(shared: &Arc<Shared>, core: &mut Core, generation: u64) {
 /// or MQTTAsync_reconnect). False when there are none.
 pub fn reconnect_now(shared: &Arc<Shared>, core: &mut Core, finish: Finish) -> bool {
     let Some((target, options)) = core
+        .engine
         .auto
         .as_ref()
         .map(|a| (a.target.clone(), a.options.clone()))
@@ -590,121 +592,4 @@ pub fn reconnect_now(shared: &Arc<Shared>, core: &mut Core, finish: Finish) -> b
 pub struct Target {
     pub uris: Vec<(ServerUri, String)>,
     pub client_id: String,
-}
-
-/// A publish was acknowledged: a waiting disconnect may go now.
-pub fn after_ack(shared: &Arc<Shared>, core: &mut Core) {
-    let ready = core
-        .disconnect
-        .as_ref()
-        .is_some_and(|d| !d.sent && in_flight(core) == 0);
-    if ready {
-        send_disconnect(shared, core);
-    }
-}
-
-/// Outgoing QoS 1/2 publishes not complete.
-pub fn in_flight(core: &Core) -> usize {
-    if core.async_mode {
-        core.requests
-            .waiting
-            .values()
-            .filter(|w| w.publish.is_some())
-            .count()
-    } else {
-        core.sync_ref().map_or(0, |s| s.pending.len())
-    }
-}
-
-/// Begin a disconnect: DISCONNECT goes once in-flight publishes finish or
-/// `timeout` passes, whichever is first; `on_complete` (or a sync waiter
-/// through `sync.disconnected`) hears when the connection is closed.
-pub fn start_disconnect(
-    shared: &Arc<Shared>,
-    core: &mut Core,
-    timeout: Duration,
-    reason: ReasonCode,
-    properties: Properties,
-    on_complete: Option<OnComplete>,
-) -> u64 {
-    let id = next_conn_id();
-    core.phase = Phase::Disconnecting;
-    if let Some(auto) = core.auto.as_mut() {
-        auto.generation += 1;
-    }
-    core.disconnect = Some(Box::new(DisconnectReq {
-        id,
-        reason,
-        properties,
-        on_complete,
-        sent: false,
-    }));
-    if in_flight(core) == 0 {
-        send_disconnect(shared, core);
-    } else {
-        let weak = Arc::downgrade(shared);
-        shared.reactor.after(timeout, move || {
-            let Some(shared) = weak.upgrade() else { return };
-            let mut core = shared.lock();
-            if core
-                .disconnect
-                .as_ref()
-                .is_some_and(|d| d.id == id && !d.sent)
-            {
-                send_disconnect(&shared, &mut core);
-            }
-        });
-    }
-    id
-}
-
-/// Hand DISCONNECT to the session and flush; the Closed event completes
-/// the request. A bounded guard closes the socket if that never comes.
-fn send_disconnect(shared: &Arc<Shared>, core: &mut Core) {
-    let Some(d) = core.disconnect.as_mut() else {
-        return;
-    };
-    d.sent = true;
-    let id = d.id;
-    let (reason, properties) = (d.reason, std::mem::take(&mut d.properties));
-    let conn = core.conn_id;
-    match core.session.as_mut() {
-        Some(s) if conn != 0 => {
-            s.disconnect(reason, properties, Instant::now());
-            shared.request_flush(conn);
-            let weak = Arc::downgrade(shared);
-            shared.reactor.after(Duration::from_secs(2), move || {
-                let Some(shared) = weak.upgrade() else { return };
-                let mut core = shared.lock();
-                if core.disconnect.as_ref().is_some_and(|d| d.id == id) {
-                    shared.close_connection(&mut core);
-                    core.phase = Phase::Idle;
-                    if let Some(d) = core.disconnect.take() {
-                        complete_disconnect(&mut core, *d);
-                    }
-                    drop(core);
-                    shared.cond.notify_all();
-                }
-            });
-        }
-        _ => {
-            shared.close_connection(core);
-            core.phase = Phase::Idle;
-            if let Some(d) = core.disconnect.take() {
-                complete_disconnect(core, *d);
-            }
-        }
-    }
-}
-
-fn complete_disconnect(core: &mut Core, d: DisconnectReq) {
-    trace!(trace::MINIMUM, "disconnected");
-    if !core.async_mode {
-        core.sync().disconnected = Some(d.id);
-    }
-    if let Some(cb) = d.on_complete {
-        core.dispatch(Dispatch::Run(Box::new(move || {
-            cb(0, Ok(Success::Disconnect))
-        })));
-    }
 }

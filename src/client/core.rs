@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::connect::{self, Attempt, AutoReconnect, DisconnectReq};
+use super::connect::{self, Engine};
 use super::dispatch::{Dispatch, Dispatcher, Registry};
 use super::error::ClientError;
 use super::pending::Requests;
@@ -21,9 +21,10 @@ use crate::reactor::{ClientDrive, ClientEndpoint, Command, Reactor};
 
 /// Where the client's connection stands. One field, one owner: the engine
 /// (`connect.rs`) moves it; everything else only reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Phase {
     /// No connection and no attempt.
+    #[default]
     Idle,
     /// A connect attempt is under way (resolve, TCP, CONNACK).
     Connecting,
@@ -47,34 +48,30 @@ pub struct SyncResults {
     pub disconnected: Option<u64>,
 }
 
-/// Everything behind the client's one lock.
+/// Everything behind the client's one lock, in parts with one owner each:
+/// the link to the reactor (`conn_id`, `timeout`, `input_paused`: private,
+/// moved only by `Shared` and the reactor's `Link` here), the protocol
+/// session, the connect engine's state (`engine`: `connect.rs`), and the
+/// APIs' own tables (`requests`, `sync`, `dispatcher`, `async_mode`: the
+/// sync and async front ends, read by routing).
 pub struct Core {
     /// Id of the current connection in the reactor (0: none). Owned by
     /// `Shared::start_connect`/`close_connection` and the Closed event.
-    pub conn_id: u64,
+    conn_id: u64,
     pub session: Option<ClientSession>,
-    pub phase: Phase,
+    /// The connect engine's state (owned by `connect.rs`).
+    pub engine: Engine,
     /// The synchronous API's results (made on first use: an MQTTAsync
     /// client never needs them).
     sync: Option<Box<SyncResults>>,
     /// MQTTAsync semantics: completions by callback, publishes via `requests`.
     pub async_mode: bool,
     pub requests: Requests,
-    /// The connect attempt under way, if any (the engine's state).
-    pub attempt: Option<Box<Attempt>>,
-    /// Automatic reconnect, when asked for (MQTTAsync).
-    pub auto: Option<Box<AutoReconnect>>,
-    /// A disconnect waiting for in-flight work to finish.
-    pub disconnect: Option<Box<DisconnectReq>>,
     pub dispatcher: Option<Dispatcher>,
     /// The session's next timer (for the reactor).
-    pub timeout: Option<Instant>,
-    /// The handle is being destroyed: nothing new starts.
-    pub destroyed: bool,
-    /// Connected at least once (for sendWhileDisconnected).
-    pub was_connected: bool,
+    timeout: Option<Instant>,
     /// Input from the socket is held back until the consumer catches up.
-    pub input_paused: bool,
+    input_paused: bool,
 }
 
 impl Core {
@@ -82,19 +79,19 @@ impl Core {
         Core {
             conn_id: 0,
             session: None,
-            phase: Phase::Idle,
+            engine: Engine::default(),
             sync: None,
             async_mode: false,
             requests: Requests::default(),
-            attempt: None,
-            auto: None,
-            disconnect: None,
             dispatcher: None,
             timeout: None,
-            destroyed: false,
-            was_connected: false,
             input_paused: false,
         }
+    }
+
+    /// Id of the current connection in the reactor (0: none).
+    pub fn conn_id(&self) -> u64 {
+        self.conn_id
     }
 
     /// Give back the memory of empty request tables (many idle clients).
@@ -314,9 +311,7 @@ impl ClientEndpoint for Link {
         if core.conn_id == self.id {
             core.conn_id = 0;
             core.timeout = None;
-            core.phase = Phase::Idle;
-            core.attempt = None;
-            core.auto = None;
+            connect::reactor_died(&mut core);
             for (token, cb, res) in core.requests.fail_all() {
                 core.dispatch(Dispatch::Run(Box::new(move || cb(token, res))));
             }

@@ -3,7 +3,7 @@
 //! effects (callbacks to queue, waiters to wake, the connect engine's input)
 //! without doing any of them, so it is unit-tested without threads.
 
-use super::core::{Core, Phase, to_message};
+use super::core::{Core, to_message};
 use super::dispatch::{Dispatch, HIGH_WATER, Registry};
 use super::pending::{Failure, Success};
 use super::sync::AckResult;
@@ -162,10 +162,8 @@ pub fn route(core: &mut Core, has: &Installed, ev: Event, fx: &mut Effects) {
         Event::Closed(reason) => {
             trace!(trace::MINIMUM, "connection closed: {reason:?}");
             fx.notify = true;
-            let was_connected = core.phase == Phase::Connected;
-            let asked = core.phase == Phase::Disconnecting
-                || core.disconnect.is_some()
-                || reason == CloseReason::ClientDisconnect;
+            let was_connected = core.engine.connected();
+            let asked = core.engine.disconnect_asked() || reason == CloseReason::ClientDisconnect;
             if core.async_mode {
                 for (token, cb, res) in core.requests.fail_acks() {
                     fx.dispatch

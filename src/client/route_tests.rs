@@ -1,6 +1,8 @@
 //! Routing as a function: events in, state changes and effects out.
 
 use super::*;
+use crate::client::connect::Engine;
+use crate::client::core::Phase;
 use crate::client::dispatch::Dispatch;
 use crate::protocol::codec::{ConnAck, Disconnect, Properties, Publish, QoS, ReasonCode};
 use crate::protocol::session::client::{CloseReason, Event};
@@ -101,7 +103,7 @@ fn connack_goes_to_the_engine() {
 #[test]
 fn a_lost_connection_is_told_once_and_only_when_not_asked_for() {
     let mut core = Core::new();
-    core.phase = Phase::Connected;
+    core.engine = Engine::in_phase(Phase::Connected);
     let fx = run(
         &mut core,
         MAIN,
@@ -114,7 +116,7 @@ fn a_lost_connection_is_told_once_and_only_when_not_asked_for() {
     ));
 
     // Our own disconnect: no connectionLost, no reconnect.
-    core.phase = Phase::Disconnecting;
+    core.engine = Engine::in_phase(Phase::Disconnecting);
     let fx = run(
         &mut core,
         MAIN,
@@ -123,7 +125,7 @@ fn a_lost_connection_is_told_once_and_only_when_not_asked_for() {
     assert!(fx.dispatch.is_empty() && !fx.was_connected);
 
     // A server DISCONNECT goes to the disconnected callback instead.
-    core.phase = Phase::Connected;
+    core.engine = Engine::in_phase(Phase::Connected);
     let has = Installed {
         main: true,
         disconnected: true,

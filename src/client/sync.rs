@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::connect::{self, Attempt, Finish, Target};
-use super::core::{Core, Phase, Shared, deadline};
+use super::core::{Core, Shared, deadline};
 use super::dispatch::{Dispatcher, LOW_WATER};
 use super::error::ClientError;
 use super::trace::{self, trace};
@@ -186,7 +186,7 @@ impl Client {
 
     /// Install (or with `None` remove) callbacks; fails while connected.
     pub fn set_callbacks(&self, callbacks: Option<Box<dyn Callbacks>>) -> Result<(), ClientError> {
-        if self.shared.lock().phase == Phase::Connected {
+        if self.shared.lock().engine.connected() {
             return Err(ClientError::Failure);
         }
         self.install(&self.shared.callbacks.main, callbacks.map(Arc::from))
@@ -257,14 +257,11 @@ impl Client {
         )?;
         let id = attempt.id;
         let mut core = self.shared.lock();
-        if core.destroyed {
+        if core.engine.destroyed() {
             return Err(ClientError::Failure);
         }
         // A connect on a connected client starts over.
-        self.shared.close_connection(&mut core);
-        core.attempt = None;
-        core.disconnect = None;
-        core.phase = Phase::Idle;
+        connect::stop(&self.shared, &mut core);
         core.sync().connect = None;
         connect::begin(&self.shared, &mut core, attempt);
         let (mut core, _) = self.shared.wait_until(core, deadline(limit), |c| {
@@ -274,9 +271,7 @@ impl Client {
             Some((i, r)) if i == id => r,
             _ => {
                 // Gave up waiting: stop the attempt.
-                core.attempt = None;
-                self.shared.close_connection(&mut core);
-                core.phase = Phase::Idle;
+                connect::stop(&self.shared, &mut core);
                 Err(ClientError::Failure)
             }
         }
@@ -291,10 +286,8 @@ impl Client {
     ) -> Result<(), ClientError> {
         self.check()?;
         let mut core = self.shared.lock();
-        if core.phase != Phase::Connected {
-            self.shared.close_connection(&mut core);
-            core.attempt = None;
-            core.phase = Phase::Idle;
+        if !core.engine.connected() {
+            connect::stop(&self.shared, &mut core);
             return Err(ClientError::Disconnected);
         }
         let id =
@@ -303,16 +296,13 @@ impl Client {
         let (mut core, _) = self
             .shared
             .wait_until(core, until, |c| c.sync().disconnected == Some(id));
-        if core.sync().disconnected != Some(id) {
-            self.shared.close_connection(&mut core);
-            core.disconnect = None;
-        }
-        core.phase = Phase::Idle;
+        let done = core.sync().disconnected == Some(id);
+        connect::disconnect_waited(&self.shared, &mut core, done);
         Ok(())
     }
 
     pub fn is_connected(&self) -> bool {
-        self.shared.usable() && self.shared.lock().phase == Phase::Connected
+        self.shared.usable() && self.shared.lock().engine.connected()
     }
 
     /// Queue a publish; the token completes on PUBACK/PUBCOMP (QoS 0: once written).
@@ -329,7 +319,7 @@ impl Client {
         // As Paho: a full in-flight window blocks the publisher until an
         // acknowledgement frees a slot (or the connection goes).
         let pid = loop {
-            if core.phase != Phase::Connected {
+            if !core.engine.connected() {
                 return Err(ClientError::Disconnected);
             }
             let Some(s) = core.session.as_mut() else {
@@ -361,7 +351,7 @@ impl Client {
                 Err(e) => return Err(session_error(e)),
             }
         };
-        let id = core.conn_id;
+        let id = core.conn_id();
         if qos != QoS::AtMostOnce {
             core.sync().pending.push(pid);
         }
@@ -380,10 +370,10 @@ impl Client {
     ) -> Result<AckResult, ClientError> {
         self.check()?;
         let mut core = self.shared.lock();
-        if core.phase != Phase::Connected {
+        if !core.engine.connected() {
             return Err(ClientError::Disconnected);
         }
-        let id = core.conn_id;
+        let id = core.conn_id();
         let s = core.session.as_mut().ok_or(ClientError::Disconnected)?;
         let pid = f(s, Instant::now()).map_err(session_error)?;
         drop(core);
@@ -396,7 +386,7 @@ impl Client {
         let (mut core, _) = self
             .shared
             .wait_until(core, deadline(timeout), |c: &mut Core| {
-                c.sync().acks.contains_key(&pid) || c.conn_id != id
+                c.sync().acks.contains_key(&pid) || c.conn_id() != id
             });
         core.sync().acks.remove(&pid).ok_or(ClientError::Failure)
     }
@@ -427,11 +417,11 @@ impl Client {
         self.check()?;
         let core = self.shared.lock();
         let (mut core, done) = self.shared.wait_until(core, deadline(timeout), |c| {
-            !c.sync().pending.contains(&pid) || c.phase != Phase::Connected
+            !c.sync().pending.contains(&pid) || !c.engine.connected()
         });
         if done && !core.sync().pending.contains(&pid) {
             Ok(())
-        } else if core.phase != Phase::Connected {
+        } else if !core.engine.connected() {
             Err(ClientError::Disconnected)
         } else {
             Err(ClientError::Failure)
@@ -457,15 +447,15 @@ impl Client {
         self.check()?;
         let core = self.shared.lock();
         let (mut core, _) = self.shared.wait_until(core, deadline(timeout), |c| {
-            !c.sync().inbox.is_empty() || c.phase != Phase::Connected
+            !c.sync().inbox.is_empty() || !c.engine.connected()
         });
         if let Some(m) = core.sync().inbox.pop_front() {
-            if core.input_paused && core.sync().inbox.len() <= LOW_WATER {
+            if core.sync().inbox.len() <= LOW_WATER {
                 self.shared.resume_input(&mut core);
             }
             return Ok(Some(m));
         }
-        if core.phase != Phase::Connected {
+        if !core.engine.connected() {
             return Err(ClientError::Disconnected);
         }
         Ok(None)
@@ -514,12 +504,7 @@ impl Drop for Client {
             .store(true, Ordering::Release);
         let dispatcher = {
             let mut core = self.shared.lock();
-            core.destroyed = true;
-            core.attempt = None;
-            core.auto = None;
-            core.disconnect = None;
-            self.shared.close_connection(&mut core);
-            core.phase = Phase::Idle;
+            connect::destroy(&self.shared, &mut core);
             core.session = None;
             core.dispatcher.take()
         };
