@@ -16,10 +16,13 @@ use super::error::ClientError;
 use super::pending::{Failure, OnComplete, Success};
 use super::route::{ConnectOutcome, Effects, drain_requests};
 use super::sync::{ConnectOptions, ConnectResult};
+use super::tls::{self as client_tls, TlsOptions};
 use super::trace::{self, trace};
 use super::uri::{Scheme, ServerUri};
 use crate::protocol::codec::{Properties, ProtocolVersion, ReasonCode};
 use crate::protocol::session::client::{ClientConfig, ClientSession, CloseReason};
+use crate::reactor::transport::Transport;
+use crate::reactor::transport::tls::TlsLayer;
 
 /// Who hears the outcome of an attempt.
 pub enum Finish {
@@ -134,7 +137,40 @@ pub fn config(client_id: &str, v: i32, o: &ConnectOptions) -> Result<ClientConfi
     })
 }
 
+/// The TLS options a TLS URI uses: the connect's, else (a TLS URI among
+/// the serverURIs of a connect without SSL options) Paho's defaults.
+fn tls_for(options: &ConnectOptions) -> Arc<TlsOptions> {
+    static DEFAULT: std::sync::OnceLock<Arc<TlsOptions>> = std::sync::OnceLock::new();
+    options.tls.clone().unwrap_or_else(|| {
+        DEFAULT
+            .get_or_init(|| Arc::new(TlsOptions::paho_default()))
+            .clone()
+    })
+}
+
+/// The layers between the socket and the session for `uri`.
+fn transport_for(
+    uri: &ServerUri,
+    options: &ConnectOptions,
+) -> Result<Option<Box<Transport>>, (ClientError, String)> {
+    match uri.scheme {
+        Scheme::Tcp | Scheme::WebSocket => Ok(None),
+        Scheme::Tls | Scheme::WebSocketTls => {
+            let config = tls_for(options).config()?;
+            let host = uri.host.trim_start_matches('[').trim_end_matches(']');
+            let layer =
+                TlsLayer::client(config, host).map_err(|e| (ClientError::Failure, e.reason))?;
+            Ok(Some(Box::new(Transport::new(vec![Box::new(layer)]))))
+        }
+    }
+}
+
 impl Attempt {
+    /// The connect options this attempt uses.
+    pub fn options(&self) -> &ConnectOptions {
+        &self.options
+    }
+
     pub fn new(
         uris: Vec<(ServerUri, String)>,
         options: Arc<ConnectOptions>,
@@ -181,14 +217,20 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
             return;
         };
         match uri.scheme {
-            Scheme::Tls | Scheme::WebSocketTls => {
-                a.last = ClientError::SslNotSupported;
-                a.ui += 1;
-                continue;
+            Scheme::Tls => {
+                // Made once (files read, suites chosen); a bad setting
+                // fails this URI as Paho's context setup does.
+                let tls = tls_for(&a.options);
+                if let Err((e, reason)) = tls.config() {
+                    a.last = e;
+                    a.ui += 1;
+                    client_tls::report(core, Some(&tls), &reason);
+                    continue;
+                }
             }
             // No WebSocket transport yet: never speak raw MQTT to a
             // WebSocket endpoint.
-            Scheme::WebSocket => {
+            Scheme::WebSocket | Scheme::WebSocketTls => {
                 a.last = ClientError::BadProtocol;
                 a.ui += 1;
                 continue;
@@ -284,6 +326,16 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
         .until
         .saturating_duration_since(now)
         .max(Duration::from_millis(1));
+    let transport = match a.uris.get(a.ui).map(|u| transport_for(&u.0, &a.options)) {
+        Some(Ok(t)) => t,
+        Some(Err((e, reason))) => {
+            let tls = a.options.tls.clone();
+            client_tls::report(core, tls.as_deref(), &reason);
+            finish(shared, core, Err(e));
+            return;
+        }
+        None => None,
+    };
     trace!(trace::MINIMUM, "connecting to {addr} with MQTT level {v}");
     let clean = cfg.clean_start;
     match core.session.as_mut() {
@@ -297,7 +349,7 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
             .map(|s| s.pending_packet_ids())
             .unwrap_or_default();
     }
-    shared.start_connect(core, addr);
+    shared.start_connect(core, addr, transport);
     if core.conn_id == 0 {
         // The reactor is gone.
         finish(shared, core, Err(ClientError::Failure));

@@ -45,6 +45,8 @@ pub struct SyncResults {
     pub connect: Option<(u64, Result<ConnectResult, ClientError>)>,
     /// Disconnect requests completed, by request id.
     pub disconnected: Option<u64>,
+    /// TLS failures of the connect under way, for its `ssl_error_cb`.
+    pub tls_errors: Vec<String>,
 }
 
 /// Everything behind the client's one lock.
@@ -210,7 +212,12 @@ impl Shared {
     }
 
     /// Start a TCP connection to `addr` for the session already in `core`.
-    pub fn start_connect(self: &Arc<Self>, core: &mut Core, addr: std::net::SocketAddr) -> u64 {
+    pub fn start_connect(
+        self: &Arc<Self>,
+        core: &mut Core,
+        addr: std::net::SocketAddr,
+        transport: Option<Box<crate::reactor::transport::Transport>>,
+    ) -> u64 {
         let id = next_conn_id();
         core.conn_id = id;
         core.input_paused = false;
@@ -218,10 +225,12 @@ impl Shared {
             shared: self.clone(),
             id,
         });
-        if !self
-            .reactor
-            .send(Command::ClientConnect { id, addr, endpoint })
-        {
+        if !self.reactor.send(Command::ClientConnect {
+            id,
+            addr,
+            endpoint,
+            transport,
+        }) {
             core.conn_id = 0;
         }
         id
@@ -306,6 +315,19 @@ impl ClientEndpoint for Link {
             connect::connection_failed(&self.shared, &mut core, ClientError::Failure);
             drop(core);
             self.shared.cond.notify_all();
+        }
+    }
+
+    fn transport_error(&self, reason: &str) {
+        let mut core = self.shared.lock();
+        if core.conn_id == self.id {
+            let tls = core
+                .attempt
+                .as_ref()
+                .map(|a| a.options())
+                .or_else(|| core.auto.as_ref().map(|a| &*a.options))
+                .and_then(|o| o.tls.clone());
+            super::tls::report(&mut core, tls.as_deref(), reason);
         }
     }
 

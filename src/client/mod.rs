@@ -12,5 +12,6 @@ pub mod pending;
 pub mod resolver;
 mod route;
 pub mod sync;
+pub mod tls;
 pub mod trace;
 pub mod uri;

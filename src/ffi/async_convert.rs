@@ -142,6 +142,10 @@ pub(crate) unsafe fn connect_options(
             10
         },
         properties,
+        // SAFETY: checked struct with the caller's pointers.
+        tls: unsafe { tls(o, version) }?,
+        // SAFETY: as above.
+        http_headers: unsafe { http_headers(o, version) }?,
     };
     let (auto, min, max) = if version >= 4 {
         (

@@ -138,7 +138,7 @@ pub extern "C" fn MQTTClient_strerror(code: c_int) -> *const c_char {
 }
 
 /// The version table: name/value pairs of static strings, NULL-terminated.
-struct VersionTable([MQTTClient_nameValue; 4]);
+struct VersionTable([MQTTClient_nameValue; 5]);
 
 // SAFETY: the table only holds pointers to immutable static strings.
 unsafe impl Sync for VersionTable {}
@@ -159,6 +159,10 @@ static VERSION_INFO: VersionTable = VersionTable([
             Ok(v) => v.as_ptr(),
             Err(_) => c"unknown".as_ptr(),
         },
+    },
+    MQTTClient_nameValue {
+        name: c"TLS library".as_ptr(),
+        value: c"rustls 0.23 (crypto: ring)".as_ptr(),
     },
     MQTTClient_nameValue {
         name: std::ptr::null(),

@@ -1,4 +1,5 @@
-//! One client TCP connection inside the reactor: non-blocking connect, reads
+//! One client connection inside the reactor: non-blocking TCP connect, an
+//! optional transport (TLS, WebSocket) between socket and session, reads
 //! drained until WouldBlock, one batched write per turn, session timers.
 
 use std::io::{self, Read, Write};
@@ -10,6 +11,7 @@ use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
 use super::ClientEndpoint;
+use super::transport::Transport;
 
 /// What the owner tells the reactor after driving a session.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,7 +39,12 @@ pub struct ClientConn {
     token: Token,
     tcp_connected: bool,
     inbuf: BytesMut,
+    /// The session's output (application bytes).
     out: BytesMut,
+    /// With a transport: the layers between socket and session, and the
+    /// wire bytes they produced that wait for the socket.
+    transport: Option<Box<Transport>>,
+    wire: BytesMut,
     pub timeout: Option<Instant>,
     write_interest: bool,
     closing: bool,
@@ -61,6 +68,7 @@ impl ClientConn {
         id: u64,
         addr: std::net::SocketAddr,
         endpoint: Arc<dyn ClientEndpoint>,
+        transport: Option<Box<Transport>>,
         registry: &Registry,
         token: Token,
     ) -> Result<ClientConn, (Arc<dyn ClientEndpoint>, io::Error)> {
@@ -81,6 +89,8 @@ impl ClientConn {
             tcp_connected: false,
             inbuf: BytesMut::new(),
             out: BytesMut::new(),
+            transport,
+            wire: BytesMut::new(),
             timeout: None,
             write_interest: true,
             closing: false,
@@ -156,7 +166,15 @@ impl ClientConn {
                         self.lost(now);
                         return Next::Remove;
                     }
-                    Ok(Some(_)) => {
+                    Ok(Some(n)) => {
+                        if let Some(t) = self.transport.as_mut() {
+                            if let Err(e) = t.receive(&scratch[..n], &mut self.inbuf) {
+                                return self.transport_error(registry, &e.reason, now);
+                            }
+                            if self.inbuf.is_empty() {
+                                continue;
+                            }
+                        }
                         self.feed(now);
                         if self.paused || self.closing {
                             break;
@@ -216,8 +234,25 @@ impl ClientConn {
     pub fn close(&mut self, registry: &Registry, now: Instant) -> Next {
         self.closing = true;
         if self.tcp_connected {
+            if let Some(t) = self.transport.as_mut() {
+                t.close();
+            }
             let _ = self.write_out(registry, now);
         }
+        self.shutdown(registry);
+        Next::Remove
+    }
+
+    /// A transport layer failed: send what it has left (a TLS alert tells
+    /// the peer why), report the reason, and drop the connection.
+    fn transport_error(&mut self, registry: &Registry, reason: &str, now: Instant) -> Next {
+        if let Some(t) = self.transport.as_mut() {
+            let mut none = BytesMut::new();
+            let _ = t.send(&mut none, &mut self.wire);
+            let _ = self.socket.write(&self.wire);
+        }
+        self.endpoint.transport_error(reason);
+        self.lost(now);
         self.shutdown(registry);
         Next::Remove
     }
@@ -246,11 +281,14 @@ impl ClientConn {
 
     /// One read into the input buffer: Some(0) at end of stream, None when
     /// nothing is waiting.
+    /// With a transport the bytes stay in `scratch` for it to decode.
     fn read_chunk(&mut self, scratch: &mut [u8]) -> io::Result<Option<usize>> {
         loop {
             match self.socket.read(scratch) {
                 Ok(n) => {
-                    self.inbuf.extend_from_slice(&scratch[..n]);
+                    if self.transport.is_none() {
+                        self.inbuf.extend_from_slice(&scratch[..n]);
+                    }
                     return Ok(Some(n));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
@@ -262,13 +300,23 @@ impl ClientConn {
 
     /// Write what is queued; keep WRITABLE interest only while output waits.
     fn write_out(&mut self, registry: &Registry, now: Instant) -> Next {
-        while !self.out.is_empty() {
-            match self.socket.write(&self.out) {
+        if let Some(t) = self.transport.as_mut()
+            && let Err(e) = t.send(&mut self.out, &mut self.wire)
+        {
+            return self.transport_error(registry, &e.reason, now);
+        }
+        let buf = if self.transport.is_some() {
+            &mut self.wire
+        } else {
+            &mut self.out
+        };
+        while !buf.is_empty() {
+            match self.socket.write(buf) {
                 Ok(0) => {
                     self.lost(now);
                     return Next::Remove;
                 }
-                Ok(n) => self.out.advance(n),
+                Ok(n) => buf.advance(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => {
@@ -277,12 +325,14 @@ impl ClientConn {
                 }
             }
         }
+        let pending = !buf.is_empty();
         trim(&mut self.out);
-        if self.closing && self.out.is_empty() {
+        trim(&mut self.wire);
+        if self.closing && !pending {
             self.shutdown(registry);
             return Next::Remove;
         }
-        let want = !self.out.is_empty();
+        let want = pending;
         if want != self.write_interest {
             let interest = if want {
                 Interest::READABLE | Interest::WRITABLE

@@ -5,6 +5,7 @@
 mod broker_conn;
 mod client_conn;
 mod event_loop;
+pub mod transport;
 
 use std::io;
 use std::net::SocketAddr;
@@ -34,6 +35,9 @@ pub trait ClientEndpoint: Send + Sync + 'static {
     /// The transport could not be established or failed; the session (if
     /// any) has already been told through `drive`.
     fn transport_failed(&self, error: &io::Error);
+    /// A transport layer (TLS, WebSocket) failed for `reason`; the
+    /// session hears of the lost connection through `drive` next.
+    fn transport_error(&self, reason: &str);
     /// The reactor thread died (a panic it contained): fail what waits.
     fn reactor_died(&self);
 }
@@ -45,6 +49,8 @@ pub enum Command {
         id: u64,
         addr: SocketAddr,
         endpoint: Arc<dyn ClientEndpoint>,
+        /// TLS/WebSocket layers over the TCP stream (None: plain TCP).
+        transport: Option<Box<transport::Transport>>,
     },
     /// The session of `id` has output (or new timers): flush it.
     ClientFlush { id: u64 },
