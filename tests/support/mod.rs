@@ -627,6 +627,7 @@ impl LineLog {
 pub mod c_programs;
 pub mod paho_programs;
 pub mod raw;
+pub mod tls;
 pub mod valgrind;
 
 /// Connect options for the Rust client API (the layer under MQTTClient):
@@ -646,5 +647,7 @@ pub fn connect_options(version: i32) -> ferromq::client::sync::ConnectOptions {
         server_uris: Vec::new(),
         max_inflight: 100,
         properties: ferromq::protocol::codec::Properties::default(),
+        tls: None,
+        http_headers: Vec::new(),
     }
 }

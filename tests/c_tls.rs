@@ -1,0 +1,237 @@
+//! TLS connects from C, case by case, on Debian's libpaho-mqtt3cs (the
+//! reference) and on FerroMQ (the same Paho-built binary on our library
+//! under Paho's names, and the program built on our headers): a good
+//! server, client certificates, and every bad certificate case must give
+//! the same return code promptly, with a QoS 1 round trip when it connects.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::tls::TlsBroker;
+use support::{CBuild, Mosquitto};
+
+/// How long a connect may take; every case here must end well before the
+/// program's 10 s connect timeout.
+const PROMPT: Duration = Duration::from_secs(5);
+
+struct Case {
+    name: &'static str,
+    /// Which listener.
+    port: fn(&TlsBroker) -> u16,
+    scheme: &'static str,
+    ca: &'static str,
+    key_store: &'static str,
+    key: &'static str,
+    verify: &'static str,
+    ssl_version: &'static str,
+    ciphers: &'static str,
+    /// Where FerroMQ departs from Paho on purpose: our code.
+    ours: Option<i32>,
+}
+
+const fn case(name: &'static str, port: fn(&TlsBroker) -> u16) -> Case {
+    Case {
+        name,
+        port,
+        scheme: "ssl",
+        ca: "ca.pem",
+        key_store: "-",
+        key: "-",
+        verify: "1",
+        ssl_version: "0",
+        ciphers: "-",
+        ours: None,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        case("good server", |b| b.tls),
+        Case {
+            scheme: "mqtts",
+            ..case("mqtts scheme", |b| b.tls)
+        },
+        Case {
+            ca: "other-ca.pem",
+            ..case("wrong CA", |b| b.tls)
+        },
+        case("host name mismatch", |b| b.wrong_name),
+        Case {
+            verify: "0",
+            ..case("host name mismatch without verify", |b| b.wrong_name)
+        },
+        case("expired server certificate", |b| b.expired),
+        case("missing client certificate", |b| b.client_cert),
+        Case {
+            key_store: "client.pem",
+            key: "client.key",
+            ..case("client certificate", |b| b.client_cert)
+        },
+        Case {
+            key_store: "client-full.pem",
+            ..case("client certificate and key in one file", |b| b.client_cert)
+        },
+        Case {
+            ssl_version: "3",
+            ..case("TLS 1.2 asked", |b| b.tls)
+        },
+        Case {
+            ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+            ..case("cipher list", |b| b.tls)
+        },
+        Case {
+            ciphers: "NOT-A-CIPHER",
+            ..case("bad cipher list", |b| b.tls)
+        },
+        // Paho's OpenSSL takes 1.1 as the lowest version and still connects
+        // with 1.3; rustls has no TLS 1.0/1.1, and a program asking for them
+        // is told so (SSL_NOT_SUPPORTED) rather than silently upgraded.
+        Case {
+            ssl_version: "2",
+            ours: Some(-10),
+            ..case("TLS 1.1 asked", |b| b.tls)
+        },
+    ]
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Outcome {
+    rc: i32,
+    roundtrip: bool,
+    /// ssl_error_cb was called with a reason (SSLOptions version 3+).
+    error_cb: bool,
+}
+
+fn run(exe: &PathBuf, names_dir: Option<&std::path::Path>, args: &[String]) -> (Outcome, String) {
+    let mut cmd = Command::new(exe);
+    cmd.args(args).env_remove("LD_LIBRARY_PATH");
+    if let Some(d) = names_dir {
+        cmd.env("LD_LIBRARY_PATH", d);
+    }
+    let start = Instant::now();
+    let out = support::run_with_timeout(cmd, 60);
+    let took = start.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = format!(
+        "{stdout}{}(exit {:?}, {took:?})",
+        String::from_utf8_lossy(&out.stderr),
+        out.status
+    );
+    let rc = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("rc="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no rc from {args:?}: {text}"));
+    assert!(out.status.success(), "{args:?} failed: {text}");
+    let outcome = Outcome {
+        rc,
+        roundtrip: stdout.contains("roundtrip=ok"),
+        error_cb: stdout.contains("errcb=1"),
+    };
+    if rc != 0 {
+        assert!(
+            took < PROMPT,
+            "{args:?}: a failing connect took {took:?}: {text}"
+        );
+    }
+    (outcome, text)
+}
+
+fn build(out: &std::path::Path, ours: bool) {
+    let source = support::manifest_dir().join("tests/c/tls_connect.c");
+    let mut b = CBuild {
+        sources: vec![source],
+        include_dirs: vec![support::manifest_dir().join("tests/c")],
+        ..CBuild::default()
+    };
+    if ours {
+        b.include_dirs
+            .insert(0, support::manifest_dir().join("include"));
+        b.defines.push("FERROMQ".into());
+        b.lib_dirs.push(support::ferromq_lib_dir());
+        b.libs.push("ferromq".into());
+    } else {
+        b.libs.push("paho-mqtt3cs".into());
+    }
+    b.build(out);
+}
+
+#[test]
+fn tls_cases_match_paho() {
+    if !Mosquitto::available() {
+        support::skip("mosquitto is not installed (/usr/sbin/mosquitto)");
+        return;
+    }
+    if !std::path::Path::new(support::PAHO_HEADER).exists() {
+        support::skip("Paho C headers are not installed (libpaho-mqtt-dev)");
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let paho_exe = work.path().join("tls_connect_paho");
+    let ours_exe = work.path().join("tls_connect_ferromq");
+    build(&paho_exe, false);
+    build(&ours_exe, true);
+    let names = support::paho_names_dir();
+    let broker = TlsBroker::start();
+    let mut report = Vec::new();
+    let mut failures = Vec::new();
+    for c in cases() {
+        for ssl_struct in ["5", "3"] {
+            let file = |n: &str| {
+                if n == "-" {
+                    n.to_string()
+                } else {
+                    broker.certs.file(n)
+                }
+            };
+            let args = vec![
+                format!("{}://127.0.0.1:{}", c.scheme, (c.port)(&broker)),
+                file(c.ca),
+                file(c.key_store),
+                file(c.key),
+                c.verify.to_string(),
+                c.ssl_version.to_string(),
+                c.ciphers.to_string(),
+                ssl_struct.to_string(),
+            ];
+            let (paho, paho_text) = run(&paho_exe, None, &args);
+            // Return code and round trip as Paho; ssl_error_cb with a reason
+            // on every TLS failure (Paho calls it only for errors OpenSSL
+            // queues, so not for a host name mismatch or a missing client
+            // certificate).
+            let rc = c.ours.unwrap_or(paho.rc);
+            let want = Outcome {
+                rc,
+                roundtrip: c.ours.is_none() && paho.roundtrip,
+                error_cb: rc != 0 && ssl_struct != "2",
+            };
+            for (what, exe, dir) in [
+                ("Paho binary on FerroMQ", &paho_exe, Some(names.path())),
+                ("built on FerroMQ", &ours_exe, None),
+            ] {
+                let (got, text) = run(exe, dir, &args);
+                report.push(format!(
+                    "{} (SSLOptions v{ssl_struct}): Paho {:?}, {what} {:?}",
+                    c.name, paho, got
+                ));
+                if got != want {
+                    failures.push(format!(
+                        "{} (v{ssl_struct}), {what}: want {want:?}, got {got:?}\n  ours: {text}\n  \
+                         Paho: {paho_text}",
+                        c.name
+                    ));
+                }
+            }
+        }
+    }
+    println!("{}", report.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{}\n--- broker log\n{}",
+        failures.join("\n"),
+        broker.broker.log().text()
+    );
+}
