@@ -1,7 +1,7 @@
 //! The Rust client over TLS against mosquitto's TLS listeners: a QoS 1
 //! round trip with the server checked (and with a client certificate), the
-//! readable reason handed to the error callback for each bad case, and the
-//! requests rustls cannot serve (TLS 1.1, PSK) refused with SSL_NOT_SUPPORTED.
+//! readable reason handed to the error callback for each bad case, TLS 1.1
+//! refused with SSL_NOT_SUPPORTED, and a PSK callback left unused.
 //! The same cases from C, compared with Paho, are in tests/c_tls.rs.
 
 mod support;
@@ -154,26 +154,24 @@ fn bad_certificates_fail_promptly_with_a_reason() {
 fn unsupported_requests_and_missing_options() {
     let Some(b) = broker() else { return };
     let uri = format!("ssl://127.0.0.1:{}", b.tls);
-    for (what, s) in [
-        (
-            "TLS 1.1",
-            TlsSettings {
-                ssl_version: 2,
-                ..settings(&b)
-            },
-        ),
-        (
-            "PSK",
-            TlsSettings {
-                psk: true,
-                ..settings(&b)
-            },
-        ),
-    ] {
-        let (r, heard, _) = connect(&uri, s);
-        assert_eq!(r.err(), Some(ClientError::SslNotSupported), "{what}");
-        assert_eq!(heard.len(), 1, "{what}: {heard:?}");
-    }
+    let s = TlsSettings {
+        ssl_version: 2,
+        ..settings(&b)
+    };
+    let (r, heard, _) = connect(&uri, s);
+    assert_eq!(r.err(), Some(ClientError::SslNotSupported));
+    assert!(
+        heard.len() == 1 && heard[0].contains("TLS 1.1"),
+        "{heard:?}"
+    );
+    // A PSK callback (Debian's paho_c_pub always sets one) is never called
+    // and does not stop a certificate handshake.
+    let s = TlsSettings {
+        psk: true,
+        ..settings(&b)
+    };
+    let (r, heard, _) = connect(&uri, s);
+    assert!(r.is_ok(), "{:?} {heard:?}", r.err());
     let (r, heard, _) = connect(
         &uri,
         TlsSettings {

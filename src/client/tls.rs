@@ -53,9 +53,16 @@ impl TlsOptions {
     /// error it maps to: something rustls cannot do is SSL_NOT_SUPPORTED, a
     /// file or list that cannot be used a connect FAILURE, as Paho.
     pub fn config(&self) -> Result<Arc<rustls::ClientConfig>, (ClientError, String)> {
-        let r = self
-            .config
-            .get_or_init(|| tls_config::client_config(&self.settings));
+        let r = self.config.get_or_init(|| {
+            if self.settings.psk {
+                trace!(
+                    trace::MINIMUM,
+                    "ssl_psk_cb is set, but TLS-PSK is not supported: no PSK cipher suite is \
+                     offered, the callback is never called"
+                );
+            }
+            tls_config::client_config(&self.settings)
+        });
         match r {
             Ok(c) => Ok(c.clone()),
             Err(TlsConfigError::Unsupported(s)) => Err((ClientError::SslNotSupported, s.clone())),
@@ -71,6 +78,12 @@ const MAX_WAITING_REASONS: usize = 16;
 /// `ssl_error_cb`: MQTTAsync on the client's serial queue (before the
 /// connect's onFailure), MQTTClient on the thread waiting in connect.
 pub fn report(core: &mut super::core::Core, tls: Option<&TlsOptions>, reason: &str) {
+    let hint = if tls.is_some_and(|t| t.settings.psk) {
+        " (ssl_psk_cb is set: if the server wants TLS-PSK, that is not supported)"
+    } else {
+        ""
+    };
+    let reason = &format!("{reason}{hint}");
     trace!(trace::ERROR, "TLS failure: {reason}");
     let Some(cb) = tls.and_then(|t| t.error_cb.clone()) else {
         return;

@@ -47,14 +47,17 @@ pub struct TlsSettings {
     pub cipher_list: Option<String>,
     /// protos: ALPN protocol names.
     pub alpn: Vec<Vec<u8>>,
-    /// ssl_psk_cb was given (rustls has no TLS-PSK).
+    /// ssl_psk_cb was given. rustls has no TLS-PSK, so no PSK suite is
+    /// offered and the callback is never called; programs (Debian's
+    /// paho_c_pub among them) set it for servers that might want PSK and
+    /// still connect with certificates, so it does not fail the connect.
     pub psk: bool,
 }
 
 /// Why no configuration could be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TlsConfigError {
-    /// Asked for something rustls does not do (TLS 1.0/1.1, PSK).
+    /// Asked for something rustls does not do (TLS 1.0/1.1, encrypted keys).
     Unsupported(String),
     /// A file, key or list that cannot be used.
     Invalid(String),
@@ -323,11 +326,6 @@ pub fn provider() -> CryptoProvider {
 
 /// The rustls client configuration for `s`.
 pub fn client_config(s: &TlsSettings) -> Result<Arc<rustls::ClientConfig>, TlsConfigError> {
-    if s.psk {
-        return Err(TlsConfigError::Unsupported(
-            "ssl_psk_cb: TLS-PSK is not supported (rustls has no PSK cipher suites)".into(),
-        ));
-    }
     let versions: &[&'static rustls::SupportedProtocolVersion] = match s.ssl_version {
         SSL_VERSION_DEFAULT | SSL_VERSION_TLS_1_2 => {
             &[&rustls::version::TLS13, &rustls::version::TLS12]
@@ -434,14 +432,12 @@ mod tests {
             client_config(&s),
             Err(TlsConfigError::Unsupported(_))
         ));
+        // A PSK callback is not an error: no PSK suite is offered.
         let s = TlsSettings {
             psk: true,
             ..TlsSettings::default()
         };
-        assert!(matches!(
-            client_config(&s),
-            Err(TlsConfigError::Unsupported(_))
-        ));
+        assert!(client_config(&s).is_ok());
         let s = TlsSettings {
             verify_server: true,
             trust_store: Some("/nonexistent/ca.pem".into()),
