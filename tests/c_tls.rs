@@ -1,8 +1,9 @@
 //! TLS connects from C, case by case, on Debian's libpaho-mqtt3cs (the
 //! reference) and on FerroMQ (the same Paho-built binary on our library
 //! under Paho's names, and the program built on our headers): a good
-//! server, client certificates, and every bad certificate case must give
-//! the same return code promptly, with a QoS 1 round trip when it connects.
+//! server, client certificates, ws:// and wss://, and every bad certificate
+//! case must give the same return code promptly, with a QoS 1 round trip
+//! when it connects.
 
 mod support;
 
@@ -57,6 +58,19 @@ fn cases() -> Vec<Case> {
         Case {
             ca: "other-ca.pem",
             ..case("wrong CA", |b| b.tls)
+        },
+        Case {
+            scheme: "ws",
+            ..case("WebSocket", |b| b.ws)
+        },
+        Case {
+            scheme: "wss",
+            ..case("WebSocket over TLS", |b| b.wss)
+        },
+        Case {
+            scheme: "wss",
+            ca: "other-ca.pem",
+            ..case("WebSocket over TLS, wrong CA", |b| b.wss)
         },
         case("host name mismatch", |b| b.wrong_name),
         Case {

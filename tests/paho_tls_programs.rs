@@ -1,9 +1,9 @@
 //! Debian's prebuilt Paho C samples built for the TLS libraries —
 //! paho_cs_pub/paho_cs_sub (MQTTClient, libpaho-mqtt3cs) and
 //! paho_c_pub/paho_c_sub (MQTTAsync, libpaho-mqtt3as) — through mosquitto's
-//! TLS listeners with --cafile (and --cert/--key where mosquitto requires a
-//! client certificate): `debian_paho::*` on Paho's own library (the
-//! reference), `on_ferromq::*` on ours under Paho's names.
+//! ssl://, wss:// and ws:// listeners with --cafile (and --cert/--key where
+//! mosquitto requires a client certificate): `debian_paho::*` on Paho's own
+//! library (the reference), `on_ferromq::*` on ours under Paho's names.
 
 mod support;
 
@@ -20,6 +20,8 @@ const WAIT: Duration = Duration::from_secs(20);
 enum Listener {
     Tls,
     ClientCert,
+    Wss,
+    Ws,
 }
 
 fn pub_sub(publisher: &str, subscriber: &str, listener: Listener, on_ferromq: bool) {
@@ -37,6 +39,8 @@ fn pub_sub(publisher: &str, subscriber: &str, listener: Listener, on_ferromq: bo
     let b = TlsBroker::start();
     let (uri, cert_args) = match listener {
         Listener::Tls => (format!("ssl://127.0.0.1:{}", b.tls), vec![]),
+        Listener::Wss => (format!("wss://localhost:{}/mqtt", b.wss), vec![]),
+        Listener::Ws => (format!("ws://127.0.0.1:{}", b.ws), vec![]),
         Listener::ClientCert => (
             format!("ssl://localhost:{}", b.client_cert),
             vec![
@@ -51,7 +55,7 @@ fn pub_sub(publisher: &str, subscriber: &str, listener: Listener, on_ferromq: bo
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("sub");
-    let topic = format!("tls/{name}");
+    let topic = format!("tls/{name}/{}", listener as u8);
     let sub_id = format!("{name}-tls-sub");
     let program = |path: &str, id: &str| {
         let mut cmd = Command::new(path);
@@ -126,4 +130,8 @@ matrix! {
     sync_ssl_client_cert: "/usr/bin/paho_cs_pub", "/usr/bin/paho_cs_sub", Listener::ClientCert;
     async_ssl: "/usr/bin/paho_c_pub", "/usr/bin/paho_c_sub", Listener::Tls;
     async_ssl_client_cert: "/usr/bin/paho_c_pub", "/usr/bin/paho_c_sub", Listener::ClientCert;
+    sync_wss: "/usr/bin/paho_cs_pub", "/usr/bin/paho_cs_sub", Listener::Wss;
+    async_wss: "/usr/bin/paho_c_pub", "/usr/bin/paho_c_sub", Listener::Wss;
+    sync_ws: "/usr/bin/paho_cs_pub", "/usr/bin/paho_cs_sub", Listener::Ws;
+    async_ws: "/usr/bin/paho_c_pub", "/usr/bin/paho_c_sub", Listener::Ws;
 }

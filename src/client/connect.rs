@@ -16,13 +16,12 @@ use super::error::ClientError;
 use super::pending::{Failure, OnComplete, Success};
 use super::route::{ConnectOutcome, Effects, drain_requests};
 use super::sync::{ConnectOptions, ConnectResult};
-use super::tls::{self as client_tls, TlsOptions};
+use super::tls as client_tls;
 use super::trace::{self, trace};
+use super::transports::{tls_for, transport_for};
 use super::uri::{Scheme, ServerUri};
 use crate::protocol::codec::{Properties, ProtocolVersion, ReasonCode};
 use crate::protocol::session::client::{ClientConfig, ClientSession, CloseReason};
-use crate::reactor::transport::Transport;
-use crate::reactor::transport::tls::TlsLayer;
 
 /// Who hears the outcome of an attempt.
 pub enum Finish {
@@ -137,34 +136,6 @@ pub fn config(client_id: &str, v: i32, o: &ConnectOptions) -> Result<ClientConfi
     })
 }
 
-/// The TLS options a TLS URI uses: the connect's, else (a TLS URI among
-/// the serverURIs of a connect without SSL options) Paho's defaults.
-fn tls_for(options: &ConnectOptions) -> Arc<TlsOptions> {
-    static DEFAULT: std::sync::OnceLock<Arc<TlsOptions>> = std::sync::OnceLock::new();
-    options.tls.clone().unwrap_or_else(|| {
-        DEFAULT
-            .get_or_init(|| Arc::new(TlsOptions::paho_default()))
-            .clone()
-    })
-}
-
-/// The layers between the socket and the session for `uri`.
-fn transport_for(
-    uri: &ServerUri,
-    options: &ConnectOptions,
-) -> Result<Option<Box<Transport>>, (ClientError, String)> {
-    match uri.scheme {
-        Scheme::Tcp | Scheme::WebSocket => Ok(None),
-        Scheme::Tls | Scheme::WebSocketTls => {
-            let config = tls_for(options).config()?;
-            let host = uri.host.trim_start_matches('[').trim_end_matches(']');
-            let layer =
-                TlsLayer::client(config, host).map_err(|e| (ClientError::Failure, e.reason))?;
-            Ok(Some(Box::new(Transport::new(vec![Box::new(layer)]))))
-        }
-    }
-}
-
 impl Attempt {
     /// The connect options this attempt uses.
     pub fn options(&self) -> &ConnectOptions {
@@ -217,7 +188,7 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
             return;
         };
         match uri.scheme {
-            Scheme::Tls => {
+            Scheme::Tls | Scheme::WebSocketTls => {
                 // Made once (files read, suites chosen); a bad setting
                 // fails this URI as Paho's context setup does.
                 let tls = tls_for(&a.options);
@@ -228,14 +199,7 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
                     continue;
                 }
             }
-            // No WebSocket transport yet: never speak raw MQTT to a
-            // WebSocket endpoint.
-            Scheme::WebSocket | Scheme::WebSocketTls => {
-                a.last = ClientError::BadProtocol;
-                a.ui += 1;
-                continue;
-            }
-            Scheme::Tcp => {}
+            Scheme::Tcp | Scheme::WebSocket => {}
         }
         a.vi = 0;
         a.addrs.clear();

@@ -14,4 +14,5 @@ mod route;
 pub mod sync;
 pub mod tls;
 pub mod trace;
+mod transports;
 pub mod uri;

@@ -18,6 +18,8 @@ pub struct ServerUri {
     pub scheme: Scheme,
     pub host: String,
     pub port: u16,
+    /// The path of a WebSocket URI ("/mqtt" when none is given, as Paho).
+    pub path: String,
 }
 
 /// Parse a server URI. Unknown schemes are `BadProtocol`.
@@ -42,7 +44,11 @@ pub fn parse(uri: &str) -> Result<ServerUri, ClientError> {
         Scheme::WebSocketTls => 443,
     };
     // A websocket URI may carry a path; the host part ends at the first '/'.
-    let authority = rest.split('/').next().unwrap_or("");
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let path = if path.is_empty() { "/mqtt" } else { path }.to_string();
     let (host, port) = if let Some(stripped) = authority.strip_prefix('[') {
         let (h, after) = stripped.split_once(']').ok_or(ClientError::BadProtocol)?;
         let port = match after.strip_prefix(':') {
@@ -62,7 +68,12 @@ pub fn parse(uri: &str) -> Result<ServerUri, ClientError> {
     if host.is_empty() {
         return Err(ClientError::BadProtocol);
     }
-    Ok(ServerUri { scheme, host, port })
+    Ok(ServerUri {
+        scheme,
+        host,
+        port,
+        path,
+    })
 }
 
 #[cfg(test)]
@@ -81,6 +92,8 @@ mod tests {
         assert_eq!(parse("127.0.0.1:99").unwrap().port, 99);
         assert_eq!(parse("ssl://h").unwrap().scheme, Scheme::Tls);
         assert_eq!(parse("wss://h:1/mqtt").unwrap().port, 1);
+        assert_eq!(parse("ws://h:1/a/b?c=d").unwrap().path, "/a/b?c=d");
+        assert_eq!(parse("ws://h:1").unwrap().path, "/mqtt");
         let u = parse("tcp://[::1]:7").unwrap();
         assert_eq!((u.host.as_str(), u.port), ("::1", 7));
     }

@@ -5,6 +5,7 @@
 
 pub mod tls;
 pub mod tls_config;
+pub mod ws;
 
 use bytes::BytesMut;
 
