@@ -115,6 +115,12 @@ fn ssl_round_trip_with_and_without_client_certificate() {
 #[test]
 fn bad_certificates_fail_promptly_with_a_reason() {
     let Some(b) = broker() else { return };
+    // Trace lines arrive on the dispatcher, after the connect returns.
+    let (trace_tx, trace_rx) = crossbeam_channel::unbounded::<String>();
+    ferromq::client::trace::set_level(ferromq::client::trace::ERROR);
+    ferromq::client::trace::set_callback(Some(Box::new(move |_, line: &str| {
+        let _ = trace_tx.send(line.to_string());
+    })));
     let cases = [
         (
             "wrong CA",
@@ -147,7 +153,19 @@ fn bad_certificates_fail_promptly_with_a_reason() {
             heard.iter().any(|h| h.contains(reason)),
             "{what}: the error callback heard {heard:?}, not {reason:?}"
         );
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut lines = Vec::new();
+        while !lines
+            .iter()
+            .any(|l: &String| l.contains("TLS failure") && l.contains(reason))
+        {
+            match trace_rx.recv_deadline(deadline) {
+                Ok(l) => lines.push(l),
+                Err(_) => panic!("{what}: no trace line names {reason:?}: {lines:?}"),
+            }
+        }
     }
+    ferromq::client::trace::set_callback(None);
 }
 
 #[test]
