@@ -29,6 +29,10 @@ struct Case {
     verify: &'static str,
     ssl_version: &'static str,
     ciphers: &'static str,
+    key_password: &'static str,
+    /// SSL_CERT_FILE names the test CA: the "system" store of both
+    /// OpenSSL and FerroMQ.
+    system_store: bool,
     /// Where FerroMQ departs from Paho on purpose: our code.
     ours: Option<i32>,
 }
@@ -44,6 +48,8 @@ const fn case(name: &'static str, port: fn(&TlsBroker) -> u16) -> Case {
         verify: "1",
         ssl_version: "0",
         ciphers: "-",
+        key_password: "-",
+        system_store: false,
         ours: None,
     }
 }
@@ -58,6 +64,13 @@ fn cases() -> Vec<Case> {
         Case {
             ca: "other-ca.pem",
             ..case("wrong CA", |b| b.tls)
+        },
+        // The program sets disableDefaultTrustStore from SSLOptions version
+        // 4 on: there (v5) this fails, at v3 the system store is used.
+        Case {
+            ca: "-",
+            system_store: true,
+            ..case("no trustStore, system store", |b| b.tls)
         },
         Case {
             scheme: "ws",
@@ -83,6 +96,18 @@ fn cases() -> Vec<Case> {
             key_store: "client.pem",
             key: "client.key",
             ..case("client certificate", |b| b.client_cert)
+        },
+        Case {
+            key_store: "client.pem",
+            key: "client-enc.key",
+            key_password: "secret",
+            ..case("encrypted client key", |b| b.client_cert)
+        },
+        Case {
+            key_store: "client.pem",
+            key: "client-enc.key",
+            key_password: "wrong",
+            ..case("encrypted client key, wrong password", |b| b.client_cert)
         },
         Case {
             key_store: "client-full.pem",
@@ -119,9 +144,20 @@ struct Outcome {
     error_cb: bool,
 }
 
-fn run(exe: &PathBuf, names_dir: Option<&std::path::Path>, args: &[String]) -> (Outcome, String) {
+fn run(
+    exe: &PathBuf,
+    names_dir: Option<&std::path::Path>,
+    args: &[String],
+    system_ca: Option<&std::path::Path>,
+) -> (Outcome, String) {
     let mut cmd = Command::new(exe);
-    cmd.args(args).env_remove("LD_LIBRARY_PATH");
+    cmd.args(args)
+        .env_remove("LD_LIBRARY_PATH")
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR");
+    if let Some(ca) = system_ca {
+        cmd.env("SSL_CERT_FILE", ca);
+    }
     if let Some(d) = names_dir {
         cmd.env("LD_LIBRARY_PATH", d);
     }
@@ -210,8 +246,11 @@ fn tls_cases_match_paho() {
                 c.ssl_version.to_string(),
                 c.ciphers.to_string(),
                 ssl_struct.to_string(),
+                c.key_password.to_string(),
             ];
-            let (paho, paho_text) = run(&paho_exe, None, &args);
+            let system_ca = c.system_store.then(|| broker.certs.path("ca.pem"));
+            let system_ca = system_ca.as_deref();
+            let (paho, paho_text) = run(&paho_exe, None, &args, system_ca);
             // Return code and round trip as Paho; ssl_error_cb with a reason
             // on every TLS failure (Paho calls it only for errors OpenSSL
             // queues, so not for a host name mismatch or a missing client
@@ -226,7 +265,7 @@ fn tls_cases_match_paho() {
                 ("Paho binary on FerroMQ", &paho_exe, Some(names.path())),
                 ("built on FerroMQ", &ours_exe, None),
             ] {
-                let (got, text) = run(exe, dir, &args);
+                let (got, text) = run(exe, dir, &args, system_ca);
                 report.push(format!(
                     "{} (SSLOptions v{ssl_struct}): Paho {:?}, {what} {:?}",
                     c.name, paho, got

@@ -1,6 +1,6 @@
 /* One TLS connect with MQTTClient, its settings from the command line, for
  * comparing Paho's libpaho-mqtt3cs with FerroMQ case by case:
- *   tls_connect URI CAFILE KEYSTORE KEYFILE VERIFY SSLVERSION CIPHERS SSLVER
+ *   tls_connect URI CAFILE KEYSTORE KEYFILE VERIFY SSLVERSION CIPHERS SSLVER [KEYPASS]
  * ("-" is NULL; SSLVER is the MQTTClient_SSLOptions struct_version).
  * Prints "rc=N" for the connect, "errcb=1" when ssl_error_cb was called,
  * and after a successful connect "roundtrip=ok" once a QoS 1 message went
@@ -42,6 +42,8 @@ int main(int argc, char **argv)
     ssl.sslVersion = atoi(argv[6]);
     ssl.enabledCipherSuites = arg(argv[7]);
     ssl.struct_version = atoi(argv[8]);
+    if (argc > 9)
+        ssl.privateKeyPassword = arg(argv[9]);
     if (ssl.struct_version >= 3)
         ssl.ssl_error_cb = on_ssl_error;
     /* Only the trust store given here: no system CAs (version 4+). */

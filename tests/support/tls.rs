@@ -68,8 +68,9 @@ fn leaf(
 
 /// ca.pem (the trusted CA), other-ca.pem (a CA nobody uses), server.pem/key
 /// (127.0.0.1 and localhost), other-name.pem/key (for 127.0.0.2 and
-/// elsewhere.test only), expired.pem/key, client.pem/key, and client-full.pem
-/// (client certificate and key in one file).
+/// elsewhere.test only), expired.pem/key, client.pem/key, client-full.pem
+/// (client certificate and key in one file) and client-enc.key (the key
+/// encrypted with the password "secret").
 pub fn make_certs() -> Certs {
     let dir = tempfile::tempdir().expect("tempdir");
     let (ca_cert, ca_key) = ca("ferromq test CA");
@@ -113,6 +114,28 @@ pub fn make_certs() -> Certs {
         std::fs::write(&p, text).expect("write cert");
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     }
+    // client-enc.key: the client key as encrypted PKCS#8 (password
+    // "secret"), made by the openssl command as users make theirs.
+    let out = Command::new("openssl")
+        .args([
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-passout",
+            "pass:secret",
+            "-in",
+        ])
+        .arg(dir.path().join("client.key"))
+        .arg("-out")
+        .arg(dir.path().join("client-enc.key"))
+        .output()
+        .expect("run openssl (package openssl)");
+    assert!(
+        out.status.success(),
+        "openssl pkcs8: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     Certs { dir }
 }

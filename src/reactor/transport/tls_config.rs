@@ -196,23 +196,55 @@ fn read_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, T
     Ok(certs)
 }
 
+const ENCRYPTED_BEGIN: &str = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
+const ENCRYPTED_END: &str = "-----END ENCRYPTED PRIVATE KEY-----";
+
+/// Decrypt the first encrypted PKCS#8 block of `text` (PBES2: PBKDF2 or
+/// scrypt with AES-CBC, as `openssl pkcs8 -topk8` and OpenSSL 3 write).
+fn decrypt_pkcs8(
+    text: &str,
+    password: &str,
+    path: &Path,
+) -> Result<PrivateKeyDer<'static>, TlsConfigError> {
+    let start = text.find(ENCRYPTED_BEGIN).unwrap_or(0);
+    let end = text[start..]
+        .find(ENCRYPTED_END)
+        .map(|e| start + e + ENCRYPTED_END.len())
+        .ok_or_else(|| invalid(format!("unterminated encrypted key in {}", path.display())))?;
+    let (_, doc) = pkcs8::Document::from_pem(&text[start..end])
+        .map_err(|e| invalid(format!("bad encrypted key in {}: {e}", path.display())))?;
+    let info = pkcs8::EncryptedPrivateKeyInfo::try_from(doc.as_bytes())
+        .map_err(|e| invalid(format!("bad encrypted key in {}: {e}", path.display())))?;
+    let plain = info.decrypt(password).map_err(|e| {
+        invalid(format!(
+            "cannot decrypt the private key {} (wrong privateKeyPassword?): {e}",
+            path.display()
+        ))
+    })?;
+    Ok(PrivateKeyDer::Pkcs8(plain.as_bytes().to_vec().into()))
+}
+
 fn read_key(path: &Path, password: Option<&str>) -> Result<PrivateKeyDer<'static>, TlsConfigError> {
-    let text = std::fs::read(path)
+    let raw = std::fs::read(path)
         .map_err(|e| invalid(format!("cannot read private key {}: {e}", path.display())))?;
-    let encrypted = text.windows(b"ENCRYPTED".len()).any(|w| w == b"ENCRYPTED");
-    if encrypted {
+    let text = String::from_utf8_lossy(&raw);
+    if text.contains(ENCRYPTED_BEGIN) {
+        let Some(password) = password else {
+            return Err(invalid(format!(
+                "private key {} is encrypted and no privateKeyPassword was given",
+                path.display()
+            )));
+        };
+        return decrypt_pkcs8(&text, password, path);
+    }
+    if text.contains("Proc-Type: 4,ENCRYPTED") {
         return Err(TlsConfigError::Unsupported(format!(
-            "private key {} is encrypted{}: encrypted keys are not supported, decrypt it first \
-             (openssl pkey -in KEY -out PLAIN)",
-            path.display(),
-            if password.is_some() {
-                ""
-            } else {
-                " and no privateKeyPassword was given"
-            }
+            "private key {} is in OpenSSL's legacy encrypted format, which is not supported: \
+             convert it to encrypted PKCS#8 (openssl pkcs8 -topk8 -in KEY -out NEW)",
+            path.display()
         )));
     }
-    PrivateKeyDer::from_pem_slice(&text)
+    PrivateKeyDer::from_pem_slice(&raw)
         .map_err(|e| invalid(format!("no usable private key in {}: {e}", path.display())))
 }
 
