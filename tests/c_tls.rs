@@ -33,6 +33,9 @@ struct Case {
     /// SSL_CERT_FILE names the test CA: the "system" store of both
     /// OpenSSL and FerroMQ.
     system_store: bool,
+    /// Environment variables naming an HTTP proxy: `proxy` is replaced by
+    /// the test proxy's address, `dead` by a port nothing listens on.
+    env: &'static [(&'static str, &'static str)],
     /// Where FerroMQ departs from Paho on purpose: our code.
     ours: Option<i32>,
 }
@@ -50,6 +53,7 @@ const fn case(name: &'static str, port: fn(&TlsBroker) -> u16) -> Case {
         ciphers: "-",
         key_password: "-",
         system_store: false,
+        env: &[],
         ours: None,
     }
 }
@@ -75,6 +79,27 @@ fn cases() -> Vec<Case> {
         Case {
             scheme: "ws",
             ..case("WebSocket", |b| b.ws)
+        },
+        Case {
+            env: &[("https_proxy", "proxy"), ("http_proxy", "dead")],
+            ..case("https_proxy", |b| b.tls)
+        },
+        Case {
+            scheme: "ws",
+            env: &[("http_proxy", "proxy"), ("https_proxy", "dead")],
+            ..case("http_proxy, WebSocket", |b| b.ws)
+        },
+        Case {
+            scheme: "wss",
+            env: &[("https_proxy", "proxy")],
+            ..case("https_proxy, WebSocket over TLS", |b| b.wss)
+        },
+        // Debian's Paho 1.3.11 ignores no_proxy and fails on the dead
+        // proxy; Paho 1.3.12 and FerroMQ connect directly.
+        Case {
+            env: &[("https_proxy", "dead"), ("no_proxy", "localhost,127.0.0.1")],
+            ours: Some(0),
+            ..case("no_proxy", |b| b.tls)
         },
         Case {
             scheme: "wss",
@@ -149,12 +174,24 @@ fn run(
     names_dir: Option<&std::path::Path>,
     args: &[String],
     system_ca: Option<&std::path::Path>,
+    env: &[(String, String)],
 ) -> (Outcome, String) {
     let mut cmd = Command::new(exe);
     cmd.args(args)
         .env_remove("LD_LIBRARY_PATH")
         .env_remove("SSL_CERT_FILE")
         .env_remove("SSL_CERT_DIR");
+    for v in [
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
     if let Some(ca) = system_ca {
         cmd.env("SSL_CERT_FILE", ca);
     }
@@ -226,6 +263,9 @@ fn tls_cases_match_paho() {
     build(&ours_exe, true);
     let names = support::paho_names_dir();
     let broker = TlsBroker::start();
+    let proxy = support::proxy::Proxy::start(None);
+    // A port nothing listens on (a proxy that must not be used).
+    let dead = support::free_port();
     let mut report = Vec::new();
     let mut failures = Vec::new();
     for c in cases() {
@@ -250,7 +290,23 @@ fn tls_cases_match_paho() {
             ];
             let system_ca = c.system_store.then(|| broker.certs.path("ca.pem"));
             let system_ca = system_ca.as_deref();
-            let (paho, paho_text) = run(&paho_exe, None, &args, system_ca);
+            let env: Vec<(String, String)> = c
+                .env
+                .iter()
+                .map(|(k, v)| {
+                    let v = match *v {
+                        // Paho 1.3.11 strips only "https://" from https_proxy,
+                        // so the bare form is the one both understand.
+                        "proxy" => format!("127.0.0.1:{}", proxy.port),
+                        "dead" => format!("127.0.0.1:{dead}"),
+                        other => other.to_string(),
+                    };
+                    (k.to_string(), v)
+                })
+                .collect();
+            let tunnels = proxy.requests().len();
+            let (paho, paho_text) = run(&paho_exe, None, &args, system_ca, &env);
+            let paho_tunnels = proxy.requests().len() - tunnels;
             // Return code and round trip as Paho; ssl_error_cb with a reason
             // on every TLS failure (Paho calls it only for errors OpenSSL
             // queues, so not for a host name mismatch or a missing client
@@ -258,14 +314,27 @@ fn tls_cases_match_paho() {
             let rc = c.ours.unwrap_or(paho.rc);
             let want = Outcome {
                 rc,
-                roundtrip: c.ours.is_none() && paho.roundtrip,
+                roundtrip: if c.ours.is_some() {
+                    rc == 0
+                } else {
+                    paho.roundtrip
+                },
                 error_cb: rc != 0 && ssl_struct != "2",
             };
             for (what, exe, dir) in [
                 ("Paho binary on FerroMQ", &paho_exe, Some(names.path())),
                 ("built on FerroMQ", &ours_exe, None),
             ] {
-                let (got, text) = run(exe, dir, &args, system_ca);
+                let before = proxy.requests().len();
+                let (got, text) = run(exe, dir, &args, system_ca, &env);
+                let tunnels = proxy.requests().len() - before;
+                if tunnels != paho_tunnels {
+                    failures.push(format!(
+                        "{} (v{ssl_struct}), {what}: {tunnels} tunnels through the proxy, \
+                         Paho {paho_tunnels}",
+                        c.name
+                    ));
+                }
                 report.push(format!(
                     "{} (SSLOptions v{ssl_struct}): Paho {:?}, {what} {:?}",
                     c.name, paho, got

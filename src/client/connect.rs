@@ -18,7 +18,7 @@ use super::route::{ConnectOutcome, Effects, drain_requests};
 use super::sync::{ConnectOptions, ConnectResult};
 use super::tls as client_tls;
 use super::trace::{self, trace};
-use super::transports::{tls_for, transport_for};
+use super::transports::{proxy_for, tls_for, transport_for};
 use super::uri::{Scheme, ServerUri};
 use crate::protocol::codec::{Properties, ProtocolVersion, ReasonCode};
 use crate::protocol::session::client::{ClientConfig, ClientSession, CloseReason};
@@ -204,9 +204,23 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
         a.vi = 0;
         a.addrs.clear();
         trace!(trace::MINIMUM, "connecting to {text}");
-        let host = uri.host.trim_start_matches('[').trim_end_matches(']');
+        // Through an HTTP proxy, the socket goes to the proxy.
+        let (name, port) = match proxy_for(&uri, &a.options) {
+            Ok(Some(p)) => {
+                trace!(trace::MINIMUM, "through HTTP proxy {}:{}", p.host, p.port);
+                (p.host, p.port)
+            }
+            Ok(None) => (uri.host.clone(), uri.port),
+            Err((e, reason)) => {
+                trace!(trace::ERROR, "{reason}");
+                a.last = e;
+                a.ui += 1;
+                continue;
+            }
+        };
+        let host = name.trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = host.parse::<IpAddr>() {
-            a.addrs = vec![SocketAddr::new(ip, uri.port)];
+            a.addrs = vec![SocketAddr::new(ip, port)];
             start_version(shared, core);
             return;
         }
@@ -214,10 +228,10 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
         let id = a.id;
         let ui = a.ui;
         let weak = Arc::downgrade(shared);
-        let name = uri.host.clone();
+        let lookup = name.clone();
         super::resolver::resolve(
-            &name,
-            uri.port,
+            &lookup,
+            port,
             Box::new(move |r| {
                 let Some(shared) = weak.upgrade() else { return };
                 let mut core = shared.lock();
@@ -237,7 +251,7 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
                     }
                     other => {
                         if let Err(e) = other {
-                            trace!(trace::ERROR, "cannot resolve {}: {e}", uri.host);
+                            trace!(trace::ERROR, "cannot resolve {name}: {e}");
                         }
                         if let Some(a) = core.attempt.as_mut() {
                             a.last = ClientError::Failure;

@@ -48,6 +48,10 @@ pub struct ConnectOptions {
     pub tls: Option<Arc<super::tls::TlsOptions>>,
     /// httpHeaders (version 7+): extra headers of a WebSocket upgrade.
     pub http_headers: Vec<(String, String)>,
+    /// httpProxy / httpsProxy (version 8+); when unset, the `http_proxy` /
+    /// `https_proxy` environment variables (with `no_proxy`).
+    pub http_proxy: Option<String>,
+    pub https_proxy: Option<String>,
 }
 
 /// `returned` of the connect options, plus the MQTT 5 response.

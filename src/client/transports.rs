@@ -7,6 +7,7 @@ use super::error::ClientError;
 use super::sync::ConnectOptions;
 use super::tls::TlsOptions;
 use super::uri::{Scheme, ServerUri};
+use crate::reactor::transport::proxy::{ProxyLayer, ProxySetting, no_proxy_matches};
 use crate::reactor::transport::tls::TlsLayer;
 use crate::reactor::transport::ws::WsLayer;
 use crate::reactor::transport::{Layer, Transport, TransportError};
@@ -30,6 +31,9 @@ pub fn transport_for(
     let host = uri.host.trim_start_matches('[').trim_end_matches(']');
     let failed = |e: TransportError| (ClientError::Failure, e.reason);
     let mut layers: Vec<Box<dyn Layer>> = Vec::new();
+    if let Some(p) = proxy_for(uri, options)? {
+        layers.push(Box::new(ProxyLayer::new(&p, host, uri.port)));
+    }
     if matches!(uri.scheme, Scheme::Tls | Scheme::WebSocketTls) {
         let config = tls_for(options).config()?;
         layers.push(Box::new(TlsLayer::client(config, host).map_err(failed)?));
@@ -42,4 +46,40 @@ pub fn transport_for(
         return Ok(None);
     }
     Ok(Some(Box::new(Transport::new(layers))))
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .or_else(|_| std::env::var(name.to_ascii_uppercase()))
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// The HTTP proxy for `uri`, as Paho 1.3 chooses it: for TLS URIs
+/// httpsProxy, else the `https_proxy` variable; for the others httpProxy,
+/// else `http_proxy`. A proxy from the environment is skipped for hosts
+/// that `no_proxy` lists.
+pub fn proxy_for(
+    uri: &ServerUri,
+    options: &ConnectOptions,
+) -> Result<Option<ProxySetting>, (ClientError, String)> {
+    let secure = matches!(uri.scheme, Scheme::Tls | Scheme::WebSocketTls);
+    let (option, var) = if secure {
+        (&options.https_proxy, "https_proxy")
+    } else {
+        (&options.http_proxy, "http_proxy")
+    };
+    let text = match option {
+        Some(t) => t.clone(),
+        None => match env(var) {
+            Some(t) if !env("no_proxy").is_some_and(|n| no_proxy_matches(&n, &uri.host)) => t,
+            _ => return Ok(None),
+        },
+    };
+    ProxySetting::parse(&text).map(Some).ok_or_else(|| {
+        (
+            ClientError::Failure,
+            format!("unusable HTTP proxy setting {text:?}"),
+        )
+    })
 }

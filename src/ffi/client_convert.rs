@@ -206,6 +206,27 @@ macro_rules! connect_option_readers {
             }
         }
 
+        /// httpProxy and httpsProxy (version 8+).
+        ///
+        /// # Safety
+        /// `o` a connect options struct of version `version`.
+        unsafe fn proxies(
+            o: *const $options,
+            version: ::std::ffi::c_int,
+        ) -> $crate::ffi::guard::FfiResult<(Option<String>, Option<String>)> {
+            if version < 8 {
+                return Ok((None, None));
+            }
+            // SAFETY: NULL or C strings of the caller's struct.
+            let (http, https) = unsafe {
+                (
+                    $crate::ffi::guard::opt_c_str($crate::ffi::guard::read_field!(o, httpProxy))?,
+                    $crate::ffi::guard::opt_c_str($crate::ffi::guard::read_field!(o, httpsProxy))?,
+                )
+            };
+            Ok((http.map(str::to_owned), https.map(str::to_owned)))
+        }
+
         /// The server URI list of a version 2+ struct (empty: the create URI).
         ///
         /// # Safety
@@ -295,6 +316,8 @@ pub(crate) unsafe fn connect_options(
     let will = unsafe { will(read_field!(o, will), will_properties) }?;
     // SAFETY: checked struct with the caller's pointers.
     let (username, password) = unsafe { credentials(o, version) }?;
+    // SAFETY: checked struct with the caller's pointers.
+    let proxies = unsafe { proxies(o, version) }?;
     let mqtt_version = if version >= 3 {
         read_field!(o, MQTTVersion)
     } else {
@@ -344,6 +367,8 @@ pub(crate) unsafe fn connect_options(
         tls: unsafe { tls(o, version) }?,
         // SAFETY: as above.
         http_headers: unsafe { http_headers(o, version) }?,
+        http_proxy: proxies.0,
+        https_proxy: proxies.1,
     })
 }
 

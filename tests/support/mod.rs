@@ -626,6 +626,7 @@ impl LineLog {
 
 pub mod c_programs;
 pub mod paho_programs;
+pub mod proxy;
 pub mod raw;
 pub mod tls;
 pub mod valgrind;
@@ -649,5 +650,7 @@ pub fn connect_options(version: i32) -> ferromq::client::sync::ConnectOptions {
         properties: ferromq::protocol::codec::Properties::default(),
         tls: None,
         http_headers: Vec::new(),
+        http_proxy: None,
+        https_proxy: None,
     }
 }
