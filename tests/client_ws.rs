@@ -5,6 +5,7 @@
 //! mosquitto's ws:// and wss:// listeners: a QoS 1 round trip of a 20 kB
 //! message, which mosquitto sends as 4 kB frames (one per 100 ms: larger
 //! messages only make the test slower), so one MQTT packet spans frames.
+//! And `unix://PATH` to mosquitto's Unix socket listener.
 
 mod support;
 
@@ -158,4 +159,21 @@ fn ws_and_wss_round_trips_through_mosquitto() {
         None,
     );
     round_trip(&format!("wss://localhost:{}", b.wss), Some(tls));
+}
+
+#[test]
+fn unix_socket_round_trip() {
+    if !Mosquitto::available() {
+        support::skip("mosquitto is not installed (/usr/sbin/mosquitto)");
+        return;
+    }
+    let b = TlsBroker::start();
+    round_trip(&format!("unix://{}", b.unix.display()), None);
+    assert!(
+        b.broker
+            .log()
+            .wait_for("New client connected from ", Duration::from_secs(5)),
+        "{}",
+        b.broker.log().text()
+    );
 }

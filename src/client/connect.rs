@@ -22,6 +22,7 @@ use super::transports::{proxy_for, tls_for, transport_for};
 use super::uri::{Scheme, ServerUri};
 use crate::protocol::codec::{Properties, ProtocolVersion, ReasonCode};
 use crate::protocol::session::client::{ClientConfig, ClientSession, CloseReason};
+use crate::reactor::client_socket::Dest;
 
 /// Who hears the outcome of an attempt.
 pub enum Finish {
@@ -200,6 +201,14 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
                 }
             }
             Scheme::Tcp | Scheme::WebSocket => {}
+            Scheme::Unix => {
+                // No name to resolve: one "address", the path.
+                a.vi = 0;
+                a.addrs = vec![SocketAddr::from(([0, 0, 0, 0], 0))];
+                trace!(trace::MINIMUM, "connecting to {text}");
+                start_version(shared, core);
+                return;
+            }
         }
         a.vi = 0;
         a.addrs.clear();
@@ -314,7 +323,11 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
         }
         None => None,
     };
-    trace!(trace::MINIMUM, "connecting to {addr} with MQTT level {v}");
+    let dest = match a.uris.get(a.ui) {
+        Some((u, _)) if u.scheme == Scheme::Unix => Dest::Unix(u.path.clone().into()),
+        _ => Dest::Tcp(addr),
+    };
+    trace!(trace::MINIMUM, "connecting to {dest:?} with MQTT level {v}");
     let clean = cfg.clean_start;
     match core.session.as_mut() {
         Some(s) if !clean => s.reconnect(cfg, now),
@@ -327,7 +340,7 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
             .map(|s| s.pending_packet_ids())
             .unwrap_or_default();
     }
-    shared.start_connect(core, addr, transport);
+    shared.start_connect(core, dest, transport);
     if core.conn_id == 0 {
         // The reactor is gone.
         finish(shared, core, Err(ClientError::Failure));

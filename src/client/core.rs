@@ -215,7 +215,7 @@ impl Shared {
     pub fn start_connect(
         self: &Arc<Self>,
         core: &mut Core,
-        addr: std::net::SocketAddr,
+        dest: crate::reactor::client_socket::Dest,
         transport: Option<Box<crate::reactor::transport::Transport>>,
     ) -> u64 {
         let id = next_conn_id();
@@ -227,7 +227,7 @@ impl Shared {
         });
         if !self.reactor.send(Command::ClientConnect {
             id,
-            addr,
+            dest,
             endpoint,
             transport,
         }) {

@@ -63,6 +63,9 @@ pub fn proxy_for(
     uri: &ServerUri,
     options: &ConnectOptions,
 ) -> Result<Option<ProxySetting>, (ClientError, String)> {
+    if uri.scheme == Scheme::Unix {
+        return Ok(None);
+    }
     let secure = matches!(uri.scheme, Scheme::Tls | Scheme::WebSocketTls);
     let (option, var) = if secure {
         (&options.https_proxy, "https_proxy")

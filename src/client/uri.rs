@@ -1,5 +1,5 @@
 //! Server URIs as Paho accepts them: `tcp://`, `mqtt://`, `ssl://`, `mqtts://`,
-//! `ws://`, `wss://` or a bare `host:port`.
+//! `ws://`, `wss://`, `unix://PATH` (as Paho 1.3.13 does) or a bare `host:port`.
 
 use super::error::ClientError;
 
@@ -10,6 +10,8 @@ pub enum Scheme {
     Tls,
     WebSocket,
     WebSocketTls,
+    /// A Unix domain socket; its path is `ServerUri::path`.
+    Unix,
 }
 
 /// A parsed server URI.
@@ -24,6 +26,17 @@ pub struct ServerUri {
 
 /// Parse a server URI. Unknown schemes are `BadProtocol`.
 pub fn parse(uri: &str) -> Result<ServerUri, ClientError> {
+    if let Some(path) = uri.strip_prefix("unix://") {
+        if path.is_empty() {
+            return Err(ClientError::BadProtocol);
+        }
+        return Ok(ServerUri {
+            scheme: Scheme::Unix,
+            host: "localhost".into(),
+            port: 0,
+            path: path.to_string(),
+        });
+    }
     let (scheme, rest) = match uri.split_once("://") {
         Some((s, rest)) => {
             let scheme = match s.to_ascii_lowercase().as_str() {
@@ -42,6 +55,7 @@ pub fn parse(uri: &str) -> Result<ServerUri, ClientError> {
         Scheme::Tls => 8883,
         Scheme::WebSocket => 80,
         Scheme::WebSocketTls => 443,
+        Scheme::Unix => 0,
     };
     // A websocket URI may carry a path; the host part ends at the first '/'.
     let (authority, path) = match rest.find('/') {
@@ -94,6 +108,12 @@ mod tests {
         assert_eq!(parse("wss://h:1/mqtt").unwrap().port, 1);
         assert_eq!(parse("ws://h:1/a/b?c=d").unwrap().path, "/a/b?c=d");
         assert_eq!(parse("ws://h:1").unwrap().path, "/mqtt");
+        let u = parse("unix:///run/mosquitto.sock").unwrap();
+        assert_eq!(
+            (u.scheme, u.path.as_str()),
+            (Scheme::Unix, "/run/mosquitto.sock")
+        );
+        assert_eq!(parse("unix://"), Err(ClientError::BadProtocol));
         let u = parse("tcp://[::1]:7").unwrap();
         assert_eq!((u.host.as_str(), u.port), ("::1", 7));
     }

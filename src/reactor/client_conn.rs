@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Buf, BytesMut};
-use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
 use super::ClientEndpoint;
+use super::client_socket::{ClientSocket, Dest};
 use super::transport::Transport;
 
 /// What the owner tells the reactor after driving a session.
@@ -34,7 +34,7 @@ pub enum Next {
 
 pub struct ClientConn {
     pub id: u64,
-    socket: TcpStream,
+    socket: ClientSocket,
     endpoint: Arc<dyn ClientEndpoint>,
     token: Token,
     tcp_connected: bool,
@@ -66,13 +66,13 @@ impl ClientConn {
     /// Start a non-blocking connect and register for writability.
     pub fn connect(
         id: u64,
-        addr: std::net::SocketAddr,
+        dest: Dest,
         endpoint: Arc<dyn ClientEndpoint>,
         transport: Option<Box<Transport>>,
         registry: &Registry,
         token: Token,
     ) -> Result<ClientConn, (Arc<dyn ClientEndpoint>, io::Error)> {
-        let mut socket = match TcpStream::connect(addr) {
+        let mut socket = match ClientSocket::connect(&dest) {
             Ok(s) => s,
             Err(e) => return Err((endpoint, e)),
         };
@@ -145,7 +145,7 @@ impl ClientConn {
             match self.check_connected() {
                 Ok(true) => {
                     self.tcp_connected = true;
-                    let _ = self.socket.set_nodelay(true);
+                    self.socket.set_nodelay();
                 }
                 Ok(false) => return Next::Keep,
                 Err(e) => {
@@ -268,15 +268,7 @@ impl ClientConn {
     }
 
     fn check_connected(&mut self) -> io::Result<bool> {
-        if let Some(e) = self.socket.take_error()? {
-            return Err(e);
-        }
-        match self.socket.peer_addr() {
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.socket.connected()
     }
 
     /// One read into the input buffer: Some(0) at end of stream, None when
@@ -363,6 +355,6 @@ impl ClientConn {
 
     fn shutdown(&mut self, registry: &Registry) {
         let _ = registry.deregister(&mut self.socket);
-        let _ = self.socket.shutdown(std::net::Shutdown::Both);
+        self.socket.shutdown();
     }
 }

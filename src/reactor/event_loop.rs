@@ -363,7 +363,7 @@ impl Loop {
         match cmd {
             Command::ClientConnect {
                 id,
-                addr,
+                dest,
                 endpoint,
                 transport,
             } => {
@@ -372,7 +372,7 @@ impl Loop {
                 let token = Token(key + FIRST_CONN);
                 match ClientConn::connect(
                     id,
-                    addr,
+                    dest,
                     endpoint,
                     transport,
                     self.poll.registry(),

@@ -4,11 +4,11 @@
 
 mod broker_conn;
 mod client_conn;
+pub mod client_socket;
 mod event_loop;
 pub mod transport;
 
 use std::io;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -47,7 +47,7 @@ pub enum Command {
     /// Open a TCP connection for a client endpoint; `id` names it from now on.
     ClientConnect {
         id: u64,
-        addr: SocketAddr,
+        dest: client_socket::Dest,
         endpoint: Arc<dyn ClientEndpoint>,
         /// TLS/WebSocket layers over the TCP stream (None: plain TCP).
         transport: Option<Box<transport::Transport>>,

@@ -155,6 +155,8 @@ pub struct TlsBroker {
     pub ws: u16,
     /// WebSockets over TLS.
     pub wss: u16,
+    /// A Unix domain socket listener.
+    pub unix: PathBuf,
     pub certs: Certs,
 }
 
@@ -173,6 +175,9 @@ impl TlsBroker {
                     f(&format!("{cert}.key"))
                 )
             };
+            let dir = tempfile::tempdir().expect("tempdir");
+            let conf = dir.path().join("mosquitto.conf");
+            let unix = dir.path().join("mqtt.sock");
             let text = [
                 "per_listener_settings false\nallow_anonymous true\npersistence false\n\
                  log_dest stderr\nlog_type all\nconnection_messages true\n"
@@ -187,12 +192,12 @@ impl TlsBroker {
                 tls(ports[3], "expired", ""),
                 format!("listener {} 127.0.0.1\nprotocol websockets\n", ports[4]),
                 tls(ports[5], "server", "protocol websockets\n"),
+                format!("listener 0 {}\n", unix.display()),
             ]
             .join("");
-            let dir = tempfile::tempdir().expect("tempdir");
-            let conf = dir.path().join("mosquitto.conf");
             std::fs::write(&conf, text).expect("write conf");
-            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+            // mosquitto binds the Unix socket after dropping privileges.
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
                 .expect("chmod");
             std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).expect("chmod");
             let mut cmd = Command::new(super::MOSQUITTO);
@@ -207,6 +212,7 @@ impl TlsBroker {
                     expired: ports[3],
                     ws: ports[4],
                     wss: ports[5],
+                    unix,
                     certs,
                 };
             }
