@@ -206,3 +206,58 @@ fn unsupported_requests_and_missing_options() {
         Some(ClientError::NullParameter)
     );
 }
+
+/// A server that accepts TCP and then never answers the ClientHello: the
+/// connect timeout covers the handshake. One that answers garbage fails
+/// at once. Neither blocks another client's connect meanwhile.
+#[test]
+fn silent_and_garbage_servers() {
+    use std::io::{Read, Write};
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let garbage = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let (sp, gp) = (
+        silent.local_addr().unwrap().port(),
+        garbage.local_addr().unwrap().port(),
+    );
+    let held = std::thread::spawn(move || silent.accept().map(|(s, _)| s));
+    let answered = std::thread::spawn(move || {
+        let (mut s, _) = garbage.accept().unwrap();
+        let mut buf = [0u8; 512];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        s
+    });
+    let settings = TlsSettings {
+        verify_server: false,
+        ..TlsSettings::default()
+    };
+    let connect_with = move |port: u16, timeout: Duration| {
+        let c = Client::new(
+            &format!("ssl://127.0.0.1:{port}"),
+            "ferromq-tls-odd",
+            CreateOptions::default(),
+        )
+        .unwrap();
+        let options = ConnectOptions {
+            connect_timeout: timeout,
+            tls: Some(Arc::new(TlsOptions::new(settings.clone(), None))),
+            ..support::connect_options(4)
+        };
+        let start = Instant::now();
+        let r = c.connect(options).err();
+        (r, start.elapsed())
+    };
+    let other = connect_with.clone();
+    let silent_try = std::thread::spawn(move || other(sp, Duration::from_secs(2)));
+    let (r, took) = connect_with(gp, Duration::from_secs(10));
+    assert_eq!(r, Some(ClientError::Failure));
+    assert!(took < Duration::from_secs(2), "garbage took {took:?}");
+    let (r, took) = silent_try.join().unwrap();
+    assert_eq!(r, Some(ClientError::Failure));
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(6),
+        "silent server: {took:?}"
+    );
+    drop(held.join());
+    drop(answered.join());
+}
