@@ -41,10 +41,10 @@ pub struct ClientConn {
     inbuf: BytesMut,
     /// The session's output (application bytes).
     out: BytesMut,
-    /// With a transport: the layers between socket and session, and the
-    /// wire bytes they produced that wait for the socket.
+    /// With a transport: the layers between socket and session (they hold
+    /// the wire bytes waiting for the socket, so a plain TCP connection
+    /// pays one pointer for all this).
     transport: Option<Box<Transport>>,
-    wire: BytesMut,
     pub timeout: Option<Instant>,
     write_interest: bool,
     closing: bool,
@@ -90,7 +90,6 @@ impl ClientConn {
             inbuf: BytesMut::new(),
             out: BytesMut::new(),
             transport,
-            wire: BytesMut::new(),
             timeout: None,
             write_interest: true,
             closing: false,
@@ -248,8 +247,8 @@ impl ClientConn {
     fn transport_error(&mut self, registry: &Registry, reason: &str, now: Instant) -> Next {
         if let Some(t) = self.transport.as_mut() {
             let mut none = BytesMut::new();
-            let _ = t.send(&mut none, &mut self.wire);
-            let _ = self.socket.write(&self.wire);
+            let _ = t.send(&mut none);
+            let _ = self.socket.write(&t.wire);
         }
         self.endpoint.transport_error(reason);
         self.lost(now);
@@ -293,14 +292,13 @@ impl ClientConn {
     /// Write what is queued; keep WRITABLE interest only while output waits.
     fn write_out(&mut self, registry: &Registry, now: Instant) -> Next {
         if let Some(t) = self.transport.as_mut()
-            && let Err(e) = t.send(&mut self.out, &mut self.wire)
+            && let Err(e) = t.send(&mut self.out)
         {
             return self.transport_error(registry, &e.reason, now);
         }
-        let buf = if self.transport.is_some() {
-            &mut self.wire
-        } else {
-            &mut self.out
+        let buf = match self.transport.as_mut() {
+            Some(t) => &mut t.wire,
+            None => &mut self.out,
         };
         while !buf.is_empty() {
             match self.socket.write(buf) {
@@ -318,8 +316,8 @@ impl ClientConn {
             }
         }
         let pending = !buf.is_empty();
+        trim(buf);
         trim(&mut self.out);
-        trim(&mut self.wire);
         if self.closing && !pending {
             self.shutdown(registry);
             return Next::Remove;

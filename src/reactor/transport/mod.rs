@@ -47,14 +47,19 @@ pub trait Layer: Send {
     fn close(&mut self) {}
 }
 
-/// A stack of layers, the first next to the socket.
+/// A stack of layers, the first next to the socket, and the wire bytes
+/// they produced that wait for the socket.
 pub struct Transport {
     layers: Vec<Box<dyn Layer>>,
+    pub wire: BytesMut,
 }
 
 impl Transport {
     pub fn new(layers: Vec<Box<dyn Layer>>) -> Transport {
-        Transport { layers }
+        Transport {
+            layers,
+            wire: BytesMut::new(),
+        }
     }
 
     /// Every handshake is complete: application bytes may be sent.
@@ -80,8 +85,8 @@ impl Transport {
     }
 
     /// Take the application bytes in `app` (once ready; before, they wait
-    /// there) and append what must go on the wire to `wire`.
-    pub fn send(&mut self, app: &mut BytesMut, wire: &mut BytesMut) -> Result<(), TransportError> {
+    /// there) and append what must go on the wire to `self.wire`.
+    pub fn send(&mut self, app: &mut BytesMut) -> Result<(), TransportError> {
         let mut data = if self.ready() {
             app.split()
         } else {
@@ -92,10 +97,10 @@ impl Transport {
             layer.output(&data, &mut down)?;
             data = down;
         }
-        if wire.is_empty() {
-            *wire = data;
+        if self.wire.is_empty() {
+            self.wire = data;
         } else {
-            wire.extend_from_slice(&data);
+            self.wire.extend_from_slice(&data);
         }
         Ok(())
     }
