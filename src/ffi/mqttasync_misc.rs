@@ -122,7 +122,8 @@ pub extern "C" fn MQTTAsync_getVersionInfo() -> *mut MQTTAsync_nameValue {
     VERSION_INFO.0.as_ptr().cast_mut()
 }
 
-/// Process-wide initialisation; nothing needs doing (no OpenSSL yet).
+/// Process-wide initialisation; nothing needs doing (TLS is rustls, which
+/// needs no process-wide setup: `do_openssl_init` is accepted and ignored).
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTAsync_global_init(inits: *mut MQTTAsync_init_options) {
     let _ = inits;

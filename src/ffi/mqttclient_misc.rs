@@ -177,7 +177,8 @@ pub extern "C" fn MQTTClient_getVersionInfo() -> *mut MQTTClient_nameValue {
     VERSION_INFO.0.as_ptr().cast_mut()
 }
 
-/// Process-wide initialisation. Nothing needs doing (no OpenSSL yet); the
+/// Process-wide initialisation. Nothing needs doing (TLS is rustls, which
+/// needs no process-wide setup; `do_openssl_init` is ignored); the
 /// call is accepted with or without options.
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTClient_global_init(inits: *mut MQTTClient_init_options) {
