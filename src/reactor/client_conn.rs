@@ -11,7 +11,7 @@ use mio::{Interest, Registry, Token};
 
 use super::ClientEndpoint;
 use super::client_socket::{ClientSocket, Dest};
-use super::transport::Transport;
+use super::transport::{Transport, TransportError};
 
 /// What the owner tells the reactor after driving a session.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -168,7 +168,7 @@ impl ClientConn {
                     Ok(Some(n)) => {
                         if let Some(t) = self.transport.as_mut() {
                             if let Err(e) = t.receive(&scratch[..n], &mut self.inbuf) {
-                                return self.transport_error(registry, &e.reason, now);
+                                return self.transport_error(registry, &e, now);
                             }
                             if self.inbuf.is_empty() {
                                 continue;
@@ -242,15 +242,18 @@ impl ClientConn {
         Next::Remove
     }
 
-    /// A transport layer failed: send what it has left (a TLS alert tells
-    /// the peer why), report the reason, and drop the connection.
-    fn transport_error(&mut self, registry: &Registry, reason: &str, now: Instant) -> Next {
+    /// A transport layer failed (or the peer closed it in order): send what
+    /// it has left (a TLS alert or close frame tells the peer why), report
+    /// a failure's reason, and drop the connection.
+    fn transport_error(&mut self, registry: &Registry, e: &TransportError, now: Instant) -> Next {
         if let Some(t) = self.transport.as_mut() {
             let mut none = BytesMut::new();
             let _ = t.send(&mut none);
             let _ = self.socket.write(&t.wire);
         }
-        self.endpoint.transport_error(reason);
+        if !e.closed {
+            self.endpoint.transport_error(&e.reason);
+        }
         self.lost(now);
         self.shutdown(registry);
         Next::Remove
@@ -294,7 +297,7 @@ impl ClientConn {
         if let Some(t) = self.transport.as_mut()
             && let Err(e) = t.send(&mut self.out)
         {
-            return self.transport_error(registry, &e.reason, now);
+            return self.transport_error(registry, &e, now);
         }
         let buf = match self.transport.as_mut() {
             Some(t) => &mut t.wire,

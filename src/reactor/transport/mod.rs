@@ -15,12 +15,24 @@ use bytes::BytesMut;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportError {
     pub reason: String,
+    /// The peer closed in order (TLS close_notify, WebSocket close): the
+    /// end of the stream, not a failure to report.
+    pub closed: bool,
 }
 
 impl TransportError {
     pub fn new(reason: impl Into<String>) -> TransportError {
         TransportError {
             reason: reason.into(),
+            closed: false,
+        }
+    }
+
+    /// An orderly close by the peer.
+    pub fn closed(reason: impl Into<String>) -> TransportError {
+        TransportError {
+            reason: reason.into(),
+            closed: true,
         }
     }
 }

@@ -106,7 +106,7 @@ impl Layer for TlsLayer {
                     .map_err(|e| TransportError::new(format!("TLS read failed: {e}")))?;
             }
             if state.peer_has_closed() {
-                return Err(TransportError::new("the peer closed the TLS session"));
+                return Err(TransportError::closed("the peer closed the TLS session"));
             }
         }
         Ok(())

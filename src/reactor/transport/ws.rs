@@ -243,7 +243,7 @@ impl WsLayer {
                     }
                     let code =
                         (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
-                    return Err(TransportError::new(match code {
+                    return Err(TransportError::closed(match code {
                         Some(c) => format!("the server closed the WebSocket (code {c})"),
                         None => "the server closed the WebSocket".to_string(),
                     }));
@@ -396,8 +396,10 @@ mod tests {
         let mut down = BytesMut::new();
         ws.output(&[], &mut down).unwrap();
         assert_eq!(down[0], 0x80 | OP_PONG);
-        let e = ws.input(&server_frame(OP_CLOSE, &1001u16.to_be_bytes()), &mut up);
-        assert!(e.unwrap_err().reason.contains("1001"));
+        let e = ws
+            .input(&server_frame(OP_CLOSE, &1001u16.to_be_bytes()), &mut up)
+            .unwrap_err();
+        assert!(e.closed && e.reason.contains("1001"), "{e:?}");
     }
 
     #[test]
