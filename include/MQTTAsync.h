@@ -963,7 +963,8 @@ LIBMQTT_API const char *MQTTAsync_strerror(int code);
 LIBMQTT_API struct MQTTAsync_nameValue *MQTTAsync_getVersionInfo(void);
 
 /**
- * Process-wide initialisation; nothing needs doing (no OpenSSL yet).
+ * Process-wide initialisation; nothing needs doing (TLS is rustls, which
+ * needs no process-wide setup: `do_openssl_init` is accepted and ignored).
  */
 LIBMQTT_API void MQTTAsync_global_init(struct MQTTAsync_init_options *inits);
 

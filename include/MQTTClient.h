@@ -708,7 +708,8 @@ LIBMQTT_API const char *MQTTClient_strerror(int code);
 LIBMQTT_API struct MQTTClient_nameValue *MQTTClient_getVersionInfo(void);
 
 /**
- * Process-wide initialisation. Nothing needs doing (no OpenSSL yet); the
+ * Process-wide initialisation. Nothing needs doing (TLS is rustls, which
+ * needs no process-wide setup; `do_openssl_init` is ignored); the
  * call is accepted with or without options.
  */
 LIBMQTT_API void MQTTClient_global_init(struct MQTTClient_init_options *inits);

@@ -221,11 +221,3 @@ fn default_version_falls_back_to_31() {
     drop(c);
     assert_eq!(server.join().unwrap(), vec![4, 3]);
 }
-
-/// No WebSocket transport yet: a ws:// server is refused at connect, not
-/// spoken to in raw MQTT.
-#[test]
-fn websocket_uri_is_refused_at_connect() {
-    let c = Client::new("ws://127.0.0.1:1/mqtt", "ws", CreateOptions::default()).unwrap();
-    assert_eq!(c.connect(opts(4)).err(), Some(ClientError::BadProtocol));
-}

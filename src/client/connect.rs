@@ -16,10 +16,13 @@ use super::error::ClientError;
 use super::pending::{Failure, OnComplete, Success};
 use super::route::{ConnectOutcome, Effects, drain_requests};
 use super::sync::{ConnectOptions, ConnectResult};
+use super::tls as client_tls;
 use super::trace::{self, trace};
+use super::transports::{proxy_for, tls_for, transport_for};
 use super::uri::{Scheme, ServerUri};
 use crate::protocol::codec::{Properties, ProtocolVersion};
 use crate::protocol::session::client::{ClientConfig, ClientSession, CloseReason};
+use crate::reactor::client_socket::Dest;
 
 mod disconnect;
 mod engine;
@@ -133,6 +136,11 @@ pub fn config(client_id: &str, v: i32, o: &ConnectOptions) -> Result<ClientConfi
 }
 
 impl Attempt {
+    /// The connect options this attempt uses.
+    pub fn options(&self) -> &ConnectOptions {
+        &self.options
+    }
+
     pub fn new(
         uris: Vec<(ServerUri, String)>,
         options: Arc<ConnectOptions>,
@@ -180,25 +188,46 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
         };
         match uri.scheme {
             Scheme::Tls | Scheme::WebSocketTls => {
-                a.last = ClientError::SslNotSupported;
-                a.ui += 1;
-                continue;
+                // Made once (files read, suites chosen); a bad setting
+                // fails this URI as Paho's context setup does.
+                let tls = tls_for(&a.options);
+                if let Err((e, reason)) = tls.config() {
+                    a.last = e;
+                    a.ui += 1;
+                    client_tls::report(core, Some(&tls), &reason);
+                    continue;
+                }
             }
-            // No WebSocket transport yet: never speak raw MQTT to a
-            // WebSocket endpoint.
-            Scheme::WebSocket => {
-                a.last = ClientError::BadProtocol;
-                a.ui += 1;
-                continue;
+            Scheme::Tcp | Scheme::WebSocket => {}
+            Scheme::Unix => {
+                // No name to resolve: one "address", the path.
+                a.vi = 0;
+                a.addrs = vec![SocketAddr::from(([0, 0, 0, 0], 0))];
+                trace!(trace::MINIMUM, "connecting to {text}");
+                start_version(shared, core);
+                return;
             }
-            Scheme::Tcp => {}
         }
         a.vi = 0;
         a.addrs.clear();
         trace!(trace::MINIMUM, "connecting to {text}");
-        let host = uri.host.trim_start_matches('[').trim_end_matches(']');
+        // Through an HTTP proxy, the socket goes to the proxy.
+        let (name, port) = match proxy_for(&uri, &a.options) {
+            Ok(Some(p)) => {
+                trace!(trace::MINIMUM, "through HTTP proxy {}:{}", p.host, p.port);
+                (p.host, p.port)
+            }
+            Ok(None) => (uri.host.clone(), uri.port),
+            Err((e, reason)) => {
+                trace!(trace::ERROR, "{reason}");
+                a.last = e;
+                a.ui += 1;
+                continue;
+            }
+        };
+        let host = name.trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = host.parse::<IpAddr>() {
-            a.addrs = vec![SocketAddr::new(ip, uri.port)];
+            a.addrs = vec![SocketAddr::new(ip, port)];
             start_version(shared, core);
             return;
         }
@@ -206,10 +235,10 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
         let id = a.id;
         let ui = a.ui;
         let weak = Arc::downgrade(shared);
-        let name = uri.host.clone();
+        let lookup = name.clone();
         super::resolver::resolve(
-            &name,
-            uri.port,
+            &lookup,
+            port,
             Box::new(move |r| {
                 let Some(shared) = weak.upgrade() else { return };
                 let mut core = shared.lock();
@@ -230,7 +259,7 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
                     }
                     other => {
                         if let Err(e) = other {
-                            trace!(trace::ERROR, "cannot resolve {}: {e}", uri.host);
+                            trace!(trace::ERROR, "cannot resolve {name}: {e}");
                         }
                         if let Some(a) = core.engine.attempt.as_mut() {
                             a.last = ClientError::Failure;
@@ -283,7 +312,21 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
         .until
         .saturating_duration_since(now)
         .max(Duration::from_millis(1));
-    trace!(trace::MINIMUM, "connecting to {addr} with MQTT level {v}");
+    let transport = match a.uris.get(a.ui).map(|u| transport_for(&u.0, &a.options)) {
+        Some(Ok(t)) => t,
+        Some(Err((e, reason))) => {
+            let tls = a.options.tls.clone();
+            client_tls::report(core, tls.as_deref(), &reason);
+            finish(shared, core, Err(e));
+            return;
+        }
+        None => None,
+    };
+    let dest = match a.uris.get(a.ui) {
+        Some((u, _)) if u.scheme == Scheme::Unix => Dest::Unix(u.path.clone().into()),
+        _ => Dest::Tcp(addr),
+    };
+    trace!(trace::MINIMUM, "connecting to {dest:?} with MQTT level {v}");
     let clean = cfg.clean_start;
     match core.session.as_mut() {
         Some(s) if !clean => s.reconnect(cfg, now),
@@ -296,7 +339,7 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
             .map(|s| s.pending_packet_ids())
             .unwrap_or_default();
     }
-    shared.start_connect(core, addr);
+    shared.start_connect(core, dest, transport);
     if core.conn_id() == 0 {
         // The reactor is gone.
         finish(shared, core, Err(ClientError::Failure));

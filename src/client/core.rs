@@ -46,6 +46,8 @@ pub struct SyncResults {
     pub connect: Option<(u64, Result<ConnectResult, ClientError>)>,
     /// Disconnect requests completed, by request id.
     pub disconnected: Option<u64>,
+    /// TLS failures of the connect under way, for its `ssl_error_cb`.
+    pub tls_errors: Vec<String>,
 }
 
 /// Everything behind the client's one lock, in parts with one owner each:
@@ -207,7 +209,12 @@ impl Shared {
     }
 
     /// Start a TCP connection to `addr` for the session already in `core`.
-    pub fn start_connect(self: &Arc<Self>, core: &mut Core, addr: std::net::SocketAddr) -> u64 {
+    pub fn start_connect(
+        self: &Arc<Self>,
+        core: &mut Core,
+        dest: crate::reactor::client_socket::Dest,
+        transport: Option<Box<crate::reactor::transport::Transport>>,
+    ) -> u64 {
         let id = next_conn_id();
         core.conn_id = id;
         core.input_paused = false;
@@ -215,10 +222,12 @@ impl Shared {
             shared: self.clone(),
             id,
         });
-        if !self
-            .reactor
-            .send(Command::ClientConnect { id, addr, endpoint })
-        {
+        if !self.reactor.send(Command::ClientConnect {
+            id,
+            dest,
+            endpoint,
+            transport,
+        }) {
             core.conn_id = 0;
         }
         id
@@ -303,6 +312,14 @@ impl ClientEndpoint for Link {
             connect::connection_failed(&self.shared, &mut core, ClientError::Failure);
             drop(core);
             self.shared.cond.notify_all();
+        }
+    }
+
+    fn transport_error(&self, reason: &str) {
+        let mut core = self.shared.lock();
+        if core.conn_id == self.id {
+            let tls = core.engine.options().and_then(|o| o.tls.clone());
+            super::tls::report(&mut core, tls.as_deref(), reason);
         }
     }
 

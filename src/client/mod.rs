@@ -12,5 +12,7 @@ pub mod pending;
 pub mod resolver;
 mod route;
 pub mod sync;
+pub mod tls;
 pub mod trace;
+mod transports;
 pub mod uri;

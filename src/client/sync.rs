@@ -44,6 +44,14 @@ pub struct ConnectOptions {
     pub max_inflight: u16,
     /// CONNECT properties (MQTT 5).
     pub properties: Properties,
+    /// MQTTClient_SSLOptions, when given.
+    pub tls: Option<Arc<super::tls::TlsOptions>>,
+    /// httpHeaders (version 7+): extra headers of a WebSocket upgrade.
+    pub http_headers: Vec<(String, String)>,
+    /// httpProxy / httpsProxy (version 8+); when unset, the `http_proxy` /
+    /// `https_proxy` environment variables (with `no_proxy`).
+    pub http_proxy: Option<String>,
+    pub https_proxy: Option<String>,
 }
 
 /// `returned` of the connect options, plus the MQTT 5 response.
@@ -132,9 +140,6 @@ impl Client {
         options: CreateOptions,
     ) -> Result<Client, ClientError> {
         let uri = uri::parse(server_uri)?;
-        if matches!(uri.scheme, Scheme::Tls | Scheme::WebSocketTls) {
-            return Err(ClientError::SslNotSupported);
-        }
         if !matches!(options.mqtt_version, 0 | 3 | 4 | 5) {
             return Err(ClientError::BadMqttVersion);
         }
@@ -205,6 +210,10 @@ impl Client {
     /// Where a connect with `options` goes: its serverURIs, else the
     /// URI given at create.
     pub(super) fn target(&self, options: &ConnectOptions) -> Result<Target, ClientError> {
+        // As Paho: a client created for a TLS URI needs SSL options.
+        if matches!(self.uri.scheme, Scheme::Tls | Scheme::WebSocketTls) && options.tls.is_none() {
+            return Err(ClientError::NullParameter);
+        }
         let uris = if options.server_uris.is_empty() {
             vec![(self.uri.clone(), self.uri_text.clone())]
         } else {
@@ -249,6 +258,7 @@ impl Client {
         let limit = per_try
             .saturating_mul(u32::try_from(tries).unwrap_or(u32::MAX))
             .saturating_add(Duration::from_secs(5));
+        let on_tls_error = options.tls.as_ref().and_then(|t| t.error_cb.clone());
         let attempt = Attempt::new(
             target.uris,
             Arc::new(options),
@@ -267,14 +277,24 @@ impl Client {
         let (mut core, _) = self.shared.wait_until(core, deadline(limit), |c| {
             c.sync().connect.as_ref().is_some_and(|(i, _)| *i == id)
         });
-        match core.sync().connect.take() {
+        let r = match core.sync().connect.take() {
             Some((i, r)) if i == id => r,
             _ => {
                 // Gave up waiting: stop the attempt.
                 connect::stop(&self.shared, &mut core);
                 Err(ClientError::Failure)
             }
+        };
+        // ssl_error_cb runs here, on the caller's thread before connect
+        // returns (as Paho's does), with no lock held.
+        let tls_errors = std::mem::take(&mut core.sync().tls_errors);
+        drop(core);
+        if let Some(cb) = on_tls_error {
+            for reason in &tls_errors {
+                cb(reason);
+            }
         }
+        r
     }
 
     /// Disconnect, letting in-flight work finish for up to `timeout`.

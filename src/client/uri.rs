@@ -1,5 +1,5 @@
 //! Server URIs as Paho accepts them: `tcp://`, `mqtt://`, `ssl://`, `mqtts://`,
-//! `ws://`, `wss://` or a bare `host:port`.
+//! `ws://`, `wss://`, `unix://PATH` (as Paho 1.3.13 does) or a bare `host:port`.
 
 use super::error::ClientError;
 
@@ -10,6 +10,8 @@ pub enum Scheme {
     Tls,
     WebSocket,
     WebSocketTls,
+    /// A Unix domain socket; its path is `ServerUri::path`.
+    Unix,
 }
 
 /// A parsed server URI.
@@ -18,10 +20,23 @@ pub struct ServerUri {
     pub scheme: Scheme,
     pub host: String,
     pub port: u16,
+    /// The path of a WebSocket URI ("/mqtt" when none is given, as Paho).
+    pub path: String,
 }
 
 /// Parse a server URI. Unknown schemes are `BadProtocol`.
 pub fn parse(uri: &str) -> Result<ServerUri, ClientError> {
+    if let Some(path) = uri.strip_prefix("unix://") {
+        if path.is_empty() {
+            return Err(ClientError::BadProtocol);
+        }
+        return Ok(ServerUri {
+            scheme: Scheme::Unix,
+            host: "localhost".into(),
+            port: 0,
+            path: path.to_string(),
+        });
+    }
     let (scheme, rest) = match uri.split_once("://") {
         Some((s, rest)) => {
             let scheme = match s.to_ascii_lowercase().as_str() {
@@ -40,9 +55,14 @@ pub fn parse(uri: &str) -> Result<ServerUri, ClientError> {
         Scheme::Tls => 8883,
         Scheme::WebSocket => 80,
         Scheme::WebSocketTls => 443,
+        Scheme::Unix => 0,
     };
     // A websocket URI may carry a path; the host part ends at the first '/'.
-    let authority = rest.split('/').next().unwrap_or("");
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let path = if path.is_empty() { "/mqtt" } else { path }.to_string();
     let (host, port) = if let Some(stripped) = authority.strip_prefix('[') {
         let (h, after) = stripped.split_once(']').ok_or(ClientError::BadProtocol)?;
         let port = match after.strip_prefix(':') {
@@ -62,7 +82,12 @@ pub fn parse(uri: &str) -> Result<ServerUri, ClientError> {
     if host.is_empty() {
         return Err(ClientError::BadProtocol);
     }
-    Ok(ServerUri { scheme, host, port })
+    Ok(ServerUri {
+        scheme,
+        host,
+        port,
+        path,
+    })
 }
 
 #[cfg(test)]
@@ -81,6 +106,14 @@ mod tests {
         assert_eq!(parse("127.0.0.1:99").unwrap().port, 99);
         assert_eq!(parse("ssl://h").unwrap().scheme, Scheme::Tls);
         assert_eq!(parse("wss://h:1/mqtt").unwrap().port, 1);
+        assert_eq!(parse("ws://h:1/a/b?c=d").unwrap().path, "/a/b?c=d");
+        assert_eq!(parse("ws://h:1").unwrap().path, "/mqtt");
+        let u = parse("unix:///run/mosquitto.sock").unwrap();
+        assert_eq!(
+            (u.scheme, u.path.as_str()),
+            (Scheme::Unix, "/run/mosquitto.sock")
+        );
+        assert_eq!(parse("unix://"), Err(ClientError::BadProtocol));
         let u = parse("tcp://[::1]:7").unwrap();
         assert_eq!((u.host.as_str(), u.port), ("::1", 7));
     }

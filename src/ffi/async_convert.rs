@@ -119,6 +119,8 @@ pub(crate) unsafe fn connect_options(
     let will = unsafe { will(w, will_properties) }.map_err(async_rc)?;
     // SAFETY: checked struct with the caller's pointers.
     let (username, password) = unsafe { credentials(o, version) }?;
+    // SAFETY: checked struct with the caller's pointers.
+    let proxies = unsafe { proxies(o, version) }?;
     let clean_session = read_field!(o, cleansession) != 0;
     if (effective >= MQTTVERSION_5 && clean_session) || (effective < MQTTVERSION_5 && clean_start) {
         return Err(MQTTASYNC_BAD_MQTT_OPTION);
@@ -142,6 +144,12 @@ pub(crate) unsafe fn connect_options(
             10
         },
         properties,
+        // SAFETY: checked struct with the caller's pointers.
+        tls: unsafe { tls(o, version) }?,
+        // SAFETY: as above.
+        http_headers: unsafe { http_headers(o, version) }?,
+        http_proxy: proxies.0,
+        https_proxy: proxies.1,
     };
     let (auto, min, max) = if version >= 4 {
         (

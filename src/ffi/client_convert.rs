@@ -142,6 +142,91 @@ macro_rules! connect_option_readers {
             Ok((username, password))
         }
 
+        /// The SSL options (version 1+, when given), reading only the
+        /// fields of their version.
+        ///
+        /// # Safety
+        /// `o` a connect options struct of version `version` whose SSL
+        /// options (if any) passed the check in `credentials`.
+        unsafe fn tls(
+            o: *const $options,
+            version: ::std::ffi::c_int,
+        ) -> $crate::ffi::guard::FfiResult<
+            Option<::std::sync::Arc<$crate::client::tls::TlsOptions>>,
+        > {
+            if version < 1 {
+                return Ok(None);
+            }
+            let ssl = $crate::ffi::guard::read_field!(o, ssl);
+            if ssl.is_null() {
+                return Ok(None);
+            }
+            let ssl_version = $crate::ffi::guard::checked_version!(
+                ssl,
+                b"MQTS",
+                $crate::ffi::client_convert::SSL_OPTIONS_MAX_VERSION
+            )?;
+            Ok(Some(::std::sync::Arc::new(
+                $crate::ffi::tls_convert::read_ssl_options!(ssl, ssl_version),
+            )))
+        }
+
+        /// httpHeaders (version 7+): name/value pairs up to a NULL name.
+        ///
+        /// # Safety
+        /// `o` a connect options struct of version `version`.
+        unsafe fn http_headers(
+            o: *const $options,
+            version: ::std::ffi::c_int,
+        ) -> $crate::ffi::guard::FfiResult<Vec<(String, String)>> {
+            let mut out = Vec::new();
+            if version < 7 {
+                return Ok(out);
+            }
+            let mut p = $crate::ffi::guard::read_field!(o, httpHeaders);
+            if p.is_null() {
+                return Ok(out);
+            }
+            loop {
+                let name = $crate::ffi::guard::read_field!(p, name);
+                if name.is_null() {
+                    return Ok(out);
+                }
+                let value = $crate::ffi::guard::read_field!(p, value);
+                // SAFETY: C strings of the caller's NULL-ended list.
+                let (n, v) = unsafe {
+                    (
+                        $crate::ffi::guard::c_str(name)?,
+                        $crate::ffi::guard::opt_c_str(value)?.unwrap_or(""),
+                    )
+                };
+                out.push((n.to_owned(), v.to_owned()));
+                // SAFETY: the list goes on until the NULL name.
+                p = unsafe { p.add(1) };
+            }
+        }
+
+        /// httpProxy and httpsProxy (version 8+).
+        ///
+        /// # Safety
+        /// `o` a connect options struct of version `version`.
+        unsafe fn proxies(
+            o: *const $options,
+            version: ::std::ffi::c_int,
+        ) -> $crate::ffi::guard::FfiResult<(Option<String>, Option<String>)> {
+            if version < 8 {
+                return Ok((None, None));
+            }
+            // SAFETY: NULL or C strings of the caller's struct.
+            let (http, https) = unsafe {
+                (
+                    $crate::ffi::guard::opt_c_str($crate::ffi::guard::read_field!(o, httpProxy))?,
+                    $crate::ffi::guard::opt_c_str($crate::ffi::guard::read_field!(o, httpsProxy))?,
+                )
+            };
+            Ok((http.map(str::to_owned), https.map(str::to_owned)))
+        }
+
         /// The server URI list of a version 2+ struct (empty: the create URI).
         ///
         /// # Safety
@@ -231,6 +316,8 @@ pub(crate) unsafe fn connect_options(
     let will = unsafe { will(read_field!(o, will), will_properties) }?;
     // SAFETY: checked struct with the caller's pointers.
     let (username, password) = unsafe { credentials(o, version) }?;
+    // SAFETY: checked struct with the caller's pointers.
+    let proxies = unsafe { proxies(o, version) }?;
     let mqtt_version = if version >= 3 {
         read_field!(o, MQTTVersion)
     } else {
@@ -276,6 +363,12 @@ pub(crate) unsafe fn connect_options(
         server_uris: unsafe { server_uris(o, version) }?,
         max_inflight,
         properties,
+        // SAFETY: checked struct with the caller's pointers.
+        tls: unsafe { tls(o, version) }?,
+        // SAFETY: as above.
+        http_headers: unsafe { http_headers(o, version) }?,
+        http_proxy: proxies.0,
+        https_proxy: proxies.1,
     })
 }
 

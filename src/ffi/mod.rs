@@ -31,6 +31,7 @@ pub mod properties_convert;
 pub mod properties_wire;
 pub mod property_table;
 pub mod reason_codes;
+pub mod tls_convert;
 pub mod types;
 
 pub(crate) use handle::live_locks;

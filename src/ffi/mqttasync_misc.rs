@@ -83,7 +83,7 @@ pub extern "C" fn MQTTAsync_strerror(code: c_int) -> *const c_char {
 }
 
 /// The version table: name/value pairs of static strings, NULL-terminated.
-struct VersionTable([MQTTAsync_nameValue; 4]);
+struct VersionTable([MQTTAsync_nameValue; 5]);
 
 // SAFETY: the table only holds pointers to immutable static strings.
 unsafe impl Sync for VersionTable {}
@@ -106,6 +106,10 @@ static VERSION_INFO: VersionTable = VersionTable([
         },
     },
     MQTTAsync_nameValue {
+        name: c"TLS library".as_ptr(),
+        value: c"rustls 0.23 (crypto: ring)".as_ptr(),
+    },
+    MQTTAsync_nameValue {
         name: std::ptr::null(),
         value: std::ptr::null(),
     },
@@ -118,7 +122,8 @@ pub extern "C" fn MQTTAsync_getVersionInfo() -> *mut MQTTAsync_nameValue {
     VERSION_INFO.0.as_ptr().cast_mut()
 }
 
-/// Process-wide initialisation; nothing needs doing (no OpenSSL yet).
+/// Process-wide initialisation; nothing needs doing (TLS is rustls, which
+/// needs no process-wide setup: `do_openssl_init` is accepted and ignored).
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTAsync_global_init(inits: *mut MQTTAsync_init_options) {
     let _ = inits;

@@ -138,7 +138,7 @@ pub extern "C" fn MQTTClient_strerror(code: c_int) -> *const c_char {
 }
 
 /// The version table: name/value pairs of static strings, NULL-terminated.
-struct VersionTable([MQTTClient_nameValue; 4]);
+struct VersionTable([MQTTClient_nameValue; 5]);
 
 // SAFETY: the table only holds pointers to immutable static strings.
 unsafe impl Sync for VersionTable {}
@@ -161,6 +161,10 @@ static VERSION_INFO: VersionTable = VersionTable([
         },
     },
     MQTTClient_nameValue {
+        name: c"TLS library".as_ptr(),
+        value: c"rustls 0.23 (crypto: ring)".as_ptr(),
+    },
+    MQTTClient_nameValue {
         name: std::ptr::null(),
         value: std::ptr::null(),
     },
@@ -173,7 +177,8 @@ pub extern "C" fn MQTTClient_getVersionInfo() -> *mut MQTTClient_nameValue {
     VERSION_INFO.0.as_ptr().cast_mut()
 }
 
-/// Process-wide initialisation. Nothing needs doing (no OpenSSL yet); the
+/// Process-wide initialisation. Nothing needs doing (TLS is rustls, which
+/// needs no process-wide setup; `do_openssl_init` is ignored); the
 /// call is accepted with or without options.
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTClient_global_init(inits: *mut MQTTClient_init_options) {

@@ -1,4 +1,5 @@
-//! One client TCP connection inside the reactor: non-blocking connect, reads
+//! One client connection inside the reactor: non-blocking TCP connect, an
+//! optional transport (TLS, WebSocket) between socket and session, reads
 //! drained until WouldBlock, one batched write per turn, session timers.
 
 use std::io::{self, Read, Write};
@@ -6,10 +7,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Buf, BytesMut};
-use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
 use super::ClientEndpoint;
+use super::client_socket::{ClientSocket, Dest};
+use super::transport::{Transport, TransportError};
 
 /// What the owner tells the reactor after driving a session.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -32,12 +34,17 @@ pub enum Next {
 
 pub struct ClientConn {
     pub id: u64,
-    socket: TcpStream,
+    socket: ClientSocket,
     endpoint: Arc<dyn ClientEndpoint>,
     token: Token,
     tcp_connected: bool,
     inbuf: BytesMut,
+    /// The session's output (application bytes).
     out: BytesMut,
+    /// With a transport: the layers between socket and session (they hold
+    /// the wire bytes waiting for the socket, so a plain TCP connection
+    /// pays one pointer for all this).
+    transport: Option<Box<Transport>>,
     pub timeout: Option<Instant>,
     write_interest: bool,
     closing: bool,
@@ -58,12 +65,13 @@ impl ClientConn {
     /// Start a non-blocking connect and register for writability.
     pub fn connect(
         id: u64,
-        addr: std::net::SocketAddr,
+        dest: Dest,
         endpoint: Arc<dyn ClientEndpoint>,
+        transport: Option<Box<Transport>>,
         registry: &Registry,
         token: Token,
     ) -> Result<ClientConn, (Arc<dyn ClientEndpoint>, io::Error)> {
-        let mut socket = match TcpStream::connect(addr) {
+        let mut socket = match ClientSocket::connect(&dest) {
             Ok(s) => s,
             Err(e) => return Err((endpoint, e)),
         };
@@ -80,6 +88,7 @@ impl ClientConn {
             tcp_connected: false,
             inbuf: BytesMut::new(),
             out: BytesMut::new(),
+            transport,
             timeout: None,
             write_interest: true,
             closing: false,
@@ -134,7 +143,7 @@ impl ClientConn {
             match self.check_connected() {
                 Ok(true) => {
                     self.tcp_connected = true;
-                    let _ = self.socket.set_nodelay(true);
+                    self.socket.set_nodelay();
                 }
                 Ok(false) => return Next::Keep,
                 Err(e) => {
@@ -155,7 +164,15 @@ impl ClientConn {
                         self.lost(now);
                         return Next::Remove;
                     }
-                    Ok(Some(_)) => {
+                    Ok(Some(n)) => {
+                        if let Some(t) = self.transport.as_mut() {
+                            if let Err(e) = t.receive(&scratch[..n], &mut self.inbuf) {
+                                return self.transport_error(registry, &e, now);
+                            }
+                            if self.inbuf.is_empty() {
+                                continue;
+                            }
+                        }
                         self.feed(now);
                         if self.paused || self.closing {
                             break;
@@ -215,8 +232,28 @@ impl ClientConn {
     pub fn close(&mut self, registry: &Registry, now: Instant) -> Next {
         self.closing = true;
         if self.tcp_connected {
+            if let Some(t) = self.transport.as_mut() {
+                t.close();
+            }
             let _ = self.write_out(registry, now);
         }
+        self.shutdown(registry);
+        Next::Remove
+    }
+
+    /// A transport layer failed (or the peer closed it in order): send what
+    /// it has left (a TLS alert or close frame tells the peer why), report
+    /// a failure's reason, and drop the connection.
+    fn transport_error(&mut self, registry: &Registry, e: &TransportError, now: Instant) -> Next {
+        if let Some(t) = self.transport.as_mut() {
+            let mut none = BytesMut::new();
+            let _ = t.send(&mut none);
+            let _ = self.socket.write(&t.wire);
+        }
+        if !e.closed {
+            self.endpoint.transport_error(&e.reason);
+        }
+        self.lost(now);
         self.shutdown(registry);
         Next::Remove
     }
@@ -232,24 +269,19 @@ impl ClientConn {
     }
 
     fn check_connected(&mut self) -> io::Result<bool> {
-        if let Some(e) = self.socket.take_error()? {
-            return Err(e);
-        }
-        match self.socket.peer_addr() {
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.socket.connected()
     }
 
     /// One read into the input buffer: Some(0) at end of stream, None when
     /// nothing is waiting.
+    /// With a transport the bytes stay in `scratch` for it to decode.
     fn read_chunk(&mut self, scratch: &mut [u8]) -> io::Result<Option<usize>> {
         loop {
             match self.socket.read(scratch) {
                 Ok(n) => {
-                    self.inbuf.extend_from_slice(&scratch[..n]);
+                    if self.transport.is_none() {
+                        self.inbuf.extend_from_slice(&scratch[..n]);
+                    }
                     return Ok(Some(n));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
@@ -261,13 +293,22 @@ impl ClientConn {
 
     /// Write what is queued; keep WRITABLE interest only while output waits.
     fn write_out(&mut self, registry: &Registry, now: Instant) -> Next {
-        while !self.out.is_empty() {
-            match self.socket.write(&self.out) {
+        if let Some(t) = self.transport.as_mut()
+            && let Err(e) = t.send(&mut self.out)
+        {
+            return self.transport_error(registry, &e, now);
+        }
+        let buf = match self.transport.as_mut() {
+            Some(t) => &mut t.wire,
+            None => &mut self.out,
+        };
+        while !buf.is_empty() {
+            match self.socket.write(buf) {
                 Ok(0) => {
                     self.lost(now);
                     return Next::Remove;
                 }
-                Ok(n) => self.out.advance(n),
+                Ok(n) => buf.advance(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => {
@@ -276,12 +317,14 @@ impl ClientConn {
                 }
             }
         }
+        let pending = !buf.is_empty();
+        trim(buf);
         trim(&mut self.out);
-        if self.closing && self.out.is_empty() {
+        if self.closing && !pending {
             self.shutdown(registry);
             return Next::Remove;
         }
-        let want = !self.out.is_empty();
+        let want = pending;
         if want != self.write_interest {
             let interest = if want {
                 Interest::READABLE | Interest::WRITABLE
@@ -312,6 +355,6 @@ impl ClientConn {
 
     fn shutdown(&mut self, registry: &Registry) {
         let _ = registry.deregister(&mut self.socket);
-        let _ = self.socket.shutdown(std::net::Shutdown::Both);
+        self.socket.shutdown();
     }
 }

@@ -361,11 +361,23 @@ impl Loop {
     /// Serve one command; false means stop the loop.
     fn command(&mut self, cmd: Command, now: Instant) -> bool {
         match cmd {
-            Command::ClientConnect { id, addr, endpoint } => {
+            Command::ClientConnect {
+                id,
+                dest,
+                endpoint,
+                transport,
+            } => {
                 let entry = self.sources.vacant_entry();
                 let key = entry.key();
                 let token = Token(key + FIRST_CONN);
-                match ClientConn::connect(id, addr, endpoint, self.poll.registry(), token) {
+                match ClientConn::connect(
+                    id,
+                    dest,
+                    endpoint,
+                    transport,
+                    self.poll.registry(),
+                    token,
+                ) {
                     Ok(conn) => {
                         entry.insert(Source::Client(conn));
                         self.clients.insert(id, key);

@@ -4,10 +4,11 @@
 
 mod broker_conn;
 mod client_conn;
+pub mod client_socket;
 mod event_loop;
+pub mod transport;
 
 use std::io;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -34,6 +35,9 @@ pub trait ClientEndpoint: Send + Sync + 'static {
     /// The transport could not be established or failed; the session (if
     /// any) has already been told through `drive`.
     fn transport_failed(&self, error: &io::Error);
+    /// A transport layer (TLS, WebSocket) failed for `reason`; the
+    /// session hears of the lost connection through `drive` next.
+    fn transport_error(&self, reason: &str);
     /// The reactor thread died (a panic it contained): fail what waits.
     fn reactor_died(&self);
 }
@@ -43,8 +47,10 @@ pub enum Command {
     /// Open a TCP connection for a client endpoint; `id` names it from now on.
     ClientConnect {
         id: u64,
-        addr: SocketAddr,
+        dest: client_socket::Dest,
         endpoint: Arc<dyn ClientEndpoint>,
+        /// TLS/WebSocket layers over the TCP stream (None: plain TCP).
+        transport: Option<Box<transport::Transport>>,
     },
     /// The session of `id` has output (or new timers): flush it.
     ClientFlush { id: u64 },

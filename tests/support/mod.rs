@@ -626,7 +626,9 @@ impl LineLog {
 
 pub mod c_programs;
 pub mod paho_programs;
+pub mod proxy;
 pub mod raw;
+pub mod tls;
 pub mod valgrind;
 
 /// Connect options for the Rust client API (the layer under MQTTClient):
@@ -646,5 +648,9 @@ pub fn connect_options(version: i32) -> ferromq::client::sync::ConnectOptions {
         server_uris: Vec::new(),
         max_inflight: 100,
         properties: ferromq::protocol::codec::Properties::default(),
+        tls: None,
+        http_headers: Vec::new(),
+        http_proxy: None,
+        https_proxy: None,
     }
 }

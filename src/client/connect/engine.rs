@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::super::core::{Core, Phase, Shared};
 use super::super::error::ClientError;
+use super::super::sync::ConnectOptions;
 use super::{Attempt, AutoReconnect, DisconnectReq, Finish, begin, reconnect_now};
 
 /// Where the client's connection stands and what the engine is doing about
@@ -41,6 +42,14 @@ impl Engine {
 
     pub fn destroyed(&self) -> bool {
         self.destroyed
+    }
+
+    /// The connect options in use: the attempt's, else the last connect's.
+    pub fn options(&self) -> Option<&ConnectOptions> {
+        self.attempt
+            .as_ref()
+            .map(|a| a.options())
+            .or_else(|| self.auto.as_ref().map(|a| &*a.options))
     }
 
     /// The application asked for the connection to end.

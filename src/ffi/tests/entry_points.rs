@@ -173,4 +173,5 @@ fn version_info_is_null_terminated() {
     }
     assert!(names.contains(&"Version".to_owned()));
     assert!(names.contains(&"Product name".to_owned()));
+    assert!(names.contains(&"TLS library".to_owned()));
 }
