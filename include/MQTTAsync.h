@@ -792,8 +792,9 @@ typedef int MQTTAsync_updateConnectOptions(void* context, MQTTAsync_connectData*
 typedef void MQTTAsync_traceCallback(enum MQTTASYNC_TRACE_LEVELS level, char* message);
 
 /**
- * Create a client for `serverURI` with identifier `clientId`. Only
- * MQTTCLIENT_PERSISTENCE_NONE is supported so far.
+ * Create a client for `serverURI` with identifier `clientId`, with
+ * persistence NONE, DEFAULT (files under the directory
+ * `persistence_context`) or USER (an MQTTClient_persistence).
  */
 LIBMQTT_API int MQTTAsync_create(MQTTAsync *handle, const char *serverURI, const char *clientId, int persistence_type, void *persistence_context);
 

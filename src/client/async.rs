@@ -82,6 +82,14 @@ impl AsyncClient {
         Ok(AsyncClient { inner, options })
     }
 
+    /// Give the client its persistence and read the store back (at create).
+    pub fn attach_store(
+        &self,
+        store: Box<dyn super::persistence::Store>,
+    ) -> Result<(), ClientError> {
+        self.inner.attach_store(store)
+    }
+
     /// The MQTT version given at create (0 = default).
     pub fn create_version(&self) -> i32 {
         self.inner.create_version()

@@ -200,10 +200,13 @@ impl Requests {
 
     /// Hand buffered publishes to the session in order while its window has
     /// room. Returns completions to run (QoS 0 publishes are done once queued).
+    /// The ids of QoS 1/2 publishes that entered the session are pushed on
+    /// `sent` (for persistence).
     pub fn drain(
         &mut self,
         session: &mut ClientSession,
         now: Instant,
+        sent: &mut Vec<u16>,
     ) -> Vec<(i32, OnComplete, Result<Success, Failure>)> {
         let mut done = Vec::new();
         while let Some(b) = self.buffer.pop_front() {
@@ -235,6 +238,9 @@ impl Requests {
                     }
                 }
                 Ok(pid) => {
+                    if pid != 0 {
+                        sent.push(pid);
+                    }
                     let message = Message {
                         payload: b.payload,
                         qos: b.qos,

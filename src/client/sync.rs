@@ -153,6 +153,14 @@ impl Client {
         })
     }
 
+    /// Give the client its persistence and read the store back (at create).
+    pub fn attach_store(
+        &self,
+        store: Box<dyn super::persistence::Store>,
+    ) -> Result<(), ClientError> {
+        self.shared.attach_store(store)
+    }
+
     /// The MQTT version given at create (0 = default).
     pub fn create_version(&self) -> i32 {
         self.create_version
@@ -363,6 +371,7 @@ impl Client {
         };
         let id = core.conn_id;
         if qos != QoS::AtMostOnce {
+            core.persist_sent(pid);
             core.sync().pending.push(pid);
         }
         drop(core);
@@ -527,6 +536,7 @@ impl Drop for Client {
         if let Some(d) = dispatcher {
             d.stop();
         }
+        self.shared.detach_store();
     }
 }
 
