@@ -48,7 +48,7 @@ struct Program {
 impl Program {
     /// Build tests/c/NAME.c against Paho's headers and libpaho-mqtt3c, or
     /// None (SKIP) when Paho or mosquitto is not installed.
-    fn build(name: &str) -> Option<Program> {
+    fn build(name: &str, lib: &str) -> Option<Program> {
         if !Mosquitto::available() {
             support::skip("mosquitto is not installed (/usr/sbin/mosquitto)");
             return None;
@@ -63,7 +63,7 @@ impl Program {
         CBuild {
             sources: vec![c.join(format!("{name}.c"))],
             include_dirs: vec![c],
-            libs: vec!["paho-mqtt3c".into()],
+            libs: vec![lib.into()],
             ..CBuild::default()
         }
         .build(&exe);
@@ -91,7 +91,7 @@ struct Subscriber {
 }
 
 impl Subscriber {
-    fn start(uri: &str) -> Subscriber {
+    fn start(uri: &str, topic: &str) -> Subscriber {
         let client = Client::new(uri, "persist-sub", CreateOptions::default()).expect("create");
         let opts = ConnectOptions {
             clean_session: false,
@@ -104,7 +104,7 @@ impl Subscriber {
             ..SubscriptionOptions::default()
         };
         client
-            .subscribe_many(vec![("persist/t".into(), sub)], Properties::default())
+            .subscribe_many(vec![(topic.into(), sub)], Properties::default())
             .expect("subscribe");
         Subscriber { client }
     }
@@ -132,8 +132,8 @@ impl Subscriber {
             match self.client.receive(quiet) {
                 Ok(Some((_, m))) => {
                     let text = String::from_utf8_lossy(&m.payload).into_owned();
-                    let i = text
-                        .strip_prefix('m')
+                    // "m<i>" (persist_publish) or "off<i>" (persist_async).
+                    let i = Some(text.trim_start_matches(['m', 'o', 'f']))
                         .and_then(|n| n.parse::<usize>().ok())
                         .unwrap_or_else(|| panic!("unexpected payload {text:?}"));
                     *got.entry(i).or_default() += 1;
@@ -224,13 +224,13 @@ fn damage(store: &Path) {
 /// Publish on `first`, kill it mid-stream, resume on `second`: every
 /// accepted message arrives, QoS 2 (odd index) exactly once.
 fn crash_and_resume(first: Lib, second: Lib, damaged: bool) {
-    let Some(program) = Program::build("persist_publish") else {
+    let Some(program) = Program::build("persist_publish", "paho-mqtt3c") else {
         return;
     };
     let broker = Mosquitto::start();
     let uri = format!("tcp://127.0.0.1:{}", broker.port);
     let store = tempfile::tempdir().expect("tempdir");
-    let sub = Subscriber::start(&uri);
+    let sub = Subscriber::start(&uri, "persist/t");
 
     let relay = Relay::start(broker.port);
     let mut cmd = program.command(first);
@@ -326,4 +326,76 @@ fn store_written_by_paho_is_resumed_by_ferromq() {
 #[test]
 fn ferromq_skips_damaged_records() {
     crash_and_resume(Lib::Ours, Lib::Ours, true);
+}
+
+/// MQTTAsync: publishes buffered while disconnected (never connected,
+/// allowDisconnectedSendAtAnyTime) are kept as command records; killed and
+/// restarted on the same store, the client sends them after connecting.
+/// With persistQoS0=0 the QoS 0 one is not kept (and so not sent).
+fn offline_buffer_survives(first: Lib, second: Lib, persist_qos0: bool) {
+    let Some(program) = Program::build("persist_async", "paho-mqtt3a") else {
+        return;
+    };
+    let broker = Mosquitto::start();
+    let uri = format!("tcp://127.0.0.1:{}", broker.port);
+    let store = tempfile::tempdir().expect("tempdir");
+    let sub = Subscriber::start(&uri, "persist/a");
+    let q0 = if persist_qos0 { "1" } else { "0" };
+    let run = |lib: Lib, phase: &str| {
+        let mut cmd = program.command(lib);
+        cmd.arg(&uri)
+            .arg("persist-async")
+            .arg(store.path())
+            .arg(phase)
+            .arg(q0);
+        Running::spawn(cmd, PROGRAM_SECS)
+    };
+    let mut buffering = run(first, "buffer");
+    buffering.expect_line("buffered");
+    buffering.kill();
+    let (status, out, err) = run(second, "resume").finish();
+    assert!(
+        status.success(),
+        "resume on {second:?} failed: {status}\n{out}\n{err}"
+    );
+    // "off<i>": the subscriber counts index i.
+    let want: Vec<usize> = if persist_qos0 {
+        vec![0, 1, 2]
+    } else {
+        vec![1, 2]
+    };
+    let got = sub.collect(HashMap::new(), &want, Duration::from_secs(10));
+    let mut keys: Vec<usize> = got.keys().copied().collect();
+    keys.sort_unstable();
+    assert_eq!(keys, want, "{first:?} then {second:?}: got {got:?}\n{out}");
+    assert!(got.values().all(|&n| n == 1), "duplicates: {got:?}");
+    println!(
+        "{first:?} then {second:?}: {want:?} delivered after the restart; {}",
+        out.trim()
+    );
+}
+
+#[test]
+fn paho_async_offline_buffer_reference() {
+    offline_buffer_survives(Lib::Paho, Lib::Paho, true);
+}
+
+#[test]
+fn ferromq_async_offline_buffer() {
+    offline_buffer_survives(Lib::Ours, Lib::Ours, true);
+}
+
+#[test]
+fn ferromq_async_offline_buffer_without_qos0() {
+    offline_buffer_survives(Lib::Ours, Lib::Ours, false);
+}
+
+#[test]
+fn paho_offline_buffer_resumed_by_ferromq() {
+    offline_buffer_survives(Lib::Paho, Lib::Ours, true);
+}
+
+#[test]
+fn paho_async_offline_buffer_without_qos0_reference() {
+    offline_buffer_survives(Lib::Paho, Lib::Paho, false);
 }

@@ -12,13 +12,12 @@ use super::connect::{self, Attempt, AutoReconnect, DisconnectReq};
 use super::dispatch::{Dispatch, Dispatcher, Registry};
 use super::error::ClientError;
 use super::pending::Requests;
-use super::persistence::Store;
+use super::persistence::ClientStore;
 use super::route::{self, Effects};
 use super::sync::{AckResult, ConnectResult, Message};
 use super::trace::{self, trace};
 use crate::protocol::codec::Publish;
 use crate::protocol::session::client::ClientSession;
-use crate::protocol::session::inflight::OutState;
 use crate::reactor::{ClientDrive, ClientEndpoint, Command, Reactor};
 
 /// Where the client's connection stands. One field, one owner: the engine
@@ -78,10 +77,7 @@ pub struct Core {
     /// Input from the socket is held back until the consumer catches up.
     pub input_paused: bool,
     /// The client's persistence (DEFAULT or USER), if any.
-    pub store: Option<Box<dyn Store>>,
-    /// Outgoing flows read back from the store at create, waiting for the
-    /// first connect that keeps the session.
-    pub restored: Vec<(Publish, OutState)>,
+    pub store: Option<Box<ClientStore>>,
 }
 
 impl Core {
@@ -102,7 +98,6 @@ impl Core {
             was_connected: false,
             input_paused: false,
             store: None,
-            restored: Vec::new(),
         }
     }
 

@@ -67,7 +67,7 @@ pub fn route(core: &mut Core, has: &Installed, ev: Event, fx: &mut Effects) {
             );
             if !ack.session_present && !core.session_v31() {
                 // The server kept nothing, so the session dropped its flows.
-                core.persist_clear();
+                core.persist_drop_flows();
             }
             fx.connect = Some(ConnectOutcome::Accepted(ack));
             fx.notify = true;
@@ -228,8 +228,11 @@ pub fn drain_requests(core: &mut Core, fx: &mut Effects) {
     let done = core
         .requests
         .drain(session, std::time::Instant::now(), &mut sent);
-    for id in sent {
-        core.persist_sent(id);
+    for (id, seqno) in sent {
+        if id != 0 {
+            core.persist_sent(id);
+        }
+        core.persist_unbuffered(seqno);
     }
     fx.more |= core.requests.buffer.len() != before;
     for (token, cb, res) in done {

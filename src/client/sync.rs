@@ -158,7 +158,7 @@ impl Client {
         &self,
         store: Box<dyn super::persistence::Store>,
     ) -> Result<(), ClientError> {
-        self.shared.attach_store(store)
+        self.shared.attach_store(store, None)
     }
 
     /// The MQTT version given at create (0 = default).

@@ -2,8 +2,11 @@
 //! two implementations, Paho's file layout ([`file::FileStore`]) and the
 //! application's callback table (in `src/ffi`), plus the record formats.
 
+pub mod commands;
 pub mod file;
 mod hooks;
+
+pub use hooks::CommandOptions;
 pub mod records;
 
 use std::fmt;
@@ -58,6 +61,23 @@ pub trait Store: Send {
     fn contains_key(&mut self, key: &str) -> bool;
     /// Close the store (at destroy).
     fn close(&mut self) -> Result<(), StoreError>;
+}
+
+/// A client's store and what the client keeps about it.
+pub struct ClientStore {
+    pub store: Box<dyn Store>,
+    /// Outgoing flows read back at create, waiting for the first connect
+    /// that keeps the session.
+    pub restored: Vec<(
+        crate::protocol::codec::Publish,
+        crate::protocol::session::inflight::OutState,
+    )>,
+    /// The last command sequence number used (MQTTAsync's `c-<seqno>`).
+    pub command_seqno: u32,
+    /// Command records use MQTT 5's keys and layout (created with MQTTVersion 5).
+    pub commands_v5: bool,
+    /// Buffered QoS 0 publishes are persisted too (MQTTAsync's persistQoS0).
+    pub persist_qos0: bool,
 }
 
 /// The server URI as Paho hands it to a store's open: without its
