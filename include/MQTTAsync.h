@@ -842,14 +842,18 @@ LIBMQTT_API int MQTTAsync_setDisconnected(MQTTAsync handle, void *context, MQTTA
 LIBMQTT_API int MQTTAsync_setUpdateConnectOptions(MQTTAsync handle, void *context, MQTTAsync_updateConnectOptions* co);
 
 /**
- * Accepted for compatibility: with persistence NONE nothing is written, so
- * the callback is never called.
+ * Set (or with NULL remove) the callback that transforms each record
+ * before it is written to the client's persistence (e.g. to encrypt it).
+ * It gets one buffer holding the whole record; it may change the bytes in
+ * place or point the buffer and length elsewhere (that memory stays the
+ * application's). A non-zero return fails the write. Without persistence
+ * the call succeeds and nothing is ever written.
  */
 LIBMQTT_API int MQTTAsync_setBeforePersistenceWrite(MQTTAsync handle, void *context, MQTTPersistence_beforeWrite* co);
 
 /**
- * Accepted for compatibility: with persistence NONE nothing is read, so
- * the callback is never called.
+ * Accepted and kept for compatibility: as in Paho, records are read only
+ * at create, before this can be set, so the callback is not called.
  */
 LIBMQTT_API int MQTTAsync_setAfterPersistenceRead(MQTTAsync handle, void *context, MQTTPersistence_afterRead* co);
 

@@ -328,6 +328,10 @@ fn ferromq_skips_damaged_records() {
     crash_and_resume(Lib::Ours, Lib::Ours, true);
 }
 
+fn want_len(persist_qos0: bool) -> usize {
+    if persist_qos0 { 3 } else { 2 }
+}
+
 /// MQTTAsync: publishes buffered while disconnected (never connected,
 /// allowDisconnectedSendAtAnyTime) are kept as command records; killed and
 /// restarted on the same store, the client sends them after connecting.
@@ -353,6 +357,13 @@ fn offline_buffer_survives(first: Lib, second: Lib, persist_qos0: bool) {
     let mut buffering = run(first, "buffer");
     buffering.expect_line("buffered");
     buffering.kill();
+    // One record per persisted publish, each through beforeWrite.
+    let calls = format!("beforeWrite calls {}", want_len(persist_qos0));
+    assert!(
+        buffering.stdout.text().contains(&calls),
+        "{first:?}: expected {calls:?}\n{}",
+        buffering.stdout.text()
+    );
     let (status, out, err) = run(second, "resume").finish();
     assert!(
         status.success(),

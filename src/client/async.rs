@@ -103,6 +103,12 @@ impl AsyncClient {
         self.inner.shared().attach_store(store, Some(o))
     }
 
+    /// MQTTAsync_setBeforePersistenceWrite: the transform every record
+    /// goes through before it is stored. False without persistence.
+    pub fn set_before_write(&self, f: Option<super::persistence::BeforeWrite>) -> bool {
+        self.inner.shared().set_before_write(f)
+    }
+
     /// The MQTT version given at create (0 = default).
     pub fn create_version(&self) -> i32 {
         self.inner.create_version()

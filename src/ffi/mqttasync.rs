@@ -12,7 +12,7 @@ use super::async_handle::{AsyncHandle, CallbackSet, async_code, async_ref};
 use super::async_responses::Request;
 use super::client_callbacks::{Context, disconnected};
 use super::guard::{FfiResult, c_str, guard_or, guard_rc};
-use super::persistence::open_store;
+use super::persistence::{before_write, open_store};
 use super::types::{
     MQTTASYNC_FAILURE, MQTTASYNC_NULL_PARAMETER, MQTTASYNC_SUCCESS, MQTTASYNC_TRUE, MQTTAsync,
     MQTTAsync_connectOptions, MQTTAsync_connected, MQTTAsync_connectionLost,
@@ -238,30 +238,29 @@ pub extern "C" fn MQTTAsync_setUpdateConnectOptions(
     })
 }
 
-/// The shared body of the persistence-callback setters: MQTTASYNC_SUCCESS
-/// for a valid handle, the callback itself unused.
-fn accept_persistence_callback(handle: MQTTAsync) -> c_int {
-    guard_rc(|| {
-        // SAFETY: handle from C.
-        unsafe { async_ref(handle) }?;
-        Ok(MQTTASYNC_SUCCESS)
-    })
-}
-
-/// Accepted for compatibility: with persistence NONE nothing is written, so
-/// the callback is never called.
+/// Set (or with NULL remove) the callback that transforms each record
+/// before it is written to the client's persistence (e.g. to encrypt it).
+/// It gets one buffer holding the whole record; it may change the bytes in
+/// place or point the buffer and length elsewhere (that memory stays the
+/// application's). A non-zero return fails the write. Without persistence
+/// the call succeeds and nothing is ever written.
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTAsync_setBeforePersistenceWrite(
     handle: MQTTAsync,
     context: *mut c_void,
     co: MQTTPersistence_beforeWrite,
 ) -> c_int {
-    let _ = (context, co);
-    accept_persistence_callback(handle)
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        let h = unsafe { async_ref(handle) }?;
+        let f = co.map(|f| before_write(Context(context), f));
+        h.client.set_before_write(f);
+        Ok(MQTTASYNC_SUCCESS)
+    })
 }
 
-/// Accepted for compatibility: with persistence NONE nothing is read, so
-/// the callback is never called.
+/// Accepted and kept for compatibility: as in Paho, records are read only
+/// at create, before this can be set, so the callback is not called.
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTAsync_setAfterPersistenceRead(
     handle: MQTTAsync,
@@ -269,7 +268,11 @@ pub extern "C" fn MQTTAsync_setAfterPersistenceRead(
     co: MQTTPersistence_afterRead,
 ) -> c_int {
     let _ = (context, co);
-    accept_persistence_callback(handle)
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        unsafe { async_ref(handle) }?;
+        Ok(MQTTASYNC_SUCCESS)
+    })
 }
 
 /// Start connecting; the outcome comes to options' onSuccess/onFailure.

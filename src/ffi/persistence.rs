@@ -7,13 +7,14 @@
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::path::PathBuf;
 
+use super::client_callbacks::Context;
 use super::guard::FfiResult;
 use super::types::{
     MQTTCLIENT_PERSISTENCE_DEFAULT, MQTTCLIENT_PERSISTENCE_ERROR, MQTTCLIENT_PERSISTENCE_NONE,
     MQTTCLIENT_PERSISTENCE_USER, MQTTClient_persistence,
 };
 use crate::client::persistence::file::FileStore;
-use crate::client::persistence::{Store, StoreError, uri_for_store};
+use crate::client::persistence::{BeforeWrite, Store, StoreError, uri_for_store};
 use crate::client::trace::{self, trace};
 
 /// The store for `persistence_type` (None for MQTTCLIENT_PERSISTENCE_NONE).
@@ -242,4 +243,49 @@ impl Store for UserStore {
             rc => Err(failed("close", rc)),
         }
     }
+}
+
+/// MQTTPersistence_beforeWrite as a transform: the record in one buffer of
+/// our own (C-allocated, so the callback may also change it in place), read
+/// back from wherever the callback leaves the pointer and length.
+pub(crate) fn before_write(
+    context: Context,
+    f: unsafe extern "C" fn(*mut c_void, c_int, *mut *mut c_char, *mut c_int) -> c_int,
+) -> BeforeWrite {
+    Box::new(move |record: Vec<u8>| {
+        // The whole Context (Send), not just its pointer field.
+        let context = &context;
+        let len = c_int::try_from(record.len()).map_err(|_| StoreError::new("record too large"))?;
+        // SAFETY: a fresh allocation of at least one byte.
+        let ours = unsafe { libc::malloc(record.len().max(1)) }.cast::<c_char>();
+        if ours.is_null() {
+            return Err(StoreError::new("out of memory"));
+        }
+        // SAFETY: `ours` holds record.len() bytes.
+        unsafe { std::ptr::copy_nonoverlapping(record.as_ptr(), ours.cast(), record.len()) };
+        let mut bufs = [ours];
+        let mut lens = [len];
+        // SAFETY: the application's callback with its context and arrays of
+        // one buffer and one length, valid for the call.
+        let rc = unsafe { f(context.0, 1, bufs.as_mut_ptr(), lens.as_mut_ptr()) };
+        let out = if rc == 0 && !bufs[0].is_null() && lens[0] >= 0 {
+            // SAFETY: the callback left `lens[0]` readable bytes at `bufs[0]`.
+            Ok(
+                unsafe { std::slice::from_raw_parts(bufs[0].cast::<u8>(), lens[0] as usize) }
+                    .to_vec(),
+            )
+        } else {
+            Err(StoreError {
+                code: if rc == 0 {
+                    MQTTCLIENT_PERSISTENCE_ERROR
+                } else {
+                    rc
+                },
+                what: format!("beforeWrite returned {rc}"),
+            })
+        };
+        // SAFETY: our own allocation from above, freed once.
+        unsafe { libc::free(ours.cast()) };
+        out
+    })
 }

@@ -5,7 +5,8 @@
  *   persist_async URI CLIENTID STOREDIR buffer PERSISTQOS0
  *     never connects; sends "off0" (QoS 0), "off1" (QoS 1, retained) and
  *     "off2" (QoS 2) to persist/a into the offline buffer, prints
- *     "buffered" and waits to be killed.
+ *     "buffered" and how often the beforeWrite callback ran (it leaves the
+ *     records unchanged), and waits to be killed.
  *   persist_async URI CLIENTID STOREDIR resume PERSISTQOS0
  *     creates on the same store, connects (cleansession=0), waits for every
  *     pending token, prints "resumed <n>" and disconnects. */
@@ -16,6 +17,16 @@
 #include "async_util.h"
 
 static int connected;
+static int writes;
+
+static int before_write(void *context, int bufcount, char *buffers[], int buflens[])
+{
+    (void)buffers;
+    (void)buflens;
+    CHECK(context == &writes && bufcount > 0);
+    SIGNAL(writes++);
+    return 0;
+}
 
 static void on_connect(void *context, MQTTAsync_successData *data)
 {
@@ -48,6 +59,8 @@ int main(int argc, char **argv)
                                            argv[3], &co),
                MQTTASYNC_SUCCESS);
     if (strcmp(argv[4], "buffer") == 0) {
+        REQUIRE_RC(MQTTAsync_setBeforePersistenceWrite(c, &writes, before_write),
+                   MQTTASYNC_SUCCESS);
         for (int i = 0; i < 3; i++) {
             char m[16];
             snprintf(m, sizeof m, "off%d", i);
@@ -55,6 +68,10 @@ int main(int argc, char **argv)
             REQUIRE_RC(MQTTAsync_send(c, "persist/a", (int)strlen(m), m, i, i == 1, &ro),
                        MQTTASYNC_SUCCESS);
         }
+        WAIT_FOR(writes >= 2, 1000);
+        pthread_mutex_lock(&ev_mutex);
+        printf("beforeWrite calls %d\n", writes);
+        pthread_mutex_unlock(&ev_mutex);
         printf("buffered\n");
         /* Wait to be killed; the test never lets this run out. */
         WAIT_FOR(0, 60000);

@@ -63,15 +63,15 @@ impl Core {
         let Some(publish) = session.inflight_publish(id) else {
             return;
         };
-        let r = encode_publish(publish, v5).and_then(|b| cs.store.put(&publish_key(v5, id), &[&b]));
+        let r = encode_publish(publish, v5).and_then(|b| cs.put(&publish_key(v5, id), b));
         report(r, &format!("publish {id}"));
     }
 
     /// The PUBREC of `id` arrived: record that its PUBREL is due.
     pub fn persist_released(&mut self, id: u16) {
         let v5 = self.flow_v5();
-        if let Some(store) = self.store_mut() {
-            let r = encode_pubrel(id, v5).and_then(|b| store.put(&pubrel_key(v5, id), &[&b]));
+        if let Some(cs) = self.store.as_mut() {
+            let r = encode_pubrel(id, v5).and_then(|b| cs.put(&pubrel_key(v5, id), b));
             report(r, &format!("PUBREL {id}"));
         }
     }
@@ -148,8 +148,7 @@ impl Core {
             properties: b.properties.clone(),
         };
         let v5 = cs.commands_v5;
-        let r =
-            encode_command(&c, v5).and_then(|rec| cs.store.put(&command_key(v5, seqno), &[&rec]));
+        let r = encode_command(&c, v5).and_then(|rec| cs.put(&command_key(v5, seqno), rec));
         report(r, &format!("command {seqno}"));
         seqno
     }
@@ -182,7 +181,19 @@ impl Shared {
         let restored = records::restore(store.as_mut()).map_err(failed)?;
         let replay = match commands {
             Some(o) if o.restore => restore_commands(store.as_mut()).map_err(failed)?,
-            _ => Vec::new(),
+            Some(_) => {
+                // restoreMessages = 0: as Paho, the buffered publishes of
+                // an earlier run are dropped.
+                for key in store.keys().map_err(failed)? {
+                    if key.starts_with(super::commands::COMMAND)
+                        || key.starts_with(super::commands::COMMAND_V5)
+                    {
+                        report(store.remove(&key), "remove");
+                    }
+                }
+                Vec::new()
+            }
+            None => Vec::new(),
         };
         if !restored.entries.is_empty() || !replay.is_empty() {
             trace!(
@@ -218,6 +229,7 @@ impl Shared {
             command_seqno: seqno,
             commands_v5: o.v5,
             persist_qos0: o.persist_qos0,
+            before_write: None,
         }));
         Ok(())
     }
@@ -228,5 +240,85 @@ impl Shared {
         if let Some(mut cs) = store {
             report(cs.store.close(), "close");
         }
+    }
+}
+
+/// MQTTAsync_setBeforePersistenceWrite: turns a record into what is stored
+/// (e.g. encrypts it).
+pub type BeforeWrite = Box<dyn Fn(Vec<u8>) -> Result<Vec<u8>, super::StoreError> + Send>;
+
+impl ClientStore {
+    /// Store `record` under `key`, through the before-write transform.
+    fn put(&mut self, key: &str, record: Vec<u8>) -> Result<(), super::StoreError> {
+        let record = match &self.before_write {
+            Some(f) => f(record)?,
+            None => record,
+        };
+        self.store.put(key, &[&record])
+    }
+}
+
+impl Shared {
+    /// Install (or with None remove) the before-write transform. False when
+    /// the client has no persistence.
+    pub fn set_before_write(&self, f: Option<BeforeWrite>) -> bool {
+        match self.lock().store.as_mut() {
+            Some(cs) => {
+                cs.before_write = f;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::file::FileStore;
+    use super::*;
+    use bytes::Bytes;
+
+    #[test]
+    fn buffered_publishes_become_command_records_through_before_write() {
+        let t = tempfile::tempdir().unwrap();
+        let store = FileStore::open(Some(t.path()), "id", "h:1").unwrap();
+        let mut core = Core::new();
+        core.store = Some(Box::new(ClientStore {
+            store: Box::new(store),
+            restored: Vec::new(),
+            command_seqno: 0,
+            commands_v5: false,
+            persist_qos0: false,
+            before_write: Some(Box::new(|mut r: Vec<u8>| {
+                r.reverse();
+                Ok(r)
+            })),
+        }));
+        let b = |qos| Buffered {
+            token: 4,
+            topic: "t".into(),
+            payload: Bytes::from_static(b"p"),
+            qos,
+            retained: false,
+            properties: Default::default(),
+            on_complete: None,
+            seqno: 0,
+        };
+        assert_eq!(
+            core.persist_buffered(&b(QoS::AtMostOnce)),
+            0,
+            "persistQoS0 off"
+        );
+        assert_eq!(core.persist_buffered(&b(QoS::AtLeastOnce)), 1);
+        let path = t.path().join("id-h-1").join("c-1.msg");
+        let mut stored = std::fs::read(&path).unwrap();
+        stored.reverse();
+        let c = super::super::commands::decode_command(&stored, false).unwrap();
+        assert_eq!(
+            (c.token, c.topic.as_str(), c.qos),
+            (4, "t", QoS::AtLeastOnce)
+        );
+        core.persist_unbuffered(1);
+        assert!(!path.exists());
     }
 }

@@ -6,7 +6,7 @@ pub mod commands;
 pub mod file;
 mod hooks;
 
-pub use hooks::CommandOptions;
+pub use hooks::{BeforeWrite, CommandOptions};
 pub mod records;
 
 use std::fmt;
@@ -78,6 +78,8 @@ pub struct ClientStore {
     pub commands_v5: bool,
     /// Buffered QoS 0 publishes are persisted too (MQTTAsync's persistQoS0).
     pub persist_qos0: bool,
+    /// MQTTAsync_setBeforePersistenceWrite's transform.
+    pub before_write: Option<BeforeWrite>,
 }
 
 /// The server URI as Paho hands it to a store's open: without its
