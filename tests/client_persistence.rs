@@ -208,6 +208,28 @@ fn pump(client: TcpStream, broker_port: u16, cut: &AtomicBool) {
     let _ = b_out.shutdown(Shutdown::Both);
 }
 
+/// The files under `dir` with their sizes, one a line (for failure reports).
+fn list_store(dir: &Path) -> String {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let len = e.metadata().map(|m| m.len()).unwrap_or(0);
+                out.push(format!(
+                    "{} {len}",
+                    p.strip_prefix(dir).unwrap_or(&p).display()
+                ));
+            }
+        }
+    }
+    out.sort();
+    out.join("\n")
+}
+
 /// Damaged records a crash or an earlier run may leave: empty, garbage, torn.
 fn damage(store: &Path) {
     let dir = std::fs::read_dir(store)
@@ -274,10 +296,11 @@ fn crash_and_resume(first: Lib, second: Lib, damaged: bool) {
         .arg("persist-pub")
         .arg(store.path())
         .arg("resume");
+    let listing = list_store(store.path());
     let (status, out, err) = Running::spawn(cmd, PROGRAM_SECS).finish();
     assert!(
         status.success(),
-        "resume on {second:?} failed: {status}\n{out}\n{err}\n--- broker\n{}",
+        "resume on {second:?} failed: {status}\n{out}\n{err}\n--- store before\n{listing}\n--- broker\n{}",
         broker.log().text()
     );
     let want: Vec<usize> = (0..accepted).collect();
@@ -409,4 +432,14 @@ fn paho_offline_buffer_resumed_by_ferromq() {
 #[test]
 fn paho_async_offline_buffer_without_qos0_reference() {
     offline_buffer_survives(Lib::Paho, Lib::Paho, false);
+}
+
+#[test]
+fn store_written_by_ferromq_is_resumed_by_paho() {
+    crash_and_resume(Lib::Ours, Lib::Paho, false);
+}
+
+#[test]
+fn ferromq_offline_buffer_resumed_by_paho() {
+    offline_buffer_survives(Lib::Ours, Lib::Paho, true);
 }

@@ -1,7 +1,10 @@
 //! MQTTCLIENT_PERSISTENCE_DEFAULT: Paho C's file store. One directory per
 //! client, `<context>/<clientID>-<serverURI with ':' as '-'>`, one file per
 //! record named `<key>.msg`. Unlike Paho, every record is written whole or
-//! not at all: a temporary file, fsync, rename, fsync of the directory.
+//! not at all: a temporary file, fsync, rename, fsync of the directory. The
+//! temporary files live in a subdirectory, which Paho's store ignores (it
+//! lists regular files only), so a crash mid-write leaves nothing there
+//! that Paho would choke on.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
@@ -13,8 +16,8 @@ use crate::client::trace::{self, trace};
 
 /// Paho's file name extension for a record.
 const EXTENSION: &str = ".msg";
-/// What a temporary record file ends with (never contains ".msg").
-const TEMP_SUFFIX: &str = ".tmp";
+/// The subdirectory of the client's directory holding records being written.
+const TEMP_DIR: &str = ".ferromq-tmp";
 
 /// The default file store of one client.
 #[derive(Debug)]
@@ -48,15 +51,14 @@ impl FileStore {
             .create(&dir)
             .map_err(|e| err("cannot create", &dir, &e))?;
         let store = FileStore { dir };
-        for name in store.file_names()? {
-            if name.starts_with('.') && name.ends_with(TEMP_SUFFIX) {
-                let path = store.dir.join(&name);
+        if let Ok(rd) = fs::read_dir(store.dir.join(TEMP_DIR)) {
+            for entry in rd.flatten() {
                 trace!(
                     trace::ERROR,
                     "persistence: removing {} (a write cut short)",
-                    path.display()
+                    entry.path().display()
                 );
-                let _ = fs::remove_file(&path);
+                let _ = fs::remove_file(entry.path());
             }
         }
         Ok(store)
@@ -88,9 +90,14 @@ impl FileStore {
 
 impl Store for FileStore {
     fn put(&mut self, key: &str, parts: &[&[u8]]) -> Result<(), StoreError> {
-        let temp = self.dir.join(format!(".{key}{TEMP_SUFFIX}"));
+        let temp_dir = self.dir.join(TEMP_DIR);
+        let temp = temp_dir.join(format!("{key}{EXTENSION}"));
         let path = self.path(key);
         let write = || -> io::Result<()> {
+            match DirBuilder::new().mode(0o740).create(&temp_dir) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                _ => {}
+            }
             let mut f = OpenOptions::new()
                 .write(true)
                 .create(true)
@@ -122,13 +129,11 @@ impl Store for FileStore {
         }
     }
 
-    /// As Paho: every regular file, its name cut at the first ".msg"
-    /// (temporary files of ours are left out).
+    /// As Paho: every regular file, its name cut at the first ".msg".
     fn keys(&mut self) -> Result<Vec<String>, StoreError> {
         let mut keys: Vec<String> = self
             .file_names()?
             .into_iter()
-            .filter(|n| !(n.starts_with('.') && n.ends_with(TEMP_SUFFIX)))
             .map(|n| match n.find(EXTENSION) {
                 Some(i) => n[..i].to_string(),
                 None => n,
@@ -157,6 +162,7 @@ impl Store for FileStore {
 
     /// As Paho: the directory goes when it is empty.
     fn close(&mut self) -> Result<(), StoreError> {
+        let _ = fs::remove_dir(self.dir.join(TEMP_DIR));
         match fs::remove_dir(&self.dir) {
             Err(e)
                 if e.kind() != io::ErrorKind::NotFound
@@ -211,11 +217,14 @@ mod tests {
     fn leftover_temp_files_are_removed_at_open() {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path().join("id-h-1");
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join(".s-4.tmp"), b"torn").unwrap();
+        fs::create_dir_all(dir.join(TEMP_DIR)).unwrap();
+        fs::write(dir.join(TEMP_DIR).join("s-4.msg"), b"torn").unwrap();
         fs::write(dir.join("s-3.msg"), b"").unwrap();
         let mut s = FileStore::open(Some(t.path()), "id", "h:1").unwrap();
-        assert!(!dir.join(".s-4.tmp").exists());
+        assert!(!dir.join(TEMP_DIR).join("s-4.msg").exists());
         assert_eq!(s.keys().unwrap(), vec!["s-3"]);
+        s.clear().unwrap();
+        s.close().unwrap();
+        assert!(!dir.exists(), "the temporary directory goes too");
     }
 }
