@@ -852,8 +852,8 @@ LIBMQTT_API int MQTTAsync_setUpdateConnectOptions(MQTTAsync handle, void *contex
 LIBMQTT_API int MQTTAsync_setBeforePersistenceWrite(MQTTAsync handle, void *context, MQTTPersistence_beforeWrite* co);
 
 /**
- * Accepted and kept for compatibility: as in Paho, records are read only
- * at create, before this can be set, so the callback is not called.
+ * Accepted for compatibility and never called: as in Paho, records are
+ * read only at create, before this can be set.
  */
 LIBMQTT_API int MQTTAsync_setAfterPersistenceRead(MQTTAsync handle, void *context, MQTTPersistence_afterRead* co);
 

@@ -259,8 +259,8 @@ pub extern "C" fn MQTTAsync_setBeforePersistenceWrite(
     })
 }
 
-/// Accepted and kept for compatibility: as in Paho, records are read only
-/// at create, before this can be set, so the callback is not called.
+/// Accepted for compatibility and never called: as in Paho, records are
+/// read only at create, before this can be set.
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTAsync_setAfterPersistenceRead(
     handle: MQTTAsync,
