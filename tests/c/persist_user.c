@@ -224,7 +224,14 @@ int main(int argc, char **argv)
     MQTTClient_disconnect(c, 1000);
     MQTTClient_destroy(&c);
 
-    /* 3. A QoS 1 PUBLISH record (as Paho writes it) is resumed. */
+    /* 3. A QoS 1 PUBLISH record (as Paho writes it) is resumed: a
+     * subscriber gets it. */
+    MQTTClient sub;
+    REQUIRE_RC(MQTTClient_create(&sub, uri, "pu-sub", MQTTCLIENT_PERSISTENCE_NONE, NULL),
+               MQTTCLIENT_SUCCESS);
+    MQTTClient_connectOptions so = MQTTClient_connectOptions_initializer;
+    REQUIRE_RC(MQTTClient_connect(sub, &so), MQTTCLIENT_SUCCESS);
+    REQUIRE_RC(MQTTClient_subscribe(sub, "pu/t", 1), MQTTCLIENT_SUCCESS);
     static char rec[] = {0x32, 0x0a, 0x00, 0x04, 'p', 'u', '/', 't', 0x00, 0x07, 'r', '7'};
     char *bufs[] = {rec};
     int lens[] = {(int)sizeof rec};
@@ -237,9 +244,19 @@ int main(int argc, char **argv)
     REQUIRE_RC(MQTTClient_connect(c, &o), MQTTCLIENT_SUCCESS);
     MQTTClient_deliveryToken *tokens = NULL;
     CHECK_RC(MQTTClient_getPendingDeliveryTokens(c, &tokens), MQTTCLIENT_SUCCESS);
-    CHECK(tokens != NULL && tokens[0] == 7 && tokens[1] == -1);
+    /* Empty when the resent message 7 was already acknowledged. */
+    CHECK(tokens == NULL || (tokens[0] == 7 && tokens[1] == -1));
     MQTTClient_free(tokens);
     CHECK_RC(MQTTClient_waitForCompletion(c, 7, 10000), MQTTCLIENT_SUCCESS);
+    char *topic = NULL;
+    MQTTClient_message *m = test_receive(sub, &topic, 10000);
+    CHECK(test_payload_is(m, "r7"));
+    if (m) {
+        MQTTClient_freeMessage(&m);
+        MQTTClient_free(topic);
+    }
+    MQTTClient_disconnect(sub, 1000);
+    MQTTClient_destroy(&sub);
     CHECK(logged(s, "remove s-7", mark) > mark);
     CHECK(count_records(s) == 0);
     MQTTClient_disconnect(c, 1000);
