@@ -76,12 +76,28 @@ impl Core {
         }
     }
 
-    /// The flow of `id` is over: its records go.
+    /// The flow of `id` is over: its records go. A flow read from the
+    /// store may have been written by a client of the other MQTT version
+    /// (`s-` read back by an MQTT 5 connection): both keys go then.
     pub fn persist_completed(&mut self, id: u16) {
         let v5 = self.flow_v5();
-        if let Some(store) = self.store_mut() {
-            report(store.remove(&publish_key(v5, id)), "remove");
-            report(store.remove(&pubrel_key(v5, id)), "remove");
+        let Some(cs) = self.store.as_mut() else {
+            return;
+        };
+        let resumed = match cs.resumed.iter().position(|&r| r == id) {
+            Some(i) => {
+                cs.resumed.swap_remove(i);
+                true
+            }
+            None => false,
+        };
+        for key in [publish_key(v5, id), pubrel_key(v5, id)] {
+            report(cs.store.remove(&key), "remove");
+        }
+        if resumed {
+            for key in [publish_key(!v5, id), pubrel_key(!v5, id)] {
+                report(cs.store.remove(&key), "remove");
+            }
         }
     }
 
@@ -89,6 +105,7 @@ impl Core {
     pub fn persist_clear(&mut self) {
         if let Some(cs) = self.store.as_mut() {
             cs.restored.clear();
+            cs.resumed.clear();
             report(cs.store.clear(), "clear");
         }
     }
@@ -96,6 +113,9 @@ impl Core {
     /// The server kept no session, so the session dropped its flows: their
     /// records go (buffered publishes keep theirs).
     pub fn persist_drop_flows(&mut self) {
+        if let Some(cs) = self.store.as_mut() {
+            cs.resumed.clear();
+        }
         let Some(store) = self.store_mut() else {
             return;
         };
@@ -122,7 +142,9 @@ impl Core {
         };
         for (publish, state) in std::mem::take(&mut cs.restored) {
             let id = publish.packet_id;
-            if !session.restore(publish, state, now) {
+            if session.restore(publish, state, now) {
+                cs.resumed.push(id);
+            } else {
                 trace!(trace::ERROR, "persistence: flow {id} not resumed");
             }
         }
@@ -226,6 +248,7 @@ impl Shared {
         core.store = Some(Box::new(ClientStore {
             store,
             restored: restored.entries,
+            resumed: Vec::new(),
             command_seqno: seqno,
             commands_v5: o.v5,
             persist_qos0: o.persist_qos0,
@@ -286,6 +309,7 @@ mod tests {
         core.store = Some(Box::new(ClientStore {
             store: Box::new(store),
             restored: Vec::new(),
+            resumed: Vec::new(),
             command_seqno: 0,
             commands_v5: false,
             persist_qos0: false,
@@ -320,5 +344,30 @@ mod tests {
         );
         core.persist_unbuffered(1);
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_resumed_flow_loses_the_records_of_either_version() {
+        let t = tempfile::tempdir().unwrap();
+        let mut store = FileStore::open(Some(t.path()), "id", "h:1").unwrap();
+        for k in ["s5-3", "sc5-3", "s5-4"] {
+            store.put(k, &[b"x"]).unwrap();
+        }
+        let mut core = Core::new();
+        core.store = Some(Box::new(ClientStore {
+            store: Box::new(store),
+            restored: Vec::new(),
+            resumed: vec![3],
+            command_seqno: 0,
+            commands_v5: false,
+            persist_qos0: false,
+            before_write: None,
+        }));
+        // No session: an MQTT 3 flow, whose records were written by MQTT 5.
+        core.persist_completed(3);
+        core.persist_completed(4);
+        let dir = t.path().join("id-h-1");
+        assert!(!dir.join("s5-3.msg").exists() && !dir.join("sc5-3.msg").exists());
+        assert!(dir.join("s5-4.msg").exists(), "4 was not resumed");
     }
 }

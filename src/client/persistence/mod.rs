@@ -72,6 +72,8 @@ pub struct ClientStore {
         crate::protocol::codec::Publish,
         crate::protocol::session::inflight::OutState,
     )>,
+    /// Ids of flows read back and put in the session, not yet complete.
+    pub resumed: Vec<u16>,
     /// The last command sequence number used (MQTTAsync's `c-<seqno>`).
     pub command_seqno: u32,
     /// Command records use MQTT 5's keys and layout (created with MQTTVersion 5).
