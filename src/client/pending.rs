@@ -202,13 +202,13 @@ impl Requests {
 
     /// Hand buffered publishes to the session in order while its window has
     /// room. Returns completions to run (QoS 0 publishes are done once queued).
-    /// What left the buffer is pushed on `sent` for persistence: (packet
+    /// With persistence, what left the buffer is pushed on `sent`: (packet
     /// id, 0 for QoS 0 or a refused publish; command sequence number).
     pub fn drain(
         &mut self,
         session: &mut ClientSession,
         now: Instant,
-        sent: &mut Vec<(u16, u32)>,
+        mut sent: Option<&mut Vec<(u16, u32)>>,
     ) -> Vec<(i32, OnComplete, Result<Success, Failure>)> {
         let mut done = Vec::new();
         while let Some(b) = self.buffer.pop_front() {
@@ -231,7 +231,9 @@ impl Requests {
                     break;
                 }
                 Err(SessionError::Invalid(why)) => {
-                    sent.push((0, b.seqno));
+                    if let Some(s) = sent.as_deref_mut() {
+                        s.push((0, b.seqno));
+                    }
                     if let Some(cb) = b.on_complete {
                         done.push((
                             b.token,
@@ -241,7 +243,9 @@ impl Requests {
                     }
                 }
                 Ok(pid) => {
-                    sent.push((pid, b.seqno));
+                    if let Some(s) = sent.as_deref_mut() {
+                        s.push((pid, b.seqno));
+                    }
                     let message = Message {
                         payload: b.payload,
                         qos: b.qos,

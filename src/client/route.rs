@@ -225,9 +225,10 @@ pub fn drain_requests(core: &mut Core, fx: &mut Effects) {
     };
     let before = core.requests.buffer.len();
     let mut sent = Vec::new();
+    let track = core.store.is_some().then_some(&mut sent);
     let done = core
         .requests
-        .drain(session, std::time::Instant::now(), &mut sent);
+        .drain(session, std::time::Instant::now(), track);
     for (id, seqno) in sent {
         if id != 0 {
             core.persist_sent(id);
