@@ -36,6 +36,15 @@ static void create_errors(const char *uri)
     CHECK_RC(MQTTClient_createWithOptions(&c, uri, "e", MQTTCLIENT_PERSISTENCE_NONE, NULL, &cv),
              MQTTCLIENT_BAD_STRUCTURE);
 
+    /* A file store whose directory cannot be made; a user store without
+     * its table. */
+    MQTTClient np = NULL;
+    CHECK_RC(MQTTClient_create(&np, uri, "e", MQTTCLIENT_PERSISTENCE_DEFAULT,
+                               "/proc/no-such-dir"),
+             MQTTCLIENT_PERSISTENCE_ERROR);
+    CHECK_RC(MQTTClient_create(&np, uri, "e", MQTTCLIENT_PERSISTENCE_USER, NULL),
+             MQTTCLIENT_PERSISTENCE_ERROR);
+
 #ifdef FERROMQ
     /* Paho dereferences the NULL handle pointer. */
     CHECK_RC(MQTTClient_create(NULL, uri, "e", MQTTCLIENT_PERSISTENCE_NONE, NULL),
