@@ -792,8 +792,9 @@ typedef int MQTTAsync_updateConnectOptions(void* context, MQTTAsync_connectData*
 typedef void MQTTAsync_traceCallback(enum MQTTASYNC_TRACE_LEVELS level, char* message);
 
 /**
- * Create a client for `serverURI` with identifier `clientId`. Only
- * MQTTCLIENT_PERSISTENCE_NONE is supported so far.
+ * Create a client for `serverURI` with identifier `clientId`, with
+ * persistence NONE, DEFAULT (files under the directory
+ * `persistence_context`) or USER (an MQTTClient_persistence).
  */
 LIBMQTT_API int MQTTAsync_create(MQTTAsync *handle, const char *serverURI, const char *clientId, int persistence_type, void *persistence_context);
 
@@ -841,14 +842,18 @@ LIBMQTT_API int MQTTAsync_setDisconnected(MQTTAsync handle, void *context, MQTTA
 LIBMQTT_API int MQTTAsync_setUpdateConnectOptions(MQTTAsync handle, void *context, MQTTAsync_updateConnectOptions* co);
 
 /**
- * Accepted for compatibility: with persistence NONE nothing is written, so
- * the callback is never called.
+ * Set (or with NULL remove) the callback that transforms each record
+ * before it is written to the client's persistence (e.g. to encrypt it).
+ * It gets one buffer holding the whole record; it may change the bytes in
+ * place or point the buffer and length elsewhere (that memory stays the
+ * application's). A non-zero return fails the write. Without persistence
+ * the call succeeds and nothing is ever written.
  */
 LIBMQTT_API int MQTTAsync_setBeforePersistenceWrite(MQTTAsync handle, void *context, MQTTPersistence_beforeWrite* co);
 
 /**
- * Accepted for compatibility: with persistence NONE nothing is read, so
- * the callback is never called.
+ * Accepted for compatibility and never called: as in Paho, records are
+ * read only at create, before this can be set.
  */
 LIBMQTT_API int MQTTAsync_setAfterPersistenceRead(MQTTAsync handle, void *context, MQTTPersistence_afterRead* co);
 

@@ -518,8 +518,9 @@ typedef void MQTTClient_traceCallback(enum MQTTCLIENT_TRACE_LEVELS level, char* 
 
 /**
  * Create a client for `serverURI` (tcp://, mqtt://, ws:// or host:port)
- * with identifier `clientId`. Only MQTTCLIENT_PERSISTENCE_NONE is
- * supported so far; other types give MQTTCLIENT_PERSISTENCE_ERROR.
+ * with identifier `clientId`. Persistence: NONE, DEFAULT (a file store
+ * under the directory `persistence_context`, NULL = the current one) or
+ * USER (`persistence_context` is an MQTTClient_persistence).
  */
 LIBMQTT_API int MQTTClient_create(MQTTClient *handle, const char *serverURI, const char *clientId, int persistence_type, void *persistence_context);
 

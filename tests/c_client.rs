@@ -265,6 +265,7 @@ c_program_tests!(
     errors,
     mqtt5,
     conn_lost,
+    persist_user,
 );
 
 /// fork() after connecting (FerroMQ only: Paho's child shares the parent's

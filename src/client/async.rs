@@ -12,6 +12,7 @@ use super::connect::{self, Attempt, AutoReconnect, Finish};
 use super::core::deadline;
 use super::error::ClientError;
 use super::pending::{Buffered, OnComplete, Waiting};
+use super::persistence::CommandOptions;
 use super::route::{Effects, drain_requests};
 use super::sync::{Callbacks, Client, ConnectOptions, CreateOptions, DisconnectedFn};
 use crate::protocol::codec::{Properties, QoS, ReasonCode, SubscriptionOptions};
@@ -28,6 +29,11 @@ pub struct AsyncCreateOptions {
     pub max_buffered: usize,
     /// When the buffer is full, drop its oldest entry instead of refusing.
     pub delete_oldest: bool,
+    /// Put the buffered publishes persisted by an earlier run back in the
+    /// buffer at create (restoreMessages).
+    pub restore_messages: bool,
+    /// Persist buffered QoS 0 publishes too (persistQoS0).
+    pub persist_qos0: bool,
 }
 
 impl Default for AsyncCreateOptions {
@@ -38,6 +44,8 @@ impl Default for AsyncCreateOptions {
             allow_disconnected_send_at_any_time: false,
             max_buffered: 100,
             delete_oldest: false,
+            restore_messages: true,
+            persist_qos0: true,
         }
     }
 }
@@ -80,6 +88,25 @@ impl AsyncClient {
         )?;
         inner.enable_async()?;
         Ok(AsyncClient { inner, options })
+    }
+
+    /// Give the client its persistence and read the store back (at create).
+    pub fn attach_store(
+        &self,
+        store: Box<dyn super::persistence::Store>,
+    ) -> Result<(), ClientError> {
+        let o = CommandOptions {
+            v5: self.options.mqtt_version == 5,
+            persist_qos0: self.options.persist_qos0,
+            restore: self.options.restore_messages,
+        };
+        self.inner.shared().attach_store(store, Some(o))
+    }
+
+    /// MQTTAsync_setBeforePersistenceWrite: the transform every record
+    /// goes through before it is stored. False without persistence.
+    pub fn set_before_write(&self, f: Option<super::persistence::BeforeWrite>) -> bool {
+        self.inner.shared().set_before_write(f)
     }
 
     /// The MQTT version given at create (0 = default).
@@ -223,7 +250,9 @@ impl AsyncClient {
                 if !self.options.delete_oldest || core.requests.buffer.is_empty() {
                     return Err(ClientError::MaxBufferedMessages);
                 }
-                core.requests.buffer.pop_front();
+                if let Some(old) = core.requests.buffer.pop_front() {
+                    core.persist_unbuffered(old.seqno);
+                }
             }
         }
         let token = core.requests.next_token();
@@ -241,6 +270,7 @@ impl AsyncClient {
             retained,
             properties,
             on_complete,
+            seqno: 0,
         });
         if connected {
             let id = core.conn_id();
@@ -249,8 +279,11 @@ impl AsyncClient {
             for d in fx.dispatch {
                 core.dispatch(d);
             }
+            persist_if_buffered(&mut core, token);
             drop(core);
             shared.request_flush(id);
+        } else {
+            persist_if_buffered(&mut core, token);
         }
         Ok(token)
     }
@@ -342,5 +375,20 @@ impl AsyncClient {
     /// True when the handle was made in another process (before a fork()).
     pub fn is_stale(&self) -> bool {
         self.inner.is_stale()
+    }
+}
+
+/// A publish still waiting in the offline buffer (not connected, or the
+/// window full) is kept in the store as a command record.
+fn persist_if_buffered(core: &mut super::core::Core, token: i32) {
+    if core.store.is_none() {
+        return;
+    }
+    let Some(i) = core.requests.buffer.iter().rposition(|b| b.token == token) else {
+        return;
+    };
+    if let Some(mut b) = core.requests.buffer.remove(i) {
+        b.seqno = core.persist_buffered(&b);
+        core.requests.buffer.insert(i, b);
     }
 }

@@ -328,9 +328,16 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
     };
     trace!(trace::MINIMUM, "connecting to {dest:?} with MQTT level {v}");
     let clean = cfg.clean_start;
+    if clean {
+        core.persist_clear();
+    }
     match core.session.as_mut() {
         Some(s) if !clean => s.reconnect(cfg, now),
-        _ => core.session = Some(ClientSession::new(cfg, now)),
+        _ => {
+            let mut s = ClientSession::new(cfg, now);
+            core.resume_restored(&mut s, now);
+            core.session = Some(s);
+        }
     }
     if !core.async_mode {
         core.sync().pending = core

@@ -12,6 +12,7 @@ use super::connect::{self, Engine};
 use super::dispatch::{Dispatch, Dispatcher, Registry};
 use super::error::ClientError;
 use super::pending::Requests;
+use super::persistence::ClientStore;
 use super::route::{self, Effects};
 use super::sync::{AckResult, ConnectResult, Message};
 use super::trace::{self, trace};
@@ -74,6 +75,8 @@ pub struct Core {
     timeout: Option<Instant>,
     /// Input from the socket is held back until the consumer catches up.
     input_paused: bool,
+    /// The client's persistence (DEFAULT or USER), if any.
+    pub store: Option<Box<ClientStore>>,
 }
 
 impl Core {
@@ -88,6 +91,7 @@ impl Core {
             dispatcher: None,
             timeout: None,
             input_paused: false,
+            store: None,
         }
     }
 

@@ -9,6 +9,7 @@ mod core;
 pub mod dispatch;
 pub mod error;
 pub mod pending;
+pub mod persistence;
 pub mod resolver;
 mod route;
 pub mod sync;

@@ -99,6 +99,8 @@ pub struct Buffered {
     pub retained: bool,
     pub properties: Properties,
     pub on_complete: Option<OnComplete>,
+    /// Its command record's sequence number (0: not persisted).
+    pub seqno: u32,
 }
 
 /// Requests waiting for their acknowledgement, by packet id, in the order
@@ -200,10 +202,13 @@ impl Requests {
 
     /// Hand buffered publishes to the session in order while its window has
     /// room. Returns completions to run (QoS 0 publishes are done once queued).
+    /// With persistence, what left the buffer is pushed on `sent`: (packet
+    /// id, 0 for QoS 0 or a refused publish; command sequence number).
     pub fn drain(
         &mut self,
         session: &mut ClientSession,
         now: Instant,
+        mut sent: Option<&mut Vec<(u16, u32)>>,
     ) -> Vec<(i32, OnComplete, Result<Success, Failure>)> {
         let mut done = Vec::new();
         while let Some(b) = self.buffer.pop_front() {
@@ -226,6 +231,9 @@ impl Requests {
                     break;
                 }
                 Err(SessionError::Invalid(why)) => {
+                    if let Some(s) = sent.as_deref_mut() {
+                        s.push((0, b.seqno));
+                    }
                     if let Some(cb) = b.on_complete {
                         done.push((
                             b.token,
@@ -235,6 +243,9 @@ impl Requests {
                     }
                 }
                 Ok(pid) => {
+                    if let Some(s) = sent.as_deref_mut() {
+                        s.push((pid, b.seqno));
+                    }
                     let message = Message {
                         payload: b.payload,
                         qos: b.qos,
@@ -348,6 +359,7 @@ impl Requests {
                     retained: m.retained,
                     properties: m.properties,
                     on_complete: w.on_complete,
+                    seqno: 0,
                 }),
                 None => {
                     // A SUBSCRIBE/UNSUBSCRIBE lost with its connection was

@@ -65,6 +65,10 @@ pub fn route(core: &mut Core, has: &Installed, ev: Event, fx: &mut Effects) {
                 trace::PROTOCOL,
                 "CONNACK session_present={} rc={}", ack.session_present, ack.code.0
             );
+            if !ack.session_present && !core.session_v31() {
+                // The server kept nothing, so the session dropped its flows.
+                core.persist_drop_flows();
+            }
             fx.connect = Some(ConnectOutcome::Accepted(ack));
             fx.notify = true;
         }
@@ -99,6 +103,7 @@ pub fn route(core: &mut Core, has: &Installed, ev: Event, fx: &mut Effects) {
         } => {
             fx.notify = true;
             fx.acked = true;
+            core.persist_completed(packet_id);
             if core.async_mode {
                 let Some(w) = core.requests.waiting.remove(&packet_id) else {
                     return;
@@ -158,6 +163,7 @@ pub fn route(core: &mut Core, has: &Installed, ev: Event, fx: &mut Effects) {
                     .push(Dispatch::Disconnected(d.properties, d.reason));
             }
         }
+        Event::PublishReleased { packet_id } => core.persist_released(packet_id),
         Event::Auth(_) => {}
         Event::Closed(reason) => {
             trace!(trace::MINIMUM, "connection closed: {reason:?}");
@@ -216,7 +222,17 @@ pub fn drain_requests(core: &mut Core, fx: &mut Effects) {
         return;
     };
     let before = core.requests.buffer.len();
-    let done = core.requests.drain(session, std::time::Instant::now());
+    let mut sent = Vec::new();
+    let track = core.store.is_some().then_some(&mut sent);
+    let done = core
+        .requests
+        .drain(session, std::time::Instant::now(), track);
+    for (id, seqno) in sent {
+        if id != 0 {
+            core.persist_sent(id);
+        }
+        core.persist_unbuffered(seqno);
+    }
     fx.more |= core.requests.buffer.len() != before;
     for (token, cb, res) in done {
         fx.dispatch

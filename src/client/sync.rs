@@ -158,6 +158,14 @@ impl Client {
         })
     }
 
+    /// Give the client its persistence and read the store back (at create).
+    pub fn attach_store(
+        &self,
+        store: Box<dyn super::persistence::Store>,
+    ) -> Result<(), ClientError> {
+        self.shared.attach_store(store, None)
+    }
+
     /// The MQTT version given at create (0 = default).
     pub fn create_version(&self) -> i32 {
         self.create_version
@@ -373,6 +381,7 @@ impl Client {
         };
         let id = core.conn_id();
         if qos != QoS::AtMostOnce {
+            core.persist_sent(pid);
             core.sync().pending.push(pid);
         }
         drop(core);
@@ -532,6 +541,7 @@ impl Drop for Client {
         if let Some(d) = dispatcher {
             d.stop();
         }
+        self.shared.detach_store();
     }
 }
 

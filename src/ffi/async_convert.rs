@@ -62,6 +62,8 @@ pub(crate) unsafe fn create_options(
         out.allow_disconnected_send_at_any_time =
             read_field!(o, allowDisconnectedSendAtAnyTime) != 0;
         out.delete_oldest = read_field!(o, deleteOldestMessages) != 0;
+        out.restore_messages = read_field!(o, restoreMessages) != 0;
+        out.persist_qos0 = read_field!(o, persistQoS0) != 0;
     }
     Ok(out)
 }

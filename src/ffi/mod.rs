@@ -26,6 +26,7 @@ pub mod mqttasync_pubsub;
 pub mod mqttclient;
 pub mod mqttclient_misc;
 pub mod mqttclient_pubsub;
+pub mod persistence;
 pub mod properties;
 pub mod properties_convert;
 pub mod properties_wire;

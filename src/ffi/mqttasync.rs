@@ -12,13 +12,13 @@ use super::async_handle::{AsyncHandle, CallbackSet, async_code, async_ref};
 use super::async_responses::Request;
 use super::client_callbacks::{Context, disconnected};
 use super::guard::{FfiResult, c_str, guard_or, guard_rc};
+use super::persistence::{before_write, open_store};
 use super::types::{
-    MQTTASYNC_FAILURE, MQTTASYNC_NULL_PARAMETER, MQTTASYNC_PERSISTENCE_ERROR, MQTTASYNC_SUCCESS,
-    MQTTASYNC_TRUE, MQTTAsync, MQTTAsync_connectOptions, MQTTAsync_connected,
-    MQTTAsync_connectionLost, MQTTAsync_createOptions, MQTTAsync_deliveryComplete,
-    MQTTAsync_disconnectOptions, MQTTAsync_disconnected, MQTTAsync_messageArrived,
-    MQTTAsync_updateConnectOptions, MQTTCLIENT_PERSISTENCE_NONE, MQTTPersistence_afterRead,
-    MQTTPersistence_beforeWrite,
+    MQTTASYNC_FAILURE, MQTTASYNC_NULL_PARAMETER, MQTTASYNC_SUCCESS, MQTTASYNC_TRUE, MQTTAsync,
+    MQTTAsync_connectOptions, MQTTAsync_connected, MQTTAsync_connectionLost,
+    MQTTAsync_createOptions, MQTTAsync_deliveryComplete, MQTTAsync_disconnectOptions,
+    MQTTAsync_disconnected, MQTTAsync_messageArrived, MQTTAsync_updateConnectOptions,
+    MQTTPersistence_afterRead, MQTTPersistence_beforeWrite,
 };
 use crate::client::r#async::{AsyncClient, AsyncCreateOptions};
 
@@ -31,6 +31,7 @@ unsafe fn create(
     server_uri: *const c_char,
     client_id: *const c_char,
     persistence_type: c_int,
+    persistence_context: *mut c_void,
     options: AsyncCreateOptions,
 ) -> FfiResult<c_int> {
     if out.is_null() {
@@ -38,12 +39,13 @@ unsafe fn create(
     }
     // SAFETY: C strings from the caller, NULL-checked inside.
     let (uri, id) = unsafe { (c_str(server_uri)?, c_str(client_id)?) };
-    if persistence_type != MQTTCLIENT_PERSISTENCE_NONE {
-        return Err(MQTTASYNC_PERSISTENCE_ERROR);
-    }
     let mqtt_version = options.mqtt_version;
     let offline = options.send_while_disconnected;
     let client = AsyncClient::new(uri, id, options).map_err(async_code)?;
+    // SAFETY: the context as the caller gave it for this persistence type.
+    if let Some(store) = unsafe { open_store(persistence_type, persistence_context, id, uri) }? {
+        client.attach_store(store).map_err(async_code)?;
+    }
     let ptr = Box::into_raw(Box::new(AsyncHandle {
         client,
         mqtt_version,
@@ -56,8 +58,9 @@ unsafe fn create(
     Ok(MQTTASYNC_SUCCESS)
 }
 
-/// Create a client for `serverURI` with identifier `clientId`. Only
-/// MQTTCLIENT_PERSISTENCE_NONE is supported so far.
+/// Create a client for `serverURI` with identifier `clientId`, with
+/// persistence NONE, DEFAULT (files under the directory
+/// `persistence_context`) or USER (an MQTTClient_persistence).
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTAsync_create(
     handle: *mut MQTTAsync,
@@ -66,7 +69,6 @@ pub extern "C" fn MQTTAsync_create(
     persistence_type: c_int,
     persistence_context: *mut c_void,
 ) -> c_int {
-    let _ = persistence_context;
     guard_rc(|| {
         // SAFETY: pointers from C, checked inside.
         unsafe {
@@ -75,6 +77,7 @@ pub extern "C" fn MQTTAsync_create(
                 serverURI,
                 clientId,
                 persistence_type,
+                persistence_context,
                 AsyncCreateOptions::default(),
             )
         }
@@ -91,12 +94,20 @@ pub extern "C" fn MQTTAsync_createWithOptions(
     persistence_context: *mut c_void,
     options: *mut MQTTAsync_createOptions,
 ) -> c_int {
-    let _ = persistence_context;
     guard_rc(|| {
         // SAFETY: options from C, checked inside.
         let o = unsafe { create_options(options) }?;
         // SAFETY: pointers from C, checked inside.
-        unsafe { create(handle, serverURI, clientId, persistence_type, o) }
+        unsafe {
+            create(
+                handle,
+                serverURI,
+                clientId,
+                persistence_type,
+                persistence_context,
+                o,
+            )
+        }
     })
 }
 
@@ -227,30 +238,29 @@ pub extern "C" fn MQTTAsync_setUpdateConnectOptions(
     })
 }
 
-/// The shared body of the persistence-callback setters: MQTTASYNC_SUCCESS
-/// for a valid handle, the callback itself unused.
-fn accept_persistence_callback(handle: MQTTAsync) -> c_int {
-    guard_rc(|| {
-        // SAFETY: handle from C.
-        unsafe { async_ref(handle) }?;
-        Ok(MQTTASYNC_SUCCESS)
-    })
-}
-
-/// Accepted for compatibility: with persistence NONE nothing is written, so
-/// the callback is never called.
+/// Set (or with NULL remove) the callback that transforms each record
+/// before it is written to the client's persistence (e.g. to encrypt it).
+/// It gets one buffer holding the whole record; it may change the bytes in
+/// place or point the buffer and length elsewhere (that memory stays the
+/// application's). A non-zero return fails the write. Without persistence
+/// the call succeeds and nothing is ever written.
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTAsync_setBeforePersistenceWrite(
     handle: MQTTAsync,
     context: *mut c_void,
     co: MQTTPersistence_beforeWrite,
 ) -> c_int {
-    let _ = (context, co);
-    accept_persistence_callback(handle)
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        let h = unsafe { async_ref(handle) }?;
+        let f = co.map(|f| before_write(Context(context), f));
+        h.client.set_before_write(f);
+        Ok(MQTTASYNC_SUCCESS)
+    })
 }
 
-/// Accepted for compatibility: with persistence NONE nothing is read, so
-/// the callback is never called.
+/// Accepted for compatibility and never called: as in Paho, records are
+/// read only at create, before this can be set.
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTAsync_setAfterPersistenceRead(
     handle: MQTTAsync,
@@ -258,7 +268,11 @@ pub extern "C" fn MQTTAsync_setAfterPersistenceRead(
     co: MQTTPersistence_afterRead,
 ) -> c_int {
     let _ = (context, co);
-    accept_persistence_callback(handle)
+    guard_rc(|| {
+        // SAFETY: handle from C.
+        unsafe { async_ref(handle) }?;
+        Ok(MQTTASYNC_SUCCESS)
+    })
 }
 
 /// Start connecting; the outcome comes to options' onSuccess/onFailure.

@@ -11,10 +11,10 @@ use super::client_callbacks::{CCallbacks, Context, disconnected, published};
 use super::client_convert::connect_options;
 use super::guard::{FfiResult, c_str, checked_version, guard_or, guard_rc, read_field};
 use super::handle::{Handle, code, guard_response, handle_ref, live, response_single};
+use super::persistence::open_store;
 use super::properties_convert::from_c;
 use super::types::{
-    MQTTCLIENT_BAD_MQTT_VERSION, MQTTCLIENT_FAILURE, MQTTCLIENT_NULL_PARAMETER,
-    MQTTCLIENT_PERSISTENCE_ERROR, MQTTCLIENT_PERSISTENCE_NONE, MQTTCLIENT_SUCCESS,
+    MQTTCLIENT_BAD_MQTT_VERSION, MQTTCLIENT_FAILURE, MQTTCLIENT_NULL_PARAMETER, MQTTCLIENT_SUCCESS,
     MQTTCLIENT_WRONG_MQTT_VERSION, MQTTClient, MQTTClient_connectOptions,
     MQTTClient_connectionLost, MQTTClient_createOptions, MQTTClient_deliveryComplete,
     MQTTClient_disconnected, MQTTClient_messageArrived, MQTTClient_published, MQTTProperties,
@@ -32,6 +32,7 @@ unsafe fn create(
     server_uri: *const c_char,
     client_id: *const c_char,
     persistence_type: c_int,
+    persistence_context: *mut c_void,
     mqtt_version: c_int,
 ) -> FfiResult<c_int> {
     if out.is_null() {
@@ -39,15 +40,16 @@ unsafe fn create(
     }
     // SAFETY: C strings from the caller, NULL-checked inside.
     let (uri, id) = unsafe { (c_str(server_uri)?, c_str(client_id)?) };
-    if persistence_type != MQTTCLIENT_PERSISTENCE_NONE {
-        return Err(MQTTCLIENT_PERSISTENCE_ERROR);
-    }
     if mqtt_version != MQTTVERSION_DEFAULT
         && !(MQTTVERSION_3_1..=MQTTVERSION_5).contains(&mqtt_version)
     {
         return Err(MQTTCLIENT_BAD_MQTT_VERSION);
     }
     let client = Client::new(uri, id, CreateOptions { mqtt_version }).map_err(code)?;
+    // SAFETY: the context as the caller gave it for this persistence type.
+    if let Some(store) = unsafe { open_store(persistence_type, persistence_context, id, uri) }? {
+        client.attach_store(store).map_err(code)?;
+    }
     let boxed = Box::new(Handle {
         client,
         mqtt_version,
@@ -61,8 +63,9 @@ unsafe fn create(
 }
 
 /// Create a client for `serverURI` (tcp://, mqtt://, ws:// or host:port)
-/// with identifier `clientId`. Only MQTTCLIENT_PERSISTENCE_NONE is
-/// supported so far; other types give MQTTCLIENT_PERSISTENCE_ERROR.
+/// with identifier `clientId`. Persistence: NONE, DEFAULT (a file store
+/// under the directory `persistence_context`, NULL = the current one) or
+/// USER (`persistence_context` is an MQTTClient_persistence).
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTClient_create(
     handle: *mut MQTTClient,
@@ -71,7 +74,6 @@ pub extern "C" fn MQTTClient_create(
     persistence_type: c_int,
     persistence_context: *mut c_void,
 ) -> c_int {
-    let _ = persistence_context;
     // SAFETY: pointers from C, checked inside.
     guard_rc(|| unsafe {
         create(
@@ -79,6 +81,7 @@ pub extern "C" fn MQTTClient_create(
             serverURI,
             clientId,
             persistence_type,
+            persistence_context,
             MQTTVERSION_DEFAULT,
         )
     })
@@ -95,7 +98,6 @@ pub extern "C" fn MQTTClient_createWithOptions(
     persistence_context: *mut c_void,
     options: *mut MQTTClient_createOptions,
 ) -> c_int {
-    let _ = persistence_context;
     guard_rc(|| {
         let version = if options.is_null() {
             MQTTVERSION_DEFAULT
@@ -104,7 +106,16 @@ pub extern "C" fn MQTTClient_createWithOptions(
             read_field!(options, MQTTVersion)
         };
         // SAFETY: pointers from C, checked inside.
-        unsafe { create(handle, serverURI, clientId, persistence_type, version) }
+        unsafe {
+            create(
+                handle,
+                serverURI,
+                clientId,
+                persistence_type,
+                persistence_context,
+                version,
+            )
+        }
     })
 }
 

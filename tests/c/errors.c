@@ -36,14 +36,22 @@ static void create_errors(const char *uri)
     CHECK_RC(MQTTClient_createWithOptions(&c, uri, "e", MQTTCLIENT_PERSISTENCE_NONE, NULL, &cv),
              MQTTCLIENT_BAD_STRUCTURE);
 
+    /* A file store whose directory cannot be made; a user store without
+     * its table. */
+    MQTTClient np = NULL;
+    CHECK_RC(MQTTClient_create(&np, uri, "e", MQTTCLIENT_PERSISTENCE_DEFAULT,
+                               "/proc/no-such-dir"),
+             MQTTCLIENT_PERSISTENCE_ERROR);
+    CHECK_RC(MQTTClient_create(&np, uri, "e", MQTTCLIENT_PERSISTENCE_USER, NULL),
+             MQTTCLIENT_PERSISTENCE_ERROR);
+
 #ifdef FERROMQ
     /* Paho dereferences the NULL handle pointer. */
     CHECK_RC(MQTTClient_create(NULL, uri, "e", MQTTCLIENT_PERSISTENCE_NONE, NULL),
              MQTTCLIENT_NULL_PARAMETER);
-    /* Only MQTTCLIENT_PERSISTENCE_NONE is implemented so far. */
+    /* An unknown persistence type. */
     MQTTClient p = NULL;
-    CHECK_RC(MQTTClient_create(&p, uri, "e", MQTTCLIENT_PERSISTENCE_DEFAULT, NULL),
-             MQTTCLIENT_PERSISTENCE_ERROR);
+    CHECK_RC(MQTTClient_create(&p, uri, "e", 7, NULL), MQTTCLIENT_PERSISTENCE_ERROR);
     CHECK(p == NULL);
 
     /* Handles that are not live: every call checks its handle against the

@@ -43,7 +43,7 @@ fn create_checks_its_arguments() {
             &mut h,
             uri,
             c"id".as_ptr(),
-            MQTTCLIENT_PERSISTENCE_DEFAULT,
+            MQTTCLIENT_PERSISTENCE_USER,
             null.cast()
         ),
         MQTTCLIENT_PERSISTENCE_ERROR

@@ -26,3 +26,22 @@ pub use reason::ReasonCode;
 pub use topic::{
     TopicError, is_shared, parse_shared, topic_matches, validate_topic_filter, validate_topic_name,
 };
+
+/// A PUBLISH's MQTT 5 property list on its own (length prefix first), as
+/// Paho's persisted commands hold it.
+pub fn encode_publish_properties(
+    props: &Properties,
+    out: &mut bytes::BytesMut,
+) -> Result<(), EncodeError> {
+    let n = wire::properties_len(props)?;
+    wire::write_properties(props, n, out);
+    Ok(())
+}
+
+/// Read a PUBLISH's property list that fills `buf` exactly.
+pub fn decode_publish_properties(buf: bytes::Bytes) -> Result<Properties, DecodeError> {
+    let mut r = wire::Reader::new(buf, true);
+    let p = wire::read_properties(&mut r, PropertyContext::Publish)?;
+    r.finish()?;
+    Ok(p)
+}

@@ -78,6 +78,11 @@ pub enum Event {
         reason: ReasonCode,
         properties: Properties,
     },
+    /// An outgoing QoS 2 publish got its PUBREC: the PUBREL is queued and
+    /// the flow now waits for PUBCOMP (persistence records this step).
+    PublishReleased {
+        packet_id: u16,
+    },
     SubAck(SubAck),
     UnsubAck(UnsubAck),
     /// The server sent DISCONNECT (MQTT 5).
@@ -340,6 +345,23 @@ impl ClientSession {
         self.inflight.insert(publish, state, now);
         self.arm_retry(now);
         Ok(id)
+    }
+
+    /// Put back an outgoing QoS 1/2 flow read from a store, before CONNECT
+    /// goes out: its id is taken, and after a CONNACK that keeps the session
+    /// it is resent at its phase (PUBLISH with DUP, or PUBREL). False when
+    /// the flow is QoS 0 or its id is already in use.
+    pub fn restore(&mut self, publish: Publish, state: OutState, now: Instant) -> bool {
+        let id = publish.packet_id;
+        if publish.qos == QoS::AtMostOnce || !self.ids.reserve(id) {
+            return false;
+        }
+        self.inflight.insert(publish, state, now)
+    }
+
+    /// The PUBLISH of an outgoing flow still in flight.
+    pub fn inflight_publish(&self, id: u16) -> Option<&Publish> {
+        self.inflight.get(id).map(|e| &e.publish)
     }
 
     /// Queue a SUBSCRIBE. Returns its packet id.

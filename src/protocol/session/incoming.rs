@@ -223,6 +223,14 @@ impl ClientSession {
             OutState::AwaitPubRec if !rec.reason.is_success() => self.complete(rec),
             OutState::AwaitPubRec | OutState::AwaitPubComp => {
                 // A duplicate PUBREC gets the PUBREL again.
+                if entry.state == OutState::AwaitPubRec {
+                    push_small(
+                        &mut self.events,
+                        Event::PublishReleased {
+                            packet_id: rec.packet_id,
+                        },
+                    );
+                }
                 entry.state = OutState::AwaitPubComp;
                 entry.sent_at = now;
                 push_small(

@@ -49,10 +49,14 @@ fn outgoing_qos2_pubrec_pubrel_pubcomp() {
     assert!(events(&mut s).is_empty());
     s.handle_packet(Packet::PubRec(resp(id)), t0);
     assert_eq!(packets(&mut s, t0), vec![Packet::PubRel(resp(id))]);
-    assert!(events(&mut s).is_empty());
-    // A duplicate PUBREC gets the PUBREL again.
+    assert_eq!(
+        events(&mut s),
+        vec![Event::PublishReleased { packet_id: id }]
+    );
+    // A duplicate PUBREC gets the PUBREL again, and no second event.
     s.handle_packet(Packet::PubRec(resp(id)), t0);
     assert_eq!(packets(&mut s, t0), vec![Packet::PubRel(resp(id))]);
+    assert!(events(&mut s).is_empty());
     s.handle_packet(Packet::PubComp(resp(id)), t0);
     assert!(matches!(
         events(&mut s).as_slice(),
@@ -364,4 +368,40 @@ fn packets_leave_in_command_order() {
     assert!(matches!(&out[1], Packet::Subscribe(p) if p.packet_id == sub));
     assert_eq!(published(&out[2]).topic, "second");
     assert_eq!(published(&out[3]).topic, "third");
+}
+
+#[test]
+fn restored_flows_resume_at_their_phase_after_a_kept_session() {
+    use super::inflight::OutState;
+    use crate::protocol::codec::Publish;
+    let t0 = Instant::now();
+    let mut cfg = config(ProtocolVersion::V311);
+    cfg.clean_start = false;
+    let mut s = ClientSession::new(cfg, t0);
+    let p = |id: u16, qos: QoS| Publish {
+        qos,
+        topic: "t".into(),
+        packet_id: id,
+        payload: Bytes::from_static(b"x"),
+        ..Publish::default()
+    };
+    assert!(s.restore(p(3, QoS::AtLeastOnce), OutState::AwaitPubAck, t0));
+    assert!(s.restore(p(4, QoS::ExactlyOnce), OutState::AwaitPubRec, t0));
+    assert!(s.restore(p(5, QoS::ExactlyOnce), OutState::AwaitPubComp, t0));
+    assert!(!s.restore(p(5, QoS::ExactlyOnce), OutState::AwaitPubComp, t0));
+    assert!(!s.restore(p(6, QoS::AtMostOnce), OutState::AwaitPubAck, t0));
+    assert!(matches!(
+        packets(&mut s, t0).as_slice(),
+        [Packet::Connect(_)]
+    ));
+    s.handle_packet(connack(true), t0);
+    events(&mut s);
+    let out = packets(&mut s, t0);
+    assert_eq!(out.len(), 3, "{out:?}");
+    let (a, b) = (published(&out[0]), published(&out[1]));
+    assert_eq!((a.packet_id, a.dup, b.packet_id, b.dup), (3, true, 4, true));
+    assert_eq!(out[2], Packet::PubRel(resp(5)));
+    // Restored ids are not handed out again while in flight.
+    let id = publish(&mut s, "t", QoS::AtLeastOnce, t0);
+    assert!(![3, 4, 5].contains(&id), "{id}");
 }

@@ -1,0 +1,373 @@
+//! How a client uses its store: a record when a QoS 1/2 publish enters the
+//! session, another when its PUBREC arrives, both removed when it completes;
+//! MQTTAsync's buffered publishes as command records until they enter the
+//! session. Read back at create, resumed by the first connect that keeps
+//! the session, cleared by a clean one.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::commands::{CommandPublish, command_key, encode_command, restore_commands};
+use super::records::{self, encode_publish, encode_pubrel, publish_key, pubrel_key};
+use super::{ClientStore, PUBLISH_SENT, PUBLISH_SENT_V5, PUBREL, Store};
+use crate::client::core::{Core, Shared};
+use crate::client::error::ClientError;
+use crate::client::pending::Buffered;
+use crate::client::trace::{self, trace};
+use crate::protocol::codec::{ProtocolVersion, QoS};
+use crate::protocol::session::client::ClientSession;
+
+/// How an MQTTAsync client persists its offline buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandOptions {
+    /// Created with MQTTVersion 5: `c5-` records with properties.
+    pub v5: bool,
+    /// Persist buffered QoS 0 publishes too.
+    pub persist_qos0: bool,
+    /// Replay the command records found at create.
+    pub restore: bool,
+}
+
+fn report(r: Result<(), super::StoreError>, what: &str) {
+    if let Err(e) = r {
+        trace!(trace::ERROR, "persistence: {what}: {e}");
+    }
+}
+
+impl Core {
+    fn flow_v5(&self) -> bool {
+        self.session
+            .as_ref()
+            .is_some_and(|s| s.version() == ProtocolVersion::V5)
+    }
+
+    /// The current connection speaks MQTT 3.1 (no session-present flag).
+    pub fn session_v31(&self) -> bool {
+        self.session
+            .as_ref()
+            .is_some_and(|s| s.version() == ProtocolVersion::V31)
+    }
+
+    fn store_mut(&mut self) -> Option<&mut (dyn Store + 'static)> {
+        self.store.as_mut().map(|s| s.store.as_mut())
+    }
+
+    /// A QoS 1/2 publish entered the session as `id`: write its record
+    /// before it can reach the wire (the caller holds the lock the reactor
+    /// needs to send it).
+    pub fn persist_sent(&mut self, id: u16) {
+        let v5 = self.flow_v5();
+        let (Some(cs), Some(session)) = (self.store.as_mut(), self.session.as_ref()) else {
+            return;
+        };
+        let Some(publish) = session.inflight_publish(id) else {
+            return;
+        };
+        let r = encode_publish(publish, v5).and_then(|b| cs.put(&publish_key(v5, id), b));
+        report(r, &format!("publish {id}"));
+    }
+
+    /// The PUBREC of `id` arrived: record that its PUBREL is due.
+    pub fn persist_released(&mut self, id: u16) {
+        let v5 = self.flow_v5();
+        if let Some(cs) = self.store.as_mut() {
+            let r = encode_pubrel(id, v5).and_then(|b| cs.put(&pubrel_key(v5, id), b));
+            report(r, &format!("PUBREL {id}"));
+        }
+    }
+
+    /// The flow of `id` is over: its records go. A flow read from the
+    /// store may have been written by a client of the other MQTT version
+    /// (`s-` read back by an MQTT 5 connection): both keys go then.
+    pub fn persist_completed(&mut self, id: u16) {
+        let v5 = self.flow_v5();
+        let Some(cs) = self.store.as_mut() else {
+            return;
+        };
+        let resumed = match cs.resumed.iter().position(|&r| r == id) {
+            Some(i) => {
+                cs.resumed.swap_remove(i);
+                true
+            }
+            None => false,
+        };
+        for key in [publish_key(v5, id), pubrel_key(v5, id)] {
+            report(cs.store.remove(&key), "remove");
+        }
+        if resumed {
+            for key in [publish_key(!v5, id), pubrel_key(!v5, id)] {
+                report(cs.store.remove(&key), "remove");
+            }
+        }
+    }
+
+    /// A clean session (cleansession=1): as Paho, the store is emptied.
+    pub fn persist_clear(&mut self) {
+        if let Some(cs) = self.store.as_mut() {
+            cs.restored.clear();
+            cs.resumed.clear();
+            report(cs.store.clear(), "clear");
+        }
+    }
+
+    /// The server kept no session, so the session dropped its flows: their
+    /// records go (buffered publishes keep theirs).
+    pub fn persist_drop_flows(&mut self) {
+        if let Some(cs) = self.store.as_mut() {
+            cs.resumed.clear();
+        }
+        let Some(store) = self.store_mut() else {
+            return;
+        };
+        let keys = match store.keys() {
+            Ok(k) => k,
+            Err(e) => return report(Err(e), "keys"),
+        };
+        for k in keys {
+            // "sc-" and "sc5-" start with "s"; "s-" and "s5-" cover the rest.
+            let flow = [PUBLISH_SENT, PUBLISH_SENT_V5, PUBREL, "sc5-"]
+                .iter()
+                .any(|p| k.starts_with(p));
+            if flow {
+                report(store.remove(&k), "remove");
+            }
+        }
+    }
+
+    /// A new session for a connect that keeps the session: the flows read
+    /// at create go into it, to be resent after CONNACK.
+    pub fn resume_restored(&mut self, session: &mut ClientSession, now: Instant) {
+        let Some(cs) = self.store.as_mut() else {
+            return;
+        };
+        for (publish, state) in std::mem::take(&mut cs.restored) {
+            let id = publish.packet_id;
+            if session.restore(publish, state, now) {
+                cs.resumed.push(id);
+            } else {
+                trace!(trace::ERROR, "persistence: flow {id} not resumed");
+            }
+        }
+    }
+
+    /// A publish waits in the offline buffer: keep it as a command record
+    /// (QoS 0 only with persistQoS0). Returns its sequence number (0: none).
+    pub fn persist_buffered(&mut self, b: &Buffered) -> u32 {
+        let Some(cs) = self.store.as_mut() else {
+            return 0;
+        };
+        if b.qos == QoS::AtMostOnce && !cs.persist_qos0 {
+            return 0;
+        }
+        cs.command_seqno = cs.command_seqno.checked_add(1).unwrap_or(1);
+        let seqno = cs.command_seqno;
+        let c = CommandPublish {
+            token: b.token,
+            topic: b.topic.clone(),
+            payload: b.payload.clone(),
+            qos: b.qos,
+            retained: b.retained,
+            properties: b.properties.clone(),
+        };
+        let v5 = cs.commands_v5;
+        let r = encode_command(&c, v5).and_then(|rec| cs.put(&command_key(v5, seqno), rec));
+        report(r, &format!("command {seqno}"));
+        seqno
+    }
+
+    /// A buffered publish left the buffer (into the session, or dropped).
+    pub fn persist_unbuffered(&mut self, seqno: u32) {
+        if seqno == 0 {
+            return;
+        }
+        if let Some(cs) = self.store.as_mut() {
+            let key = command_key(cs.commands_v5, seqno);
+            report(cs.store.remove(&key), "remove");
+        }
+    }
+}
+
+impl Shared {
+    /// Give the client its store and read it back (at create). With
+    /// `commands` (MQTTAsync), buffered publishes are persisted and those
+    /// found are put back in the offline buffer.
+    pub fn attach_store(
+        &self,
+        mut store: Box<dyn Store>,
+        commands: Option<CommandOptions>,
+    ) -> Result<(), ClientError> {
+        let failed = |e: super::StoreError| {
+            trace!(trace::ERROR, "persistence: {e}");
+            ClientError::Persistence
+        };
+        let restored = records::restore(store.as_mut()).map_err(failed)?;
+        let replay = match commands {
+            Some(o) if o.restore => restore_commands(store.as_mut()).map_err(failed)?,
+            Some(_) => {
+                // restoreMessages = 0: as Paho, the buffered publishes of
+                // an earlier run are dropped.
+                for key in store.keys().map_err(failed)? {
+                    if key.starts_with(super::commands::COMMAND)
+                        || key.starts_with(super::commands::COMMAND_V5)
+                    {
+                        report(store.remove(&key), "remove");
+                    }
+                }
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        if !restored.entries.is_empty() || !replay.is_empty() {
+            trace!(
+                trace::MINIMUM,
+                "persistence: {} outgoing flows to resume, {} buffered publishes",
+                restored.entries.len(),
+                replay.len()
+            );
+        }
+        let o = commands.unwrap_or(CommandOptions {
+            v5: false,
+            persist_qos0: false,
+            restore: false,
+        });
+        let mut core = self.lock();
+        let mut seqno = 0;
+        for (seq, c) in replay {
+            seqno = seqno.max(seq);
+            core.requests.buffer.push_back(Buffered {
+                token: c.token,
+                topic: c.topic,
+                payload: c.payload,
+                qos: c.qos,
+                retained: c.retained,
+                properties: c.properties,
+                on_complete: None,
+                seqno: seq,
+            });
+        }
+        core.store = Some(Box::new(ClientStore {
+            store,
+            restored: restored.entries,
+            resumed: Vec::new(),
+            command_seqno: seqno,
+            commands_v5: o.v5,
+            persist_qos0: o.persist_qos0,
+            before_write: None,
+        }));
+        Ok(())
+    }
+
+    /// Close the store (at destroy), outside the client's lock.
+    pub fn detach_store(self: &Arc<Self>) {
+        let store = self.lock().store.take();
+        if let Some(mut cs) = store {
+            report(cs.store.close(), "close");
+        }
+    }
+}
+
+/// MQTTAsync_setBeforePersistenceWrite: turns a record into what is stored
+/// (e.g. encrypts it).
+pub type BeforeWrite = Box<dyn Fn(Vec<u8>) -> Result<Vec<u8>, super::StoreError> + Send>;
+
+impl ClientStore {
+    /// Store `record` under `key`, through the before-write transform.
+    fn put(&mut self, key: &str, record: Vec<u8>) -> Result<(), super::StoreError> {
+        let record = match &self.before_write {
+            Some(f) => f(record)?,
+            None => record,
+        };
+        self.store.put(key, &[&record])
+    }
+}
+
+impl Shared {
+    /// Install (or with None remove) the before-write transform. False when
+    /// the client has no persistence.
+    pub fn set_before_write(&self, f: Option<BeforeWrite>) -> bool {
+        match self.lock().store.as_mut() {
+            Some(cs) => {
+                cs.before_write = f;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::file::FileStore;
+    use super::*;
+    use bytes::Bytes;
+
+    #[test]
+    fn buffered_publishes_become_command_records_through_before_write() {
+        let t = tempfile::tempdir().unwrap();
+        let store = FileStore::open(Some(t.path()), "id", "h:1").unwrap();
+        let mut core = Core::new();
+        core.store = Some(Box::new(ClientStore {
+            store: Box::new(store),
+            restored: Vec::new(),
+            resumed: Vec::new(),
+            command_seqno: 0,
+            commands_v5: false,
+            persist_qos0: false,
+            before_write: Some(Box::new(|mut r: Vec<u8>| {
+                r.reverse();
+                Ok(r)
+            })),
+        }));
+        let b = |qos| Buffered {
+            token: 4,
+            topic: "t".into(),
+            payload: Bytes::from_static(b"p"),
+            qos,
+            retained: false,
+            properties: Default::default(),
+            on_complete: None,
+            seqno: 0,
+        };
+        assert_eq!(
+            core.persist_buffered(&b(QoS::AtMostOnce)),
+            0,
+            "persistQoS0 off"
+        );
+        assert_eq!(core.persist_buffered(&b(QoS::AtLeastOnce)), 1);
+        let path = t.path().join("id-h-1").join("c-1.msg");
+        let mut stored = std::fs::read(&path).unwrap();
+        stored.reverse();
+        let c = super::super::commands::decode_command(&stored, false).unwrap();
+        assert_eq!(
+            (c.token, c.topic.as_str(), c.qos),
+            (4, "t", QoS::AtLeastOnce)
+        );
+        core.persist_unbuffered(1);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_resumed_flow_loses_the_records_of_either_version() {
+        let t = tempfile::tempdir().unwrap();
+        let mut store = FileStore::open(Some(t.path()), "id", "h:1").unwrap();
+        for k in ["s5-3", "sc5-3", "s5-4"] {
+            store.put(k, &[b"x"]).unwrap();
+        }
+        let mut core = Core::new();
+        core.store = Some(Box::new(ClientStore {
+            store: Box::new(store),
+            restored: Vec::new(),
+            resumed: vec![3],
+            command_seqno: 0,
+            commands_v5: false,
+            persist_qos0: false,
+            before_write: None,
+        }));
+        // No session: an MQTT 3 flow, whose records were written by MQTT 5.
+        core.persist_completed(3);
+        core.persist_completed(4);
+        let dir = t.path().join("id-h-1");
+        assert!(!dir.join("s5-3.msg").exists() && !dir.join("sc5-3.msg").exists());
+        assert!(dir.join("s5-4.msg").exists(), "4 was not resumed");
+    }
+}
