@@ -415,6 +415,11 @@ impl Broker {
             return;
         }
         s.conn = None;
+        // Offline, it no longer holds anyone back: its publishers go on.
+        self.flow_release(&cid, true);
+        let Some(s) = self.sessions.get_mut(&cid) else {
+            return;
+        };
         let will_wanted = match cause {
             DisconnectCause::Normal(code) => code == ReasonCode::DISCONNECT_WITH_WILL_MESSAGE,
             _ => true,

@@ -66,6 +66,8 @@ pub(crate) struct Conn {
     /// Boxed: rare, and a connection should stay small while idle.
     pub pending: Option<Box<Pending>>,
     pub backlog: VecDeque<Packet>,
+    /// Sessions whose full queue holds this connection's input (flow.rs).
+    pub flow_on: Vec<Arc<str>>,
     /// Inbound topic aliases (MQTT 5).
     pub aliases: HashMap<u16, String>,
     /// Outbound topic aliases assigned on this connection (MQTT 5).
@@ -105,6 +107,7 @@ impl Conn {
             dirty: false,
             pending: None,
             backlog: VecDeque::new(),
+            flow_on: Vec::new(),
             aliases: HashMap::default(),
             aliases_out: HashMap::default(),
             alias_out_max: 0,
@@ -123,8 +126,11 @@ impl Conn {
         matches!(self.phase, Phase::Connected)
     }
 
-    /// True while input must wait for a host decision.
+    /// True while input must wait: for a host decision, or for a full
+    /// subscriber queue to drain.
     pub fn is_blocked(&self) -> bool {
-        self.pending.is_some() || matches!(self.phase, Phase::AwaitDecision { .. })
+        self.pending.is_some()
+            || matches!(self.phase, Phase::AwaitDecision { .. })
+            || !self.flow_on.is_empty()
     }
 }

@@ -29,6 +29,7 @@ mod connect;
 mod connection;
 mod event;
 pub(crate) mod fastpath;
+mod flow;
 mod message;
 pub mod metrics;
 mod publish;
@@ -80,6 +81,8 @@ pub struct Broker {
     timers: Timers,
     dirty: VecDeque<ConnId>,
     closing: VecDeque<ConnId>,
+    /// Connections whose flow-control pause ended; `settle` resumes them.
+    unblocked: Vec<ConnId>,
     events: VecDeque<BrokerEvent>,
     stats: Stats,
     next_assigned: u64,
@@ -102,6 +105,7 @@ impl Broker {
             timers: Timers::default(),
             dirty: VecDeque::new(),
             closing: VecDeque::new(),
+            unblocked: Vec::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
             next_assigned: 0,
@@ -180,12 +184,14 @@ impl Broker {
         }
         self.dispatch(conn, packet, now);
         self.mark_dirty(conn);
+        self.settle(now);
     }
 
     /// The socket hit EOF or an error: the connection is gone at once.
     pub fn handle_closed(&mut self, conn: ConnId, now: Instant) {
         self.close_conn(conn, DisconnectCause::ConnectionLost, None, now);
         self.forget_conn(conn);
+        self.settle(now);
     }
 
     /// Drops a connection's state; true if it was known.
@@ -231,6 +237,7 @@ impl Broker {
         }
         self.resume(conn, now);
         self.mark_dirty(conn);
+        self.settle(now);
     }
 
     /// Injects a message from the host (no origin client).
@@ -248,6 +255,7 @@ impl Broker {
         }
         let msg = Message::new(topic.into(), payload, qos, retain, properties, None, now);
         self.route(msg, now);
+        self.settle(now);
         Ok(())
     }
 

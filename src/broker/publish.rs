@@ -313,6 +313,12 @@ impl Broker {
         // the pointer is the key: no string comparisons per message.
         matches.sort_unstable_by_key(|m| (m.shared, Arc::as_ptr(&m.client).cast::<u8>() as usize));
         let matched = matches.len();
+        // The connection it came in on: paused when a subscriber is full.
+        let from = msg
+            .origin
+            .as_ref()
+            .and_then(|o| self.sessions.get(o))
+            .and_then(|s| s.conn);
         let mut i = 0;
         while i < matches.len() {
             let first = &matches[i];
@@ -337,13 +343,21 @@ impl Broker {
                 }
             }
             i = j;
-            self.deliver(&client, out, now);
+            self.deliver(&client, out, from, now);
         }
         matched
     }
 
-    /// Hands one message to a session: sent now, queued, or dropped.
-    pub(super) fn deliver(&mut self, cid: &Arc<str>, out: Outgoing, now: Instant) {
+    /// Hands one message to a session: sent now, queued (pausing `from`,
+    /// the connection it came in on, when an online session's queue is
+    /// full; see flow.rs), or dropped.
+    pub(super) fn deliver(
+        &mut self,
+        cid: &Arc<str>,
+        out: Outgoing,
+        from: Option<ConnId>,
+        now: Instant,
+    ) {
         let Some(s) = self.sessions.get_mut(cid) else {
             return;
         };
@@ -357,20 +371,36 @@ impl Broker {
                 return;
             }
         }
-        let online = s.conn.is_some();
-        if !online && out.qos == QoS::AtMostOnce {
+        if s.conn.is_none() {
+            if out.qos == QoS::AtMostOnce {
+                return;
+            }
+            let dropped = s.enqueue(out, &self.config.limits);
+            self.stats.dropped += dropped;
+            self.stats.dropped_offline += dropped;
             return;
         }
-        if online && out.qos == QoS::AtMostOnce && s.queue.is_empty() {
+        if out.qos == QoS::AtMostOnce && s.queue_is_empty() && s.retained.is_empty() {
             return self.transmit(cid, out, now);
         }
-        self.stats.dropped += s.enqueue(out, &self.config.limits);
-        if online {
-            self.pump(cid, now);
+        if out.qos == QoS::AtMostOnce && s.is_full(&self.config.limits) {
+            // Overload: QoS 0 waits only if its publisher can be paused.
+            if !self.flow_check(cid, from, now) {
+                self.stats.dropped += 1;
+                self.stats.dropped_qos0 += 1;
+                return;
+            }
         }
+        let Some(s) = self.sessions.get_mut(cid) else {
+            return;
+        };
+        s.push_queued(out);
+        self.pump(cid, now);
+        self.flow_check(cid, from, now);
     }
 
-    /// Moves queued messages out while the in-flight window has room.
+    /// Moves retained, then queued messages out while the in-flight window
+    /// has room; lets paused publishers go once the queue has drained.
     pub(super) fn pump(&mut self, cid: &Arc<str>, now: Instant) {
         loop {
             let Some(s) = self.sessions.get_mut(cid) else {
@@ -379,20 +409,30 @@ impl Broker {
             let Some(window) = s.conn.and_then(|c| self.conns.get(&c)).map(|c| c.window) else {
                 return;
             };
-            let Some(front) = s.queue.front() else {
-                return;
+            let retained = !s.retained.is_empty();
+            let front = match retained {
+                true => s.retained.front(),
+                false => s.front_queued(),
+            };
+            let Some(front) = front else {
+                break;
             };
             if front.qos != QoS::AtMostOnce
                 && (s.inflight.len() >= usize::from(window)
                     || !s.inflight_bytes_allow(front.msg.payload.len(), &self.config.limits))
             {
-                return;
+                break;
             }
-            let Some(out) = s.queue.pop_front() else {
-                return;
+            let out = match retained {
+                true => s.retained.pop_front(),
+                false => s.pop_queued(),
+            };
+            let Some(out) = out else {
+                break;
             };
             self.transmit(cid, out, now);
         }
+        self.flow_release(cid, false);
     }
 
     /// Sends one message to the session's connection (registering QoS 1/2

@@ -43,8 +43,20 @@ pub(crate) struct Session {
     pub subs: HashMap<String, SubEntry>,
     /// Sent, unacknowledged messages in sending order.
     pub inflight: VecDeque<Inflight>,
-    /// Messages waiting for the window (or for the client to come back).
-    pub queue: VecDeque<Outgoing>,
+    /// Messages waiting for the window (or for the client to come back);
+    /// change it only through `push_queued`/`pop_queued` (byte count).
+    queue: VecDeque<Outgoing>,
+    /// Payload bytes in `queue`.
+    queued_bytes: usize,
+    /// Retained messages matched by a SUBSCRIBE, sent before `queue` as the
+    /// window allows (flow-controlled, not bounded by the queue limits).
+    pub retained: VecDeque<Outgoing>,
+    /// Publishers whose input is paused until this session's queue drains
+    /// (see flow.rs).
+    pub blocked_pubs: Vec<ConnId>,
+    /// Since when the queue has been over its limits while online (cleared
+    /// when it drains to half); the slow-consumer deadline runs from here.
+    pub full_since: Option<Instant>,
     /// Inbound QoS 2 packet ids received and not yet released.
     pub incoming_qos2: HashSet<u16>,
     next_pid: u16,
@@ -74,6 +86,10 @@ impl Session {
             subs: HashMap::default(),
             inflight: VecDeque::new(),
             queue: VecDeque::new(),
+            queued_bytes: 0,
+            retained: VecDeque::new(),
+            blocked_pubs: Vec::new(),
+            full_since: None,
             incoming_qos2: HashSet::default(),
             next_pid: 1,
             expiry: 0,
@@ -101,30 +117,69 @@ impl Session {
         id
     }
 
-    /// Queues `out` within the limit; returns how many messages were dropped.
+    /// Queues `out` for an offline session within the limits and the drop
+    /// policy; returns how many messages were dropped.
     pub fn enqueue(&mut self, out: Outgoing, limits: &Limits) -> u64 {
-        if let Some(max) = limits.max_queued_bytes {
-            // Counted only when the limit is set: the queue is short then.
-            let queued: usize = self.queue.iter().map(|o| o.msg.payload.len()).sum();
-            if !self.queue.is_empty() && queued + out.msg.payload.len() > max {
-                return 1;
-            }
+        if let Some(max) = limits.max_queued_bytes
+            && !self.queue.is_empty()
+            && self.queued_bytes + out.msg.payload.len() > max
+        {
+            return 1;
         }
         if self.queue.len() < limits.max_queued {
-            self.queue.push_back(out);
+            self.push_queued(out);
             return 0;
         }
         match limits.drop_policy {
             DropPolicy::DropNewest => 1,
             DropPolicy::DropOldest => {
-                self.queue.pop_front();
+                self.pop_queued();
                 if limits.max_queued == 0 {
                     return 1;
                 }
-                self.queue.push_back(out);
+                self.push_queued(out);
                 1
             }
         }
+    }
+
+    /// Appends to the queue (no limit check: flow control bounds it).
+    pub fn push_queued(&mut self, out: Outgoing) {
+        self.queued_bytes += out.msg.payload.len();
+        self.queue.push_back(out);
+    }
+
+    /// Takes the oldest queued message.
+    pub fn pop_queued(&mut self) -> Option<Outgoing> {
+        let out = self.queue.pop_front()?;
+        self.queued_bytes -= out.msg.payload.len();
+        Some(out)
+    }
+
+    /// The oldest queued message.
+    pub fn front_queued(&self) -> Option<&Outgoing> {
+        self.queue.front()
+    }
+
+    pub fn queue_is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// True when the queue is at or over its message or byte limit.
+    pub fn is_full(&self, limits: &Limits) -> bool {
+        self.queue.len() >= limits.max_queued
+            || limits
+                .max_queued_bytes
+                .is_some_and(|max| self.queued_bytes >= max)
+    }
+
+    /// True when the queue is down to half its limits: paused publishers
+    /// may go on (the gap keeps them from pausing at every message).
+    pub fn is_drained(&self, limits: &Limits) -> bool {
+        self.queue.len() <= limits.max_queued / 2
+            && limits
+                .max_queued_bytes
+                .is_none_or(|max| self.queued_bytes <= max / 2)
     }
 
     /// True when the in-flight payload bytes leave room for `next` (one

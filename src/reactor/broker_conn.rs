@@ -20,8 +20,9 @@ pub trait BrokerEndpoint: Send + Sync + 'static {
     fn accept(&self, conn: u64, listener: usize, peer: SocketAddr, now: Instant) -> bool;
     /// Bytes arrived on `conn`.
     fn input(&self, conn: u64, data: &mut BytesMut, now: Instant);
-    /// False while `conn` waits for a host decision: the reactor stops
-    /// reading it (TCP pushes back on the client) until told otherwise.
+    /// False while `conn` waits for a host decision or for a full
+    /// subscriber to drain: the reactor stops reading it (TCP pushes back
+    /// on the client) until told otherwise.
     fn wants_input(&self, conn: u64) -> bool;
     /// `conn` reached end of stream or failed.
     fn closed(&self, conn: u64, now: Instant);
@@ -52,7 +53,9 @@ pub struct BrokerConn {
     queued: usize,
     write_interest: bool,
     pub closing: bool,
-    /// Reading stopped while the broker waits for a host decision.
+    /// Reading stopped while the broker holds its input (a host decision,
+    /// or flow control: a subscriber it feeds is full). Readiness is then
+    /// ignored; the reactor reads again once `wants_input` says so.
     pub paused: bool,
 }
 
@@ -125,7 +128,9 @@ impl BrokerConn {
                     self.inbuf = BytesMut::new();
                 }
             }
-            if alive && !drained && !ep.wants_input(self.id) {
+            // Paused even when drained: the next readable event must not
+            // read more while the broker holds this connection's input.
+            if alive && !ep.wants_input(self.id) {
                 self.paused = true;
                 break;
             }

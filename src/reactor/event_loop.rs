@@ -28,8 +28,9 @@ struct BrokerEntry {
     timeout: Option<Instant>,
     conns: HashMap<u64, usize>,
     listeners: Vec<usize>,
-    /// Connections whose reading is paused for a host decision (rare, so a
-    /// short list beats scanning every connection each turn).
+    /// Connections whose reading is paused for a host decision or by flow
+    /// control (few at a time, so a short list beats scanning every
+    /// connection each turn).
     paused: Vec<usize>,
 }
 
@@ -199,7 +200,9 @@ impl Loop {
                     return;
                 };
                 let mut alive = true;
-                if readable {
+                // A paused connection is read again when the broker wants
+                // its input (see `service_brokers`), not on readiness.
+                if readable && !c.paused {
                     alive = c.read(&entry.endpoint, &mut self.scratch, now);
                     if alive && c.paused && !entry.paused.contains(&key) {
                         entry.paused.push(key);

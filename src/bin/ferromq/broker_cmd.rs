@@ -204,8 +204,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
     log::log(
         INFORMATION,
         format_args!(
-            "stopped: {} messages in, {} out, {} dropped",
-            s.messages_in, s.messages_out, s.dropped
+            "stopped: {} messages in, {} out, {} dropped ({} QoS 0 under overload, {} for \
+             offline sessions), {} publisher pauses, {} slow consumers disconnected",
+            s.messages_in,
+            s.messages_out,
+            s.dropped,
+            s.dropped_qos0,
+            s.dropped_offline,
+            s.flow_pauses,
+            s.slow_consumers
         ),
     );
     Ok(())

@@ -1,0 +1,143 @@
+//! Flow control for online subscribers: a session whose queue is full pauses
+//! the connections publishing into it (their input is held, and the reactor
+//! stops reading them, so TCP pushes back) until the queue drains to half.
+//! Pausing never closes a cycle: a connection is not paused on a session
+//! that only it, directly or through other paused connections, can drain
+//! (a client feeding itself, two clients feeding each other); there the
+//! queue grows past its mark instead (QoS 0 is dropped and counted). A queue
+//! that stays full longer than `slow_consumer_timeout` ends its connection.
+
+use foldhash::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::timers::Timer;
+use super::{Broker, ConnId, DisconnectCause};
+use crate::protocol::codec::ReasonCode;
+
+impl Broker {
+    /// After a message from `from` was handed to the online session `cid`:
+    /// if its queue is full, starts the slow-consumer clock and pauses
+    /// `from`. False when the queue is full and `from` could not be paused
+    /// (no connection, or pausing it could deadlock).
+    pub(super) fn flow_check(
+        &mut self,
+        cid: &Arc<str>,
+        from: Option<ConnId>,
+        now: Instant,
+    ) -> bool {
+        let limits = &self.config.limits;
+        let Some(s) = self.sessions.get_mut(cid) else {
+            return false;
+        };
+        if !s.is_full(limits) {
+            return true;
+        }
+        let Some(sub) = s.conn else {
+            return false;
+        };
+        if s.full_since.is_none() {
+            s.full_since = Some(now);
+            if let Some(t) = limits.slow_consumer_timeout {
+                self.timers.push(now + t, Timer::SlowConsumer(cid.clone()));
+            }
+        }
+        let Some(from) = from else {
+            return false;
+        };
+        if self.waits_on(sub, from) {
+            return false;
+        }
+        let (Some(s), Some(c)) = (self.sessions.get_mut(cid), self.conns.get_mut(&from)) else {
+            return false;
+        };
+        if !c.flow_on.iter().any(|t| Arc::ptr_eq(t, cid)) {
+            c.flow_on.push(cid.clone());
+            s.blocked_pubs.push(from);
+            self.stats.flow_pauses += 1;
+        }
+        true
+    }
+
+    /// True when `conn` is `target`, or is paused on a session whose
+    /// connection is (transitively) paused on one `target` must drain.
+    fn waits_on(&self, conn: ConnId, target: ConnId) -> bool {
+        let mut stack = vec![conn];
+        let mut seen = HashSet::default();
+        while let Some(c) = stack.pop() {
+            if c == target {
+                return true;
+            }
+            if !seen.insert(c) {
+                continue;
+            }
+            let Some(cc) = self.conns.get(&c) else {
+                continue;
+            };
+            for t in &cc.flow_on {
+                if let Some(next) = self.sessions.get(t).and_then(|s| s.conn) {
+                    stack.push(next);
+                }
+            }
+        }
+        false
+    }
+
+    /// Lets the publishers paused on `cid` go once its queue has drained to
+    /// half (or at once with `force`: the subscriber went offline).
+    pub(super) fn flow_release(&mut self, cid: &Arc<str>, force: bool) {
+        let Some(s) = self.sessions.get_mut(cid) else {
+            return;
+        };
+        if s.full_since.is_none() && s.blocked_pubs.is_empty() {
+            return;
+        }
+        if !force && !s.is_drained(&self.config.limits) {
+            return;
+        }
+        s.full_since = None;
+        for pubc in std::mem::take(&mut s.blocked_pubs) {
+            let Some(c) = self.conns.get_mut(&pubc) else {
+                continue;
+            };
+            c.flow_on.retain(|t| !Arc::ptr_eq(t, cid));
+            if c.flow_on.is_empty() {
+                self.unblocked.push(pubc);
+            }
+        }
+    }
+
+    /// Feeds the held-back input of connections released since the last
+    /// call (in release order). Every input entry point ends with it.
+    pub(super) fn settle(&mut self, now: Instant) {
+        while !self.unblocked.is_empty() {
+            for conn in std::mem::take(&mut self.unblocked) {
+                self.resume(conn, now);
+                self.mark_dirty(conn);
+            }
+        }
+    }
+
+    /// The slow-consumer deadline of `cid` came: still full since then?
+    pub(super) fn slow_consumer_due(&mut self, cid: &Arc<str>, now: Instant) {
+        let Some(t) = self.config.limits.slow_consumer_timeout else {
+            return;
+        };
+        let Some(s) = self.sessions.get(cid) else {
+            return;
+        };
+        let (Some(conn), Some(since)) = (s.conn, s.full_since) else {
+            return;
+        };
+        if since + t > now {
+            return;
+        }
+        self.stats.slow_consumers += 1;
+        self.close_conn(
+            conn,
+            DisconnectCause::SlowConsumer,
+            Some(ReasonCode::QUOTA_EXCEEDED),
+            now,
+        );
+    }
+}
