@@ -153,3 +153,101 @@ fn wildcard_subscribe_gets_all_5000_retained_qos1_messages() {
         }
     }
 }
+
+/// A subscriber that stops reading its socket: the broker's output to it
+/// piles up past the congestion mark, then its QoS 0 messages queue and the
+/// publisher is paused (its own writes block: TCP pushes back) instead of
+/// the broker buffering without bound or dropping. Once the subscriber
+/// reads again, every message arrives, in order.
+#[test]
+fn a_subscriber_that_stops_reading_pushes_back_on_a_qos0_publisher() {
+    use std::io::{ErrorKind, Read, Write};
+    use std::time::{Duration, Instant};
+
+    let (srv, port) = support::raw::server(ferromq::broker::Limits::default());
+    let mut sub = Raw::connect(port, ProtocolVersion::V311, "stalled");
+    sub.subscribe("flood", QoS::AtMostOnce);
+    let publisher = Raw::connect(port, ProtocolVersion::V311, "flooder");
+    let mut one = bytes::BytesMut::new();
+    const BODY: usize = 1000;
+    let mut frames = Vec::new();
+    // 64 MB of QoS 0 in 1 kB messages: far more than socket buffers, the
+    // congestion mark and the queue together hold.
+    const N: usize = 64 * 1024;
+    for i in 0..N {
+        let mut payload = format!("{i:08}").into_bytes();
+        payload.resize(BODY, b'.');
+        one.clear();
+        ferromq::protocol::codec::encode(
+            &Packet::Publish(Publish {
+                topic: "flood".into(),
+                payload: Bytes::from(payload),
+                ..Publish::default()
+            }),
+            ProtocolVersion::V311,
+            &mut one,
+        )
+        .unwrap();
+        frames.extend_from_slice(&one);
+    }
+    let mut out = publisher.s.try_clone().unwrap();
+    out.set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut written = 0;
+    let blocked = loop {
+        match out.write(&frames[written..]) {
+            Ok(n) => written += n,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                break true;
+            }
+            Err(e) => panic!("publisher write: {e}"),
+        }
+        if written == frames.len() {
+            break false;
+        }
+    };
+    assert!(
+        blocked,
+        "all {} bytes went in: nothing pushed back; {:?}",
+        frames.len(),
+        srv.stats()
+    );
+    let s = srv.stats();
+    assert!(s.flow_pauses >= 1, "{s:?}");
+    assert_eq!(s.dropped, 0, "{s:?}");
+    // Read again; the publisher writes the rest as it is let go.
+    let writer = std::thread::spawn(move || {
+        out.set_write_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        out.write_all(&frames[written..]).expect("the rest goes in");
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut next = 0usize;
+    let mut buf = vec![0u8; 256 * 1024];
+    sub.s
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    while next < N {
+        assert!(Instant::now() < deadline, "only {next} of {N} arrived");
+        match ferromq::protocol::codec::decode(&mut sub.buf, ProtocolVersion::V311, 0) {
+            Ok(Some(Packet::Publish(p))) => {
+                let seq: usize = std::str::from_utf8(&p.payload[..8])
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert_eq!(seq, next, "in order, none missing");
+                next += 1;
+                continue;
+            }
+            Ok(Some(other)) => panic!("{other:?}"),
+            Ok(None) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+        let n = sub.s.read(&mut buf).expect("subscriber read");
+        assert!(n > 0, "closed after {next}");
+        sub.buf.extend_from_slice(&buf[..n]);
+    }
+    writer.join().unwrap();
+    assert_eq!(srv.stats().dropped, 0);
+    drop(publisher);
+}

@@ -68,6 +68,8 @@ pub(crate) struct Conn {
     pub backlog: VecDeque<Packet>,
     /// Sessions whose full queue holds this connection's input (flow.rs).
     pub flow_on: Vec<Arc<str>>,
+    /// The host says its written output piles up: QoS 0 is queued too.
+    pub congested: bool,
     /// Inbound topic aliases (MQTT 5).
     pub aliases: HashMap<u16, String>,
     /// Outbound topic aliases assigned on this connection (MQTT 5).
@@ -108,6 +110,7 @@ impl Conn {
             pending: None,
             backlog: VecDeque::new(),
             flow_on: Vec::new(),
+            congested: false,
             aliases: HashMap::default(),
             aliases_out: HashMap::default(),
             alias_out_max: 0,

@@ -118,6 +118,21 @@ impl Broker {
         }
     }
 
+    /// The host's word on whether `conn`'s written output piles up. While it
+    /// does, nothing more moves from its session's queue to it and QoS 0 is
+    /// queued (so the queue limits and the pauses above apply to it too).
+    pub fn handle_congestion(&mut self, conn: ConnId, congested: bool, now: Instant) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.congested = congested;
+        if !congested && let Some(cid) = c.client_id.clone() {
+            self.pump(&cid, now);
+            self.mark_dirty(conn);
+        }
+        self.settle(now);
+    }
+
     /// The slow-consumer deadline of `cid` came: still full since then?
     pub(super) fn slow_consumer_due(&mut self, cid: &Arc<str>, now: Instant) {
         let Some(t) = self.config.limits.slow_consumer_timeout else {

@@ -380,7 +380,11 @@ impl Broker {
             self.stats.dropped_offline += dropped;
             return;
         }
-        if out.qos == QoS::AtMostOnce && s.queue_is_empty() && s.retained.is_empty() {
+        let congested = s
+            .conn
+            .and_then(|c| self.conns.get(&c))
+            .is_some_and(|c| c.congested);
+        if out.qos == QoS::AtMostOnce && s.queue_is_empty() && s.retained.is_empty() && !congested {
             return self.transmit(cid, out, now);
         }
         if out.qos == QoS::AtMostOnce && s.is_full(&self.config.limits) {
@@ -406,9 +410,13 @@ impl Broker {
             let Some(s) = self.sessions.get_mut(cid) else {
                 return;
             };
-            let Some(window) = s.conn.and_then(|c| self.conns.get(&c)).map(|c| c.window) else {
+            let Some(c) = s.conn.and_then(|c| self.conns.get(&c)) else {
                 return;
             };
+            if c.congested {
+                break;
+            }
+            let window = c.window;
             let retained = !s.retained.is_empty();
             let front = match retained {
                 true => s.retained.front(),

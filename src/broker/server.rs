@@ -127,6 +127,12 @@ impl BrokerEndpoint for Shared {
         self.drain_events(&mut b);
     }
 
+    fn congested(&self, conn: u64, congested: bool, now: Instant) {
+        let mut b = self.lock();
+        b.handle_congestion(conn as ConnId, congested, now);
+        self.drain_events(&mut b);
+    }
+
     fn timeout(&self, now: Instant) {
         let mut b = self.lock();
         b.handle_timeout(now);

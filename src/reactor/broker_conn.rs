@@ -26,6 +26,9 @@ pub trait BrokerEndpoint: Send + Sync + 'static {
     fn wants_input(&self, conn: u64) -> bool;
     /// `conn` reached end of stream or failed.
     fn closed(&self, conn: u64, now: Instant);
+    /// The output written to `conn` piles up (its peer does not read):
+    /// true past `CONGESTED_BYTES` unwritten, false once down to a quarter.
+    fn congested(&self, conn: u64, congested: bool, now: Instant);
     /// The broker's timer fired.
     fn timeout(&self, now: Instant);
     /// Hand over queued output (chunks per connection, in order) and the
@@ -53,6 +56,12 @@ pub struct BrokerConn {
     queued: usize,
     write_interest: bool,
     pub closing: bool,
+    /// More than `CONGESTED_BYTES` were waiting to be written (and not yet
+    /// back down to a quarter of it); the broker knows.
+    congested: bool,
+    /// The last read stopped at its budget with input left: read again next
+    /// turn (readiness is edge-triggered and will not say so again).
+    pub more: bool,
     /// Reading stopped while the broker holds its input (a host decision,
     /// or flow control: a subscriber it feeds is full). Readiness is then
     /// ignored; the reactor reads again once `wants_input` says so.
@@ -61,6 +70,16 @@ pub struct BrokerConn {
 
 /// How much is read from one connection before the broker sees it.
 const READ_SLICE: usize = 256 * 1024;
+
+/// How much is read from one connection per reactor turn: between turns the
+/// output is written and its congestion reported, so a flooding publisher
+/// cannot fill the broker with output for a peer that does not read.
+const READ_TURN: usize = 4 * READ_SLICE;
+
+/// Unwritten output beyond which a connection counts as congested: the
+/// broker then queues its QoS 0 messages too (and flow control applies)
+/// instead of handing them over unbounded.
+pub const CONGESTED_BYTES: usize = 1024 * 1024;
 
 /// How many chunks one writev takes.
 const MAX_IOV: usize = 64;
@@ -85,6 +104,8 @@ impl BrokerConn {
             queued: 0,
             write_interest: false,
             closing: false,
+            congested: false,
+            more: false,
             paused: false,
         })
     }
@@ -95,9 +116,15 @@ impl BrokerConn {
     /// connection is finished (EOF or error), after telling the broker.
     pub fn read(&mut self, ep: &Arc<dyn BrokerEndpoint>, scratch: &mut [u8], now: Instant) -> bool {
         self.paused = false;
+        self.more = false;
         let mut alive = true;
         let mut drained = false;
+        let mut total = 0;
         while alive && !drained && !self.closing {
+            if total >= READ_TURN {
+                self.more = true;
+                break;
+            }
             let mut got = 0;
             while got < READ_SLICE {
                 match self.socket.read(scratch) {
@@ -107,6 +134,7 @@ impl BrokerConn {
                     }
                     Ok(n) => {
                         got += n;
+                        total += n;
                         self.inbuf.extend_from_slice(&scratch[..n]);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -197,6 +225,19 @@ impl BrokerConn {
             self.write_interest = want;
         }
         Ok(true)
+    }
+
+    /// The new congestion state when it changed since the last call.
+    pub fn congestion_change(&mut self) -> Option<bool> {
+        let now = if self.congested {
+            self.queued > CONGESTED_BYTES / 4
+        } else {
+            self.queued > CONGESTED_BYTES
+        };
+        (now != self.congested).then(|| {
+            self.congested = now;
+            now
+        })
     }
 
     pub fn shutdown(&mut self, registry: &Registry) {

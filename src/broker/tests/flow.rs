@@ -246,3 +246,29 @@ fn a_paused_publisher_is_not_timed_out_for_silence() {
         "1.5 x keepalive passed while we did not read it"
     );
 }
+
+#[test]
+fn a_congested_subscriber_gets_qos0_queued_and_pauses_its_publisher() {
+    let mut h = small();
+    h.connect(1, "sub", V311);
+    h.subscribe(1, "t", QoS::AtMostOnce);
+    h.connect(2, "pub", V311);
+    h.publish(2, msg("t", "direct", QoS::AtMostOnce, 0));
+    assert_eq!(payloads(&h.take(1)), ["direct"]);
+    // The host says sub's socket output piles up: QoS 0 now waits in the
+    // queue, which fills and pauses the publisher; nothing is dropped.
+    h.b.handle_congestion(1, true, h.now);
+    for i in 0..6 {
+        h.publish(2, msg("t", body(i), QoS::AtMostOnce, 0));
+    }
+    assert!(
+        h.take(1).is_empty(),
+        "nothing more handed over while congested"
+    );
+    assert!(!h.b.wants_input(2));
+    assert_eq!(h.b.stats().dropped, 0);
+    h.b.handle_congestion(1, false, h.now);
+    let want: Vec<String> = (0..6).map(|i| body(i).to_string()).collect();
+    assert_eq!(payloads(&h.take(1)), want);
+    assert!(h.b.wants_input(2));
+}
