@@ -251,3 +251,40 @@ fn a_subscriber_that_stops_reading_pushes_back_on_a_qos0_publisher() {
     assert_eq!(srv.stats().dropped, 0);
     drop(publisher);
 }
+
+/// An offline durable session keeps the drop policy: past its queue limit
+/// (1,000 by default) messages are dropped, and the broker log says so once.
+#[test]
+fn an_offline_session_past_its_limit_drops_and_the_log_says_so() {
+    use ferromq::protocol::codec::Connect;
+    let broker = FerroBroker::start(FERROMQ, "");
+    let mut sub = Raw::connect_with(
+        broker.port,
+        Connect {
+            protocol: ProtocolVersion::V311,
+            client_id: "away".into(),
+            clean_start: false,
+            ..Connect::default()
+        },
+    );
+    sub.subscribe("offline/t", QoS::AtLeastOnce);
+    sub.send(&Packet::Disconnect(Default::default()));
+    assert_eq!(sub.next(WAIT), Got::Closed);
+    let mut publisher = Raw::connect(broker.port, ProtocolVersion::V311, "feeder");
+    for i in 0..1001u16 {
+        publisher.send(&Packet::Publish(Publish {
+            qos: QoS::AtLeastOnce,
+            topic: "offline/t".into(),
+            packet_id: i + 1,
+            payload: Bytes::from_static(b"m"),
+            ..Publish::default()
+        }));
+    }
+    assert!(
+        broker
+            .log()
+            .wait_for("queue full: client 'away' is offline", WAIT),
+        "{}",
+        broker.log().text()
+    );
+}

@@ -257,6 +257,7 @@ impl Broker {
         // groups a client's matches by pointer.
         let cid = session.client_id.clone();
         session.conn = Some(conn);
+        session.dropping = false;
         session.expires_at = None;
         session.will_at = None;
         session.will = connect.will.map(Box::new);

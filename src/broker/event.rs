@@ -70,6 +70,10 @@ pub enum BrokerEvent {
         client_id: String,
         cause: DisconnectCause,
     },
+    /// An offline session's queue is full and its messages are being
+    /// dropped by the drop policy (notice; once until it has room again or
+    /// the client reconnects).
+    QueueFull { client_id: String },
 }
 
 /// The host's answer to a request event.

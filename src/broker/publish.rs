@@ -378,6 +378,13 @@ impl Broker {
             let dropped = s.enqueue(out, &self.config.limits);
             self.stats.dropped += dropped;
             self.stats.dropped_offline += dropped;
+            let newly = dropped > 0 && !s.dropping;
+            s.dropping = dropped > 0;
+            if newly && self.config.hooks.notices {
+                self.events.push_back(BrokerEvent::QueueFull {
+                    client_id: cid.to_string(),
+                });
+            }
             return;
         }
         let congested = s

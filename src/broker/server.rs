@@ -65,6 +65,11 @@ pub trait Hooks: Send + Sync + 'static {
     fn on_disconnect(&self, client_id: &str, cause: DisconnectCause) {
         let _ = (client_id, cause);
     }
+    /// An offline client's queue is full: its messages are being dropped
+    /// by the drop policy (said once until it has room or reconnects).
+    fn on_queue_full(&self, client_id: &str) {
+        let _ = client_id;
+    }
 }
 
 struct Shared {
@@ -426,6 +431,10 @@ fn dispatch(hooks: Arc<dyn Hooks>, rx: Receiver<BrokerEvent>, shared: std::sync:
             } => {
                 peers.remove(&conn);
                 hooks.on_disconnect(&client_id, cause);
+                None
+            }
+            BrokerEvent::QueueFull { client_id } => {
+                hooks.on_queue_full(&client_id);
                 None
             }
         };

@@ -57,6 +57,8 @@ pub(crate) struct Session {
     /// Since when the queue has been over its limits while online (cleared
     /// when it drains to half); the slow-consumer deadline runs from here.
     pub full_since: Option<Instant>,
+    /// Offline and dropping by the drop policy (the notice went out).
+    pub dropping: bool,
     /// Inbound QoS 2 packet ids received and not yet released.
     pub incoming_qos2: HashSet<u16>,
     next_pid: u16,
@@ -90,6 +92,7 @@ impl Session {
             retained: VecDeque::new(),
             blocked_pubs: Vec::new(),
             full_since: None,
+            dropping: false,
             incoming_qos2: HashSet::default(),
             next_pid: 1,
             expiry: 0,

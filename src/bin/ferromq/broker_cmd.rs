@@ -81,6 +81,16 @@ impl Hooks for LogHooks {
             ),
         }
     }
+
+    fn on_queue_full(&self, client_id: &str) {
+        log::log(
+            WARNING,
+            format_args!(
+                "queue full: client '{client_id}' is offline; its messages are dropped by \
+                 drop_policy until it reconnects or its queue has room"
+            ),
+        );
+    }
 }
 
 /// The command line.

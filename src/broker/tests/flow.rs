@@ -167,8 +167,9 @@ fn qos0_is_dropped_and_counted_when_its_publisher_cannot_wait() {
 }
 
 #[test]
-fn offline_queue_limits_drop_and_count() {
+fn offline_queue_limits_drop_count_and_say_so_once() {
     let mut h = small();
+    h.b.config.hooks.notices = true;
     let mut c = connect("off", V311);
     c.clean_start = false;
     h.connect_with(1, c);
@@ -181,6 +182,18 @@ fn offline_queue_limits_drop_and_count() {
     assert!(h.b.wants_input(2), "offline sessions pause no one");
     let s = h.b.stats();
     assert_eq!((s.dropped, s.dropped_offline), (2, 2));
+    let full: Vec<BrokerEvent> = h
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, BrokerEvent::QueueFull { .. }))
+        .collect();
+    assert_eq!(
+        full,
+        [BrokerEvent::QueueFull {
+            client_id: "off".into()
+        }],
+        "said once for the two drops"
+    );
 }
 
 #[test]
