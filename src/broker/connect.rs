@@ -257,7 +257,10 @@ impl Broker {
         // groups a client's matches by pointer.
         let cid = session.client_id.clone();
         session.conn = Some(conn);
-        session.dropping = false;
+        if let Some(f) = session.flow.as_mut() {
+            f.dropping = false;
+        }
+        session.tidy_flow();
         session.expires_at = None;
         session.will_at = None;
         session.will = connect.will.map(Box::new);

@@ -36,8 +36,8 @@ impl Broker {
         let Some(sub) = s.conn else {
             return false;
         };
-        if s.full_since.is_none() {
-            s.full_since = Some(now);
+        if s.full_since().is_none() {
+            s.flow_mut().full_since = Some(now);
             if let Some(t) = limits.slow_consumer_timeout {
                 self.timers.push(now + t, Timer::SlowConsumer(cid.clone()));
             }
@@ -51,9 +51,10 @@ impl Broker {
         let (Some(s), Some(c)) = (self.sessions.get_mut(cid), self.conns.get_mut(&from)) else {
             return false;
         };
-        if !c.flow_on.iter().any(|t| Arc::ptr_eq(t, cid)) {
-            c.flow_on.push(cid.clone());
-            s.blocked_pubs.push(from);
+        let waits = c.flow_on.get_or_insert_with(Box::default);
+        if !waits.iter().any(|t| Arc::ptr_eq(t, cid)) {
+            waits.push(cid.clone());
+            s.flow_mut().blocked_pubs.push(from);
             self.stats.flow_pauses += 1;
         }
         true
@@ -74,7 +75,7 @@ impl Broker {
             let Some(cc) = self.conns.get(&c) else {
                 continue;
             };
-            for t in &cc.flow_on {
+            for t in cc.flow_on.iter().flat_map(|v| v.iter()) {
                 if let Some(next) = self.sessions.get(t).and_then(|s| s.conn) {
                     stack.push(next);
                 }
@@ -89,20 +90,29 @@ impl Broker {
         let Some(s) = self.sessions.get_mut(cid) else {
             return;
         };
-        if s.full_since.is_none() && s.blocked_pubs.is_empty() {
+        let Some(f) = s.flow.as_mut() else {
+            return;
+        };
+        if f.full_since.is_none() && f.blocked_pubs.is_empty() {
             return;
         }
         if !force && !s.is_drained(&self.config.limits) {
             return;
         }
-        s.full_since = None;
-        for pubc in std::mem::take(&mut s.blocked_pubs) {
+        let f = s.flow_mut();
+        f.full_since = None;
+        let pubs = std::mem::take(&mut f.blocked_pubs);
+        s.tidy_flow();
+        for pubc in pubs {
             let Some(c) = self.conns.get_mut(&pubc) else {
                 continue;
             };
-            c.flow_on.retain(|t| !Arc::ptr_eq(t, cid));
-            if c.flow_on.is_empty() {
-                self.unblocked.push(pubc);
+            if let Some(waits) = c.flow_on.as_mut() {
+                waits.retain(|t| !Arc::ptr_eq(t, cid));
+                if waits.is_empty() {
+                    c.flow_on = None;
+                    self.unblocked.push(pubc);
+                }
             }
         }
     }
@@ -141,7 +151,7 @@ impl Broker {
         let Some(s) = self.sessions.get(cid) else {
             return;
         };
-        let (Some(conn), Some(since)) = (s.conn, s.full_since) else {
+        let (Some(conn), Some(since)) = (s.conn, s.full_since()) else {
             return;
         };
         if since + t > now {

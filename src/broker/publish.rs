@@ -378,8 +378,12 @@ impl Broker {
             let dropped = s.enqueue(out, &self.config.limits);
             self.stats.dropped += dropped;
             self.stats.dropped_offline += dropped;
-            let newly = dropped > 0 && !s.dropping;
-            s.dropping = dropped > 0;
+            let was = s.flow.as_ref().is_some_and(|f| f.dropping);
+            let newly = dropped > 0 && !was;
+            if dropped > 0 || was {
+                s.flow_mut().dropping = dropped > 0;
+                s.tidy_flow();
+            }
             if newly && self.config.hooks.notices {
                 self.events.push_back(BrokerEvent::QueueFull {
                     client_id: cid.to_string(),
@@ -391,7 +395,11 @@ impl Broker {
             .conn
             .and_then(|c| self.conns.get(&c))
             .is_some_and(|c| c.congested);
-        if out.qos == QoS::AtMostOnce && s.queue_is_empty() && s.retained.is_empty() && !congested {
+        if out.qos == QoS::AtMostOnce
+            && s.queue_is_empty()
+            && !s.has_retained_pending()
+            && !congested
+        {
             return self.transmit(cid, out, now);
         }
         if out.qos == QoS::AtMostOnce && s.is_full(&self.config.limits) {
@@ -424,10 +432,10 @@ impl Broker {
                 break;
             }
             let window = c.window;
-            let retained = !s.retained.is_empty();
-            let front = match retained {
-                true => s.retained.front(),
-                false => s.front_queued(),
+            let retained = s.has_retained_pending();
+            let front = match (retained, s.flow.as_ref()) {
+                (true, Some(f)) => f.retained.front(),
+                _ => s.front_queued(),
             };
             let Some(front) = front else {
                 break;
@@ -438,14 +446,17 @@ impl Broker {
             {
                 break;
             }
-            let out = match retained {
-                true => s.retained.pop_front(),
-                false => s.pop_queued(),
+            let out = match (retained, s.flow.as_mut()) {
+                (true, Some(f)) => f.retained.pop_front(),
+                _ => s.pop_queued(),
             };
             let Some(out) = out else {
                 break;
             };
             self.transmit(cid, out, now);
+        }
+        if let Some(s) = self.sessions.get_mut(cid) {
+            s.tidy_flow();
         }
         self.flow_release(cid, false);
     }

@@ -31,6 +31,30 @@ pub(crate) struct Inflight {
     pub state: Flight,
 }
 
+/// A session's flow-control state (see flow.rs).
+#[derive(Debug, Default)]
+pub(crate) struct SessionFlow {
+    /// Retained messages matched by a SUBSCRIBE, sent before the queue as
+    /// the window allows (flow-controlled, not bounded by the queue limits).
+    pub retained: VecDeque<Outgoing>,
+    /// Publishers whose input is paused until the queue drains.
+    pub blocked_pubs: Vec<ConnId>,
+    /// Since when the queue has been over its limits while online (cleared
+    /// when it drains to half); the slow-consumer deadline runs from here.
+    pub full_since: Option<Instant>,
+    /// Offline and dropping by the drop policy (the notice went out).
+    pub dropping: bool,
+}
+
+impl SessionFlow {
+    fn is_idle(&self) -> bool {
+        self.retained.is_empty()
+            && self.blocked_pubs.is_empty()
+            && self.full_since.is_none()
+            && !self.dropping
+    }
+}
+
 /// Session expiry meaning "never" (3.x cleansession=0).
 pub(crate) const NEVER: u32 = u32::MAX;
 
@@ -48,17 +72,9 @@ pub(crate) struct Session {
     queue: VecDeque<Outgoing>,
     /// Payload bytes in `queue`.
     queued_bytes: usize,
-    /// Retained messages matched by a SUBSCRIBE, sent before `queue` as the
-    /// window allows (flow-controlled, not bounded by the queue limits).
-    pub retained: VecDeque<Outgoing>,
-    /// Publishers whose input is paused until this session's queue drains
-    /// (see flow.rs).
-    pub blocked_pubs: Vec<ConnId>,
-    /// Since when the queue has been over its limits while online (cleared
-    /// when it drains to half); the slow-consumer deadline runs from here.
-    pub full_since: Option<Instant>,
-    /// Offline and dropping by the drop policy (the notice went out).
-    pub dropping: bool,
+    /// Flow-control state, only while there is some (most sessions never
+    /// need it: an idle session stays small).
+    pub flow: Option<Box<SessionFlow>>,
     /// Inbound QoS 2 packet ids received and not yet released.
     pub incoming_qos2: HashSet<u16>,
     next_pid: u16,
@@ -89,10 +105,7 @@ impl Session {
             inflight: VecDeque::new(),
             queue: VecDeque::new(),
             queued_bytes: 0,
-            retained: VecDeque::new(),
-            blocked_pubs: Vec::new(),
-            full_since: None,
-            dropping: false,
+            flow: None,
             incoming_qos2: HashSet::default(),
             next_pid: 1,
             expiry: 0,
@@ -144,6 +157,26 @@ impl Session {
                 1
             }
         }
+    }
+
+    /// The flow-control state, created on first use.
+    pub fn flow_mut(&mut self) -> &mut SessionFlow {
+        self.flow.get_or_insert_with(Box::default)
+    }
+
+    /// Frees the flow-control state once there is none left.
+    pub fn tidy_flow(&mut self) {
+        if self.flow.as_ref().is_some_and(|f| f.is_idle()) {
+            self.flow = None;
+        }
+    }
+
+    pub fn full_since(&self) -> Option<Instant> {
+        self.flow.as_ref().and_then(|f| f.full_since)
+    }
+
+    pub fn has_retained_pending(&self) -> bool {
+        self.flow.as_ref().is_some_and(|f| !f.retained.is_empty())
     }
 
     /// Appends to the queue (no limit check: flow control bounds it).

@@ -186,7 +186,7 @@ impl Broker {
         }
         // Sent ahead of the queue as the window allows: every match goes,
         // however many there are (no queue limit applies to them).
-        session.retained.extend(retained);
+        session.flow_mut().retained.extend(retained);
         self.pump(&cid, now);
     }
 

@@ -103,7 +103,7 @@ impl Broker {
             Phase::AwaitDecision { .. } | Phase::Closed => None,
             Phase::Connected if c.keep_alive == 0 => None,
             // Not read while paused by flow control: its silence is ours.
-            Phase::Connected if !c.flow_on.is_empty() => {
+            Phase::Connected if c.flow_on.is_some() => {
                 Some(now + Duration::from_secs(u64::from(c.keep_alive)))
             }
             Phase::Connected => {
