@@ -391,14 +391,13 @@ impl Broker {
             }
             return;
         }
-        let congested = s
-            .conn
-            .and_then(|c| self.conns.get(&c))
-            .is_some_and(|c| c.congested);
         if out.qos == QoS::AtMostOnce
             && s.queue_is_empty()
             && !s.has_retained_pending()
-            && !congested
+            && !s
+                .conn
+                .and_then(|c| self.conns.get(&c))
+                .is_some_and(|c| c.congested)
         {
             return self.transmit(cid, out, now);
         }
@@ -414,22 +413,26 @@ impl Broker {
             return;
         };
         s.push_queued(out);
-        self.pump(cid, now);
-        self.flow_check(cid, from, now);
+        if self.pump(cid, now) {
+            self.flow_check(cid, from, now);
+        }
     }
 
     /// Moves retained, then queued messages out while the in-flight window
     /// has room; lets paused publishers go once the queue has drained.
-    pub(super) fn pump(&mut self, cid: &Arc<str>, now: Instant) {
-        loop {
+    /// Returns whether the (online) session's queue is still full.
+    pub(super) fn pump(&mut self, cid: &Arc<str>, now: Instant) -> bool {
+        let (flow, full) = loop {
+            let limits = &self.config.limits;
             let Some(s) = self.sessions.get_mut(cid) else {
-                return;
+                return false;
             };
             let Some(c) = s.conn.and_then(|c| self.conns.get(&c)) else {
-                return;
+                return false;
             };
+            let done = (s.flow.is_some(), s.is_full(limits));
             if c.congested {
-                break;
+                break done;
             }
             let window = c.window;
             let retained = s.has_retained_pending();
@@ -438,27 +441,31 @@ impl Broker {
                 _ => s.front_queued(),
             };
             let Some(front) = front else {
-                break;
+                break done;
             };
             if front.qos != QoS::AtMostOnce
                 && (s.inflight.len() >= usize::from(window)
-                    || !s.inflight_bytes_allow(front.msg.payload.len(), &self.config.limits))
+                    || !s.inflight_bytes_allow(front.msg.payload.len(), limits))
             {
-                break;
+                break done;
             }
             let out = match (retained, s.flow.as_mut()) {
                 (true, Some(f)) => f.retained.pop_front(),
                 _ => s.pop_queued(),
             };
             let Some(out) = out else {
-                break;
+                break done;
             };
             self.transmit(cid, out, now);
+        };
+        // Only a session with flow state has anything to release or free.
+        if flow {
+            if let Some(s) = self.sessions.get_mut(cid) {
+                s.tidy_flow();
+            }
+            self.flow_release(cid, false);
         }
-        if let Some(s) = self.sessions.get_mut(cid) {
-            s.tidy_flow();
-        }
-        self.flow_release(cid, false);
+        full
     }
 
     /// Sends one message to the session's connection (registering QoS 1/2
