@@ -116,10 +116,11 @@ impl BrokerEndpoint for Shared {
         ok
     }
 
-    fn input(&self, conn: u64, data: &mut BytesMut, now: Instant) {
+    fn input(&self, conn: u64, data: &mut BytesMut, now: Instant) -> bool {
         let mut b = self.lock();
         b.handle_bytes(conn as ConnId, data, now);
         self.drain_events(&mut b);
+        b.wants_input(conn as ConnId)
     }
 
     fn wants_input(&self, conn: u64) -> bool {

@@ -18,8 +18,9 @@ pub trait BrokerEndpoint: Send + Sync + 'static {
     /// A connection was accepted on listener `listener` (its index in the
     /// list given to `BrokerAdd`); false refuses it (closed at once).
     fn accept(&self, conn: u64, listener: usize, peer: SocketAddr, now: Instant) -> bool;
-    /// Bytes arrived on `conn`.
-    fn input(&self, conn: u64, data: &mut BytesMut, now: Instant);
+    /// Bytes arrived on `conn`. Returns `wants_input(conn)` as it stands
+    /// afterwards (one call, one lock).
+    fn input(&self, conn: u64, data: &mut BytesMut, now: Instant) -> bool;
     /// False while `conn` waits for a host decision or for a full
     /// subscriber to drain: the reactor stops reading it (TCP pushes back
     /// on the client) until told otherwise.
@@ -148,8 +149,11 @@ impl BrokerConn {
                     }
                 }
             }
+            // Only its own input can make the broker hold a connection, so
+            // without new bytes the answer is still yes.
+            let mut wants = true;
             if !self.inbuf.is_empty() {
-                ep.input(self.id, &mut self.inbuf, now);
+                wants = ep.input(self.id, &mut self.inbuf, now);
                 if self.inbuf.is_empty() {
                     // Idle connections hold no read buffer: most of a
                     // broker's connections are idle most of the time.
@@ -158,7 +162,7 @@ impl BrokerConn {
             }
             // Paused even when drained: the next readable event must not
             // read more while the broker holds this connection's input.
-            if alive && !ep.wants_input(self.id) {
+            if alive && !wants {
                 self.paused = true;
                 break;
             }
