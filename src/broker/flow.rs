@@ -16,14 +16,15 @@ use super::{Broker, ConnId, DisconnectCause};
 use crate::protocol::codec::ReasonCode;
 
 impl Broker {
-    /// After a message from `from` was handed to the online session `cid`:
-    /// if its queue is full, starts the slow-consumer clock and pauses
-    /// `from`. False when the queue is full and `from` could not be paused
-    /// (no connection, or pausing it could deadlock).
+    /// After a message published by client `origin` was handed to the
+    /// online session `cid`: if its queue is full, starts the slow-consumer
+    /// clock and pauses the publisher's connection. False when the queue is
+    /// full and that could not be done (no connection: the host, a will; or
+    /// pausing it could deadlock).
     pub(super) fn flow_check(
         &mut self,
         cid: &Arc<str>,
-        from: Option<ConnId>,
+        origin: Option<&Arc<str>>,
         now: Instant,
     ) -> bool {
         let limits = &self.config.limits;
@@ -42,7 +43,10 @@ impl Broker {
                 self.timers.push(now + t, Timer::SlowConsumer(cid.clone()));
             }
         }
-        let Some(from) = from else {
+        let Some(from) = origin
+            .and_then(|o| self.sessions.get(o))
+            .and_then(|s| s.conn)
+        else {
             return false;
         };
         if self.waits_on(sub, from) {

@@ -313,12 +313,6 @@ impl Broker {
         // the pointer is the key: no string comparisons per message.
         matches.sort_unstable_by_key(|m| (m.shared, Arc::as_ptr(&m.client).cast::<u8>() as usize));
         let matched = matches.len();
-        // The connection it came in on: paused when a subscriber is full.
-        let from = msg
-            .origin
-            .as_ref()
-            .and_then(|o| self.sessions.get(o))
-            .and_then(|s| s.conn);
         let mut i = 0;
         while i < matches.len() {
             let first = &matches[i];
@@ -343,21 +337,15 @@ impl Broker {
                 }
             }
             i = j;
-            self.deliver(&client, out, from, now);
+            self.deliver(&client, out, now);
         }
         matched
     }
 
-    /// Hands one message to a session: sent now, queued (pausing `from`,
-    /// the connection it came in on, when an online session's queue is
-    /// full; see flow.rs), or dropped.
-    pub(super) fn deliver(
-        &mut self,
-        cid: &Arc<str>,
-        out: Outgoing,
-        from: Option<ConnId>,
-        now: Instant,
-    ) {
+    /// Hands one message to a session: sent now, queued (pausing the
+    /// connection of its publisher when an online session's queue is full;
+    /// see flow.rs), or dropped.
+    pub(super) fn deliver(&mut self, cid: &Arc<str>, out: Outgoing, now: Instant) {
         let Some(s) = self.sessions.get_mut(cid) else {
             return;
         };
@@ -403,7 +391,7 @@ impl Broker {
         }
         if out.qos == QoS::AtMostOnce && s.is_full(&self.config.limits) {
             // Overload: QoS 0 waits only if its publisher can be paused.
-            if !self.flow_check(cid, from, now) {
+            if !self.flow_check(cid, out.msg.origin.as_ref(), now) {
                 self.stats.dropped += 1;
                 self.stats.dropped_qos0 += 1;
                 return;
@@ -414,7 +402,14 @@ impl Broker {
         };
         s.push_queued(out);
         if self.pump(cid, now) {
-            self.flow_check(cid, from, now);
+            // Still full: the message is the last one queued (the window
+            // takes from the front); pause its publisher.
+            let origin = self
+                .sessions
+                .get(cid)
+                .and_then(|s| s.back_queued())
+                .and_then(|o| o.msg.origin.clone());
+            self.flow_check(cid, origin.as_ref(), now);
         }
     }
 

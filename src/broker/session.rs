@@ -197,6 +197,11 @@ impl Session {
         self.queue.front()
     }
 
+    /// The newest queued message.
+    pub fn back_queued(&self) -> Option<&Outgoing> {
+        self.queue.back()
+    }
+
     pub fn queue_is_empty(&self) -> bool {
         self.queue.is_empty()
     }
