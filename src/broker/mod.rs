@@ -7,13 +7,15 @@
 //!   `handle_accept` (false = refused by `max_connections`),
 //!   `handle_bytes` (raw socket bytes; or `handle_packet` with a decoded
 //!   packet), `handle_closed` (EOF/socket error), `handle_timeout`,
-//!   `handle_decision` (answer to a request event), `publish` (host
-//!   injection), `shutdown`;
+//!   `handle_decision` (answer to a request event), `handle_congestion`
+//!   (a connection's written output piles up, or no longer), `publish`
+//!   (host injection), `shutdown`;
 //! - output: `poll_transmit_bytes` (or `poll_transmit` for packets) yields one
 //!   connection and all its pending output in order; drain it, then
 //!   `poll_close` (connections to close after writing what they were sent);
 //!   `poll_event` for the host; `poll_timeout` for the next deadline;
-//!   `wants_input` is false while a host decision holds a connection's input.
+//!   `wants_input` is false while a host decision or flow control (a full
+//!   subscriber queue it feeds, see flow.rs) holds a connection's input.
 //!
 //! Choices: overlapping subscriptions of one client are delivered once, at
 //! the highest granted QoS, with every matching subscription identifier
