@@ -74,7 +74,7 @@ def pinned(core, argv):
 class Broker:
     """A fresh broker on a free port; `kind` is 'mosquitto' or 'ferromq'."""
 
-    def __init__(self, kind, work, nodelay=False):
+    def __init__(self, kind, work, nodelay=False, defaults=False):
         self.kind = kind
         self.port = free_port()
         self.log = open(os.path.join(work, f"{kind}.log"), "w")
@@ -93,7 +93,9 @@ class Broker:
                     f.write("set_tcp_nodelay true\n")
                 argv = [MOSQUITTO, "-c", conf]
             else:
-                f.write("max_queued 10000000\nmax_inflight 65535\n")
+                # defaults: ferromq's own limits (flow control, window 32).
+                if not defaults:
+                    f.write("max_queued 10000000\nmax_inflight 65535\n")
                 argv = [FERROMQ, "broker", "--config", conf,
                         "--listen", f"127.0.0.1:{self.port}"]
         self.proc = subprocess.Popen(pinned(BROKER_CORE, argv), stdout=self.log,
@@ -217,6 +219,11 @@ def broker_cases(scale):
         ("fanin_qos1", "fan-in 4->1 QoS 1 (msg/s)",
          ["--mode", "fanin", "--qos", "1", "--publishers", "4", "--window", "64",
           "--messages", str(n(50000))]),
+        # The same with ferromq's DEFAULT configuration (queue 1,000 and
+        # window 32 per session, publishers paused when it is full).
+        ("fanin_qos1_defaults", "fan-in 4->1 QoS 1, ferromq defaults (msg/s)",
+         ["--mode", "fanin", "--qos", "1", "--publishers", "4", "--window", "64",
+          "--messages", str(n(50000))]),
         ("p2p_qos2", "QoS 2 1->1 window 20 (msg/s)",
          ["--mode", "p2p", "--qos", "2", "--publishers", "1", "--window", "20",
           "--messages", str(n(40000))]),
@@ -249,6 +256,38 @@ def run_generator(broker, args, work):
     if p.returncode != 0:
         return r, (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]
     return r, None
+
+
+def retained_case(scale, runs, work, rows, failures):
+    """N retained QoS 1 messages (200,000 x scale; --scale 5 is the
+    1,000,000 case): seconds until a `#` subscriber has them all, and until
+    an exact-topic subscriber has its one. Both brokers keep their defaults
+    but for mosquitto's queue and window, unlimited as in the other cases."""
+    count = max(1000, int(200000 * scale))
+    args = ["--mode", "retained", "--qos", "1", "--window", "64", "--messages", str(count)]
+    wild = {"mosquitto": [], "ferromq": []}
+    exact = {"mosquitto": [], "ferromq": []}
+    title = f"{count} retained"
+    for i in range(runs):
+        for kind in ("mosquitto", "ferromq"):
+            b = Broker(kind, work, nodelay=True, defaults=True)
+            try:
+                r, err = run_generator(b, args, work)
+            finally:
+                b.stop()
+            if err or r is None:
+                failures.append(f"{title} [{kind}] run {i + 1}: {err}")
+                log(f"  {title} [{kind}] FAILED: {err}")
+                continue
+            wild[kind].append(r["wildcard_seconds"])
+            exact[kind].append(r["exact_seconds"] * 1000.0)
+            log(f"  {title} [{kind}] # in {r['wildcard_seconds']:.3f} s "
+                f"({r['wildcard_delivered']} delivered), exact topic in "
+                f"{r['exact_seconds'] * 1000.0:.3f} ms (stored in {r['store_seconds']:.2f} s)")
+    rows.append(row(f"{title}: deliver # (s)", "mosquitto", wild["mosquitto"], wild["ferromq"],
+                    False, 1.0, "<= 1x"))
+    rows.append(row(f"{title}: deliver one exact topic (ms)", "mosquitto", exact["mosquitto"],
+                    exact["ferromq"], False, 1.0, "<= 1x"))
 
 
 def idle_rss(broker, conns, subscribe):
@@ -424,12 +463,14 @@ def main():
             rows.append(row(f"{clients} MQTTAsync clients, threads", "paho", threads["paho"],
                             threads["ours"], False, None, "<= 16"))
         if a.only in (None, "broker"):
-            goals = {"fanin_qos0": 4, "fanin_qos1": 4, "p2p_qos2": 3, "fanout_qos0": 10}
+            goals = {"fanin_qos0": 4, "fanin_qos1": 4, "fanin_qos1_defaults": 4, "p2p_qos2": 3,
+                     "fanout_qos0": 10}
             for key, title, args in broker_cases(a.scale):
                 vals = {"mosquitto": [], "ferromq": []}
                 for i in range(runs):
                     for kind in ("mosquitto", "ferromq"):
-                        b = Broker(kind, work, nodelay=key == "latency")
+                        b = Broker(kind, work, nodelay=key == "latency",
+                                   defaults=key.endswith("_defaults"))
                         try:
                             r, err = run_generator(b, args, work)
                         finally:
@@ -454,6 +495,7 @@ def main():
                     g = goals.get(key)
                     rows.append(row(title, "mosquitto", vals["mosquitto"], vals["ferromq"],
                                     True, g, f">= {g}x" if g else ""))
+            retained_case(a.scale, runs, work, rows, failures)
             for conns in [int(x) for x in a.idle.split(",") if x]:
                 for subscribe in (False, True):
                     title = f"RSS/conn, {conns} idle{' +1 sub' if subscribe else ''} (B)"

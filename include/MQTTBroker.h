@@ -118,8 +118,9 @@ typedef void *MQTTBroker;
 
 /**
  * How to create a broker: its listeners and limits (struct_id "MQBO",
- * struct_version 0). Start from MQTTBroker_createOptions_initializer, which
- * holds the defaults.
+ * struct_version 0 or 1). Start from MQTTBroker_createOptions_initializer,
+ * which holds the defaults. Version 0 ends at `receiveMaximum`; its broker
+ * gets the defaults of the version 1 fields.
  */
 typedef struct MQTTBroker_createOptions {
     /**
@@ -127,7 +128,7 @@ typedef struct MQTTBroker_createOptions {
      */
     char struct_id[4];
     /**
-     * Must be 0.
+     * 0 or 1 (the initializer's).
      */
     int struct_version;
     /**
@@ -155,12 +156,14 @@ typedef struct MQTTBroker_createOptions {
      */
     int maxInflight;
     /**
-     * Messages queued per session beyond the in-flight window (default 1000).
+     * Messages queued per session beyond the in-flight window (default
+     * 1000). When an online client's queue is full, the clients publishing
+     * into it are paused until it drains to half (nothing is dropped).
      */
     int maxQueued;
     /**
-     * When a queue is full: 0 drops the arriving message (default), 1 drops
-     * the oldest queued one.
+     * When an offline session's queue is full: 0 drops the arriving message
+     * (default), 1 drops the oldest queued one.
      */
     int dropOldest;
     /**
@@ -198,6 +201,21 @@ typedef struct MQTTBroker_createOptions {
      * Receive Maximum advertised to MQTT 5 clients (default 1024, 1..65535).
      */
     int receiveMaximum;
+    /**
+     * Version 1: payload bytes of outgoing QoS 1/2 messages in flight per
+     * client (default 0 = no limit; one message always goes).
+     */
+    int maxInflightBytes;
+    /**
+     * Version 1: payload bytes queued per session (default 16777216; 0 = no
+     * limit); reaching it pauses publishers as `maxQueued` does.
+     */
+    int maxQueuedBytes;
+    /**
+     * Version 1: seconds an online client's queue may stay full before the
+     * client is disconnected (MQTT 5: reason 0x97); default 30, 0 = never.
+     */
+    int slowConsumerTimeout;
 } MQTTBroker_createOptions;
 
 /**
@@ -347,7 +365,7 @@ typedef struct MQTTBroker_stats {
      */
     char struct_id[4];
     /**
-     * Must be 0.
+     * 0 or 1 (the initializer's); version 0 ends at `refusedConnections`.
      */
     int struct_version;
     /**
@@ -383,6 +401,24 @@ typedef struct MQTTBroker_stats {
      * Connections closed at accept because maxConnections was reached.
      */
     long long refusedConnections;
+    /**
+     * Version 1: of `dropped`, QoS 0 messages for a full online client whose
+     * publisher could not be paused.
+     */
+    long long droppedQoS0;
+    /**
+     * Version 1: of `dropped`, messages for offline sessions whose queue
+     * was full.
+     */
+    long long droppedOffline;
+    /**
+     * Version 1: times a publisher was paused because a queue it feeds was full.
+     */
+    long long flowPauses;
+    /**
+     * Version 1: clients disconnected after staying full for slowConsumerTimeout.
+     */
+    long long slowConsumers;
 } MQTTBroker_stats;
 
 /**
@@ -468,14 +504,14 @@ LIBMQTT_API const char *MQTTBroker_strerror(int code);
 
 /** Initial value for MQTTBroker_createOptions: listen on 127.0.0.1:1883 with
  * the default limits. */
-#define MQTTBroker_createOptions_initializer { {'M', 'Q', 'B', 'O'}, 0, NULL, 0, 100000, 16777216, 32,\
-1000, 0, 65535, 128, 150, 10, 0, 16, 16, 1024 }
+#define MQTTBroker_createOptions_initializer { {'M', 'Q', 'B', 'O'}, 1, NULL, 0, 100000, 16777216, 32,\
+1000, 0, 65535, 128, 150, 10, 0, 16, 16, 1024, 0, 16777216, 30 }
 
 /** Initial value for MQTTBroker_callbacks: no callbacks. */
 #define MQTTBroker_callbacks_initializer { {'M', 'Q', 'B', 'K'}, 0, NULL, NULL, NULL, NULL }
 
 /** Initial value for MQTTBroker_stats: all counters 0. */
-#define MQTTBroker_stats_initializer { {'M', 'Q', 'B', 'S'}, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define MQTTBroker_stats_initializer { {'M', 'Q', 'B', 'S'}, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 #if defined(__cplusplus)
      }

@@ -46,6 +46,10 @@ class _Options(Structure):
         ("topicAliasMaximum", c_int),
         ("topicAliasOutMaximum", c_int),
         ("receiveMaximum", c_int),
+        # struct_version 1
+        ("maxInflightBytes", c_int),
+        ("maxQueuedBytes", c_int),
+        ("slowConsumerTimeout", c_int),
     ]
 
 
@@ -64,6 +68,9 @@ LIMITS: dict[str, tuple[str, int]] = {
     "topic_alias_maximum": ("topicAliasMaximum", 16),
     "topic_alias_out_maximum": ("topicAliasOutMaximum", 16),
     "receive_maximum": ("receiveMaximum", 1024),
+    "max_inflight_bytes": ("maxInflightBytes", 0),
+    "max_queued_bytes": ("maxQueuedBytes", 16777216),
+    "slow_consumer_timeout": ("slowConsumerTimeout", 30),
 }
 
 
@@ -102,13 +109,17 @@ class _Stats(Structure):
     _fields_ = [("struct_id", c_char * 4), ("struct_version", c_int)] + [
         (name, ctypes.c_longlong)
         for name in ("connections", "sessions", "retained", "messagesIn", "messagesOut",
-                     "dropped", "expired", "refusedConnections")
+                     "dropped", "expired", "refusedConnections",
+                     # struct_version 1
+                     "droppedQoS0", "droppedOffline", "flowPauses", "slowConsumers")
     ]
 
 
 _STATS_KEYS = {"connections": "connections", "sessions": "sessions", "retained": "retained",
                "messagesIn": "messages_in", "messagesOut": "messages_out", "dropped": "dropped",
-               "expired": "expired", "refusedConnections": "refused_connections"}
+               "expired": "expired", "refusedConnections": "refused_connections",
+               "droppedQoS0": "dropped_qos0", "droppedOffline": "dropped_offline",
+               "flowPauses": "flow_pauses", "slowConsumers": "slow_consumers"}
 
 
 class _Callbacks(Structure):
@@ -241,7 +252,9 @@ class Broker:
     ``Broker(host="127.0.0.1", port=1883, **limits)``; ``port=0`` picks a free port,
     readable from :attr:`port` after :meth:`start`. ``limits`` are keyword names of
     :data:`LIMITS` (``max_connections``, ``max_packet_size``, ``max_inflight``,
-    ``max_queued``, ``receive_maximum``, ...).
+    ``max_queued``, ``max_queued_bytes``, ``slow_consumer_timeout``,
+    ``receive_maximum``, ...). A full queue of an online client pauses the
+    clients publishing into it; see the README's "Delivery guarantees".
 
     Callbacks (assign before :meth:`start`; they run on the broker's callback
     thread; an exception is logged and the request refused with 0x80):
@@ -272,7 +285,7 @@ class Broker:
         lib = _lib()
         h = host if ":" not in host or host.startswith("[") else f"[{host}]"
         self._listener = (c_char_p * 1)(f"{h}:{port}".encode("utf-8"))
-        opts = _Options(b"MQBO", 0, self._listener, 1)
+        opts = _Options(b"MQBO", 1, self._listener, 1)
         for key, (field, default) in LIMITS.items():
             setattr(opts, field, int(limits.get(key, default)))
         handle = c_void_p()
@@ -375,10 +388,11 @@ class Broker:
     def stats(self) -> dict[str, int]:
         """The broker's counters: ``connections``, ``sessions``, ``retained``,
         ``messages_in``, ``messages_out``, ``dropped``, ``expired``,
-        ``refused_connections``."""
+        ``refused_connections``, ``dropped_qos0``, ``dropped_offline``,
+        ``flow_pauses``, ``slow_consumers``."""
         lib = _lib()
         _native.require(lib, "MQTTBroker_getStats", "MQTTBroker_getStats")
-        st = _Stats(b"MQBS", 0)
+        st = _Stats(b"MQBS", 1)
         rc = lib.MQTTBroker_getStats(self._h(), ctypes.byref(st))
         if rc != 0:
             raise BrokerError("MQTTBroker_getStats", rc)

@@ -219,7 +219,17 @@ def test_stats_count_connections_and_messages(rec):
         st = b.stats()
         assert st["connections"] == 1 and st["retained"] == 1
         assert st["messages_in"] >= 1 and st["messages_out"] >= 1
+        assert (st["dropped_qos0"], st["dropped_offline"]) == (0, 0)
+        assert (st["flow_pauses"], st["slow_consumers"]) == (0, 0)
         disconnect(c, rec)
+
+
+def test_flow_control_limits_are_accepted_and_checked():
+    with ferromq.Broker(port=0, max_queued_bytes=4096, max_inflight_bytes=1024,
+                slow_consumer_timeout=5) as b:
+        assert b.port > 0
+    with pytest.raises(ferromq.BrokerError):
+        ferromq.Broker(port=0, slow_consumer_timeout=-1).start()
 
 
 def test_a_dropped_broker_is_collected():

@@ -21,6 +21,13 @@ pub enum DropPolicy {
     DropOldest,
 }
 
+/// Default `Limits::max_queued_bytes`: 16 MiB of payload per session.
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
+
+/// Default `Limits::slow_consumer_timeout`: well under the keepalive most
+/// clients use (60 s), so paused publishers are not left waiting that long.
+pub const DEFAULT_SLOW_CONSUMER_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Resource limits. Every limit has a sane default (see [`Limits::default`]).
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -31,9 +38,11 @@ pub struct Limits {
     /// Outgoing QoS 1/2 messages unacknowledged at once per session (an
     /// MQTT 5 client's Receive Maximum lowers it further).
     pub max_inflight: u16,
-    /// Messages queued per session beyond the in-flight window.
+    /// Messages queued per session beyond the in-flight window. For an
+    /// online session this is a pause mark, not a drop mark: when its queue
+    /// is full, the publishers feeding it are paused until it drains to half.
     pub max_queued: usize,
-    /// What goes when the queue is full.
+    /// What goes when an offline session's queue is full.
     pub drop_policy: DropPolicy,
     /// Longest topic name or filter, in bytes.
     pub max_topic_len: usize,
@@ -58,8 +67,13 @@ pub struct Limits {
     /// Payload bytes of outgoing QoS 1/2 messages in flight per session
     /// (one message always fits).
     pub max_inflight_bytes: Option<usize>,
-    /// Payload bytes queued per session beyond the in-flight window.
+    /// Payload bytes queued per session beyond the in-flight window (a
+    /// pause mark for online sessions, as `max_queued`).
     pub max_queued_bytes: Option<usize>,
+    /// An online session whose queue stays full (above half its limits)
+    /// this long is disconnected (MQTT 5: 0x97 Quota exceeded), so that it
+    /// cannot hold its publishers paused for ever. `None`: never.
+    pub slow_consumer_timeout: Option<Duration>,
     /// Sessions that would never expire (3.x clean session 0, MQTT 5 expiry
     /// 0xFFFFFFFF) end after this long offline.
     pub persistent_client_expiration: Option<Duration>,
@@ -89,7 +103,8 @@ impl Default for Limits {
             receive_maximum: 1024,
             max_payload_size: None,
             max_inflight_bytes: None,
-            max_queued_bytes: None,
+            max_queued_bytes: Some(DEFAULT_MAX_QUEUED_BYTES),
+            slow_consumer_timeout: Some(DEFAULT_SLOW_CONSUMER_TIMEOUT),
             persistent_client_expiration: None,
             retain_available: true,
             listener_max_connections: Vec::new(),

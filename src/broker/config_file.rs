@@ -8,8 +8,10 @@
 //! max_connections 100000
 //! max_packet_size 16777216     # bytes
 //! max_inflight 32              # outgoing QoS 1/2 messages per session
-//! max_queued 1000              # queued messages per session
-//! drop_policy newest           # newest | oldest: what goes when the queue is full
+//! max_queued 1000              # queued messages per session (online: pauses publishers)
+//! max_queued_bytes 16777216    # queued payload bytes per session; 0 = no limit
+//! drop_policy newest           # newest | oldest: what goes when an offline queue is full
+//! slow_consumer_timeout 30     # seconds a queue may stay full online; 0 = never
 //! max_topic_length 65535
 //! max_topic_levels 128
 //! keepalive_factor_percent 150

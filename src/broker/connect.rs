@@ -257,6 +257,10 @@ impl Broker {
         // groups a client's matches by pointer.
         let cid = session.client_id.clone();
         session.conn = Some(conn);
+        if let Some(f) = session.flow.as_mut() {
+            f.dropping = false;
+        }
+        session.tidy_flow();
         session.expires_at = None;
         session.will_at = None;
         session.will = connect.will.map(Box::new);
@@ -415,6 +419,11 @@ impl Broker {
             return;
         }
         s.conn = None;
+        // Offline, it no longer holds anyone back: its publishers go on.
+        self.flow_release(&cid, true);
+        let Some(s) = self.sessions.get_mut(&cid) else {
+            return;
+        };
         let will_wanted = match cause {
             DisconnectCause::Normal(code) => code == ReasonCode::DISCONNECT_WITH_WILL_MESSAGE,
             _ => true,

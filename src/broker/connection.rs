@@ -66,6 +66,13 @@ pub(crate) struct Conn {
     /// Boxed: rare, and a connection should stay small while idle.
     pub pending: Option<Box<Pending>>,
     pub backlog: VecDeque<Packet>,
+    /// Sessions whose full queue holds this connection's input (flow.rs);
+    /// `None` rather than empty, so an unpaused connection stays small.
+    // The box is deliberate: 8 bytes on every connection instead of a Vec's 24.
+    #[allow(clippy::box_collection)]
+    pub flow_on: Option<Box<Vec<Arc<str>>>>,
+    /// The host says its written output piles up: QoS 0 is queued too.
+    pub congested: bool,
     /// Inbound topic aliases (MQTT 5).
     pub aliases: HashMap<u16, String>,
     /// Outbound topic aliases assigned on this connection (MQTT 5).
@@ -105,6 +112,8 @@ impl Conn {
             dirty: false,
             pending: None,
             backlog: VecDeque::new(),
+            flow_on: None,
+            congested: false,
             aliases: HashMap::default(),
             aliases_out: HashMap::default(),
             alias_out_max: 0,
@@ -123,8 +132,11 @@ impl Conn {
         matches!(self.phase, Phase::Connected)
     }
 
-    /// True while input must wait for a host decision.
+    /// True while input must wait: for a host decision, or for a full
+    /// subscriber queue to drain.
     pub fn is_blocked(&self) -> bool {
-        self.pending.is_some() || matches!(self.phase, Phase::AwaitDecision { .. })
+        self.pending.is_some()
+            || matches!(self.phase, Phase::AwaitDecision { .. })
+            || self.flow_on.is_some()
     }
 }

@@ -25,6 +25,9 @@ pub enum DisconnectCause {
     Refused(ReasonCode),
     /// The broker is shutting down (`Broker::shutdown`).
     ServerShutdown,
+    /// Its queue stayed full longer than `slow_consumer_timeout` (MQTT 5
+    /// clients get DISCONNECT 0x97 Quota exceeded).
+    SlowConsumer,
 }
 
 /// An event for the host. Request events need a [`Decision`] for `conn`.
@@ -67,6 +70,10 @@ pub enum BrokerEvent {
         client_id: String,
         cause: DisconnectCause,
     },
+    /// An offline session's queue is full and its messages are being
+    /// dropped by the drop policy (notice; once until it has room again or
+    /// the client reconnects).
+    QueueFull { client_id: String },
 }
 
 /// The host's answer to a request event.
@@ -100,6 +107,16 @@ pub struct Stats {
     pub dropped: u64,
     /// Messages dropped because their expiry interval ran out while queued.
     pub expired: u64,
+    /// Of `dropped`: QoS 0 messages for an online subscriber whose queue
+    /// was full while their publisher could not be paused.
+    pub dropped_qos0: u64,
+    /// Of `dropped`: messages for offline sessions whose queue was full
+    /// (the drop policy).
+    pub dropped_offline: u64,
+    /// Times a publisher's input was paused for a full subscriber queue.
+    pub flow_pauses: u64,
+    /// Subscribers disconnected by `slow_consumer_timeout`.
+    pub slow_consumers: u64,
     /// Connections refused at accept because of `max_connections`.
     pub refused_connections: u64,
     /// Clients connected now (CONNACK sent, not yet closed).

@@ -121,6 +121,30 @@ pub fn render(s: &Stats, uptime: Duration) -> String {
         s.dropped,
     );
     metric(
+        "publish_messages_dropped_qos0_total",
+        counter,
+        "Of the dropped: QoS 0 for a full online subscriber whose publisher could not wait.",
+        s.dropped_qos0,
+    );
+    metric(
+        "publish_messages_dropped_offline_total",
+        counter,
+        "Of the dropped: messages for offline sessions whose queue was full.",
+        s.dropped_offline,
+    );
+    metric(
+        "flow_pauses_total",
+        counter,
+        "Times a publisher was paused for a full subscriber queue.",
+        s.flow_pauses,
+    );
+    metric(
+        "slow_consumers_total",
+        counter,
+        "Subscribers disconnected after staying full for slow_consumer_timeout.",
+        s.slow_consumers,
+    );
+    metric(
         "publish_messages_expired_total",
         counter,
         "Messages whose expiry interval ran out while queued.",

@@ -7,13 +7,15 @@
 //!   `handle_accept` (false = refused by `max_connections`),
 //!   `handle_bytes` (raw socket bytes; or `handle_packet` with a decoded
 //!   packet), `handle_closed` (EOF/socket error), `handle_timeout`,
-//!   `handle_decision` (answer to a request event), `publish` (host
-//!   injection), `shutdown`;
+//!   `handle_decision` (answer to a request event), `handle_congestion`
+//!   (a connection's written output piles up, or no longer), `publish`
+//!   (host injection), `shutdown`;
 //! - output: `poll_transmit_bytes` (or `poll_transmit` for packets) yields one
 //!   connection and all its pending output in order; drain it, then
 //!   `poll_close` (connections to close after writing what they were sent);
 //!   `poll_event` for the host; `poll_timeout` for the next deadline;
-//!   `wants_input` is false while a host decision holds a connection's input.
+//!   `wants_input` is false while a host decision or flow control (a full
+//!   subscriber queue it feeds, see flow.rs) holds a connection's input.
 //!
 //! Choices: overlapping subscriptions of one client are delivered once, at
 //! the highest granted QoS, with every matching subscription identifier
@@ -29,6 +31,7 @@ mod connect;
 mod connection;
 mod event;
 pub(crate) mod fastpath;
+mod flow;
 mod message;
 pub mod metrics;
 mod publish;
@@ -80,6 +83,8 @@ pub struct Broker {
     timers: Timers,
     dirty: VecDeque<ConnId>,
     closing: VecDeque<ConnId>,
+    /// Connections whose flow-control pause ended; `settle` resumes them.
+    unblocked: Vec<ConnId>,
     events: VecDeque<BrokerEvent>,
     stats: Stats,
     next_assigned: u64,
@@ -102,6 +107,7 @@ impl Broker {
             timers: Timers::default(),
             dirty: VecDeque::new(),
             closing: VecDeque::new(),
+            unblocked: Vec::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
             next_assigned: 0,
@@ -180,12 +186,14 @@ impl Broker {
         }
         self.dispatch(conn, packet, now);
         self.mark_dirty(conn);
+        self.settle(now);
     }
 
     /// The socket hit EOF or an error: the connection is gone at once.
     pub fn handle_closed(&mut self, conn: ConnId, now: Instant) {
         self.close_conn(conn, DisconnectCause::ConnectionLost, None, now);
         self.forget_conn(conn);
+        self.settle(now);
     }
 
     /// Drops a connection's state; true if it was known.
@@ -231,6 +239,7 @@ impl Broker {
         }
         self.resume(conn, now);
         self.mark_dirty(conn);
+        self.settle(now);
     }
 
     /// Injects a message from the host (no origin client).
@@ -248,6 +257,7 @@ impl Broker {
         }
         let msg = Message::new(topic.into(), payload, qos, retain, properties, None, now);
         self.route(msg, now);
+        self.settle(now);
         Ok(())
     }
 

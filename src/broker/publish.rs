@@ -342,7 +342,9 @@ impl Broker {
         matched
     }
 
-    /// Hands one message to a session: sent now, queued, or dropped.
+    /// Hands one message to a session: sent now, queued (pausing the
+    /// connection of its publisher when an online session's queue is full;
+    /// see flow.rs), or dropped.
     pub(super) fn deliver(&mut self, cid: &Arc<str>, out: Outgoing, now: Instant) {
         let Some(s) = self.sessions.get_mut(cid) else {
             return;
@@ -357,42 +359,108 @@ impl Broker {
                 return;
             }
         }
-        let online = s.conn.is_some();
-        if !online && out.qos == QoS::AtMostOnce {
+        if s.conn.is_none() {
+            if out.qos == QoS::AtMostOnce {
+                return;
+            }
+            let dropped = s.enqueue(out, &self.config.limits);
+            self.stats.dropped += dropped;
+            self.stats.dropped_offline += dropped;
+            let was = s.flow.as_ref().is_some_and(|f| f.dropping);
+            let newly = dropped > 0 && !was;
+            if dropped > 0 || was {
+                s.flow_mut().dropping = dropped > 0;
+                s.tidy_flow();
+            }
+            if newly && self.config.hooks.notices {
+                self.events.push_back(BrokerEvent::QueueFull {
+                    client_id: cid.to_string(),
+                });
+            }
             return;
         }
-        if online && out.qos == QoS::AtMostOnce && s.queue.is_empty() {
+        if out.qos == QoS::AtMostOnce
+            && s.queue_is_empty()
+            && !s.has_retained_pending()
+            && !s
+                .conn
+                .and_then(|c| self.conns.get(&c))
+                .is_some_and(|c| c.congested)
+        {
             return self.transmit(cid, out, now);
         }
-        self.stats.dropped += s.enqueue(out, &self.config.limits);
-        if online {
-            self.pump(cid, now);
+        if out.qos == QoS::AtMostOnce && s.is_full(&self.config.limits) {
+            // Overload: QoS 0 waits only if its publisher can be paused.
+            if !self.flow_check(cid, out.msg.origin.as_ref(), now) {
+                self.stats.dropped += 1;
+                self.stats.dropped_qos0 += 1;
+                return;
+            }
+        }
+        let Some(s) = self.sessions.get_mut(cid) else {
+            return;
+        };
+        s.push_queued(out);
+        if self.pump(cid, now) {
+            // Still full: the message is the last one queued (the window
+            // takes from the front); pause its publisher.
+            let origin = self
+                .sessions
+                .get(cid)
+                .and_then(|s| s.back_queued())
+                .and_then(|o| o.msg.origin.clone());
+            self.flow_check(cid, origin.as_ref(), now);
         }
     }
 
-    /// Moves queued messages out while the in-flight window has room.
-    pub(super) fn pump(&mut self, cid: &Arc<str>, now: Instant) {
-        loop {
+    /// Moves retained, then queued messages out while the in-flight window
+    /// has room; lets paused publishers go once the queue has drained.
+    /// Returns whether the (online) session's queue is still full.
+    pub(super) fn pump(&mut self, cid: &Arc<str>, now: Instant) -> bool {
+        let (flow, full) = loop {
+            let limits = &self.config.limits;
             let Some(s) = self.sessions.get_mut(cid) else {
-                return;
+                return false;
             };
-            let Some(window) = s.conn.and_then(|c| self.conns.get(&c)).map(|c| c.window) else {
-                return;
+            let Some(c) = s.conn.and_then(|c| self.conns.get(&c)) else {
+                return false;
             };
-            let Some(front) = s.queue.front() else {
-                return;
+            let done = (s.flow.is_some(), s.is_full(limits));
+            if c.congested {
+                break done;
+            }
+            let window = c.window;
+            let retained = s.has_retained_pending();
+            let front = match (retained, s.flow.as_ref()) {
+                (true, Some(f)) => f.retained.front(),
+                _ => s.front_queued(),
+            };
+            let Some(front) = front else {
+                break done;
             };
             if front.qos != QoS::AtMostOnce
                 && (s.inflight.len() >= usize::from(window)
-                    || !s.inflight_bytes_allow(front.msg.payload.len(), &self.config.limits))
+                    || !s.inflight_bytes_allow(front.msg.payload.len(), limits))
             {
-                return;
+                break done;
             }
-            let Some(out) = s.queue.pop_front() else {
-                return;
+            let out = match (retained, s.flow.as_mut()) {
+                (true, Some(f)) => f.retained.pop_front(),
+                _ => s.pop_queued(),
+            };
+            let Some(out) = out else {
+                break done;
             };
             self.transmit(cid, out, now);
+        };
+        // Only a session with flow state has anything to release or free.
+        if flow {
+            if let Some(s) = self.sessions.get_mut(cid) {
+                s.tidy_flow();
+            }
+            self.flow_release(cid, false);
         }
+        full
     }
 
     /// Sends one message to the session's connection (registering QoS 1/2

@@ -65,6 +65,11 @@ pub trait Hooks: Send + Sync + 'static {
     fn on_disconnect(&self, client_id: &str, cause: DisconnectCause) {
         let _ = (client_id, cause);
     }
+    /// An offline client's queue is full: its messages are being dropped
+    /// by the drop policy (said once until it has room or reconnects).
+    fn on_queue_full(&self, client_id: &str) {
+        let _ = client_id;
+    }
 }
 
 struct Shared {
@@ -111,10 +116,11 @@ impl BrokerEndpoint for Shared {
         ok
     }
 
-    fn input(&self, conn: u64, data: &mut BytesMut, now: Instant) {
+    fn input(&self, conn: u64, data: &mut BytesMut, now: Instant) -> bool {
         let mut b = self.lock();
         b.handle_bytes(conn as ConnId, data, now);
         self.drain_events(&mut b);
+        b.wants_input(conn as ConnId)
     }
 
     fn wants_input(&self, conn: u64) -> bool {
@@ -124,6 +130,12 @@ impl BrokerEndpoint for Shared {
     fn closed(&self, conn: u64, now: Instant) {
         let mut b = self.lock();
         b.handle_closed(conn as ConnId, now);
+        self.drain_events(&mut b);
+    }
+
+    fn congested(&self, conn: u64, congested: bool, now: Instant) {
+        let mut b = self.lock();
+        b.handle_congestion(conn as ConnId, congested, now);
         self.drain_events(&mut b);
     }
 
@@ -420,6 +432,10 @@ fn dispatch(hooks: Arc<dyn Hooks>, rx: Receiver<BrokerEvent>, shared: std::sync:
             } => {
                 peers.remove(&conn);
                 hooks.on_disconnect(&client_id, cause);
+                None
+            }
+            BrokerEvent::QueueFull { client_id } => {
+                hooks.on_queue_full(&client_id);
                 None
             }
         };

@@ -31,6 +31,30 @@ pub(crate) struct Inflight {
     pub state: Flight,
 }
 
+/// A session's flow-control state (see flow.rs).
+#[derive(Debug, Default)]
+pub(crate) struct SessionFlow {
+    /// Retained messages matched by a SUBSCRIBE, sent before the queue as
+    /// the window allows (flow-controlled, not bounded by the queue limits).
+    pub retained: VecDeque<Outgoing>,
+    /// Publishers whose input is paused until the queue drains.
+    pub blocked_pubs: Vec<ConnId>,
+    /// Since when the queue has been over its limits while online (cleared
+    /// when it drains to half); the slow-consumer deadline runs from here.
+    pub full_since: Option<Instant>,
+    /// Offline and dropping by the drop policy (the notice went out).
+    pub dropping: bool,
+}
+
+impl SessionFlow {
+    fn is_idle(&self) -> bool {
+        self.retained.is_empty()
+            && self.blocked_pubs.is_empty()
+            && self.full_since.is_none()
+            && !self.dropping
+    }
+}
+
 /// Session expiry meaning "never" (3.x cleansession=0).
 pub(crate) const NEVER: u32 = u32::MAX;
 
@@ -43,8 +67,14 @@ pub(crate) struct Session {
     pub subs: HashMap<String, SubEntry>,
     /// Sent, unacknowledged messages in sending order.
     pub inflight: VecDeque<Inflight>,
-    /// Messages waiting for the window (or for the client to come back).
-    pub queue: VecDeque<Outgoing>,
+    /// Messages waiting for the window (or for the client to come back);
+    /// change it only through `push_queued`/`pop_queued` (byte count).
+    queue: VecDeque<Outgoing>,
+    /// Payload bytes in `queue`.
+    queued_bytes: usize,
+    /// Flow-control state, only while there is some (most sessions never
+    /// need it: an idle session stays small).
+    pub flow: Option<Box<SessionFlow>>,
     /// Inbound QoS 2 packet ids received and not yet released.
     pub incoming_qos2: HashSet<u16>,
     next_pid: u16,
@@ -74,6 +104,8 @@ impl Session {
             subs: HashMap::default(),
             inflight: VecDeque::new(),
             queue: VecDeque::new(),
+            queued_bytes: 0,
+            flow: None,
             incoming_qos2: HashSet::default(),
             next_pid: 1,
             expiry: 0,
@@ -101,30 +133,94 @@ impl Session {
         id
     }
 
-    /// Queues `out` within the limit; returns how many messages were dropped.
+    /// Queues `out` for an offline session within the limits and the drop
+    /// policy; returns how many messages were dropped.
     pub fn enqueue(&mut self, out: Outgoing, limits: &Limits) -> u64 {
-        if let Some(max) = limits.max_queued_bytes {
-            // Counted only when the limit is set: the queue is short then.
-            let queued: usize = self.queue.iter().map(|o| o.msg.payload.len()).sum();
-            if !self.queue.is_empty() && queued + out.msg.payload.len() > max {
-                return 1;
-            }
+        if let Some(max) = limits.max_queued_bytes
+            && !self.queue.is_empty()
+            && self.queued_bytes + out.msg.payload.len() > max
+        {
+            return 1;
         }
         if self.queue.len() < limits.max_queued {
-            self.queue.push_back(out);
+            self.push_queued(out);
             return 0;
         }
         match limits.drop_policy {
             DropPolicy::DropNewest => 1,
             DropPolicy::DropOldest => {
-                self.queue.pop_front();
+                self.pop_queued();
                 if limits.max_queued == 0 {
                     return 1;
                 }
-                self.queue.push_back(out);
+                self.push_queued(out);
                 1
             }
         }
+    }
+
+    /// The flow-control state, created on first use.
+    pub fn flow_mut(&mut self) -> &mut SessionFlow {
+        self.flow.get_or_insert_with(Box::default)
+    }
+
+    /// Frees the flow-control state once there is none left.
+    pub fn tidy_flow(&mut self) {
+        if self.flow.as_ref().is_some_and(|f| f.is_idle()) {
+            self.flow = None;
+        }
+    }
+
+    pub fn full_since(&self) -> Option<Instant> {
+        self.flow.as_ref().and_then(|f| f.full_since)
+    }
+
+    pub fn has_retained_pending(&self) -> bool {
+        self.flow.as_ref().is_some_and(|f| !f.retained.is_empty())
+    }
+
+    /// Appends to the queue (no limit check: flow control bounds it).
+    pub fn push_queued(&mut self, out: Outgoing) {
+        self.queued_bytes += out.msg.payload.len();
+        self.queue.push_back(out);
+    }
+
+    /// Takes the oldest queued message.
+    pub fn pop_queued(&mut self) -> Option<Outgoing> {
+        let out = self.queue.pop_front()?;
+        self.queued_bytes -= out.msg.payload.len();
+        Some(out)
+    }
+
+    /// The oldest queued message.
+    pub fn front_queued(&self) -> Option<&Outgoing> {
+        self.queue.front()
+    }
+
+    /// The newest queued message.
+    pub fn back_queued(&self) -> Option<&Outgoing> {
+        self.queue.back()
+    }
+
+    pub fn queue_is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// True when the queue is at or over its message or byte limit.
+    pub fn is_full(&self, limits: &Limits) -> bool {
+        self.queue.len() >= limits.max_queued
+            || limits
+                .max_queued_bytes
+                .is_some_and(|max| self.queued_bytes >= max)
+    }
+
+    /// True when the queue is down to half its limits: paused publishers
+    /// may go on (the gap keeps them from pausing at every message).
+    pub fn is_drained(&self, limits: &Limits) -> bool {
+        self.queue.len() <= limits.max_queued / 2
+            && limits
+                .max_queued_bytes
+                .is_none_or(|max| self.queued_bytes <= max / 2)
     }
 
     /// True when the in-flight payload bytes leave room for `next` (one

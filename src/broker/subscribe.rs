@@ -169,9 +169,25 @@ impl Broker {
                 codes,
             }),
         );
-        for out in retained {
-            self.deliver(&cid, out, now);
+        if retained.is_empty() {
+            return;
         }
+        let auth = self.config.auth.clone();
+        let Some(session) = self.sessions.get_mut(&cid) else {
+            return;
+        };
+        if let (Some(auth), Some(id)) = (auth, &session.identity) {
+            let client = ClientRef {
+                listener: id.listener,
+                client_id: &cid,
+                username: id.username.as_deref(),
+            };
+            retained.retain(|out| auth.authorize(&client, Action::Read, &out.msg.topic));
+        }
+        // Sent ahead of the queue as the window allows: every match goes,
+        // however many there are (no queue limit applies to them).
+        session.flow_mut().retained.extend(retained);
+        self.pump(&cid, now);
     }
 
     pub(super) fn handle_unsubscribe(&mut self, conn: ConnId, u: Unsubscribe, now: Instant) {

@@ -148,7 +148,7 @@ impl Broker {
             sys.last = Some((now, counters));
         }
         let disconnected = stats.sessions.saturating_sub(stats.clients_connected);
-        let plain: [(&'static str, u64); 13] = [
+        let plain: [(&'static str, u64); 17] = [
             (
                 "$SYS/broker/clients/connected",
                 stats.clients_connected as u64,
@@ -161,6 +161,18 @@ impl Broker {
             ("$SYS/broker/publish/messages/received", stats.messages_in),
             ("$SYS/broker/publish/messages/sent", stats.messages_out),
             ("$SYS/broker/publish/messages/dropped", stats.dropped),
+            // FerroMQ's own: what of `dropped` flow control could not
+            // avoid, and how often it paused publishers.
+            (
+                "$SYS/broker/publish/messages/dropped/qos0",
+                stats.dropped_qos0,
+            ),
+            (
+                "$SYS/broker/publish/messages/dropped/offline",
+                stats.dropped_offline,
+            ),
+            ("$SYS/broker/flow/pauses", stats.flow_pauses),
+            ("$SYS/broker/flow/slow consumers", stats.slow_consumers),
             ("$SYS/broker/bytes/received", stats.bytes_in),
             ("$SYS/broker/bytes/sent", stats.bytes_out),
             (

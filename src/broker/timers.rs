@@ -21,6 +21,8 @@ pub(crate) enum Timer {
     Expiry(Arc<str>),
     /// The next `$SYS` publication.
     Sys,
+    /// The slow-consumer deadline of a full online session.
+    SlowConsumer(Arc<str>),
 }
 
 #[derive(Debug, Default)]
@@ -67,6 +69,7 @@ impl Broker {
                     }
                 }
                 Timer::Sys => self.sys_update(now),
+                Timer::SlowConsumer(cid) => self.slow_consumer_due(&cid, now),
                 Timer::Expiry(cid) => {
                     let due = self.sessions.get(&cid).is_some_and(|s| {
                         s.conn.is_none() && s.expires_at.is_some_and(|t| t <= now)
@@ -77,6 +80,7 @@ impl Broker {
                 }
             }
         }
+        self.settle(now);
     }
 
     /// Schedules the connection's timer entry at `at`.
@@ -98,6 +102,10 @@ impl Broker {
             Phase::AwaitConnect => Some(c.accepted_at + self.config.limits.connect_timeout),
             Phase::AwaitDecision { .. } | Phase::Closed => None,
             Phase::Connected if c.keep_alive == 0 => None,
+            // Not read while paused by flow control: its silence is ours.
+            Phase::Connected if c.flow_on.is_some() => {
+                Some(now + Duration::from_secs(u64::from(c.keep_alive)))
+            }
             Phase::Connected => {
                 let ms = u64::from(c.keep_alive)
                     * u64::from(self.config.limits.keepalive_factor_pct)

@@ -64,8 +64,9 @@ impl Broker {
         }
     }
 
-    /// False while a host decision is pending for `conn`: the reactor may
-    /// stop reading it until the decision is in (input is held meanwhile).
+    /// False while a host decision is pending for `conn`, or while a full
+    /// subscriber queue it feeds holds it (flow.rs): the reactor stops
+    /// reading it until then (input already read is held meanwhile).
     pub fn wants_input(&self, conn: ConnId) -> bool {
         self.conns
             .get(&conn)

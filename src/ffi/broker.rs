@@ -279,7 +279,7 @@ pub extern "C" fn MQTTBroker_getStats(handle: MQTTBroker, stats: *mut MQTTBroker
     guard_rc(|| {
         // SAFETY: NULL or a live handle per the contract.
         let h = unsafe { handle_ref(handle) }?;
-        checked_version!(stats, b"MQBS", 0)?;
+        let version = checked_version!(stats, b"MQBS", 1)?;
         let s = h
             .lock()
             .server
@@ -288,13 +288,14 @@ pub extern "C" fn MQTTBroker_getStats(handle: MQTTBroker, stats: *mut MQTTBroker
             .unwrap_or_default();
         let n = |v: u64| c_longlong::try_from(v).unwrap_or(c_longlong::MAX);
         let count = |v: usize| n(v as u64);
-        // SAFETY: `stats` is non-NULL with a checked id and version 0, which
-        // is the whole struct; it is written, never read as a reference.
+        // SAFETY: `stats` is non-NULL with a checked id and version; only
+        // the fields of that version are written (a version 0 struct ends at
+        // refusedConnections), never read as a reference.
         unsafe {
             let id = std::ptr::addr_of!((*stats).struct_id).read_unaligned();
-            stats.write_unaligned(MQTTBroker_stats {
+            let all = MQTTBroker_stats {
                 struct_id: id,
-                struct_version: 0,
+                struct_version: version,
                 connections: count(s.connections),
                 sessions: count(s.sessions),
                 retained: count(s.retained),
@@ -303,7 +304,21 @@ pub extern "C" fn MQTTBroker_getStats(handle: MQTTBroker, stats: *mut MQTTBroker
                 dropped: n(s.dropped),
                 expired: n(s.expired),
                 refusedConnections: n(s.refused_connections),
-            });
+                droppedQoS0: n(s.dropped_qos0),
+                droppedOffline: n(s.dropped_offline),
+                flowPauses: n(s.flow_pauses),
+                slowConsumers: n(s.slow_consumers),
+            };
+            let len = if version >= 1 {
+                std::mem::size_of::<MQTTBroker_stats>()
+            } else {
+                std::mem::offset_of!(MQTTBroker_stats, droppedQoS0)
+            };
+            std::ptr::copy_nonoverlapping(
+                std::ptr::addr_of!(all).cast::<u8>(),
+                stats.cast::<u8>(),
+                len,
+            );
         }
         Ok(MQTTBROKER_SUCCESS)
     })

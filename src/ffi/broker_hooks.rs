@@ -116,6 +116,7 @@ pub(crate) fn disconnect_reason(cause: DisconnectCause) -> c_int {
         DisconnectCause::KeepAliveTimeout => c_int::from(ReasonCode::KEEP_ALIVE_TIMEOUT.0),
         DisconnectCause::TakenOver => c_int::from(ReasonCode::SESSION_TAKEN_OVER.0),
         DisconnectCause::ServerShutdown => c_int::from(ReasonCode::SERVER_SHUTTING_DOWN.0),
+        DisconnectCause::SlowConsumer => c_int::from(ReasonCode::QUOTA_EXCEEDED.0),
     }
 }
 

@@ -28,7 +28,7 @@ pub(crate) struct Settings {
 pub(crate) fn initializer() -> MQTTBroker_createOptions {
     MQTTBroker_createOptions {
         struct_id: [b'M', b'Q', b'B', b'O'].map(|b| b as _),
-        struct_version: 0,
+        struct_version: 1,
         listeners: std::ptr::null(),
         listenerCount: 0,
         maxConnections: 100_000,
@@ -44,6 +44,10 @@ pub(crate) fn initializer() -> MQTTBroker_createOptions {
         topicAliasMaximum: 16,
         topicAliasOutMaximum: 16,
         receiveMaximum: 1024,
+        maxInflightBytes: 0,
+        maxQueuedBytes: crate::broker::config::DEFAULT_MAX_QUEUED_BYTES as c_int,
+        slowConsumerTimeout: crate::broker::config::DEFAULT_SLOW_CONSUMER_TIMEOUT.as_secs()
+            as c_int,
     }
 }
 
@@ -91,6 +95,11 @@ fn limits(o: &MQTTBroker_createOptions) -> FfiResult<Limits> {
         topic_alias_max: ranged_u16(o.topicAliasMaximum, 0)?,
         topic_alias_out_max: ranged_u16(o.topicAliasOutMaximum, 0)?,
         receive_maximum: ranged_u16(o.receiveMaximum, 1)?,
+        max_inflight_bytes: Some(count(o.maxInflightBytes, 0)?).filter(|&n| n > 0),
+        max_queued_bytes: Some(count(o.maxQueuedBytes, 0)?).filter(|&n| n > 0),
+        slow_consumer_timeout: Some(count(o.slowConsumerTimeout, 0)?)
+            .filter(|&n| n > 0)
+            .map(|n| Duration::from_secs(n as u64)),
         ..Limits::default()
     })
 }
@@ -128,10 +137,11 @@ pub(crate) unsafe fn settings(opts: *const MQTTBroker_createOptions) -> FfiResul
     let o = if opts.is_null() {
         initializer()
     } else {
-        checked_version!(opts, b"MQBO", 0)?;
-        // Version 0 is the whole struct; read it field by field anyway so an
-        // unaligned caller's struct is never referenced.
-        MQTTBroker_createOptions {
+        let version = checked_version!(opts, b"MQBO", 1)?;
+        // Read field by field, only those of the caller's version (a version
+        // 0 struct is shorter), so an unaligned caller's struct is never
+        // referenced and nothing past its end is read.
+        let mut o = MQTTBroker_createOptions {
             struct_id: read_field!(opts, struct_id),
             struct_version: read_field!(opts, struct_version),
             listeners: read_field!(opts, listeners),
@@ -149,7 +159,14 @@ pub(crate) unsafe fn settings(opts: *const MQTTBroker_createOptions) -> FfiResul
             topicAliasMaximum: read_field!(opts, topicAliasMaximum),
             topicAliasOutMaximum: read_field!(opts, topicAliasOutMaximum),
             receiveMaximum: read_field!(opts, receiveMaximum),
+            ..initializer()
+        };
+        if version >= 1 {
+            o.maxInflightBytes = read_field!(opts, maxInflightBytes);
+            o.maxQueuedBytes = read_field!(opts, maxQueuedBytes);
+            o.slowConsumerTimeout = read_field!(opts, slowConsumerTimeout);
         }
+        o
     };
     let limits = limits(&o)?;
     // SAFETY: forwarded contract.

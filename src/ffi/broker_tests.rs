@@ -54,7 +54,7 @@ fn header_initializer_matches_the_rust_one() {
         .collect();
     let o = initializer();
     let want = [
-        "0".to_owned(),
+        o.struct_version.to_string(),
         "NULL".to_owned(),
         o.listenerCount.to_string(),
         o.maxConnections.to_string(),
@@ -70,8 +70,60 @@ fn header_initializer_matches_the_rust_one() {
         o.topicAliasMaximum.to_string(),
         o.topicAliasOutMaximum.to_string(),
         o.receiveMaximum.to_string(),
+        o.maxInflightBytes.to_string(),
+        o.maxQueuedBytes.to_string(),
+        o.slowConsumerTimeout.to_string(),
     ];
     assert_eq!(values, want);
+}
+
+/// A version 0 struct (programs built against the first header) ends at
+/// receiveMaximum: nothing after it is read, and its broker gets the
+/// defaults of the version 1 limits.
+#[test]
+fn version_0_options_are_read_to_their_end_only() {
+    let full = initializer();
+    let len = std::mem::offset_of!(MQTTBroker_createOptions, maxInflightBytes);
+    // The version 0 bytes, then garbage where version 1 fields would be.
+    let mut bytes = vec![0xFFu8; std::mem::size_of::<MQTTBroker_createOptions>()];
+    // SAFETY: copying `len` bytes of a live struct into a larger buffer.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            std::ptr::addr_of!(full).cast::<u8>(),
+            bytes.as_mut_ptr(),
+            len,
+        );
+    }
+    let p = bytes.as_ptr().cast::<MQTTBroker_createOptions>();
+    // SAFETY: the buffer is as large as the struct; version written in place.
+    unsafe {
+        std::ptr::addr_of!((*p).struct_version)
+            .cast_mut()
+            .write_unaligned(0);
+    }
+    // SAFETY: a readable struct with no listeners.
+    let s = unsafe { settings(p) }.expect("version 0");
+    let l = &s.config.limits;
+    let d = Limits::default();
+    assert_eq!(l.max_queued_bytes, d.max_queued_bytes);
+    assert_eq!(l.max_inflight_bytes, d.max_inflight_bytes);
+    assert_eq!(l.slow_consumer_timeout, d.slow_consumer_timeout);
+}
+
+#[test]
+fn version_1_limits_reach_the_broker() {
+    let mut o = initializer();
+    o.maxInflightBytes = 4096;
+    o.maxQueuedBytes = 0;
+    o.slowConsumerTimeout = 0;
+    // SAFETY: a valid struct without listeners.
+    let s = unsafe { settings(&o) }.expect("version 1");
+    let l = &s.config.limits;
+    assert_eq!(l.max_inflight_bytes, Some(4096));
+    assert_eq!(l.max_queued_bytes, None, "0 = no limit");
+    assert_eq!(l.slow_consumer_timeout, None, "0 = never");
+    o.slowConsumerTimeout = -1;
+    assert_eq!(settings_rc(&o), MQTTBROKER_BAD_OPTION);
 }
 
 #[test]
@@ -80,7 +132,7 @@ fn options_struct_id_and_version_are_checked() {
     o.struct_id[0] = b'X' as c_char;
     assert_eq!(settings_rc(&o), MQTTBROKER_BAD_STRUCTURE);
     let mut o = initializer();
-    o.struct_version = 1;
+    o.struct_version = 2;
     assert_eq!(settings_rc(&o), MQTTBROKER_BAD_STRUCTURE);
     o.struct_version = -1;
     assert_eq!(settings_rc(&o), MQTTBROKER_BAD_STRUCTURE);
@@ -265,6 +317,7 @@ fn entry_points_check_null_and_state() {
         struct_id: [b'M', b'Q', b'B', b'S'].map(|b| b as c_char),
         struct_version: 0,
         connections: 7,
+        droppedQoS0: 99,
         ..MQTTBroker_stats::default()
     };
     assert_eq!(
@@ -277,6 +330,16 @@ fn entry_points_check_null_and_state() {
     );
     assert_eq!(MQTTBroker_getStats(h, &mut stats), MQTTBROKER_SUCCESS);
     assert_eq!(stats.connections, 0, "never started: all zero");
+    assert_eq!(
+        stats.droppedQoS0, 99,
+        "version 0 ends before the version 1 counters"
+    );
+    stats.struct_version = 1;
+    assert_eq!(MQTTBroker_getStats(h, &mut stats), MQTTBROKER_SUCCESS);
+    assert_eq!(stats.droppedQoS0, 0, "version 1 has them");
+    stats.struct_version = 2;
+    assert_eq!(MQTTBroker_getStats(h, &mut stats), MQTTBROKER_BAD_STRUCTURE);
+    stats.struct_version = 0;
     stats.struct_id[0] = b'X' as c_char;
     assert_eq!(MQTTBroker_getStats(h, &mut stats), MQTTBROKER_BAD_STRUCTURE);
     let mut cbs = callbacks_none();

@@ -18,13 +18,18 @@ pub trait BrokerEndpoint: Send + Sync + 'static {
     /// A connection was accepted on listener `listener` (its index in the
     /// list given to `BrokerAdd`); false refuses it (closed at once).
     fn accept(&self, conn: u64, listener: usize, peer: SocketAddr, now: Instant) -> bool;
-    /// Bytes arrived on `conn`.
-    fn input(&self, conn: u64, data: &mut BytesMut, now: Instant);
-    /// False while `conn` waits for a host decision: the reactor stops
-    /// reading it (TCP pushes back on the client) until told otherwise.
+    /// Bytes arrived on `conn`. Returns `wants_input(conn)` as it stands
+    /// afterwards (one call, one lock).
+    fn input(&self, conn: u64, data: &mut BytesMut, now: Instant) -> bool;
+    /// False while `conn` waits for a host decision or for a full
+    /// subscriber to drain: the reactor stops reading it (TCP pushes back
+    /// on the client) until told otherwise.
     fn wants_input(&self, conn: u64) -> bool;
     /// `conn` reached end of stream or failed.
     fn closed(&self, conn: u64, now: Instant);
+    /// The output written to `conn` piles up (its peer does not read):
+    /// true past `CONGESTED_BYTES` unwritten, false once down to a quarter.
+    fn congested(&self, conn: u64, congested: bool, now: Instant);
     /// The broker's timer fired.
     fn timeout(&self, now: Instant);
     /// Hand over queued output (chunks per connection, in order) and the
@@ -52,12 +57,30 @@ pub struct BrokerConn {
     queued: usize,
     write_interest: bool,
     pub closing: bool,
-    /// Reading stopped while the broker waits for a host decision.
+    /// More than `CONGESTED_BYTES` were waiting to be written (and not yet
+    /// back down to a quarter of it); the broker knows.
+    congested: bool,
+    /// The last read stopped at its budget with input left: read again next
+    /// turn (readiness is edge-triggered and will not say so again).
+    pub more: bool,
+    /// Reading stopped while the broker holds its input (a host decision,
+    /// or flow control: a subscriber it feeds is full). Readiness is then
+    /// ignored; the reactor reads again once `wants_input` says so.
     pub paused: bool,
 }
 
 /// How much is read from one connection before the broker sees it.
 const READ_SLICE: usize = 256 * 1024;
+
+/// How much is read from one connection per reactor turn: between turns the
+/// output is written and its congestion reported, so a flooding publisher
+/// cannot fill the broker with output for a peer that does not read.
+const READ_TURN: usize = 4 * READ_SLICE;
+
+/// Unwritten output beyond which a connection counts as congested: the
+/// broker then queues its QoS 0 messages too (and flow control applies)
+/// instead of handing them over unbounded.
+pub const CONGESTED_BYTES: usize = 1024 * 1024;
 
 /// How many chunks one writev takes.
 const MAX_IOV: usize = 64;
@@ -82,6 +105,8 @@ impl BrokerConn {
             queued: 0,
             write_interest: false,
             closing: false,
+            congested: false,
+            more: false,
             paused: false,
         })
     }
@@ -92,9 +117,15 @@ impl BrokerConn {
     /// connection is finished (EOF or error), after telling the broker.
     pub fn read(&mut self, ep: &Arc<dyn BrokerEndpoint>, scratch: &mut [u8], now: Instant) -> bool {
         self.paused = false;
+        self.more = false;
         let mut alive = true;
         let mut drained = false;
+        let mut total = 0;
         while alive && !drained && !self.closing {
+            if total >= READ_TURN {
+                self.more = true;
+                break;
+            }
             let mut got = 0;
             while got < READ_SLICE {
                 match self.socket.read(scratch) {
@@ -104,6 +135,7 @@ impl BrokerConn {
                     }
                     Ok(n) => {
                         got += n;
+                        total += n;
                         self.inbuf.extend_from_slice(&scratch[..n]);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -117,15 +149,20 @@ impl BrokerConn {
                     }
                 }
             }
+            // Only its own input can make the broker hold a connection, so
+            // without new bytes the answer is still yes.
+            let mut wants = true;
             if !self.inbuf.is_empty() {
-                ep.input(self.id, &mut self.inbuf, now);
+                wants = ep.input(self.id, &mut self.inbuf, now);
                 if self.inbuf.is_empty() {
                     // Idle connections hold no read buffer: most of a
                     // broker's connections are idle most of the time.
                     self.inbuf = BytesMut::new();
                 }
             }
-            if alive && !drained && !ep.wants_input(self.id) {
+            // Paused even when drained: the next readable event must not
+            // read more while the broker holds this connection's input.
+            if alive && !wants {
                 self.paused = true;
                 break;
             }
@@ -192,6 +229,19 @@ impl BrokerConn {
             self.write_interest = want;
         }
         Ok(true)
+    }
+
+    /// The new congestion state when it changed since the last call.
+    pub fn congestion_change(&mut self) -> Option<bool> {
+        let now = if self.congested {
+            self.queued > CONGESTED_BYTES / 4
+        } else {
+            self.queued > CONGESTED_BYTES
+        };
+        (now != self.congested).then(|| {
+            self.congested = now;
+            now
+        })
     }
 
     pub fn shutdown(&mut self, registry: &Registry) {

@@ -28,8 +28,9 @@ struct BrokerEntry {
     timeout: Option<Instant>,
     conns: HashMap<u64, usize>,
     listeners: Vec<usize>,
-    /// Connections whose reading is paused for a host decision (rare, so a
-    /// short list beats scanning every connection each turn).
+    /// Connections whose reading is paused for a host decision or by flow
+    /// control (few at a time, so a short list beats scanning every
+    /// connection each turn).
     paused: Vec<usize>,
 }
 
@@ -70,6 +71,8 @@ struct Loop {
     next_conn: u64,
     out: Vec<(u64, Bytes)>,
     close: Vec<u64>,
+    /// Broker connections whose last read stopped at its per-turn budget.
+    more_input: Vec<usize>,
 }
 
 /// Run until `Command::Shutdown`. A panic inside a turn is contained: every
@@ -89,6 +92,7 @@ pub fn run(poll: Poll, commands: Receiver<Command>, reactor: Arc<Reactor>) {
         next_conn: 1,
         out: Vec::new(),
         close: Vec::new(),
+        more_input: Vec::new(),
     };
     let mut events = Events::with_capacity(1024);
     loop {
@@ -127,9 +131,13 @@ pub fn run(poll: Poll, commands: Receiver<Command>, reactor: Arc<Reactor>) {
 impl Loop {
     /// One turn: poll, serve readiness, commands and timers. False: stop.
     fn turn(&mut self, events: &mut Events, commands: &Receiver<Command>) -> bool {
-        let timeout = self
-            .next_deadline()
-            .map(|d| d.saturating_duration_since(Instant::now()));
+        let carried = std::mem::take(&mut self.more_input);
+        let timeout = match carried.is_empty() {
+            true => self
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(Instant::now())),
+            false => Some(Duration::ZERO),
+        };
         if let Err(e) = self.poll.poll(events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 // A broken poll cannot serve anyone; back off rather than spin.
@@ -146,6 +154,12 @@ impl Loop {
             let readable = event.is_readable() || event.is_read_closed() || event.is_error();
             let writable = event.is_writable() || event.is_write_closed();
             self.ready(token.0 - FIRST_CONN, readable, writable, now);
+        }
+        // Input left over by last turn's read budget (not re-signalled).
+        for key in carried {
+            if !self.more_input.contains(&key) {
+                self.ready(key, true, false, now);
+            }
         }
         while let Ok(cmd) = commands.try_recv() {
             if !self.command(cmd, now) {
@@ -199,10 +213,15 @@ impl Loop {
                     return;
                 };
                 let mut alive = true;
-                if readable {
+                // A paused connection is read again when the broker wants
+                // its input (see `service_brokers`), not on readiness.
+                if readable && !c.paused {
                     alive = c.read(&entry.endpoint, &mut self.scratch, now);
                     if alive && c.paused && !entry.paused.contains(&key) {
                         entry.paused.push(key);
+                    }
+                    if alive && c.more {
+                        self.more_input.push(key);
                     }
                 }
                 if alive && writable {
@@ -210,6 +229,9 @@ impl Loop {
                     if !alive && !c.closing {
                         entry.endpoint.closed(c.id, now);
                     }
+                }
+                if alive && let Some(congested) = c.congestion_change() {
+                    entry.endpoint.congested(c.id, congested, now);
                 }
                 self.dirty.insert(bid);
                 if !alive {
@@ -301,7 +323,8 @@ impl Loop {
                 }
             }
             let endpoint = entry.endpoint.clone();
-            // Connections paused for a host decision that has now come.
+            // Connections paused (host decision, flow control) that the
+            // broker wants to hear from again.
             let sources = &self.sources;
             let (resumed, still): (Vec<usize>, Vec<usize>) = std::mem::take(&mut entry.paused)
                 .into_iter()
@@ -316,7 +339,12 @@ impl Loop {
                 };
                 if !c.read(&endpoint, &mut self.scratch, now) {
                     self.remove_broker_conn(key);
-                } else if c.paused
+                    continue;
+                }
+                if c.more {
+                    self.more_input.push(key);
+                }
+                if c.paused
                     && let Some(entry) = self.brokers.get_mut(&bid)
                 {
                     entry.paused.push(key);
@@ -331,7 +359,12 @@ impl Loop {
                     continue;
                 };
                 match c.write(registry) {
-                    Ok(true) => {}
+                    Ok(true) => {
+                        if let Some(congested) = c.congestion_change() {
+                            endpoint.congested(c.id, congested, now);
+                            self.dirty.insert(bid);
+                        }
+                    }
                     Ok(false) => self.remove_broker_conn(key),
                     Err(_) => {
                         if !c.closing {

@@ -339,8 +339,16 @@ int main(void)
     CHECK(stats.messagesIn == 5);
     CHECK(stats.messagesOut == 4);
     CHECK(stats.dropped == 1); /* the refused publish */
+    CHECK(stats.droppedQoS0 == 0 && stats.droppedOffline == 0);
+    CHECK(stats.flowPauses == 0 && stats.slowConsumers == 0);
+    /* Version 0 (the first header) ends before the flow-control counters. */
+    MQTTBroker_stats v0_stats = MQTTBroker_stats_initializer;
+    v0_stats.struct_version = 0;
+    v0_stats.flowPauses = 77;
+    CHECK_RC(MQTTBroker_getStats(broker, &v0_stats), MQTTBROKER_SUCCESS);
+    CHECK(v0_stats.messagesIn == 5 && v0_stats.flowPauses == 77);
     MQTTBroker_stats bad_stats = MQTTBroker_stats_initializer;
-    bad_stats.struct_version = 1;
+    bad_stats.struct_version = 2;
     CHECK_RC(MQTTBroker_getStats(broker, &bad_stats), MQTTBROKER_BAD_STRUCTURE);
     CHECK_RC(MQTTBroker_getStats(broker, NULL), MQTTBROKER_NULL_PARAMETER);
 

@@ -66,8 +66,18 @@ int main(void)
     o.struct_id[3] = 'X';
     create_fails(&o, MQTTBROKER_BAD_STRUCTURE, __LINE__);
     o = local_options(one, 1);
-    o.struct_version = 1;
+    o.struct_version = 2;
     create_fails(&o, MQTTBROKER_BAD_STRUCTURE, __LINE__);
+    /* Version 0 (the first header, without the byte and slow-consumer
+     * limits) is still accepted; version 1 limits are range-checked. */
+    o = local_options(one, 1);
+    o.struct_version = 0;
+    MQTTBroker v0 = NULL;
+    CHECK_RC(MQTTBroker_create(&v0, &o), MQTTBROKER_SUCCESS);
+    MQTTBroker_destroy(&v0);
+    o = local_options(one, 1);
+    o.slowConsumerTimeout = -1;
+    create_fails(&o, MQTTBROKER_BAD_OPTION, __LINE__);
 
     /* Listeners. */
     const char *bad_port[] = {"127.0.0.1:99999"};

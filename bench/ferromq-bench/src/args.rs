@@ -17,6 +17,9 @@ pub enum Mode {
     P2p,
     /// Hold N idle connections until stdin closes.
     Idle,
+    /// Store `--messages` retained messages, then time a `#` subscribe and
+    /// an exact-topic subscribe receiving them.
+    Retained,
 }
 
 impl Mode {
@@ -26,6 +29,7 @@ impl Mode {
             Mode::FanOut => "fanout",
             Mode::P2p => "p2p",
             Mode::Idle => "idle",
+            Mode::Retained => "retained",
         }
     }
 }
@@ -58,7 +62,7 @@ pub struct Options {
 }
 
 pub fn usage() -> String {
-    "usage: ferromq bench [--host 127.0.0.1] --port P [--mode fanin|fanout|p2p|idle]\n\
+    "usage: ferromq bench [--host 127.0.0.1] --port P [--mode fanin|fanout|p2p|idle|retained]\n\
      \x20   [--qos 0|1|2] [--messages N per publisher] [--payload BYTES] [--publishers N]\n\
      \x20   [--subscribers N] [--connections N] [--subscribe] [--window N] [--rate MSGS/S]\n\
      \x20   [--json FILE] [--strict] [--drain SECS]"
@@ -102,6 +106,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                     Some("fanout") => Mode::FanOut,
                     Some("p2p") => Mode::P2p,
                     Some("idle") => Mode::Idle,
+                    Some("retained") => Mode::Retained,
                     other => return Err(format!("--mode: unknown {other:?}\n{}", usage())),
                 }
             }
@@ -151,6 +156,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         Mode::FanOut => o.publishers = 1,
         Mode::P2p => o.subscribers = o.publishers,
         Mode::Idle => {}
+        Mode::Retained => (o.publishers, o.subscribers) = (1, 1),
     }
     if o.mode != Mode::Idle && (o.publishers == 0 || o.subscribers == 0 || o.messages == 0) {
         return Err("--publishers, --subscribers and --messages must be at least 1".into());

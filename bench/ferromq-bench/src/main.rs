@@ -1,6 +1,6 @@
 //! `ferromq-bench`: the load generator behind `ferromq bench`, on FerroMQ's
 //! own sans-IO client core, all connections on one mio loop. Fan-in,
-//! fan-out, point-to-point and idle; `ferromq-bench chart` (run by
+//! fan-out, point-to-point, idle and retained; `ferromq-bench chart` (run by
 //! `ferromq bench-chart`) draws run_all.py's ratio table.
 
 mod args;
@@ -9,6 +9,7 @@ mod conn;
 mod idle;
 mod payload;
 mod report;
+mod retained;
 mod tally;
 mod throughput;
 
@@ -31,6 +32,9 @@ fn bench(argv: &[String]) -> Result<(), String> {
     let o = args::parse(argv)?;
     if o.mode == Mode::Idle {
         return idle::run(&o);
+    }
+    if o.mode == Mode::Retained {
+        return retained::run(&o);
     }
     let r = throughput::run(&o)?;
     print!("{}", r.table());

@@ -81,6 +81,16 @@ impl Hooks for LogHooks {
             ),
         }
     }
+
+    fn on_queue_full(&self, client_id: &str) {
+        log::log(
+            WARNING,
+            format_args!(
+                "queue full: client '{client_id}' is offline; its messages are dropped by \
+                 drop_policy until it reconnects or its queue has room"
+            ),
+        );
+    }
 }
 
 /// The command line.
@@ -204,8 +214,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
     log::log(
         INFORMATION,
         format_args!(
-            "stopped: {} messages in, {} out, {} dropped",
-            s.messages_in, s.messages_out, s.dropped
+            "stopped: {} messages in, {} out, {} dropped ({} QoS 0 under overload, {} for \
+             offline sessions), {} publisher pauses, {} slow consumers disconnected",
+            s.messages_in,
+            s.messages_out,
+            s.dropped,
+            s.dropped_qos0,
+            s.dropped_offline,
+            s.flow_pauses,
+            s.slow_consumers
         ),
     );
     Ok(())

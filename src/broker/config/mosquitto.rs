@@ -388,6 +388,10 @@ impl Parser {
                 l.keepalive_factor_pct = at_most(num()?, 10_000)?.max(100) as u32
             }
             "connect_timeout" => l.connect_timeout = Duration::from_secs(num()?.max(1)),
+            "slow_consumer_timeout" => {
+                let v = num()?;
+                l.slow_consumer_timeout = (v != 0).then(|| Duration::from_secs(v));
+            }
             "topic_alias_maximum" => l.topic_alias_max = at_most(num()?, 65_535)? as u16,
             "receive_maximum" => l.receive_maximum = at_most(num()?, 65_535)?.max(1) as u16,
             "sys_interval" => {

@@ -83,6 +83,17 @@ fn zero_means_unlimited_as_in_mosquitto() {
 }
 
 #[test]
+fn slow_consumer_timeout_in_seconds() {
+    let c = parse("slow_consumer_timeout 5\n").unwrap();
+    assert_eq!(
+        c.config.limits.slow_consumer_timeout,
+        Some(Duration::from_secs(5))
+    );
+    let c = parse("slow_consumer_timeout 0\n").unwrap();
+    assert_eq!(c.config.limits.slow_consumer_timeout, None, "0 = never");
+}
+
+#[test]
 fn expiration_units() {
     for (v, secs) in [
         ("1h", 3600),

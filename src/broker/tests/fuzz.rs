@@ -80,9 +80,21 @@ proptest! {
             for conn in 0..3 {
                 h.take(conn);
             }
+            for (id, c) in &h.b.conns {
+                for t in c.flow_on.iter().flat_map(|v| v.iter()) {
+                    let s = h.b.sessions.get(t);
+                    prop_assert!(s.is_some_and(|s| s.full_since().is_some()), "paused on a full queue");
+                    prop_assert!(s.and_then(|s| s.conn).is_some_and(|y| y != *id), "never on itself");
+                }
+            }
             for s in h.b.sessions.values() {
                 prop_assert!(s.inflight.len() <= 2, "window respected");
-                prop_assert!(s.queue.len() <= 3, "queue limit respected");
+                if s.conn.is_none() && !s.queue_is_empty() {
+                    prop_assert!(
+                        s.flow.as_ref().is_none_or(|f| f.blocked_pubs.is_empty()),
+                        "offline sessions pause no one"
+                    );
+                }
                 if let Some(c) = s.conn {
                     prop_assert!(h.b.conns.get(&c).is_some_and(|c| c.is_connected()));
                 }

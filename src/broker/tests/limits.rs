@@ -69,7 +69,7 @@ fn inflight_bytes_hold_the_window() {
 }
 
 #[test]
-fn queued_bytes_drop_the_newest() {
+fn queued_bytes_pause_the_publisher() {
     let mut h = with(Limits {
         max_inflight: 1,
         max_queued_bytes: Some(100),
@@ -81,8 +81,26 @@ fn queued_bytes_drop_the_newest() {
     for i in 1..=4 {
         h.publish(2, big("t", 60, i));
     }
-    // One in flight, one queued (60 bytes), the next two do not fit.
-    assert_eq!(h.b.stats().dropped, 2);
+    // One in flight, one queued: 60 + 60 bytes fill the 100 and pause the
+    // publisher (its fourth PUBLISH waits unread), nothing is dropped.
+    assert_eq!(h.b.stats().dropped, 0);
+    assert!(!h.b.wants_input(2));
+    assert_eq!(
+        h.take(2).len(),
+        3,
+        "the held PUBLISH is not acknowledged yet"
+    );
+    let mut got = 0;
+    while got < 4 {
+        let out = h.take(1);
+        let sent = publishes(&out);
+        assert_eq!(sent.len(), 1, "one at a time (window 1)");
+        got += 1;
+        let id = sent[0].packet_id;
+        h.send(1, Packet::PubAck(ack(id)));
+    }
+    assert!(h.b.wants_input(2));
+    assert_eq!(h.take(2).len(), 1, "the fourth is acknowledged once read");
 }
 
 #[test]

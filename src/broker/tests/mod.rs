@@ -4,6 +4,7 @@
 mod auth;
 mod connect;
 mod corners;
+mod flow;
 mod fuzz;
 mod limits;
 mod routing;

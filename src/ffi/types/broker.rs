@@ -42,14 +42,15 @@ pub const MQTTBROKER_CONNECTION_LOST: c_int = -1;
 pub type MQTTBroker = *mut c_void;
 
 /// How to create a broker: its listeners and limits (struct_id "MQBO",
-/// struct_version 0). Start from MQTTBroker_createOptions_initializer, which
-/// holds the defaults.
+/// struct_version 0 or 1). Start from MQTTBroker_createOptions_initializer,
+/// which holds the defaults. Version 0 ends at `receiveMaximum`; its broker
+/// gets the defaults of the version 1 fields.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct MQTTBroker_createOptions {
     /// Must be "MQBO".
     pub struct_id: [c_char; 4],
-    /// Must be 0.
+    /// 0 or 1 (the initializer's).
     pub struct_version: c_int,
     /// `listenerCount` addresses "host:port" to listen on; port 0 picks a
     /// free port (see MQTTBroker_getPort). NULL with a count of 0 means
@@ -65,10 +66,12 @@ pub struct MQTTBroker_createOptions {
     /// Outgoing QoS 1/2 messages unacknowledged at once per client (default
     /// 32, 1..65535).
     pub maxInflight: c_int,
-    /// Messages queued per session beyond the in-flight window (default 1000).
+    /// Messages queued per session beyond the in-flight window (default
+    /// 1000). When an online client's queue is full, the clients publishing
+    /// into it are paused until it drains to half (nothing is dropped).
     pub maxQueued: c_int,
-    /// When a queue is full: 0 drops the arriving message (default), 1 drops
-    /// the oldest queued one.
+    /// When an offline session's queue is full: 0 drops the arriving message
+    /// (default), 1 drops the oldest queued one.
     pub dropOldest: c_int,
     /// Longest topic name or filter in bytes (default 65535, 1..65535).
     pub maxTopicLength: c_int,
@@ -89,6 +92,15 @@ pub struct MQTTBroker_createOptions {
     pub topicAliasOutMaximum: c_int,
     /// Receive Maximum advertised to MQTT 5 clients (default 1024, 1..65535).
     pub receiveMaximum: c_int,
+    /// Version 1: payload bytes of outgoing QoS 1/2 messages in flight per
+    /// client (default 0 = no limit; one message always goes).
+    pub maxInflightBytes: c_int,
+    /// Version 1: payload bytes queued per session (default 16777216; 0 = no
+    /// limit); reaching it pauses publishers as `maxQueued` does.
+    pub maxQueuedBytes: c_int,
+    /// Version 1: seconds an online client's queue may stay full before the
+    /// client is disconnected (MQTT 5: reason 0x97); default 30, 0 = never.
+    pub slowConsumerTimeout: c_int,
 }
 
 /// Who a callback is about (struct_id "MQBI", struct_version 0). Valid only
@@ -203,7 +215,7 @@ pub struct MQTTBroker_callbacks {
 pub struct MQTTBroker_stats {
     /// Must be "MQBS".
     pub struct_id: [c_char; 4],
-    /// Must be 0.
+    /// 0 or 1 (the initializer's); version 0 ends at `refusedConnections`.
     pub struct_version: c_int,
     /// Open connections.
     pub connections: c_longlong,
@@ -222,4 +234,14 @@ pub struct MQTTBroker_stats {
     pub expired: c_longlong,
     /// Connections closed at accept because maxConnections was reached.
     pub refusedConnections: c_longlong,
+    /// Version 1: of `dropped`, QoS 0 messages for a full online client whose
+    /// publisher could not be paused.
+    pub droppedQoS0: c_longlong,
+    /// Version 1: of `dropped`, messages for offline sessions whose queue
+    /// was full.
+    pub droppedOffline: c_longlong,
+    /// Version 1: times a publisher was paused because a queue it feeds was full.
+    pub flowPauses: c_longlong,
+    /// Version 1: clients disconnected after staying full for slowConsumerTimeout.
+    pub slowConsumers: c_longlong,
 }
