@@ -168,14 +168,24 @@ fn callback_queue_is_bounded() {
     assert!(c.queued_messages() <= BOUND);
 }
 
-/// A messageArrived slower than the socket, so the client pauses and resumes
-/// reading many times over; it notes how many times the queue went past the
-/// high-water mark and came back under the low one.
+/// A messageArrived that, at each of `GATES`, waits until the reader has
+/// filled the queue past the high-water mark (so reading pauses), then goes
+/// on; it notes how many times the queue went past the high-water mark and
+/// came back under the low one.
 struct Slow {
     client: Arc<std::sync::OnceLock<std::sync::Weak<Client>>>,
     next: Mutex<usize>,
     state: Mutex<(bool, usize)>,
     done: Mutex<mpsc::Sender<Result<usize, String>>>,
+}
+
+/// Messages at which the callback holds until the client has paused.
+const GATES: [usize; 5] = [0, 5_000, 10_000, 15_000, 20_000];
+
+impl Slow {
+    fn fail(&self, why: String) {
+        let _ = self.done.lock().unwrap().send(Err(why));
+    }
 }
 
 impl Callbacks for Slow {
@@ -184,23 +194,33 @@ impl Callbacks for Slow {
         let text = String::from_utf8_lossy(&m.payload).to_string();
         let mut next = self.next.lock().unwrap();
         if text != next.to_string() {
-            let _ = self
-                .done
-                .lock()
-                .unwrap()
-                .send(Err(format!("got {text}, expected {next}")));
+            self.fail(format!("got {text}, expected {next}"));
             return true;
         }
-        *next += 1;
-        // Some work per message, enough that the reader outruns us.
-        let mut x = 0u64;
-        for i in 0..2_000u64 {
-            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+        let Some(c) = self.client.get().and_then(|w| w.upgrade()) else {
+            return true;
+        };
+        // At a gate, unless reading is already paused (the queue passed the
+        // high-water mark and has not yet drained to the low one), wait
+        // (bounded) for the reader to fill the queue: it does so within
+        // milliseconds, everything being published or already waiting.
+        if GATES.contains(&*next) && !self.state.lock().unwrap().0 {
+            let until = Instant::now() + Duration::from_secs(20);
+            while c.queued_messages() <= 1024 {
+                if Instant::now() > until {
+                    self.fail(format!("the queue never filled at message {next}"));
+                    return true;
+                }
+                std::thread::park_timeout(Duration::from_millis(1));
+            }
         }
-        if let Some(c) = self.client.get().and_then(|w| w.upgrade()) {
-            let held = c.queued_messages();
+        *next += 1;
+        let held = c.queued_messages();
+        {
             let mut st = self.state.lock().unwrap();
-            if held > 1024 {
+            // The callback sees the length after taking one message, so a
+            // queue that paused at 1,025 reads 1,024 here.
+            if held >= 1024 {
                 st.0 = true;
             } else if held <= 256 && st.0 {
                 st.0 = false;
@@ -249,8 +269,11 @@ fn repeated_pause_and_resume_completes() {
         .expect("not every message arrived within 60 s: reading stalled")
         .unwrap_or_else(|e| panic!("{e}"));
     publisher.join().unwrap();
+    // Each gate filled the queue; each time it drained to the low-water
+    // mark before reading resumed (while paused, nothing refills it).
     assert!(
-        cycles >= 2,
-        "the queue filled and drained only {cycles} times; the test did not exercise resuming"
+        cycles >= GATES.len(),
+        "the queue filled and drained only {cycles} times for {} gates",
+        GATES.len()
     );
 }
