@@ -1,0 +1,15 @@
+//! The password file parser (`mosquitto_passwd` format): any text parses or
+//! is refused with an error. Hashes are not verified here: a `$7$` line may
+//! name billions of PBKDF2 rounds, which is the file owner's choice.
+#![no_main]
+
+use ferromq::broker::auth::PasswordFile;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(file) = PasswordFile::parse(&text) {
+        assert_eq!(file.is_empty(), file.len() == 0);
+        assert_eq!(file.verify("\u{0}no such user\u{0}", b"x"), None);
+    }
+});
