@@ -10,6 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     if let Ok(file) = PasswordFile::parse(&text) {
         assert!(file.len() <= text.lines().count(), "more users than lines");
-        assert_eq!(file.verify("\u{0}no such user\u{0}", b"x"), None);
+        // A username ends at the first ':', so this one can never be in it.
+        assert_eq!(file.verify("no:such:user", b"x"), None);
     }
 });
