@@ -3,6 +3,7 @@
 #   make test      the full suite (release build, examples, every cargo test)
 #   make lint      cargo fmt --check and clippy on every target, warnings denied
 #   make bench     FerroMQ vs Paho C and mosquitto, ratio table (not a test)
+#   make fuzz      run each fuzz target in fuzz/ for FUZZ_SECONDS (mk/fuzz.mk)
 
 CARGO  ?= cargo
 CC     ?= cc
@@ -50,3 +51,6 @@ clean:
 
 # Paho C names, make install / make uninstall, pkg-config and CMake package.
 include mk/install.mk
+
+# Fuzz targets (stable toolchain, libFuzzer); not part of `make test`.
+include mk/fuzz.mk

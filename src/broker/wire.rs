@@ -10,7 +10,8 @@ use super::connection::{Out, Phase};
 use super::{Broker, ConnId};
 use crate::protocol::codec::varint::read_varint;
 use crate::protocol::codec::{
-    DecodeError, Packet, ProtocolVersion, decode, encode, encode_publish_header,
+    DecodeError, Packet, PacketType, ProtocolVersion, ReasonCode, decode, encode,
+    encode_publish_header,
 };
 
 /// The protocol level byte of a CONNECT at the front of `buf`, if readable.
@@ -83,6 +84,14 @@ impl Broker {
     ) {
         let code = e.reason_code();
         if !awaiting_connect {
+            // A CONNECT-only code (0x84 for a second CONNECT naming a bad
+            // level) is no DISCONNECT reason: a second CONNECT is a
+            // protocol error whatever it says.
+            let code = if code.is_valid_for(PacketType::Disconnect, true) {
+                code
+            } else {
+                ReasonCode::PROTOCOL_ERROR
+            };
             return self.protocol_error(conn, code, now);
         }
         if let Some(c) = self.conns.get_mut(&conn) {

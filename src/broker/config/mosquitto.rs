@@ -559,7 +559,9 @@ fn resolve(s: &str) -> Option<SocketAddr> {
 
 /// mosquitto's expiration: a number and h, d, w, m (30 days) or y (365 days).
 fn parse_expiration(s: &str) -> Option<Duration> {
-    let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+    // The unit is the last character, which need not be one byte.
+    let last = s.chars().next_back()?;
+    let (n, unit) = s.split_at(s.len() - last.len_utf8());
     let n: u64 = n.parse().ok()?;
     let secs = match unit {
         "h" => 3600,

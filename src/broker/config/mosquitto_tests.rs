@@ -108,6 +108,12 @@ fn expiration_units() {
             Some(Duration::from_secs(secs))
         );
     }
+    // Found by fuzzing (fuzz/, target conf): a multi-byte last character
+    // made the parser slice inside it and panic.
+    for v in ["5\u{e9}", "\u{fffd}", "h\u{fffd}\u{fffd}"] {
+        let e = parse(&format!("persistent_client_expiration {v}")).unwrap_err();
+        assert!(e.contains("persistent_client_expiration"), "{e}");
+    }
     let e = parse("persistent_client_expiration 5s").unwrap_err();
     assert!(e.contains("line 1") && e.contains("persistent_client_expiration"));
 }

@@ -126,6 +126,25 @@ fn unsupported_protocol_level_gets_return_code_1() {
     assert_eq!(closed(&mut b), [1]);
 }
 
+/// Found by fuzzing (fuzz/, target broker): a second CONNECT naming an
+/// unknown level got DISCONNECT 0x84, a code DISCONNECT may not carry.
+#[test]
+fn second_connect_with_bad_level_is_a_protocol_error() {
+    let mut b = Broker::new(BrokerConfig::default());
+    let now = Instant::now();
+    assert!(b.handle_accept(1, peer(), now));
+    let raw = bytes_of(&Packet::Connect(connect("x", V5)), V5);
+    exchange(&mut b, 1, &raw, V5, now);
+    let mut again = raw.clone();
+    again[8] = 9; // protocol level
+    let out = exchange(&mut b, 1, &again, V5, now);
+    assert!(
+        matches!(&out[..], [Packet::Disconnect(d)] if d.reason == ReasonCode::PROTOCOL_ERROR),
+        "{out:?}"
+    );
+    assert_eq!(closed(&mut b), [1]);
+}
+
 #[test]
 fn oversize_packets_close_with_packet_too_large() {
     let config = BrokerConfig {
