@@ -27,7 +27,7 @@ use crate::reactor::client_socket::Dest;
 mod disconnect;
 mod engine;
 use disconnect::{DisconnectReq, complete_disconnect};
-pub use disconnect::{after_ack, start_disconnect};
+pub use disconnect::{after_ack, released, start_disconnect};
 pub use engine::{
     Engine, begin_async, destroy, disconnect_waited, end_reconnects, reactor_died, reconnect, stop,
 };
@@ -522,6 +522,16 @@ pub fn closed(
         return;
     }
     core.engine.phase = Phase::Idle;
+    if core
+        .engine
+        .disconnect
+        .as_ref()
+        .is_some_and(|d| d.sent && d.conn != 0)
+    {
+        // Done when the reactor has written the DISCONNECT and released
+        // the connection (`released`), or at the request's guard.
+        return;
+    }
     if let Some(d) = core.engine.disconnect.take() {
         complete_disconnect(core, *d);
         return;

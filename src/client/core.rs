@@ -327,6 +327,14 @@ impl ClientEndpoint for Link {
         }
     }
 
+    fn released(&self) {
+        let mut core = self.shared.lock();
+        if connect::released(&mut core, self.id) {
+            drop(core);
+            self.shared.cond.notify_all();
+        }
+    }
+
     fn reactor_died(&self) {
         let mut core = self.shared.lock();
         if core.conn_id == self.id {

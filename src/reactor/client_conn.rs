@@ -358,3 +358,10 @@ impl ClientConn {
         self.socket.shutdown();
     }
 }
+
+impl Drop for ClientConn {
+    /// Every way out of the reactor passes here, after the last write.
+    fn drop(&mut self) {
+        self.endpoint.released();
+    }
+}

@@ -40,6 +40,9 @@ pub trait ClientEndpoint: Send + Sync + 'static {
     fn transport_error(&self, reason: &str);
     /// The reactor thread died (a panic it contained): fail what waits.
     fn reactor_died(&self);
+    /// The connection is gone from the reactor: whatever it had to write
+    /// was written (or could not be), and nothing more comes from it.
+    fn released(&self) {}
 }
 
 /// A request from an API thread to the reactor.

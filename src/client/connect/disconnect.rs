@@ -19,6 +19,11 @@ pub struct DisconnectReq {
     pub on_complete: Option<OnComplete>,
     /// DISCONNECT has been handed to the session.
     pub sent: bool,
+    /// The connection it was handed to (0: none): the request completes
+    /// when the reactor has released that connection, i.e. after the
+    /// DISCONNECT was written, so a program that exits on completion
+    /// does not cut it off.
+    pub conn: u64,
 }
 
 /// A publish was acknowledged: a waiting disconnect may go now.
@@ -68,6 +73,7 @@ pub fn start_disconnect(
         properties,
         on_complete,
         sent: false,
+        conn: 0,
     }));
     if in_flight(core) == 0 {
         send_disconnect(shared, core);
@@ -89,16 +95,20 @@ pub fn start_disconnect(
     id
 }
 
-/// Hand DISCONNECT to the session and flush; the Closed event completes
-/// the request. A bounded guard closes the socket if that never comes.
+/// Hand DISCONNECT to the session and flush; the connection's release by
+/// the reactor (after its last write) completes the request. A bounded
+/// guard closes the socket if that never comes.
 fn send_disconnect(shared: &Arc<Shared>, core: &mut Core) {
+    let conn = core.conn_id();
     let Some(d) = core.engine.disconnect.as_mut() else {
         return;
     };
     d.sent = true;
     let id = d.id;
     let (reason, properties) = (d.reason, std::mem::take(&mut d.properties));
-    let conn = core.conn_id();
+    if conn != 0 && core.session.is_some() {
+        d.conn = conn;
+    }
     match core.session.as_mut() {
         Some(s) if conn != 0 => {
             s.disconnect(reason, properties, Instant::now());
@@ -126,6 +136,24 @@ fn send_disconnect(shared: &Arc<Shared>, core: &mut Core) {
             }
         }
     }
+}
+
+/// The reactor released connection `conn`: a disconnect sent on it is
+/// done. Returns whether one was.
+pub fn released(core: &mut Core, conn: u64) -> bool {
+    if !core
+        .engine
+        .disconnect
+        .as_ref()
+        .is_some_and(|d| d.sent && d.conn == conn)
+    {
+        return false;
+    }
+    core.engine.phase = Phase::Idle;
+    if let Some(d) = core.engine.disconnect.take() {
+        complete_disconnect(core, *d);
+    }
+    true
 }
 
 pub(super) fn complete_disconnect(core: &mut Core, d: DisconnectReq) {
