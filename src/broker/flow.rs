@@ -47,9 +47,11 @@ impl Broker {
             .and_then(|o| self.sessions.get(o))
             .and_then(|s| s.conn)
         else {
+            self.cap(cid, now);
             return false;
         };
         if self.waits_on(sub, from) {
+            self.cap(cid, now);
             return false;
         }
         let (Some(s), Some(c)) = (self.sessions.get_mut(cid), self.conns.get_mut(&from)) else {
@@ -62,6 +64,19 @@ impl Broker {
             self.stats.flow_pauses += 1;
         }
         true
+    }
+
+    /// A queue no publisher can be paused for still has a bound: past
+    /// `HARD_CAP` times its limits, the slow-consumer check runs now.
+    fn cap(&mut self, cid: &Arc<str>, now: Instant) {
+        let limits = &self.config.limits;
+        let Some(s) = self.sessions.get_mut(cid) else {
+            return;
+        };
+        if s.is_over_cap(limits) && !s.flow.as_ref().is_some_and(|f| f.capped) {
+            s.flow_mut().capped = true;
+            self.timers.push(now, Timer::SlowConsumer(cid.clone()));
+        }
     }
 
     /// True when `conn` is `target`, or is paused on a session whose
@@ -105,6 +120,7 @@ impl Broker {
         }
         let f = s.flow_mut();
         f.full_since = None;
+        f.capped = false;
         let pubs = std::mem::take(&mut f.blocked_pubs);
         s.tidy_flow();
         for pubc in pubs {
@@ -149,16 +165,19 @@ impl Broker {
 
     /// The slow-consumer deadline of `cid` came: still full since then?
     pub(super) fn slow_consumer_due(&mut self, cid: &Arc<str>, now: Instant) {
-        let Some(t) = self.config.limits.slow_consumer_timeout else {
-            return;
-        };
+        let t = self
+            .config
+            .limits
+            .slow_consumer_timeout
+            .unwrap_or(std::time::Duration::MAX);
         let Some(s) = self.sessions.get(cid) else {
             return;
         };
         let (Some(conn), Some(since)) = (s.conn, s.full_since()) else {
             return;
         };
-        if since + t > now {
+        let capped = s.flow.as_ref().is_some_and(|f| f.capped);
+        if since.checked_add(t).is_some_and(|due| due > now) && !capped {
             return;
         }
         self.stats.slow_consumers += 1;

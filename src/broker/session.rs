@@ -44,6 +44,9 @@ pub(crate) struct SessionFlow {
     pub full_since: Option<Instant>,
     /// Offline and dropping by the drop policy (the notice went out).
     pub dropping: bool,
+    /// Over `HARD_CAP` times its limits where no publisher could be paused:
+    /// the slow-consumer check is due now, not at the timeout.
+    pub capped: bool,
 }
 
 impl SessionFlow {
@@ -52,8 +55,15 @@ impl SessionFlow {
             && self.blocked_pubs.is_empty()
             && self.full_since.is_none()
             && !self.dropping
+            && !self.capped
     }
 }
+
+/// How far past its limits an online queue may grow where pausing its
+/// publishers could deadlock, before its connection is ended as a slow
+/// consumer (its session, if durable, keeps the messages under the offline
+/// limits).
+pub(crate) const HARD_CAP: usize = 4;
 
 /// Session expiry meaning "never" (3.x cleansession=0).
 pub(crate) const NEVER: u32 = u32::MAX;
@@ -212,6 +222,16 @@ impl Session {
             || limits
                 .max_queued_bytes
                 .is_some_and(|max| self.queued_bytes >= max)
+    }
+
+    /// True when the queue is `HARD_CAP` times over its limits: only a queue
+    /// no publisher could be paused for (a client feeding itself, a cycle,
+    /// the host) gets there.
+    pub fn is_over_cap(&self, limits: &Limits) -> bool {
+        self.queue.len() >= limits.max_queued.saturating_mul(HARD_CAP)
+            || limits
+                .max_queued_bytes
+                .is_some_and(|max| self.queued_bytes >= max.saturating_mul(HARD_CAP))
     }
 
     /// True when the queue is down to half its limits: paused publishers

@@ -99,6 +99,25 @@ fn a_client_feeding_itself_is_never_paused() {
 }
 
 #[test]
+fn a_queue_no_publisher_can_be_paused_for_is_still_bounded() {
+    // Window 1 and mark 4: the hard cap is 16 queued.
+    let mut h = small();
+    h.connect(1, "me", V311);
+    h.subscribe(1, "t", QoS::AtLeastOnce);
+    // It feeds itself and never acknowledges: one in flight, 15 queued.
+    for i in 0..16 {
+        h.publish(1, msg("t", "x", QoS::AtLeastOnce, i + 1));
+    }
+    h.advance(0);
+    assert!(!h.is_closed(1), "under the cap it may grow past its mark");
+    h.publish(1, msg("t", "x", QoS::AtLeastOnce, 17));
+    h.advance(0);
+    let out = h.take(1);
+    assert!(h.is_closed(1), "at the cap its connection ends: {out:?}");
+    assert_eq!(h.b.stats().slow_consumers, 1);
+}
+
+#[test]
 fn two_clients_feeding_each_other_do_not_deadlock() {
     let mut h = small();
     h.connect(1, "a", V311);
