@@ -84,7 +84,7 @@ fn malformed_packets_close_only_that_connection() {
                     client_id: "again".into(),
                     ..Connect::default()
                 };
-                encode(&Packet::Connect(c), V5, &mut b).unwrap();
+                encode(&Packet::Connect(Box::new(c)), V5, &mut b).unwrap();
                 b.to_vec()
             },
             ReasonCode::PROTOCOL_ERROR,
@@ -175,11 +175,11 @@ fn oversize_packet_vs_max_packet_size() {
     let mut watch = Watch::new(port);
     // MQTT 5 clients are told the limit in CONNACK.
     let mut r = Raw::open(port, V5);
-    r.send(&Packet::Connect(Connect {
+    r.send(&Packet::Connect(Box::new(Connect {
         protocol: V5,
         client_id: "big5".into(),
         ..Connect::default()
-    }));
+    })));
     match r.next(WAIT) {
         Got::Packet(Packet::ConnAck(a)) => {
             let max = a
@@ -303,11 +303,11 @@ fn max_connections_refuses_only_the_extra_one() {
     let mut c = Raw::connect(port, V311, "c");
     // The fourth is closed without a CONNACK.
     let mut d = Raw::open(port, V311);
-    d.send(&Packet::Connect(Connect {
+    d.send(&Packet::Connect(Box::new(Connect {
         protocol: V311,
         client_id: "d".into(),
         ..Connect::default()
-    }));
+    })));
     let got = d.next(WAIT);
     assert!(got == Got::Closed, "extra connection: {got:?}");
     assert_eq!(srv.stats().refused_connections, 1);
@@ -332,7 +332,7 @@ fn auth_with_unknown_method_is_refused() {
     let (_srv, port) = server(Limits::default());
     let mut watch = Watch::new(port);
     let mut r = Raw::open(port, V5);
-    r.send(&Packet::Connect(Connect {
+    r.send(&Packet::Connect(Box::new(Connect {
         protocol: V5,
         client_id: "auth".into(),
         properties: Properties::default().with(
@@ -340,7 +340,7 @@ fn auth_with_unknown_method_is_refused() {
             PropertyValue::String("SCRAM-NOPE".into()),
         ),
         ..Connect::default()
-    }));
+    })));
     match r.next(WAIT) {
         Got::Packet(Packet::ConnAck(a)) => {
             assert_eq!(a.code, ReasonCode::BAD_AUTHENTICATION_METHOD)
@@ -355,7 +355,7 @@ fn auth_with_unknown_method_is_refused() {
 fn ferromq_broker_logs_refusals() {
     let b = support::FerroBroker::start(env!("CARGO_BIN_EXE_ferromq"), "");
     let mut r = Raw::open(b.port, V5);
-    r.send(&Packet::Connect(Connect {
+    r.send(&Packet::Connect(Box::new(Connect {
         protocol: V5,
         client_id: "nope".into(),
         properties: Properties::default().with(
@@ -363,7 +363,7 @@ fn ferromq_broker_logs_refusals() {
             PropertyValue::String("UNKNOWN".into()),
         ),
         ..Connect::default()
-    }));
+    })));
     match r.next(WAIT) {
         Got::Packet(Packet::ConnAck(a)) => {
             assert_eq!(a.code, ReasonCode::BAD_AUTHENTICATION_METHOD)

@@ -22,7 +22,7 @@ fn prop(p: &Properties, id: PropertyId) -> Option<PropertyValue> {
 }
 
 fn connack(r: &mut Raw, c: Connect) -> ferromq::protocol::codec::ConnAck {
-    r.send(&Packet::Connect(c));
+    r.send(&Packet::Connect(Box::new(c)));
     match r.next(WAIT) {
         Got::Packet(Packet::ConnAck(a)) => a,
         other => panic!("expected CONNACK, got {other:?}"),

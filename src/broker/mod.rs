@@ -358,7 +358,7 @@ impl Broker {
         };
         match (&c.phase, packet) {
             (Phase::AwaitConnect, Packet::Connect(connect)) => {
-                self.handle_connect(conn, connect, now)
+                self.handle_connect(conn, *connect, now)
             }
             (Phase::AwaitConnect, _) => self.close_conn(
                 conn,

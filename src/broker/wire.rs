@@ -161,11 +161,11 @@ mod tests {
     use bytes::BytesMut;
 
     fn connect_bytes(version: ProtocolVersion, client_id_len: usize) -> Vec<u8> {
-        let connect = Packet::Connect(Connect {
+        let connect = Packet::Connect(Box::new(Connect {
             protocol: version,
             client_id: "c".repeat(client_id_len),
             ..Connect::default()
-        });
+        }));
         let mut out = BytesMut::new();
         encode(&connect, version, &mut out).unwrap();
         out.to_vec()

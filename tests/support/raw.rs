@@ -58,7 +58,7 @@ impl Raw {
 
     pub fn connect_with(port: u16, c: Connect) -> Raw {
         let mut r = Raw::open(port, c.protocol);
-        r.send(&Packet::Connect(c));
+        r.send(&Packet::Connect(Box::new(c)));
         match r.next(WAIT) {
             Got::Packet(Packet::ConnAck(a)) => assert_eq!(a.code, ReasonCode::SUCCESS, "{a:?}"),
             other => panic!("expected CONNACK, got {other:?}"),

@@ -69,7 +69,7 @@ fn empty_client_id_rules_per_version() {
 fn second_connect_is_a_protocol_error() {
     let mut h = H::new();
     h.connect(1, "a", V5);
-    h.send(1, Packet::Connect(connect("a", V5)));
+    h.send(1, Packet::Connect(Box::new(connect("a", V5))));
     let out = h.take(1);
     assert!(matches!(&out[..], [Packet::Disconnect(d)] if d.reason == ReasonCode::PROTOCOL_ERROR));
     assert!(h.is_closed(1));
@@ -230,7 +230,7 @@ fn host_connect_hook_decides_and_holds_that_sessions_input() {
         username: Some("mallory".into()),
         ..connect("m", V311)
     };
-    h.send(1, Packet::Connect(c));
+    h.send(1, Packet::Connect(Box::new(c)));
     let ev = h.events();
     assert!(
         matches!(&ev[..], [BrokerEvent::ConnectRequest { conn: 1, client_id, username: Some(u), .. }]
@@ -249,7 +249,7 @@ fn host_connect_hook_decides_and_holds_that_sessions_input() {
     assert!(h.is_closed(1));
 
     assert!(h.b.handle_accept(2, peer(), h.now));
-    h.send(2, Packet::Connect(connect("ok", V311)));
+    h.send(2, Packet::Connect(Box::new(connect("ok", V311))));
     h.send(2, Packet::PingReq);
     assert!(h.take(2).is_empty(), "input waits for the decision");
     h.events();
@@ -456,7 +456,7 @@ fn refused_connects_are_reported_as_refused_notices() {
     );
     // Refused by the host's connect hook.
     assert!(h.b.handle_accept(2, peer(), h.now));
-    h.send(2, Packet::Connect(connect("denied", V5)));
+    h.send(2, Packet::Connect(Box::new(connect("denied", V5))));
     h.events();
     h.b.handle_decision(2, Decision::Connect(ReasonCode::NOT_AUTHORIZED), h.now);
     assert_eq!(connack_code(&h.take(2)), ReasonCode::NOT_AUTHORIZED);

@@ -10,7 +10,7 @@ use crate::protocol::codec::{Disconnect, Unsubscribe, encode};
 
 fn connect_bytes(v: ProtocolVersion) -> BytesMut {
     let mut b = BytesMut::new();
-    encode(&Packet::Connect(connect("fz", v)), v, &mut b).unwrap();
+    encode(&Packet::Connect(Box::new(connect("fz", v))), v, &mut b).unwrap();
     b
 }
 

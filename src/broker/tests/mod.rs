@@ -89,7 +89,7 @@ impl H {
     /// Accepts `conn` and sends `c`; returns what came back.
     pub fn connect_with(&mut self, conn: ConnId, c: Connect) -> Vec<Packet> {
         assert!(self.b.handle_accept(conn, peer(), self.now));
-        self.send(conn, Packet::Connect(c));
+        self.send(conn, Packet::Connect(Box::new(c)));
         self.take(conn)
     }
 

@@ -44,7 +44,7 @@ fn input_split_anywhere_decodes_whole_packets() {
     let mut b = Broker::new(BrokerConfig::default());
     let now = Instant::now();
     assert!(b.handle_accept(1, peer(), now));
-    let raw = bytes_of(&Packet::Connect(connect("split", V311)), V311);
+    let raw = bytes_of(&Packet::Connect(Box::new(connect("split", V311))), V311);
     let mut input = BytesMut::new();
     let mut chunks = Vec::new();
     for (i, byte) in raw.iter().enumerate() {
@@ -72,7 +72,7 @@ fn malformed_packet_after_connect_closes_only_that_connection() {
         exchange(
             &mut b,
             conn,
-            &bytes_of(&Packet::Connect(connect(id, V5)), V5),
+            &bytes_of(&Packet::Connect(Box::new(connect(id, V5))), V5),
             V5,
             now,
         );
@@ -97,14 +97,14 @@ fn malformed_packet_after_connect_closes_only_that_connection() {
 fn malformed_connect_gets_connack_in_v5_and_silence_in_3x() {
     let mut b = Broker::new(BrokerConfig::default());
     let now = Instant::now();
-    let mut raw = bytes_of(&Packet::Connect(connect("x", V5)), V5);
+    let mut raw = bytes_of(&Packet::Connect(Box::new(connect("x", V5))), V5);
     raw[9] |= 0x01; // reserved connect flag
     assert!(b.handle_accept(1, peer(), now));
     let out = exchange(&mut b, 1, &raw, V5, now);
     assert!(matches!(&out[..], [Packet::ConnAck(a)] if a.code == ReasonCode::MALFORMED_PACKET));
     assert_eq!(closed(&mut b), [1]);
 
-    let mut raw = bytes_of(&Packet::Connect(connect("x", V311)), V311);
+    let mut raw = bytes_of(&Packet::Connect(Box::new(connect("x", V311))), V311);
     raw[9] |= 0x01;
     assert!(b.handle_accept(2, peer(), now));
     assert!(exchange(&mut b, 2, &raw, V311, now).is_empty());
@@ -115,7 +115,7 @@ fn malformed_connect_gets_connack_in_v5_and_silence_in_3x() {
 fn unsupported_protocol_level_gets_return_code_1() {
     let mut b = Broker::new(BrokerConfig::default());
     let now = Instant::now();
-    let mut raw = bytes_of(&Packet::Connect(connect("x", V311)), V311);
+    let mut raw = bytes_of(&Packet::Connect(Box::new(connect("x", V311))), V311);
     assert_eq!(raw[8], 4, "protocol level byte");
     raw[8] = 9;
     assert!(b.handle_accept(1, peer(), now));
@@ -133,7 +133,7 @@ fn second_connect_with_bad_level_is_a_protocol_error() {
     let mut b = Broker::new(BrokerConfig::default());
     let now = Instant::now();
     assert!(b.handle_accept(1, peer(), now));
-    let raw = bytes_of(&Packet::Connect(connect("x", V5)), V5);
+    let raw = bytes_of(&Packet::Connect(Box::new(connect("x", V5))), V5);
     exchange(&mut b, 1, &raw, V5, now);
     let mut again = raw.clone();
     again[8] = 9; // protocol level
@@ -160,7 +160,7 @@ fn oversize_packets_close_with_packet_too_large() {
     let out = exchange(
         &mut b,
         1,
-        &bytes_of(&Packet::Connect(connect("big", V5)), V5),
+        &bytes_of(&Packet::Connect(Box::new(connect("big", V5))), V5),
         V5,
         now,
     );
@@ -190,7 +190,7 @@ fn fan_out_payload_chunks_point_into_the_publishers_read_buffer() {
         exchange(
             &mut b,
             conn,
-            &bytes_of(&Packet::Connect(connect(id, V311)), V311),
+            &bytes_of(&Packet::Connect(Box::new(connect(id, V311))), V311),
             V311,
             now,
         );

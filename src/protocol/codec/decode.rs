@@ -64,7 +64,7 @@ pub fn decode(
     let r = Reader::new(body, v5);
     let flags = first & 0x0F;
     let packet = match packet_type {
-        PacketType::Connect => Packet::Connect(connect(r, minimal)?),
+        PacketType::Connect => Packet::Connect(Box::new(connect(r, minimal)?)),
         PacketType::ConnAck => Packet::ConnAck(connack(r, remaining, v5)?),
         PacketType::Publish => Packet::Publish(publish(r, flags, v5)?),
         PacketType::PubAck => Packet::PubAck(pub_resp(r, remaining, packet_type, v5)?),

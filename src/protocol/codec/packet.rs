@@ -219,7 +219,9 @@ pub struct Auth {
 /// Every MQTT control packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet {
-    Connect(Connect),
+    /// Boxed: the largest packet by far, and rare (a queue of packets is
+    /// as wide as its widest kind).
+    Connect(Box<Connect>),
     ConnAck(ConnAck),
     Publish(Publish),
     PubAck(PubResp),

@@ -261,7 +261,7 @@ impl ClientSession {
             });
         }
         let keep_alive = u16::try_from(cfg.keep_alive.as_secs()).unwrap_or(u16::MAX);
-        Packet::Connect(Connect {
+        Packet::Connect(Box::new(Connect {
             protocol: cfg.version,
             clean_start: cfg.clean_start,
             keep_alive,
@@ -270,7 +270,7 @@ impl ClientSession {
             username: cfg.username.clone(),
             password: cfg.password.clone(),
             properties,
-        })
+        }))
     }
 
     /// Forget every outgoing and incoming QoS 1/2 flow (clean session).

@@ -36,7 +36,10 @@ fn binary_too_long() {
         username: Some("u".into()),
         ..Connect::default()
     };
-    assert_eq!(enc_err(&Packet::Connect(c), V311), X::BinaryTooLong(70_000));
+    assert_eq!(
+        enc_err(&Packet::Connect(Box::new(c)), V311),
+        X::BinaryTooLong(70_000)
+    );
 }
 
 #[test]

@@ -147,7 +147,7 @@ fn connect(v: ProtocolVersion) -> BoxedStrategy<Packet> {
                 if v == ProtocolVersion::V311 && password.is_some() && username.is_none() {
                     username = Some(String::new());
                 }
-                Packet::Connect(Connect {
+                Packet::Connect(Box::new(Connect {
                     protocol: v,
                     clean_start,
                     keep_alive,
@@ -156,7 +156,7 @@ fn connect(v: ProtocolVersion) -> BoxedStrategy<Packet> {
                     username,
                     password,
                     properties,
-                })
+                }))
             },
         )
         .boxed()

@@ -42,7 +42,7 @@ fn connect_311_minimal() {
     };
     // CONNECT carries its own version: the argument does not matter.
     for v in [V31, V311, V5] {
-        both_ways(&bytes, &Packet::Connect(c.clone()), v);
+        both_ways(&bytes, &Packet::Connect(Box::new(c.clone())), v);
     }
 }
 
@@ -57,7 +57,7 @@ fn connect_31_uses_mqisdp() {
         client_id: "a".into(),
         ..Connect::default()
     };
-    both_ways(&bytes, &Packet::Connect(c), V311);
+    both_ways(&bytes, &Packet::Connect(Box::new(c)), V311);
 }
 
 #[test]
@@ -91,7 +91,7 @@ fn connect_5_full() {
         0x00, 0x01, b'u', // username
         0x00, 0x01, b'p', // password
     ];
-    both_ways(bytes, &Packet::Connect(c), V5);
+    both_ways(bytes, &Packet::Connect(Box::new(c)), V5);
 }
 
 #[test]
@@ -106,7 +106,7 @@ fn connect_3x_omits_properties() {
         properties: props(&[(PropertyId::SESSION_EXPIRY_INTERVAL, PropertyValue::U32(1))]),
         ..Connect::default()
     };
-    let bytes = enc(&Packet::Connect(c), V5);
+    let bytes = enc(&Packet::Connect(Box::new(c)), V5);
     let Packet::Connect(back) = dec(&bytes, V5).unwrap() else {
         panic!("not a CONNECT")
     };
