@@ -212,7 +212,7 @@ fn will_on_abrupt_close_not_on_disconnect() {
         };
         let calm = new_client(&uri, &format!("bc-calm-{version}"), version);
         let mut o = opts(version, true);
-        o.will = Some(will(b"calm"));
+        o.will = Some(Box::new(will(b"calm")));
         calm.connect(o).unwrap();
         calm.disconnect(
             Duration::from_secs(1),
@@ -222,7 +222,7 @@ fn will_on_abrupt_close_not_on_disconnect() {
         .unwrap();
         let doomed = new_client(&uri, &format!("bc-doomed-{version}"), version);
         let mut o = opts(version, true);
-        o.will = Some(will(b"doomed"));
+        o.will = Some(Box::new(will(b"doomed")));
         doomed.connect(o).unwrap();
         drop(doomed); // destroy without DISCONNECT closes the socket
         let (_, m) = s.receive(WAIT).unwrap().expect("will");

@@ -144,13 +144,13 @@ fn retained_and_will() {
     .unwrap();
     let w = Client::new(&uri, "rs-will", CreateOptions { mqtt_version: 4 }).unwrap();
     let mut o = opts(4);
-    o.will = Some(Will {
+    o.will = Some(Box::new(Will {
         topic: "rust/will".into(),
         payload: Bytes::from_static(b"gone"),
         qos: QoS::AtLeastOnce,
         retain: false,
         properties: Properties::default(),
-    });
+    }));
     w.connect(o).unwrap();
     drop(w); // destroy without disconnect closes the socket abruptly
     let (t, m) = s

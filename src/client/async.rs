@@ -169,9 +169,8 @@ impl AsyncClient {
         let target = self.inner.target(&options.base)?;
         let base = Arc::new(options.base);
         let attempt = Attempt::new(
-            target.uris.clone(),
+            target.clone(),
             base.clone(),
-            target.client_id.clone(),
             Finish::Async {
                 on_complete,
                 cause: "connect onSuccess called",

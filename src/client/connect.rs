@@ -50,7 +50,9 @@ pub enum Finish {
 /// One connection attempt over the URIs × versions × addresses.
 pub struct Attempt {
     pub id: u64,
-    uris: Vec<(ServerUri, String)>,
+    /// Shared with the client and its automatic reconnect (no copy per
+    /// attempt: thousands of clients connect at once).
+    target: Target,
     versions: &'static [i32],
     ui: usize,
     vi: usize,
@@ -59,7 +61,6 @@ pub struct Attempt {
     /// Deadline of the current (URI, version) try.
     until: Instant,
     options: Arc<ConnectOptions>,
-    client_id: String,
     last: ClientError,
     finish: Option<Finish>,
 }
@@ -120,7 +121,7 @@ pub fn config(client_id: &str, v: i32, o: &ConnectOptions) -> Result<ClientConfi
             o.clean_session
         },
         keep_alive: o.keep_alive,
-        will: o.will.clone().map(Box::new),
+        will: o.will.clone(),
         username: o.username.clone(),
         password: o.password.clone(),
         properties: if version.is_v5() {
@@ -142,15 +143,14 @@ impl Attempt {
     }
 
     pub fn new(
-        uris: Vec<(ServerUri, String)>,
+        target: Target,
         options: Arc<ConnectOptions>,
-        client_id: String,
         finish: Finish,
     ) -> Result<Attempt, ClientError> {
         let versions = versions(options.mqtt_version)?;
         Ok(Attempt {
             id: next_conn_id(),
-            uris,
+            target,
             versions,
             ui: 0,
             vi: 0,
@@ -158,7 +158,6 @@ impl Attempt {
             ai: 0,
             until: Instant::now(),
             options,
-            client_id,
             last: ClientError::Failure,
             finish: Some(finish),
         })
@@ -181,7 +180,7 @@ fn next_uri(shared: &Arc<Shared>, core: &mut Core, advance: bool) {
         if advance {
             a.ui += 1;
         }
-        let Some((uri, text)) = a.uris.get(a.ui).cloned() else {
+        let Some((uri, text)) = a.target.uris.get(a.ui).cloned() else {
             let e = a.last.clone();
             finish(shared, core, Err(e));
             return;
@@ -299,7 +298,7 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
         return;
     };
     let v = a.versions[a.vi];
-    let cfg = match config(&a.client_id, v, &a.options) {
+    let cfg = match config(&a.target.client_id, v, &a.options) {
         Ok(c) => c,
         Err(e) => {
             finish(shared, core, Err(e));
@@ -312,7 +311,12 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
         .until
         .saturating_duration_since(now)
         .max(Duration::from_millis(1));
-    let transport = match a.uris.get(a.ui).map(|u| transport_for(&u.0, &a.options)) {
+    let transport = match a
+        .target
+        .uris
+        .get(a.ui)
+        .map(|u| transport_for(&u.0, &a.options))
+    {
         Some(Ok(t)) => t,
         Some(Err((e, reason))) => {
             let tls = a.options.tls.clone();
@@ -322,7 +326,7 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
         }
         None => None,
     };
-    let dest = match a.uris.get(a.ui) {
+    let dest = match a.target.uris.get(a.ui) {
         Some((u, _)) if u.scheme == Scheme::Unix => Dest::Unix(u.path.clone().into()),
         _ => Dest::Tcp(addr),
     };
@@ -383,7 +387,12 @@ pub fn connect_outcome(shared: &Arc<Shared>, core: &mut Core, outcome: ConnectOu
     };
     match outcome {
         ConnectOutcome::Accepted(ack) => {
-            let text = a.uris.get(a.ui).map(|u| u.1.clone()).unwrap_or_default();
+            let text = a
+                .target
+                .uris
+                .get(a.ui)
+                .map(|u| u.1.clone())
+                .unwrap_or_default();
             let v = a.versions[a.vi];
             let r = ConnectResult {
                 server_uri: text,
@@ -637,7 +646,7 @@ pub fn reconnect_now(shared: &Arc<Shared>, core: &mut Core, finish: Finish) -> b
     else {
         return false;
     };
-    match Attempt::new(target.uris, options, target.client_id, finish) {
+    match Attempt::new(target, options, finish) {
         Ok(a) => {
             begin(shared, core, a);
             true
@@ -650,6 +659,6 @@ pub fn reconnect_now(shared: &Arc<Shared>, core: &mut Core, finish: Finish) -> b
 /// and the client id.
 #[derive(Clone)]
 pub struct Target {
-    pub uris: Vec<(ServerUri, String)>,
-    pub client_id: String,
+    pub uris: Arc<[(ServerUri, String)]>,
+    pub client_id: Arc<str>,
 }

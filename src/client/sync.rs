@@ -12,7 +12,7 @@ use super::core::{Core, Shared, deadline};
 use super::dispatch::{Dispatcher, LOW_WATER};
 use super::error::ClientError;
 use super::trace::{self, trace};
-use super::uri::{self, Scheme, ServerUri};
+use super::uri::{self, Scheme};
 use crate::protocol::codec::{Properties, QoS, ReasonCode, SubscriptionOptions, Will};
 use crate::protocol::session::client::{ClientSession, SessionError};
 use crate::reactor::ReactorRef;
@@ -32,7 +32,8 @@ pub struct ConnectOptions {
     pub clean_session: bool,
     /// cleanstart (5).
     pub clean_start: bool,
-    pub will: Option<Will>,
+    /// Boxed: most connects have none, and a copy is kept per client.
+    pub will: Option<Box<Will>>,
     pub username: Option<String>,
     pub password: Option<Bytes>,
     pub connect_timeout: Duration,
@@ -110,9 +111,9 @@ pub type PublishedFn = Box<dyn Fn(i32, i32, &Properties, ReasonCode) + Send + Sy
 /// A synchronous client handle.
 pub struct Client {
     pub(super) shared: Arc<Shared>,
-    uri: ServerUri,
-    uri_text: String,
-    client_id: String,
+    /// The URI given at create and the client id, shared with every
+    /// attempt that uses them.
+    create_target: Target,
     create_version: i32,
     command_timeout: std::sync::Mutex<Duration>,
     // Dropped last: keeps the reactor alive while the client exists.
@@ -149,9 +150,10 @@ impl Client {
         trace!(trace::MINIMUM, "create client {client_id} for {server_uri}");
         Ok(Client {
             shared,
-            uri,
-            uri_text: server_uri.to_string(),
-            client_id: client_id.to_string(),
+            create_target: Target {
+                uris: Arc::from([(uri, server_uri.to_string())]),
+                client_id: Arc::from(client_id),
+            },
             create_version: options.mqtt_version,
             command_timeout: std::sync::Mutex::new(DEFAULT_COMMAND_TIMEOUT),
             _reactor: reactor,
@@ -219,21 +221,21 @@ impl Client {
     /// URI given at create.
     pub(super) fn target(&self, options: &ConnectOptions) -> Result<Target, ClientError> {
         // As Paho: a client created for a TLS URI needs SSL options.
-        if matches!(self.uri.scheme, Scheme::Tls | Scheme::WebSocketTls) && options.tls.is_none() {
+        let create_uri = &self.create_target.uris[0].0;
+        if matches!(create_uri.scheme, Scheme::Tls | Scheme::WebSocketTls) && options.tls.is_none()
+        {
             return Err(ClientError::NullParameter);
         }
-        let uris = if options.server_uris.is_empty() {
-            vec![(self.uri.clone(), self.uri_text.clone())]
-        } else {
-            let mut v = Vec::with_capacity(options.server_uris.len());
-            for u in &options.server_uris {
-                v.push((uri::parse(u)?, u.clone()));
-            }
-            v
-        };
+        if options.server_uris.is_empty() {
+            return Ok(self.create_target.clone());
+        }
+        let mut uris = Vec::with_capacity(options.server_uris.len());
+        for u in &options.server_uris {
+            uris.push((uri::parse(u)?, u.clone()));
+        }
         Ok(Target {
-            uris,
-            client_id: self.client_id.clone(),
+            uris: uris.into(),
+            client_id: self.create_target.client_id.clone(),
         })
     }
 
@@ -267,12 +269,7 @@ impl Client {
             .saturating_mul(u32::try_from(tries).unwrap_or(u32::MAX))
             .saturating_add(Duration::from_secs(5));
         let on_tls_error = options.tls.as_ref().and_then(|t| t.error_cb.clone());
-        let attempt = Attempt::new(
-            target.uris,
-            Arc::new(options),
-            target.client_id,
-            Finish::Sync,
-        )?;
+        let attempt = Attempt::new(target, Arc::new(options), Finish::Sync)?;
         let id = attempt.id;
         let mut core = self.shared.lock();
         if core.engine.destroyed() {

@@ -132,7 +132,7 @@ pub(crate) unsafe fn connect_options(
         keep_alive: secs(read_field!(o, keepAliveInterval).min(c_int::from(u16::MAX))),
         clean_session,
         clean_start,
-        will,
+        will: will.map(Box::new),
         username,
         password,
         connect_timeout: secs(read_field!(o, connectTimeout)),
