@@ -121,36 +121,27 @@ impl AsyncClient {
         if self.inner.is_connecting() {
             return Err(ClientError::Failure);
         }
-        *self
-            .inner
+        self.inner
             .shared()
             .callbacks
-            .main
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = callbacks.map(Arc::from);
+            .set(|s| s.main = callbacks.map(Arc::from));
         Ok(())
     }
 
     /// MQTTAsync_setConnected.
     pub fn set_connected(&self, cb: Option<ConnectedFn>) {
-        *self
-            .inner
+        self.inner
             .shared()
             .callbacks
-            .connected
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = cb.map(Arc::new);
+            .set(|s| s.connected = cb.map(Arc::new));
     }
 
     /// MQTTAsync_setUpdateConnectOptions.
     pub fn set_update_connect(&self, cb: Option<UpdateConnectFn>) {
-        *self
-            .inner
+        self.inner
             .shared()
             .callbacks
-            .update
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = cb.map(Arc::new);
+            .set(|s| s.update = cb.map(Arc::new));
     }
 
     /// MQTTAsync_setDisconnected.

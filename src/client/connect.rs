@@ -486,12 +486,7 @@ fn finish_async(
                 };
                 core.dispatch(Dispatch::Run(Box::new(move || cb(0, Ok(s)))));
             }
-            let connected = shared
-                .callbacks
-                .connected
-                .read()
-                .ok()
-                .and_then(|g| g.clone());
+            let connected = shared.callbacks.get(|s| &s.connected);
             if let Some(cb) = connected {
                 core.dispatch(Dispatch::Run(Box::new(move || cb(cause))));
             }
@@ -575,12 +570,7 @@ pub fn schedule_reconnect(shared: &Arc<Shared>, core: &mut Core, backoff: bool) 
 
 /// A reconnect timer fired: reconnect unless the client moved on meanwhile.
 fn retry(shared: &Arc<Shared>, generation: u64) {
-    let has_update = shared
-        .callbacks
-        .update
-        .read()
-        .map(|g| g.is_some())
-        .unwrap_or(false);
+    let has_update = shared.callbacks.get(|s| &s.update).is_some();
     let mut core = shared.lock();
     if !retry_wanted(&core, generation) {
         return;
@@ -591,7 +581,7 @@ fn retry(shared: &Arc<Shared>, generation: u64) {
         let weak = Arc::downgrade(shared);
         core.dispatch(Dispatch::Run(Box::new(move || {
             let Some(shared) = weak.upgrade() else { return };
-            let cb = shared.callbacks.update.read().ok().and_then(|g| g.clone());
+            let cb = shared.callbacks.get(|s| &s.update);
             let mut creds = {
                 let core = shared.lock();
                 core.engine

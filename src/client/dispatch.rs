@@ -27,35 +27,45 @@ pub enum Dispatch {
 
 /// The callbacks a client has installed.
 #[derive(Default)]
-pub struct Registry {
-    pub main: RwLock<Option<Arc<dyn Callbacks>>>,
-    pub disconnected: RwLock<Option<Arc<DisconnectedFn>>>,
-    pub published: RwLock<Option<Arc<PublishedFn>>>,
+pub struct Slots {
+    pub main: Option<Arc<dyn Callbacks>>,
+    pub disconnected: Option<Arc<DisconnectedFn>>,
+    pub published: Option<Arc<PublishedFn>>,
     /// MQTTAsync_setConnected.
-    pub connected: RwLock<Option<Arc<super::r#async::ConnectedFn>>>,
+    pub connected: Option<Arc<super::r#async::ConnectedFn>>,
     /// MQTTAsync_setUpdateConnectOptions.
-    pub update: RwLock<Option<Arc<super::r#async::UpdateConnectFn>>>,
+    pub update: Option<Arc<super::r#async::UpdateConnectFn>>,
+}
+
+/// A client's callbacks behind one lock (one per slot cost 24 bytes each,
+/// per client; they change rarely and are read briefly).
+#[derive(Default)]
+pub struct Registry {
+    slots: RwLock<Slots>,
     /// Set when the client is being destroyed: stop re-offering messages.
     pub stopping: AtomicBool,
 }
 
-/// Take a clone of a callback slot so no lock is held while user code runs.
-fn get<T: ?Sized>(slot: &RwLock<Option<Arc<T>>>) -> Option<Arc<T>> {
-    slot.read().ok().and_then(|g| g.clone())
-}
-
 impl Registry {
+    /// A clone of one slot, so that no lock is held while user code runs.
+    pub fn get<T: ?Sized>(&self, slot: impl FnOnce(&Slots) -> &Option<Arc<T>>) -> Option<Arc<T>> {
+        let g = self.slots.read().unwrap_or_else(|e| e.into_inner());
+        slot(&g).clone()
+    }
+
+    /// Change the slots (a poisoned lock is still usable: slots are plain values).
+    pub fn set(&self, f: impl FnOnce(&mut Slots)) {
+        f(&mut self.slots.write().unwrap_or_else(|e| e.into_inner()));
+    }
+
     pub fn has_main(&self) -> bool {
-        self.main.read().map(|g| g.is_some()).unwrap_or(false)
+        self.get(|s| &s.main).is_some()
     }
     pub fn has_disconnected(&self) -> bool {
-        self.disconnected
-            .read()
-            .map(|g| g.is_some())
-            .unwrap_or(false)
+        self.get(|s| &s.disconnected).is_some()
     }
     pub fn has_published(&self) -> bool {
-        self.published.read().map(|g| g.is_some()).unwrap_or(false)
+        self.get(|s| &s.published).is_some()
     }
 }
 
@@ -422,7 +432,7 @@ fn run_one(registry: &Registry, item: Dispatch) {
             // message again. Back off a little so a refusing callback does
             // not spin the CPU; give up when the client goes away.
             let mut delay = Duration::from_micros(100);
-            while let Some(cb) = get(&registry.main) {
+            while let Some(cb) = registry.get(|s| &s.main) {
                 if cb.message_arrived(&topic, &msg) || registry.stopping.load(Ordering::Acquire) {
                     break;
                 }
@@ -431,23 +441,23 @@ fn run_one(registry: &Registry, item: Dispatch) {
             }
         }
         Dispatch::DeliveryComplete(token) => {
-            if let Some(cb) = get(&registry.main) {
+            if let Some(cb) = registry.get(|s| &s.main) {
                 cb.delivery_complete(token);
             }
         }
         Dispatch::ConnectionLost(cause) => {
-            if let Some(cb) = get(&registry.main) {
+            if let Some(cb) = registry.get(|s| &s.main) {
                 cb.connection_lost(cause.as_deref());
             }
         }
         Dispatch::Disconnected(props, reason) => {
-            if let Some(cb) = get(&registry.disconnected) {
+            if let Some(cb) = registry.get(|s| &s.disconnected) {
                 cb(&props, reason);
             }
         }
         Dispatch::Run(f) => f(),
         Dispatch::Published(token, ptype, props, reason) => {
-            if let Some(cb) = get(&registry.published) {
+            if let Some(cb) = registry.get(|s| &s.published) {
                 cb(token, ptype, &props, reason);
             }
         }

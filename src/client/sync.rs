@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::connect::{self, Attempt, Finish, Target};
 use super::core::{Core, Shared, deadline};
-use super::dispatch::{Dispatcher, LOW_WATER};
+use super::dispatch::{Dispatcher, LOW_WATER, Slots};
 use super::error::ClientError;
 use super::trace::{self, trace};
 use super::uri::{self, Scheme};
@@ -185,13 +185,8 @@ impl Client {
     }
 
     /// Put `cb` in a callback slot; a callback needs the dispatcher running.
-    fn install<T: ?Sized>(
-        &self,
-        slot: &std::sync::RwLock<Option<Arc<T>>>,
-        cb: Option<Arc<T>>,
-    ) -> Result<(), ClientError> {
-        let has = cb.is_some();
-        *slot.write().unwrap_or_else(|e| e.into_inner()) = cb;
+    fn install(&self, has: bool, set: impl FnOnce(&mut Slots)) -> Result<(), ClientError> {
+        self.shared.callbacks.set(set);
         if has {
             self.ensure_dispatcher()
         } else {
@@ -204,17 +199,17 @@ impl Client {
         if self.shared.lock().engine.connected() {
             return Err(ClientError::Failure);
         }
-        self.install(&self.shared.callbacks.main, callbacks.map(Arc::from))
+        self.install(callbacks.is_some(), |s| s.main = callbacks.map(Arc::from))
     }
 
     /// MQTTClient_setDisconnected.
     pub fn set_disconnected(&self, cb: Option<DisconnectedFn>) -> Result<(), ClientError> {
-        self.install(&self.shared.callbacks.disconnected, cb.map(Arc::new))
+        self.install(cb.is_some(), |s| s.disconnected = cb.map(Arc::new))
     }
 
     /// MQTTClient_setPublished.
     pub fn set_published(&self, cb: Option<PublishedFn>) -> Result<(), ClientError> {
-        self.install(&self.shared.callbacks.published, cb.map(Arc::new))
+        self.install(cb.is_some(), |s| s.published = cb.map(Arc::new))
     }
 
     /// Where a connect with `options` goes: its serverURIs, else the
