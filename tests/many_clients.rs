@@ -4,8 +4,7 @@
 //!   tests/c/async_many.c (5,000 clients with automatic reconnect, each
 //!   subscribing to its own topic and receiving one message), one binary
 //!   built against Debian's Paho, run on Paho and on our library in the same
-//!   run: ours holds at most 16 threads and within 10% of Paho's memory
-//!   (the issue's goal is no more than Paho; see the assertion).
+//!   run: ours holds at most 16 threads and no more memory than Paho.
 //! - `ten_thousand_clients_survive_a_broker_restart`: 10,000 clients with
 //!   automatic reconnect against `ferromq broker`; the broker is killed and
 //!   started again on the same port; every client reconnects, resubscribes
@@ -126,16 +125,15 @@ fn paho_program_threads_and_memory() {
         "medians: clients take {ours_growth} kB on ours vs {paho_growth} kB on Paho; \
          total {ours_total} kB vs {paho_total} kB"
     );
-    // Issue 10 asks for no more than Paho. On a quiet machine ours is
-    // within 5% of it today (Paho's own figure rises by up to a third when
-    // the machine is busy), so the test holds the line at 10% against
-    // regressions while the last few per-client bytes are found.
+    // No more than Paho, both what the clients take and in all (on a quiet
+    // machine ours is about 7% below; Paho's own figure rises by up to a
+    // third when the machine is busy, ours does not).
     assert!(
-        ours_growth * 100 <= paho_growth * 110,
+        ours_growth <= paho_growth,
         "{N} clients take {ours_growth} kB on ours vs {paho_growth} kB on Paho (medians)"
     );
     assert!(
-        ours_total * 100 <= paho_total * 110,
+        ours_total <= paho_total,
         "RSS {ours_total} kB on ours vs {paho_total} kB on Paho (medians)"
     );
 }
