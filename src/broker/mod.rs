@@ -38,6 +38,7 @@ mod publish;
 mod retained;
 pub mod server;
 mod session;
+mod small_map;
 mod subscribe;
 mod sys;
 mod timers;

@@ -2,8 +2,9 @@
 //! ordinary child keys; each node holds its plain subscribers and its shared
 //! groups (`$share/{group}/...`, one member served per message, round robin).
 
-use foldhash::HashMap;
 use std::sync::Arc;
+
+use super::small_map::SmallMap;
 
 use crate::protocol::codec::SubscriptionOptions;
 
@@ -46,34 +47,38 @@ impl SharedGroup {
     }
 }
 
+/// Children are boxed so that a wide level's table holds pointers, not
+/// nodes; shared groups are rare, so absent until the first one.
 #[derive(Debug, Default)]
 struct Node {
-    children: HashMap<Box<str>, Node>,
-    subs: HashMap<Arc<str>, SubEntry>,
-    shared: HashMap<Box<str>, SharedGroup>,
+    children: SmallMap<Box<str>, Box<Node>>,
+    subs: SmallMap<Arc<str>, SubEntry>,
+    shared: Option<Box<SmallMap<Box<str>, SharedGroup>>>,
 }
 
 impl Node {
     fn is_empty(&self) -> bool {
-        self.children.is_empty() && self.subs.is_empty() && self.shared.is_empty()
+        self.children.is_empty() && self.subs.is_empty() && self.shared.is_none()
     }
 
     fn collect(&mut self, online: &dyn Fn(&str) -> bool, out: &mut Vec<Match>) {
-        for (client, entry) in &self.subs {
+        self.subs.for_each(|client, entry| {
             out.push(Match {
                 client: client.clone(),
                 entry: *entry,
                 shared: false,
+            })
+        });
+        if let Some(shared) = self.shared.as_mut() {
+            shared.for_each_value_mut(|group| {
+                if let Some((client, entry)) = group.pick(online) {
+                    out.push(Match {
+                        client,
+                        entry,
+                        shared: true,
+                    });
+                }
             });
-        }
-        for group in self.shared.values_mut() {
-            if let Some((client, entry)) = group.pick(online) {
-                out.push(Match {
-                    client,
-                    entry,
-                    shared: true,
-                });
-            }
         }
     }
 
@@ -116,14 +121,20 @@ impl Node {
             return match group {
                 None => self.subs.remove(client).is_some(),
                 Some(g) => {
-                    let Some(grp) = self.shared.get_mut(g) else {
+                    let Some(shared) = self.shared.as_mut() else {
+                        return false;
+                    };
+                    let Some(grp) = shared.get_mut(g) else {
                         return false;
                     };
                     let before = grp.members.len();
                     grp.members.retain(|(c, _)| &**c != client);
                     let removed = grp.members.len() != before;
                     if grp.members.is_empty() {
-                        self.shared.remove(g);
+                        shared.remove(g);
+                        if shared.is_empty() {
+                            self.shared = None;
+                        }
                     }
                     removed
                 }
@@ -157,12 +168,17 @@ impl Trie {
     ) -> bool {
         let mut node = &mut self.root;
         for level in filter.split('/') {
-            node = node.children.entry(level.into()).or_default();
+            node = node
+                .children
+                .get_or_insert_with(level, || (level.into(), Box::default()));
         }
         match group {
             None => node.subs.insert(client.clone(), entry).is_none(),
             Some(g) => {
-                let grp = node.shared.entry(g.into()).or_default();
+                let grp = node
+                    .shared
+                    .get_or_insert_with(Box::default)
+                    .get_or_insert_with(g, || (g.into(), SharedGroup::default()));
                 if let Some(m) = grp.members.iter_mut().find(|(c, _)| c == client) {
                     m.1 = entry;
                     false
