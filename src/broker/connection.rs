@@ -44,6 +44,15 @@ pub(crate) enum Out {
     Wire(Bytes),
 }
 
+/// The topic aliases of one connection (MQTT 5).
+#[derive(Debug, Default)]
+pub(crate) struct Aliases {
+    /// Inbound: alias -> topic.
+    pub inbound: HashMap<u16, String>,
+    /// Outbound: topic -> alias assigned on this connection.
+    pub outbound: HashMap<String, u16>,
+}
+
 #[derive(Debug)]
 pub(crate) struct Conn {
     pub peer: SocketAddr,
@@ -73,10 +82,9 @@ pub(crate) struct Conn {
     pub flow_on: Option<Box<Vec<Arc<str>>>>,
     /// The host says its written output piles up: QoS 0 is queued too.
     pub congested: bool,
-    /// Inbound topic aliases (MQTT 5).
-    pub aliases: HashMap<u16, String>,
-    /// Outbound topic aliases assigned on this connection (MQTT 5).
-    pub aliases_out: HashMap<String, u16>,
+    /// Topic aliases (MQTT 5), once the first is used: most connections
+    /// never use one, and two empty maps cost 96 bytes each.
+    pub aliases: Option<Box<Aliases>>,
     /// How many outbound aliases may be assigned.
     pub alias_out_max: u16,
     /// Client's Maximum Packet Size (MQTT 5), `u32::MAX` when absent.
@@ -114,8 +122,7 @@ impl Conn {
             backlog: VecDeque::new(),
             flow_on: None,
             congested: false,
-            aliases: HashMap::default(),
-            aliases_out: HashMap::default(),
+            aliases: None,
             alias_out_max: 0,
             max_packet_out: u32::MAX,
             problem_info: true,

@@ -33,11 +33,11 @@ fn outbound_alias(c: &Conn, p: &mut Publish) -> Option<u16> {
     if c.alias_out_max == 0 {
         return None;
     }
-    let (alias, new) = match c.aliases_out.get(&p.topic) {
+    let assigned = c.aliases.as_ref().map_or(0, |a| a.outbound.len());
+    let known = c.aliases.as_ref().and_then(|a| a.outbound.get(&p.topic));
+    let (alias, new) = match known {
         Some(&a) => (a, false),
-        None if c.aliases_out.len() < usize::from(c.alias_out_max) => {
-            (c.aliases_out.len() as u16 + 1, true)
-        }
+        None if assigned < usize::from(c.alias_out_max) => (assigned as u16 + 1, true),
         None => return None,
     };
     if !new {
@@ -64,12 +64,13 @@ impl Broker {
             }
             let alias = alias as u16;
             if p.topic.is_empty() {
-                match c.aliases.get(&alias) {
+                match c.aliases.as_ref().and_then(|a| a.inbound.get(&alias)) {
                     Some(t) => p.topic = t.clone(),
                     None => return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now),
                 }
             } else {
-                c.aliases.insert(alias, p.topic.clone());
+                let aliases = c.aliases.get_or_insert_with(Box::default);
+                aliases.inbound.insert(alias, p.topic.clone());
             }
         }
         if let Err(code) = check_topic_name(&p.topic, limits) {
@@ -538,7 +539,8 @@ impl Broker {
             }
         }
         if let Some(alias) = alias {
-            c.aliases_out.insert(out.msg.topic.clone(), alias);
+            let aliases = c.aliases.get_or_insert_with(Box::default);
+            aliases.outbound.insert(out.msg.topic.clone(), alias);
         }
         if out.qos != QoS::AtMostOnce {
             let state = if out.qos == QoS::AtLeastOnce {

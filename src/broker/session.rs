@@ -1,7 +1,7 @@
 //! Per-client session state that outlives connections: subscriptions, the
 //! outgoing in-flight window and queue, inbound QoS 2 ids, expiry and will.
 
-use foldhash::{HashMap, HashSet};
+use foldhash::HashSet;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,6 +9,7 @@ use std::time::Instant;
 use super::ConnId;
 use super::config::{DropPolicy, Limits};
 use super::message::Outgoing;
+use super::small_map::SmallMap;
 use super::trie::SubEntry;
 use crate::protocol::codec::Will;
 
@@ -74,7 +75,7 @@ pub(crate) struct Session {
     /// The connection currently attached, if online.
     pub conn: Option<ConnId>,
     /// Full filters (with any `$share/g/` prefix) and their options.
-    pub subs: HashMap<String, SubEntry>,
+    pub subs: SmallMap<String, SubEntry>,
     /// Sent, unacknowledged messages in sending order.
     pub inflight: VecDeque<Inflight>,
     /// Messages waiting for the window (or for the client to come back);
@@ -111,7 +112,7 @@ impl Session {
         Session {
             client_id,
             conn: None,
-            subs: HashMap::default(),
+            subs: SmallMap::default(),
             inflight: VecDeque::new(),
             queue: VecDeque::new(),
             queued_bytes: 0,
