@@ -390,7 +390,7 @@ impl Broker {
         }
         c.phase = Phase::Closed;
         c.pending = None;
-        c.backlog.clear();
+        c.backlog = None;
         let cid = c.client_id.take();
         if let (Some(code), true) = (disconnect, send_disconnect) {
             self.send(

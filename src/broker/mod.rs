@@ -182,7 +182,7 @@ impl Broker {
         c.last_rx = now;
         self.stats.packets_in += 1;
         if c.is_blocked() {
-            c.backlog.push_back(packet);
+            c.backlog.get_or_insert_with(Box::default).push_back(packet);
             return;
         }
         self.dispatch(conn, packet, now);
@@ -389,7 +389,8 @@ impl Broker {
             if c.is_blocked() || c.is_closed() {
                 return;
             }
-            let Some(p) = c.backlog.pop_front() else {
+            let Some(p) = c.backlog.as_mut().and_then(|b| b.pop_front()) else {
+                c.backlog = None;
                 return;
             };
             self.dispatch(conn, p, now);

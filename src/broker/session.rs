@@ -13,6 +13,46 @@ use super::small_map::SmallMap;
 use super::trie::SubEntry;
 use crate::protocol::codec::Will;
 
+/// Inbound QoS 2 packet ids not yet released. Most sessions never hold
+/// one, so nothing (not even an empty table, 40 bytes) exists until the
+/// first, and the table goes again when the last is released.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Qos2Ids(Option<Box<HashSet<u16>>>);
+
+impl Qos2Ids {
+    pub fn contains(&self, id: &u16) -> bool {
+        self.0.as_ref().is_some_and(|s| s.contains(id))
+    }
+
+    /// Add `id`; false if it was present.
+    pub fn insert(&mut self, id: u16) -> bool {
+        self.0.get_or_insert_with(Box::default).insert(id)
+    }
+
+    /// Remove `id`; false if it was absent.
+    pub fn remove(&mut self, id: &u16) -> bool {
+        let Some(set) = self.0.as_mut() else {
+            return false;
+        };
+        let removed = set.remove(id);
+        if set.is_empty() {
+            self.0 = None;
+        }
+        removed
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |s| s.len())
+    }
+}
+
+impl FromIterator<u16> for Qos2Ids {
+    fn from_iter<I: IntoIterator<Item = u16>>(ids: I) -> Self {
+        let set: HashSet<u16> = ids.into_iter().collect();
+        Qos2Ids((!set.is_empty()).then(|| Box::new(set)))
+    }
+}
+
 /// Where an outgoing QoS 1/2 message stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flight {
@@ -87,7 +127,7 @@ pub(crate) struct Session {
     /// need it: an idle session stays small).
     pub flow: Option<Box<SessionFlow>>,
     /// Inbound QoS 2 packet ids received and not yet released.
-    pub incoming_qos2: HashSet<u16>,
+    pub incoming_qos2: Qos2Ids,
     next_pid: u16,
     /// Seconds the session outlives its connection ([`NEVER`] = forever).
     pub expiry: u32,
@@ -117,7 +157,7 @@ impl Session {
             queue: VecDeque::new(),
             queued_bytes: 0,
             flow: None,
-            incoming_qos2: HashSet::default(),
+            incoming_qos2: Qos2Ids::default(),
             next_pid: 1,
             expiry: 0,
             expires_at: None,

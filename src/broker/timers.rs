@@ -99,7 +99,7 @@ impl Broker {
             return;
         }
         let deadline = match c.phase {
-            Phase::AwaitConnect => Some(c.accepted_at + self.config.limits.connect_timeout),
+            Phase::AwaitConnect => Some(c.last_rx + self.config.limits.connect_timeout),
             Phase::AwaitDecision { .. } | Phase::Closed => None,
             Phase::Connected if c.keep_alive == 0 => None,
             // Not read while paused by flow control: its silence is ours.

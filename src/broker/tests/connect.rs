@@ -113,6 +113,31 @@ fn connect_timeout_closes_silent_connections() {
 }
 
 #[test]
+fn a_trickled_connect_still_meets_the_connect_timeout() {
+    let mut h = H::new();
+    assert!(h.b.handle_accept(1, peer(), h.now));
+    let mut raw = bytes::BytesMut::new();
+    crate::protocol::codec::encode(
+        &Packet::Connect(Box::new(connect("slow", V311))),
+        V311,
+        &mut raw,
+    )
+    .unwrap();
+    // A byte a second: the input keeps coming, the CONNECT never completes
+    // (the reactor keeps what the broker leaves of its input buffer).
+    let mut input = bytes::BytesMut::new();
+    for i in 0..9 {
+        input.extend_from_slice(&raw[i..=i]);
+        h.b.handle_bytes(1, &mut input, h.now);
+        h.advance(1);
+        assert!(!h.is_closed(1), "closed after byte {i}: {:?}", h.take(1));
+    }
+    assert!(!h.is_closed(1));
+    h.advance(1);
+    assert!(h.is_closed(1), "10 s after accept the connection is closed");
+}
+
+#[test]
 fn takeover_closes_the_old_connection_with_0x8e_and_sends_its_will() {
     let mut h = H::new();
     h.connect(1, "watcher", V311);
