@@ -181,7 +181,10 @@ pub fn select_suites(
     Ok(chosen)
 }
 
-fn read_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
+pub(crate) fn read_certs(
+    path: &Path,
+    what: &str,
+) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
     let iter = CertificateDer::pem_file_iter(path)
         .map_err(|e| invalid(format!("cannot read {what} {}: {e}", path.display())))?;
     let certs = iter
@@ -224,7 +227,10 @@ fn decrypt_pkcs8(
     Ok(PrivateKeyDer::Pkcs8(plain.as_bytes().to_vec().into()))
 }
 
-fn read_key(path: &Path, password: Option<&str>) -> Result<PrivateKeyDer<'static>, TlsConfigError> {
+pub(crate) fn read_key(
+    path: &Path,
+    password: Option<&str>,
+) -> Result<PrivateKeyDer<'static>, TlsConfigError> {
     let raw = std::fs::read(path)
         .map_err(|e| invalid(format!("cannot read private key {}: {e}", path.display())))?;
     let text = String::from_utf8_lossy(&raw);
