@@ -53,6 +53,24 @@ impl Broker {
             return;
         };
         c.version = connect.protocol;
+        // use_identity_as_username: the certificate names the user; the
+        // password is not used (as in mosquitto).
+        if let Some(identity) = &c.cert_identity {
+            match identity {
+                Some(name) => {
+                    connect.username = Some(name.to_string());
+                    connect.password = None;
+                }
+                None => {
+                    return self.refuse_connect(
+                        conn,
+                        &connect.client_id,
+                        ReasonCode::NOT_AUTHORIZED,
+                        now,
+                    );
+                }
+            }
+        }
         // Control characters in the client id, user name or will topic:
         // closed without CONNACK, as mosquitto treats them (malformed UTF-8).
         let will_topic = connect.will.as_ref().map(|w| w.topic.as_str());

@@ -32,6 +32,7 @@ mod connection;
 mod event;
 pub(crate) mod fastpath;
 mod flow;
+pub mod listener;
 mod message;
 pub mod metrics;
 mod publish;
@@ -190,6 +191,16 @@ impl Broker {
     }
 
     /// The socket hit EOF or an error: the connection is gone at once.
+    /// The TLS handshake of `conn` (on a `use_identity_as_username`
+    /// listener) is done: `name` is its certificate's common name, the
+    /// user name its CONNECT will be judged by (`None`: no certificate,
+    /// so its CONNECT is refused as not authorised).
+    pub fn handle_identity(&mut self, conn: ConnId, name: Option<String>) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.cert_identity = Some(name.map(String::into_boxed_str));
+        }
+    }
+
     pub fn handle_closed(&mut self, conn: ConnId, now: Instant) {
         self.close_conn(conn, DisconnectCause::ConnectionLost, None, now);
         self.forget_conn(conn);
