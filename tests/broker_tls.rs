@@ -5,7 +5,8 @@
 //! on a TLS port, TLS on a plain port, non-mqtt and oversized WebSocket
 //! upgrades, a silent handshake) closed alone while another client goes
 //! on, and SIGHUP picking up a new certificate with a TLS connection kept.
-//! Python paho-mqtt against the same listeners is in tests/broker_tls_python.rs.
+//! Python paho-mqtt (Debian's 1.6 and PyPI's 2.x) over ssl, ws, wss and a
+//! client certificate: tests/python/broker_tls_peer.py.
 
 mod support;
 
@@ -408,4 +409,51 @@ fn sighup_reloads_the_certificate_and_keeps_connections() {
     );
     let (ok, out) = publish(f.tls, "open/reload", "still", &new_ca);
     assert!(ok, "{out}");
+}
+
+/// Where .ci/run installs paho-mqtt 2.x (as tests/broker_python.rs finds it).
+fn paho2_dir() -> std::path::PathBuf {
+    std::env::var_os("FERROMQ_PAHO2_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| support::manifest_dir().join("target/python-paho2"))
+}
+
+#[test]
+fn python_paho_over_tls_and_websockets() {
+    let f = Ferro::start();
+    let script = support::manifest_dir().join("tests/python/broker_tls_peer.py");
+    // Debian's python3-paho-mqtt (1.6), then PyPI's 2.x.
+    let paho2 = paho2_dir();
+    for (label, path) in [("Debian's", None), ("PyPI's", Some(paho2.as_path()))] {
+        if path.is_some_and(|p| !p.is_dir()) {
+            support::skip(&format!(
+                "{} is missing: pip install --target it 'paho-mqtt>=2'",
+                paho2.display()
+            ));
+            continue;
+        }
+        let mut cmd = Command::new("/usr/bin/python3");
+        cmd.arg(&script)
+            .args([f.tls, f.ws, f.wss, f.cert].map(|p| p.to_string()))
+            .arg(f.certs.dir.path())
+            .env_remove("PYTHONPATH");
+        if let Some(p) = path {
+            cmd.env("PYTHONPATH", p);
+        }
+        let out = support::run_with_timeout(cmd, 120);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if label == "Debian's"
+            && String::from_utf8_lossy(&out.stderr).contains("No module named 'paho'")
+        {
+            support::skip("python3-paho-mqtt is not installed");
+            continue;
+        }
+        assert!(
+            out.status.success() && stdout.contains("ALL OK"),
+            "{label} paho-mqtt failed\nstdout:\n{stdout}\nstderr:\n{}\nbroker log:\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            f.b.log().text()
+        );
+        print!("{label}: {stdout}");
+    }
 }
