@@ -344,6 +344,20 @@ fn bad_connections_are_closed_alone() {
         assert!(closed_by_peer(&mut s), "{what}: not closed");
         round_trip(&steady, "open/steady", b"still");
     }
+    // Each refusal is a line in the broker's log.
+    for reason in [
+        "TLS error",
+        "WebSocket upgrade refused: the client did not offer the mqtt subprotocol",
+        "WebSocket upgrade refused: request head longer than",
+    ] {
+        assert!(
+            f.b.log()
+                .wait_for("closed: connection from 127.0.0.1", WAIT)
+                && f.b.log().wait_for(reason, WAIT),
+            "no log line for {reason:?}:\n{}",
+            f.b.log().text()
+        );
+    }
     assert!(closed_by_peer(&mut silent), "the silent connection stayed");
     assert!(closed_by_peer(&mut half), "the half handshake stayed");
     round_trip(&steady, "open/steady", b"after");

@@ -190,7 +190,11 @@ impl Broker {
         self.settle(now);
     }
 
-    /// The socket hit EOF or an error: the connection is gone at once.
+    /// The peer address of `conn`, while it is known.
+    pub fn peer_of(&self, conn: ConnId) -> Option<SocketAddr> {
+        self.conns.get(&conn).map(|c| c.peer)
+    }
+
     /// The TLS handshake of `conn` (on a `use_identity_as_username`
     /// listener) is done: `name` is its certificate's common name, the
     /// user name its CONNECT will be judged by (`None`: no certificate,
@@ -201,6 +205,7 @@ impl Broker {
         }
     }
 
+    /// The socket hit EOF or an error: the connection is gone at once.
     pub fn handle_closed(&mut self, conn: ConnId, now: Instant) {
         self.close_conn(conn, DisconnectCause::ConnectionLost, None, now);
         self.forget_conn(conn);

@@ -64,6 +64,11 @@ pub trait Hooks: Send + Sync + 'static {
     fn on_connected(&self, client_id: &str, version: ProtocolVersion, peer: Option<SocketAddr>) {
         let _ = (client_id, version, peer);
     }
+    /// A connection from `peer` failed below MQTT (TLS handshake, WebSocket
+    /// upgrade, garbage) and was closed.
+    fn on_transport_error(&self, peer: SocketAddr, reason: &str) {
+        let _ = (peer, reason);
+    }
     /// A client's connection ended.
     fn on_disconnect(&self, client_id: &str, cause: DisconnectCause) {
         let _ = (client_id, cause);
@@ -160,6 +165,19 @@ impl BrokerEndpoint for Shared {
 
     fn identity(&self, conn: u64, name: Option<String>) {
         self.lock().handle_identity(conn as ConnId, name);
+    }
+
+    fn transport_error(&self, conn: u64, reason: &str) {
+        let Some(peer) = self.lock().peer_of(conn as ConnId) else {
+            return;
+        };
+        let tx = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = tx.as_ref() {
+            let _ = tx.send(BrokerEvent::TransportFailed {
+                peer,
+                reason: reason.to_string(),
+            });
+        }
     }
 
     fn timeout(&self, now: Instant) {
@@ -484,6 +502,10 @@ fn dispatch(hooks: Arc<dyn Hooks>, rx: Receiver<BrokerEvent>, shared: std::sync:
             }
             BrokerEvent::QueueFull { client_id } => {
                 hooks.on_queue_full(&client_id);
+                None
+            }
+            BrokerEvent::TransportFailed { peer, reason } => {
+                hooks.on_transport_error(peer, &reason);
                 None
             }
         };

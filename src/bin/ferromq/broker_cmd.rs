@@ -83,6 +83,15 @@ impl Hooks for LogHooks {
         }
     }
 
+    fn on_transport_error(&self, peer: std::net::SocketAddr, reason: &str) {
+        if log::connection_messages() {
+            log::log(
+                NOTICE,
+                format_args!("closed: connection from {peer}: {reason}"),
+            );
+        }
+    }
+
     fn on_queue_full(&self, client_id: &str) {
         log::log(
             WARNING,
