@@ -111,9 +111,31 @@ pub fn apply(
     Ok(())
 }
 
-/// Check a listener's settings once the file is read: a TLS listener has
-/// both files; the client-certificate keys need TLS and a CA.
-pub fn check(spec: &ListenerSpec, address: &str) -> Result<(), String> {
+/// Once the file is read: the keys given outside any block go to the
+/// default listener (`port`), then every listener's settings are checked.
+pub fn finish(
+    listeners: &mut [super::mosquitto::ListenerConf],
+    default_listener: Option<usize>,
+    default_spec: ListenerSpec,
+) -> Result<(), String> {
+    if default_spec != ListenerSpec::default() {
+        let Some(i) = default_listener else {
+            return Err(
+                "protocol and TLS settings outside a listener block belong to \
+                 the default listener: give it with 'port'"
+                    .into(),
+            );
+        };
+        listeners[i].spec = default_spec;
+    }
+    listeners
+        .iter()
+        .try_for_each(|l| check(&l.spec, &l.address))
+}
+
+/// Check a listener's settings: a TLS listener has both files; the
+/// client-certificate keys need TLS and a CA.
+fn check(spec: &ListenerSpec, address: &str) -> Result<(), String> {
     let t = &spec.tls;
     if !t.is_set() {
         return Ok(());

@@ -168,19 +168,11 @@ impl Parser {
 
     fn finish(self) -> Result<Conf, String> {
         let mut conf = self.conf;
-        if self.default_spec != ListenerSpec::default() {
-            let Some(i) = self.default_listener else {
-                return Err(
-                    "protocol and TLS settings outside a listener block belong to \
-                     the default listener: give it with 'port'"
-                        .into(),
-                );
-            };
-            conf.listeners[i].spec = self.default_spec;
-        }
-        for l in &conf.listeners {
-            listener_keys::check(&l.spec, &l.address)?;
-        }
+        listener_keys::finish(
+            &mut conf.listeners,
+            self.default_listener,
+            self.default_spec,
+        )?;
         conf.config.limits.listener_max_connections =
             conf.listeners.iter().map(|l| l.max_connections).collect();
         Ok(conf)
