@@ -57,6 +57,20 @@ impl Ferro {
             "topic readwrite open/#\nuser ferromq-test-client\ntopic readwrite id/#\n",
         )
         .unwrap();
+        // A password file without the certificate's user: a CN user is
+        // vouched for by its certificate, not looked up there.
+        let passwd = dir.path().join("passwd");
+        let out = support::run_with_timeout(
+            {
+                let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferromq"));
+                cmd.args(["passwd", "-c", "-b"])
+                    .arg(&passwd)
+                    .args(["alice", "secret"]);
+                cmd
+            },
+            30,
+        );
+        assert!(out.status.success(), "ferromq passwd: {out:?}");
         let live = |f: &str| dir.path().join(format!("live-{f}")).display().to_string();
         let mut last = String::new();
         for _ in 0..5 {
@@ -67,7 +81,8 @@ impl Ferro {
                 live("server.key")
             );
             let text = format!(
-                "allow_anonymous true\nacl_file {acl}\nconnect_timeout 2\nlog_type all\n\
+                "allow_anonymous true\nacl_file {acl}\npassword_file {pw}\nconnect_timeout 2\n\
+                 log_type all\n\
                  listener {} 127.0.0.1\n\
                  listener {} 127.0.0.1\n{tls}\
                  listener {} 127.0.0.1\n{tls}cafile {ca}\nrequire_certificate true\n\
@@ -80,6 +95,7 @@ impl Ferro {
                 p[3],
                 p[4],
                 acl = acl.display(),
+                pw = passwd.display(),
                 ca = certs.file("ca.pem"),
             );
             let conf = dir.path().join("ferromq.conf");
