@@ -103,6 +103,12 @@ static MQTTClient connect_client(const char *uri, const char *id, MQTTClient_mes
     MQTTClient_connectOptions opts = MQTTClient_connectOptions_initializer;
     opts.cleansession = 1;
     opts.keepAliveInterval = 60;
+    /* ssl:// URIs: BENCH_CA names the CA file that signed the broker's
+     * certificate (built against libpaho-mqtt3cs for these). */
+    MQTTClient_SSLOptions ssl = MQTTClient_SSLOptions_initializer;
+    ssl.trustStore = getenv("BENCH_CA");
+    if (ssl.trustStore != NULL)
+        opts.ssl = &ssl;
     if (MQTTClient_create(&c, uri, id, MQTTCLIENT_PERSISTENCE_NONE, NULL) != MQTTCLIENT_SUCCESS ||
         (ma != NULL && MQTTClient_setCallbacks(c, NULL, on_lost, ma, dc) != MQTTCLIENT_SUCCESS) ||
         MQTTClient_connect(c, &opts) != MQTTCLIENT_SUCCESS) {

@@ -10,7 +10,7 @@ broker`, broker pinned to core 1, generator to core 0. Every case runs A B A B
 ... with a fresh broker per run; the table shows medians and ours / peer.
 Results: bench/results/latest.{json,md,png} (and a time-stamped JSON copy).
 
-Usage: bench/run_all.py [--runs N] [--scale F] [--only client|broker]
+Usage: bench/run_all.py [--runs N] [--scale F] [--only client|broker|tls]
 """
 
 import argparse
@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import tls_rows
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 FERROMQ = os.path.join(ROOT, "target", "release", "ferromq")
@@ -74,7 +76,8 @@ def pinned(core, argv):
 class Broker:
     """A fresh broker on a free port; `kind` is 'mosquitto' or 'ferromq'."""
 
-    def __init__(self, kind, work, nodelay=False, defaults=False):
+    def __init__(self, kind, work, nodelay=False, defaults=False, tls=None):
+        """`tls`: a directory with server.pem/server.key (its listener is TLS)."""
         self.kind = kind
         self.port = free_port()
         self.log = open(os.path.join(work, f"{kind}.log"), "w")
@@ -91,13 +94,20 @@ class Broker:
                 # for throughput its default is faster, so only then.
                 if nodelay:
                     f.write("set_tcp_nodelay true\n")
+                if tls:
+                    f.write(f"certfile {tls}/server.pem\nkeyfile {tls}/server.key\n")
                 argv = [MOSQUITTO, "-c", conf]
             else:
                 # defaults: ferromq's own limits (flow control, window 32).
                 if not defaults:
                     f.write("max_queued 10000000\nmax_inflight 65535\n")
-                argv = [FERROMQ, "broker", "--config", conf,
-                        "--listen", f"127.0.0.1:{self.port}"]
+                argv = [FERROMQ, "broker", "--config", conf]
+                if tls:
+                    # The same listener keys as mosquitto's.
+                    f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+                            f"certfile {tls}/server.pem\nkeyfile {tls}/server.key\n")
+                else:
+                    argv += ["--listen", f"127.0.0.1:{self.port}"]
         self.proc = subprocess.Popen(pinned(BROKER_CORE, argv), stdout=self.log,
                                      stderr=subprocess.STDOUT)
         try:
@@ -147,6 +157,10 @@ def build_c_programs():
         src = os.path.join(ROOT, "bench", f"{name}.c")
         subprocess.run([cc, "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", src,
                         "-o", os.path.join(BUILD, name), f"-l{lib}"], check=True)
+    # The TLS client rows: the same program on Paho's OpenSSL build.
+    subprocess.run([cc, "-O2", "-Wall", "-Wextra", "-Werror", "-pthread",
+                    os.path.join(ROOT, "bench", "mqtt_bench.c"), "-o",
+                    os.path.join(BUILD, "mqtt_bench_tls"), "-lpaho-mqtt3cs"], check=True)
 
 
 def client_cases(scale):
@@ -238,12 +252,12 @@ def broker_cases(scale):
     ]
 
 
-def run_generator(broker, args, work):
+def run_generator(broker, args, work, extra=()):
     out = os.path.join(work, "gen.json")
     if os.path.exists(out):
         os.remove(out)
     argv = pinned(GEN_CORE, [FERROMQ, "bench", "--port", str(broker.port), "--payload", "64",
-                             "--json", out] + args)
+                             "--json", out] + list(extra) + args)
     try:
         p = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -290,11 +304,12 @@ def retained_case(scale, runs, work, rows, failures):
                     exact["ferromq"], False, 1.0, "<= 1x"))
 
 
-def idle_rss(broker, conns, subscribe):
-    """Broker RSS growth (bytes per connection) while `conns` idle connections are held."""
+def idle_rss(broker, conns, subscribe, extra=()):
+    """Broker RSS growth (bytes per connection) while `conns` idle connections
+    are held, and the seconds the generator took to have them all."""
     base = broker.rss_kb()
     argv = [FERROMQ, "bench", "--port", str(broker.port), "--mode", "idle",
-            "--connections", str(conns)] + (["--subscribe"] if subscribe else [])
+            "--connections", str(conns)] + (["--subscribe"] if subscribe else []) + list(extra)
     p = subprocess.Popen(pinned(GEN_CORE, argv), stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -313,7 +328,7 @@ def idle_rss(broker, conns, subscribe):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
-    return {"rss_kb": rss, "base_kb": base,
+    return {"rss_kb": rss, "base_kb": base, "secs": parse_line(line).get("secs"),
             "bytes_per_conn": (rss - base) * 1024 / conns}, None
 
 
@@ -394,7 +409,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3, help="runs per side (median of these)")
     ap.add_argument("--scale", type=float, default=1.0, help="scale message counts")
-    ap.add_argument("--only", choices=["client", "broker"])
+    ap.add_argument("--only", choices=["client", "broker", "tls"])
     ap.add_argument("--idle", default="5000,10000", help="idle connection counts")
     a = ap.parse_args()
     runs = max(1, a.runs)
@@ -530,6 +545,8 @@ def main():
                                      "peer_runs": [], "ours_runs": [], "ratio": None,
                                      "higher_is_better": True, "goal": None,
                                      "goal_text": "yes", "met": held, "noisy": False})
+        if a.only in (None, "tls"):
+            tls_rows.run(sys.modules[__name__], a, runs, work, rows, failures)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -106,6 +106,23 @@
 #define MQTTBROKER_BAD_OPTION -26
 
 /**
+ * A listener's TLS settings cannot be used (a certificate or key file that
+ * cannot be read or does not fit, an unknown tlsVersion, no usable cipher).
+ */
+#define MQTTBROKER_TLS_ERROR -27
+
+/**
+ * MQTTBroker_listenerOptions.protocol: MQTT straight over TCP (or TLS).
+ */
+#define MQTTBROKER_PROTOCOL_MQTT 0
+
+/**
+ * MQTTBroker_listenerOptions.protocol: MQTT over WebSocket (or WebSocket
+ * over TLS), subprotocol "mqtt".
+ */
+#define MQTTBROKER_PROTOCOL_WEBSOCKETS 1
+
+/**
  * The `reason` given to on_client_disconnect when the connection ended
  * without a DISCONNECT packet or another reason code (EOF, socket error).
  */
@@ -117,10 +134,63 @@
 typedef void *MQTTBroker;
 
 /**
+ * How one listener carries its connections (struct_id "MQBL",
+ * struct_version 0), mosquitto's listener keys. TLS is on when certfile
+ * is set. Start from MQTTBroker_listenerOptions_initializer.
+ */
+typedef struct MQTTBroker_listenerOptions {
+    /**
+     * Must be "MQBL".
+     */
+    char struct_id[4];
+    /**
+     * 0.
+     */
+    int struct_version;
+    /**
+     * MQTTBROKER_PROTOCOL_MQTT (default) or MQTTBROKER_PROTOCOL_WEBSOCKETS.
+     */
+    int protocol;
+    /**
+     * PEM server certificate chain (NULL: no TLS).
+     */
+    const char *certfile;
+    /**
+     * PEM private key of the certificate (unencrypted).
+     */
+    const char *keyfile;
+    /**
+     * PEM CA certificates that client certificates must chain to.
+     */
+    const char *cafile;
+    /**
+     * A directory of PEM CA certificates, as cafile.
+     */
+    const char *capath;
+    /**
+     * Non-zero: a client without a valid certificate fails the handshake.
+     */
+    int requireCertificate;
+    /**
+     * Non-zero: the client certificate's common name is the user name.
+     */
+    int useIdentityAsUsername;
+    /**
+     * Lowest TLS version: "tlsv1.2" (default when NULL) or "tlsv1.3".
+     */
+    const char *tlsVersion;
+    /**
+     * OpenSSL cipher list for TLS 1.2 (NULL: rustls's defaults).
+     */
+    const char *ciphers;
+} MQTTBroker_listenerOptions;
+
+/**
  * How to create a broker: its listeners and limits (struct_id "MQBO",
- * struct_version 0 or 1). Start from MQTTBroker_createOptions_initializer,
- * which holds the defaults. Version 0 ends at `receiveMaximum`; its broker
- * gets the defaults of the version 1 fields.
+ * struct_version 0, 1 or 2). Start from MQTTBroker_createOptions_initializer,
+ * which holds the defaults. Version 0 ends at `receiveMaximum`, version 1
+ * at `slowConsumerTimeout`; their brokers get the defaults of the later
+ * fields.
  */
 typedef struct MQTTBroker_createOptions {
     /**
@@ -128,7 +198,7 @@ typedef struct MQTTBroker_createOptions {
      */
     char struct_id[4];
     /**
-     * 0 or 1 (the initializer's).
+     * 0, 1 or 2 (the initializer's).
      */
     int struct_version;
     /**
@@ -216,6 +286,12 @@ typedef struct MQTTBroker_createOptions {
      * client is disconnected (MQTT 5: reason 0x97); default 30, 0 = never.
      */
     int slowConsumerTimeout;
+    /**
+     * Version 2: NULL (every listener plain MQTT over TCP) or
+     * `listenerCount` entries, one per listener in the same order: TLS
+     * and WebSocket settings.
+     */
+    const struct MQTTBroker_listenerOptions *listenerOptions;
 } MQTTBroker_createOptions;
 
 /**
@@ -462,6 +538,16 @@ LIBMQTT_API int MQTTBroker_start(MQTTBroker handle);
 LIBMQTT_API int MQTTBroker_stop(MQTTBroker handle);
 
 /**
+ * Read every TLS listener's certificate and key files again (after they
+ * were renewed): new connections get them, open ones keep theirs, as on
+ * SIGHUP for `ferromq broker`. On error the listeners keep what they had.
+ *
+ * Returns MQTTBROKER_SUCCESS, MQTTBROKER_NULL_PARAMETER,
+ * MQTTBROKER_NOT_STARTED or MQTTBROKER_TLS_ERROR.
+ */
+LIBMQTT_API int MQTTBroker_reloadCertificates(MQTTBroker handle);
+
+/**
  * Stop the broker if it runs and free it; `*handle` becomes NULL. When it
  * returns, no callback of this broker runs or will run. Do not call it from
  * one of the broker's own callbacks.
@@ -504,8 +590,12 @@ LIBMQTT_API const char *MQTTBroker_strerror(int code);
 
 /** Initial value for MQTTBroker_createOptions: listen on 127.0.0.1:1883 with
  * the default limits. */
-#define MQTTBroker_createOptions_initializer { {'M', 'Q', 'B', 'O'}, 1, NULL, 0, 100000, 16777216, 32,\
-1000, 0, 65535, 128, 150, 10, 0, 16, 16, 1024, 0, 16777216, 30 }
+#define MQTTBroker_createOptions_initializer { {'M', 'Q', 'B', 'O'}, 2, NULL, 0, 100000, 16777216, 32,\
+1000, 0, 65535, 128, 150, 10, 0, 16, 16, 1024, 0, 16777216, 30, NULL }
+
+/** Initial value for MQTTBroker_listenerOptions: plain MQTT, no TLS. */
+#define MQTTBroker_listenerOptions_initializer { {'M', 'Q', 'B', 'L'}, 0, MQTTBROKER_PROTOCOL_MQTT,\
+NULL, NULL, NULL, NULL, 0, 0, NULL, NULL }
 
 /** Initial value for MQTTBroker_callbacks: no callbacks. */
 #define MQTTBroker_callbacks_initializer { {'M', 'Q', 'B', 'K'}, 0, NULL, NULL, NULL, NULL }

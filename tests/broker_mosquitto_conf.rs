@@ -477,7 +477,7 @@ fn unsupported_options_stop_the_broker_unless_lenient() {
     let port = support::free_port();
     std::fs::write(
         &conf,
-        format!("listener {port} 127.0.0.1\nallow_anonymous true\ncertfile /x.pem\n"),
+        format!("listener {port} 127.0.0.1\nallow_anonymous true\ncrlfile /x.pem\n"),
     )
     .unwrap();
     let c = conf.to_str().unwrap();
@@ -485,7 +485,7 @@ fn unsupported_options_stop_the_broker_unless_lenient() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
     assert!(
-        err.contains("line 3") && err.contains("certfile") && err.contains("not supported yet"),
+        err.contains("line 3") && err.contains("crlfile") && err.contains("not supported yet"),
         "{err}"
     );
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferromq"));
@@ -500,7 +500,7 @@ fn unsupported_options_stop_the_broker_unless_lenient() {
     assert!(
         b.log()
             .text()
-            .contains("line 3: option 'certfile' is not supported yet")
+            .contains("line 3: option 'crlfile' is not supported yet")
     );
 }
 

@@ -119,10 +119,6 @@ class Options:
         """Stop logging through the ``logging`` module."""
         self._logger = None
 
-    def tls_set(self, *args: Any, **kwargs: Any) -> None:
-        """TLS is not available in this version of FerroMQ."""
-        raise NotImplementedError("TLS is not supported by ferromq yet")
-
     def is_connected(self) -> bool:
         """True while the client holds an accepted connection."""
         return self._connected

@@ -27,6 +27,27 @@ _NOT_AUTHORIZED = 0x87
 _UNSPECIFIED = 0x80
 
 
+class _ListenerOptions(Structure):
+    """MQTTBroker_listenerOptions (version 0): TLS and WebSocket settings."""
+
+    _fields_ = [
+        ("struct_id", c_char * 4),
+        ("struct_version", c_int),
+        ("protocol", c_int),
+        ("certfile", c_char_p),
+        ("keyfile", c_char_p),
+        ("cafile", c_char_p),
+        ("capath", c_char_p),
+        ("requireCertificate", c_int),
+        ("useIdentityAsUsername", c_int),
+        ("tlsVersion", c_char_p),
+        ("ciphers", c_char_p),
+    ]
+
+
+_PROTOCOLS = {"mqtt": 0, "websockets": 1}
+
+
 class _Options(Structure):
     _fields_ = [
         ("struct_id", c_char * 4),
@@ -50,6 +71,8 @@ class _Options(Structure):
         ("maxInflightBytes", c_int),
         ("maxQueuedBytes", c_int),
         ("slowConsumerTimeout", c_int),
+        # struct_version 2
+        ("listenerOptions", POINTER(_ListenerOptions)),
     ]
 
 
@@ -156,6 +179,7 @@ def _lib() -> ctypes.CDLL:
                 ),
                 "MQTTBroker_strerror": (c_char_p, [c_int]),
                 "MQTTBroker_getStats": (c_int, [c_void_p, POINTER(_Stats)]),
+                "MQTTBroker_reloadCertificates": (c_int, [c_void_p]),
             }
             _native.require(lib, "MQTTBroker_create", "MQTTBroker")
             for name, (res, args) in protos.items():
@@ -256,6 +280,14 @@ class Broker:
     ``receive_maximum``, ...). A full queue of an online client pauses the
     clients publishing into it; see the README's "Delivery guarantees".
 
+    The listener speaks TLS when ``certfile`` and ``keyfile`` are given, and
+    MQTT over WebSocket with ``protocol="websockets"`` (mosquitto's listener
+    keys): ``cafile``/``capath`` with ``require_certificate=True`` ask clients
+    for a certificate, ``use_identity_as_username=True`` makes its common name
+    the user name, ``tls_version`` ("tlsv1.2", "tlsv1.3") is the lowest
+    version, ``ciphers`` an OpenSSL cipher list. :meth:`reload_certificates`
+    re-reads the files (new connections get them; open ones stay).
+
     Callbacks (assign before :meth:`start`; they run on the broker's callback
     thread; an exception is logged and the request refused with 0x80):
 
@@ -268,7 +300,24 @@ class Broker:
     - ``on_client_disconnect(client)``: ``client.reason`` holds the reason code.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 1883, **limits: int) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 1883,
+        *,
+        protocol: str = "mqtt",
+        certfile: Optional[str] = None,
+        keyfile: Optional[str] = None,
+        cafile: Optional[str] = None,
+        capath: Optional[str] = None,
+        require_certificate: bool = False,
+        use_identity_as_username: bool = False,
+        tls_version: Optional[str] = None,
+        ciphers: Optional[str] = None,
+        **limits: int,
+    ) -> None:
+        if protocol not in _PROTOCOLS:
+            raise ValueError(f"protocol must be 'mqtt' or 'websockets', not {protocol!r}")
         unknown = set(limits) - set(LIMITS)
         if unknown:
             raise TypeError(f"unknown broker limits: {', '.join(sorted(unknown))}")
@@ -285,9 +334,21 @@ class Broker:
         lib = _lib()
         h = host if ":" not in host or host.startswith("[") else f"[{host}]"
         self._listener = (c_char_p * 1)(f"{h}:{port}".encode("utf-8"))
-        opts = _Options(b"MQBO", 1, self._listener, 1)
+        opts = _Options(b"MQBO", 2, self._listener, 1)
         for key, (field, default) in LIMITS.items():
             setattr(opts, field, int(limits.get(key, default)))
+
+        def enc(v: Optional[Any]) -> Optional[bytes]:
+            return None if v is None else str(v).encode("utf-8")
+
+        tls = (certfile, keyfile, cafile, capath, tls_version, ciphers)
+        if protocol != "mqtt" or any(v is not None for v in tls) or require_certificate \
+                or use_identity_as_username:
+            self._listener_opts = _ListenerOptions(
+                b"MQBL", 0, _PROTOCOLS[protocol], enc(certfile), enc(keyfile), enc(cafile),
+                enc(capath), int(require_certificate), int(use_identity_as_username),
+                enc(tls_version), enc(ciphers))
+            opts.listenerOptions = ctypes.pointer(self._listener_opts)
         handle = c_void_p()
         rc = lib.MQTTBroker_create(ctypes.byref(handle), ctypes.byref(opts))
         if rc != 0:
@@ -332,6 +393,18 @@ class Broker:
             port = lib.MQTTBroker_getPort(handle, 0)
             self._port = port if port > 0 else None
         return self
+
+    def reload_certificates(self) -> None:
+        """Read the TLS certificate and key files again (after renewal): new
+        connections get them, open ones keep theirs. Raises BrokerError if
+        the broker is not running or a file cannot be used (the old ones stay)."""
+        lib = _lib()
+        fn = getattr(lib, "MQTTBroker_reloadCertificates", None)
+        if fn is None:
+            raise BrokerError("MQTTBroker_reloadCertificates (library too old)", -1)
+        rc = fn(self._h())
+        if rc != 0:
+            raise BrokerError("MQTTBroker_reloadCertificates", rc)
 
     def stop(self) -> None:
         """Close every connection and the listener (sessions and retained messages stay)."""

@@ -21,6 +21,7 @@ from ._backlog import Backlog
 from ._dispatch import Dispatch, in_callback
 from ._loops import Loops
 from ._options import Options
+from ._transport import Transport
 from .enums import *  # noqa: F401,F403  (paho-mqtt programs import constants from here)
 from .enums import (
     MQTT_CLEAN_START_FIRST_ONLY,
@@ -62,11 +63,13 @@ def _destroy_handle(handle: ctypes.c_void_p, keep: list[Any]) -> None:
     keep.clear()
 
 
-class Client(Options, Loops, Backlog, Dispatch):
+class Client(Options, Transport, Loops, Backlog, Dispatch):
     """An MQTT client with paho-mqtt's API.
 
     ``Client(client_id="", clean_session=None, userdata=None, protocol=MQTTv311,
-    transport="tcp", reconnect_on_failure=True)`` as in paho-mqtt 1.x, or with a
+    transport="tcp", reconnect_on_failure=True)`` as in paho-mqtt 1.x (transport
+    "tcp", "websockets" or "unix", where the host given to connect is the socket's
+    path; TLS with :meth:`tls_set`), or with a
     :class:`CallbackAPIVersion` first, as in paho-mqtt 2.x, which also selects the
     callback signatures (VERSION1 is the default).
 
@@ -95,8 +98,7 @@ class Client(Options, Loops, Backlog, Dispatch):
     ) -> None:
         if protocol not in (MQTTv31, MQTTv311, MQTTv5):
             raise ValueError(f"unsupported protocol version {protocol}")
-        if transport != "tcp":
-            raise ValueError("only the tcp transport is supported")
+        self._transport_init(transport)
         if protocol == MQTTv5:
             if clean_session is not None:
                 raise ValueError("Clean session is not used for MQTT 5.0")
@@ -182,10 +184,7 @@ class Client(Options, Loops, Backlog, Dispatch):
             _destroy_handle(handle, keep)
 
     def _ensure_handle(self) -> ctypes.c_void_p:
-        host = self._host
-        if ":" in host and not host.startswith("["):
-            host = f"[{host}]"
-        uri = f"tcp://{host}:{self._port}".encode("utf-8")
+        uri = self._server_uri()
         with self._lock:
             if self._handle is not None and self._handle_uri == uri:
                 return self._handle
@@ -293,6 +292,13 @@ class Client(Options, Loops, Backlog, Dispatch):
             o.binarypwd.len = len(self._password)
             o.binarypwd.data = ctypes.cast(pw, ctypes.c_void_p)
         to_free: list[CProperties] = []
+        keep: list[Any] = []
+        ssl_opts = self._ssl_options(keep)
+        if ssl_opts is not None:
+            o.ssl = ctypes.cast(ssl_opts, ctypes.c_void_p)
+        headers = self._http_headers(keep)
+        if headers is not None:
+            o.httpHeaders = headers
         will = None
         if self._will is not None:
             topic, payload, qos, retain, wprops = self._will

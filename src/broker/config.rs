@@ -2,6 +2,7 @@
 //! hooks (connect/publish/subscribe decisions, notices) are active.
 //! `mosquitto` reads mosquitto.conf syntax (and FerroMQ's own keys) into it.
 
+pub mod listener_keys;
 pub mod mosquitto;
 mod mosquitto_keys;
 

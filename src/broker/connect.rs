@@ -53,6 +53,26 @@ impl Broker {
             return;
         };
         c.version = connect.protocol;
+        // use_identity_as_username: the certificate names the user and
+        // vouches for it (no password is checked, as in mosquitto); ACLs
+        // still apply to that user.
+        let by_certificate = c.cert_identity.is_some();
+        if let Some(identity) = &c.cert_identity {
+            match identity {
+                Some(name) => {
+                    connect.username = Some(name.to_string());
+                    connect.password = None;
+                }
+                None => {
+                    return self.refuse_connect(
+                        conn,
+                        &connect.client_id,
+                        ReasonCode::NOT_AUTHORIZED,
+                        now,
+                    );
+                }
+            }
+        }
         // Control characters in the client id, user name or will topic:
         // closed without CONNACK, as mosquitto treats them (malformed UTF-8).
         let will_topic = connect.will.as_ref().map(|w| w.topic.as_str());
@@ -140,7 +160,7 @@ impl Broker {
             connect.client_id = assign_client_id(&mut self.next_assigned, &self.sessions);
             assigned = true;
         }
-        if let Some(auth) = &self.config.auth {
+        if let Some(auth) = self.config.auth.as_ref().filter(|_| !by_certificate) {
             let client = ClientRef {
                 listener: usize::from(c.listener),
                 client_id: &connect.client_id,

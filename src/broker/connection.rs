@@ -101,6 +101,10 @@ pub(crate) struct Conn {
     pub window: u16,
     /// Index of the listener it came in on.
     pub listener: u16,
+    /// Set on a listener with `use_identity_as_username`: the common name
+    /// of the client's TLS certificate (inner `None`: it showed none),
+    /// which replaces the CONNECT's user name.
+    pub cert_identity: Option<Option<Box<str>>>,
 }
 
 impl Conn {
@@ -133,6 +137,7 @@ impl Conn {
             problem_info: true,
             window: 1,
             listener: 0,
+            cert_identity: None,
         }
     }
 

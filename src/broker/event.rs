@@ -74,6 +74,10 @@ pub enum BrokerEvent {
     /// dropped by the drop policy (notice; once until it has room again or
     /// the client reconnects).
     QueueFull { client_id: String },
+    /// A connection's TLS handshake or WebSocket upgrade failed, or garbage
+    /// came on it (notice; from the server around the broker: the sans-IO
+    /// broker never sees transports).
+    TransportFailed { peer: SocketAddr, reason: String },
 }
 
 /// The host's answer to a request event.

@@ -32,6 +32,7 @@ mod connection;
 mod event;
 pub(crate) mod fastpath;
 mod flow;
+pub mod listener;
 mod message;
 pub mod metrics;
 mod publish;
@@ -188,6 +189,21 @@ impl Broker {
         self.dispatch(conn, packet, now);
         self.mark_dirty(conn);
         self.settle(now);
+    }
+
+    /// The peer address of `conn`, while it is known.
+    pub fn peer_of(&self, conn: ConnId) -> Option<SocketAddr> {
+        self.conns.get(&conn).map(|c| c.peer)
+    }
+
+    /// The TLS handshake of `conn` (on a `use_identity_as_username`
+    /// listener) is done: `name` is its certificate's common name, the
+    /// user name its CONNECT will be judged by (`None`: no certificate,
+    /// so its CONNECT is refused as not authorised).
+    pub fn handle_identity(&mut self, conn: ConnId, name: Option<String>) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.cert_identity = Some(name.map(String::into_boxed_str));
+        }
     }
 
     /// The socket hit EOF or an error: the connection is gone at once.

@@ -11,9 +11,12 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use crossbeam_channel::{Receiver, Sender};
 
+use super::config::listener_keys::ListenerSpec;
+use super::listener::ListenerTransport;
 use super::metrics::MetricsServer;
 use super::{Broker, BrokerConfig, BrokerEvent, ConnId, Decision, DisconnectCause, Stats};
 use crate::protocol::codec::{Properties, ProtocolVersion, QoS, ReasonCode};
+use crate::reactor::transport::{Transport, TransportError};
 use crate::reactor::{BrokerEndpoint, Command, Reactor, ReactorRef};
 
 /// A CONNECT as the host sees it.
@@ -61,6 +64,11 @@ pub trait Hooks: Send + Sync + 'static {
     fn on_connected(&self, client_id: &str, version: ProtocolVersion, peer: Option<SocketAddr>) {
         let _ = (client_id, version, peer);
     }
+    /// A connection from `peer` failed below MQTT (TLS handshake, WebSocket
+    /// upgrade, garbage) and was closed.
+    fn on_transport_error(&self, peer: SocketAddr, reason: &str) {
+        let _ = (peer, reason);
+    }
     /// A client's connection ended.
     fn on_disconnect(&self, client_id: &str, cause: DisconnectCause) {
         let _ = (client_id, cause);
@@ -77,6 +85,8 @@ struct Shared {
     events: Mutex<Option<Sender<BrokerEvent>>>,
     reactor: Arc<Reactor>,
     id: u64,
+    /// Per listener index: its TLS/WebSocket layers (`None`: plain TCP).
+    transports: Mutex<Vec<Option<Arc<ListenerTransport>>>>,
 }
 
 impl Shared {
@@ -137,6 +147,37 @@ impl BrokerEndpoint for Shared {
         let mut b = self.lock();
         b.handle_congestion(conn as ConnId, congested, now);
         self.drain_events(&mut b);
+    }
+
+    fn transport(&self, listener: usize) -> Result<Option<(Transport, bool)>, TransportError> {
+        let t = self
+            .transports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(listener)
+            .cloned()
+            .flatten();
+        match t {
+            Some(t) => t.make(),
+            None => Ok(None),
+        }
+    }
+
+    fn identity(&self, conn: u64, name: Option<String>) {
+        self.lock().handle_identity(conn as ConnId, name);
+    }
+
+    fn transport_error(&self, conn: u64, reason: &str) {
+        let Some(peer) = self.lock().peer_of(conn as ConnId) else {
+            return;
+        };
+        let tx = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = tx.as_ref() {
+            let _ = tx.send(BrokerEvent::TransportFailed {
+                peer,
+                reason: reason.to_string(),
+            });
+        }
     }
 
     fn timeout(&self, now: Instant) {
@@ -202,6 +243,7 @@ impl Server {
             events: Mutex::new(tx),
             reactor: reactor.handle(),
             id: NEXT_BROKER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            transports: Mutex::new(Vec::new()),
         });
         let dispatcher = match (hooks, rx) {
             (Some(h), Some(rx)) => {
@@ -316,6 +358,30 @@ impl Server {
     /// stay; the host hooks stay as they are.
     pub fn reconfigure(&self, config: BrokerConfig) {
         self.shared.with_broker(|b, _| b.reconfigure(config));
+    }
+
+    /// Make listener `index` speak TLS and/or WebSocket as `spec` says,
+    /// reading its certificates now. On a running broker this is a reload:
+    /// new connections get the new settings, open ones keep theirs. On
+    /// error the listener keeps what it had.
+    pub fn set_listener(&self, index: usize, spec: &ListenerSpec) -> Result<(), String> {
+        if index >= self.listen.len() {
+            return Err(format!("no listener {index}"));
+        }
+        let t = match *spec == ListenerSpec::default() {
+            true => None,
+            false => Some(Arc::new(ListenerTransport::new(spec)?)),
+        };
+        let mut all = self
+            .shared
+            .transports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if all.len() <= index {
+            all.resize(index + 1, None);
+        }
+        all[index] = t;
+        Ok(())
     }
 
     /// Counters.
@@ -436,6 +502,10 @@ fn dispatch(hooks: Arc<dyn Hooks>, rx: Receiver<BrokerEvent>, shared: std::sync:
             }
             BrokerEvent::QueueFull { client_id } => {
                 hooks.on_queue_full(&client_id);
+                None
+            }
+            BrokerEvent::TransportFailed { peer, reason } => {
+                hooks.on_transport_error(peer, &reason);
                 None
             }
         };

@@ -17,8 +17,8 @@ use super::types::{
     MQTTBROKER_ALREADY_STARTED, MQTTBROKER_BAD_INDEX, MQTTBROKER_BAD_LISTENER,
     MQTTBROKER_BAD_OPTION, MQTTBROKER_BAD_QOS, MQTTBROKER_BAD_STRUCTURE, MQTTBROKER_BAD_TOPIC,
     MQTTBROKER_BAD_UTF8_STRING, MQTTBROKER_BIND_FAILED, MQTTBROKER_FAILURE, MQTTBROKER_NOT_STARTED,
-    MQTTBROKER_NULL_PARAMETER, MQTTBROKER_SUCCESS, MQTTBroker, MQTTBroker_callbacks,
-    MQTTBroker_createOptions, MQTTBroker_stats, MQTTProperties,
+    MQTTBROKER_NULL_PARAMETER, MQTTBROKER_SUCCESS, MQTTBROKER_TLS_ERROR, MQTTBroker,
+    MQTTBroker_callbacks, MQTTBroker_createOptions, MQTTBroker_stats, MQTTProperties,
 };
 use crate::broker::server::{Hooks, Server};
 
@@ -144,6 +144,11 @@ pub extern "C" fn MQTTBroker_start(handle: MQTTBroker) -> c_int {
             let s = &inner.settings;
             let server =
                 Server::new(s.config.clone(), s.listen.clone(), hooks).map_err(|e| io_code(&e))?;
+            for (i, spec) in s.specs.iter().enumerate() {
+                server
+                    .set_listener(i, spec)
+                    .map_err(|_| MQTTBROKER_TLS_ERROR)?;
+            }
             inner.server = Some(server);
         }
         let server = inner.server.as_mut().ok_or(MQTTBROKER_FAILURE)?;
@@ -177,6 +182,34 @@ pub extern "C" fn MQTTBroker_stop(handle: MQTTBroker) -> c_int {
         let server = running(&mut inner)?;
         server.stop().map_err(|_| MQTTBROKER_FAILURE)?;
         Ok(MQTTBROKER_SUCCESS)
+    })
+}
+
+/// Read every TLS listener's certificate and key files again (after they
+/// were renewed): new connections get them, open ones keep theirs, as on
+/// SIGHUP for `ferromq broker`. On error the listeners keep what they had.
+///
+/// Returns MQTTBROKER_SUCCESS, MQTTBROKER_NULL_PARAMETER,
+/// MQTTBROKER_NOT_STARTED or MQTTBROKER_TLS_ERROR.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTBroker_reloadCertificates(handle: MQTTBroker) -> c_int {
+    guard_rc(|| {
+        // SAFETY: NULL or a live handle per the contract.
+        let h = unsafe { handle_ref(handle) }?;
+        let mut inner = h.lock();
+        let specs = inner.settings.specs.clone();
+        let server = running(&mut inner)?;
+        let mut rc = MQTTBROKER_SUCCESS;
+        for (i, spec) in specs.iter().enumerate() {
+            if server.set_listener(i, spec).is_err() {
+                rc = MQTTBROKER_TLS_ERROR;
+            }
+        }
+        if rc == MQTTBROKER_SUCCESS {
+            Ok(rc)
+        } else {
+            Err(rc)
+        }
     })
 }
 
@@ -345,6 +378,9 @@ fn strerror(code: c_int) -> &'static CStr {
         MQTTBROKER_BAD_LISTENER => c"a listener is not a valid host:port",
         MQTTBROKER_BAD_INDEX => c"no listener with that index",
         MQTTBROKER_BAD_OPTION => c"a creation option is out of range",
+        MQTTBROKER_TLS_ERROR => {
+            c"a listener's TLS settings cannot be used (certificate, key, version or ciphers)"
+        }
         _ => c"unknown error",
     }
 }

@@ -4,8 +4,14 @@
 use std::ffi::c_int;
 use std::time::Duration;
 
-use super::guard::{FfiResult, c_str, checked_version, read_field};
-use super::types::{MQTTBROKER_BAD_LISTENER, MQTTBROKER_BAD_OPTION, MQTTBroker_createOptions};
+use super::guard::{FfiResult, c_str, checked_version, opt_c_str, read_field};
+use super::types::{
+    MQTTBROKER_BAD_LISTENER, MQTTBROKER_BAD_OPTION, MQTTBROKER_PROTOCOL_MQTT,
+    MQTTBROKER_PROTOCOL_WEBSOCKETS, MQTTBROKER_TLS_ERROR, MQTTBroker_createOptions,
+    MQTTBroker_listenerOptions,
+};
+use crate::broker::config::listener_keys::{ListenerProtocol, ListenerSpec, TlsServerSettings};
+use crate::broker::listener::ListenerTransport;
 use crate::broker::server::parse_listen;
 use crate::broker::{BrokerConfig, DropPolicy, Limits};
 
@@ -20,6 +26,8 @@ const MQTT_MAX_PACKET: c_int = 268_435_460;
 pub(crate) struct Settings {
     pub config: BrokerConfig,
     pub listen: Vec<String>,
+    /// Per listener: its protocol and TLS settings.
+    pub specs: Vec<ListenerSpec>,
 }
 
 /// The values of MQTTBroker_createOptions_initializer (kept equal to the
@@ -28,7 +36,7 @@ pub(crate) struct Settings {
 pub(crate) fn initializer() -> MQTTBroker_createOptions {
     MQTTBroker_createOptions {
         struct_id: [b'M', b'Q', b'B', b'O'].map(|b| b as _),
-        struct_version: 1,
+        struct_version: 2,
         listeners: std::ptr::null(),
         listenerCount: 0,
         maxConnections: 100_000,
@@ -48,6 +56,7 @@ pub(crate) fn initializer() -> MQTTBroker_createOptions {
         maxQueuedBytes: crate::broker::config::DEFAULT_MAX_QUEUED_BYTES as c_int,
         slowConsumerTimeout: crate::broker::config::DEFAULT_SLOW_CONSUMER_TIMEOUT.as_secs()
             as c_int,
+        listenerOptions: std::ptr::null(),
     }
 }
 
@@ -137,7 +146,7 @@ pub(crate) unsafe fn settings(opts: *const MQTTBroker_createOptions) -> FfiResul
     let o = if opts.is_null() {
         initializer()
     } else {
-        let version = checked_version!(opts, b"MQBO", 1)?;
+        let version = checked_version!(opts, b"MQBO", 2)?;
         // Read field by field, only those of the caller's version (a version
         // 0 struct is shorter), so an unaligned caller's struct is never
         // referenced and nothing past its end is read.
@@ -166,16 +175,72 @@ pub(crate) unsafe fn settings(opts: *const MQTTBroker_createOptions) -> FfiResul
             o.maxQueuedBytes = read_field!(opts, maxQueuedBytes);
             o.slowConsumerTimeout = read_field!(opts, slowConsumerTimeout);
         }
+        if version >= 2 {
+            o.listenerOptions = read_field!(opts, listenerOptions);
+        }
         o
     };
     let limits = limits(&o)?;
     // SAFETY: forwarded contract.
     let listen = unsafe { listeners(&o) }?;
+    let specs = if o.listenerOptions.is_null() || o.listenerCount == 0 {
+        Vec::new()
+    } else {
+        (0..listen.len())
+            .map(|i| {
+                // SAFETY: `listenerCount` readable entries per the contract.
+                unsafe { listener_spec(o.listenerOptions.add(i)) }
+            })
+            .collect::<FfiResult<Vec<_>>>()?
+    };
     Ok(Settings {
         config: BrokerConfig {
             limits,
             ..BrokerConfig::default()
         },
         listen,
+        specs,
     })
+}
+
+/// One listener's options, checked (its certificate files read once, so
+/// that a bad one fails MQTTBroker_create rather than the start).
+///
+/// # Safety
+/// `p` NULL or a readable MQTTBroker_listenerOptions whose strings are NULL
+/// or NUL-terminated.
+unsafe fn listener_spec(p: *const MQTTBroker_listenerOptions) -> FfiResult<ListenerSpec> {
+    checked_version!(p, b"MQBL", 0)?;
+    let path = |s: *const std::ffi::c_char| -> FfiResult<Option<std::path::PathBuf>> {
+        // SAFETY: NULL or NUL-terminated per the contract.
+        Ok(unsafe { opt_c_str(s) }?.map(std::path::PathBuf::from))
+    };
+    let text = |s: *const std::ffi::c_char| -> FfiResult<Option<String>> {
+        // SAFETY: as above.
+        Ok(unsafe { opt_c_str(s) }?.map(str::to_owned))
+    };
+    let protocol = match read_field!(p, protocol) {
+        MQTTBROKER_PROTOCOL_MQTT => ListenerProtocol::Mqtt,
+        MQTTBROKER_PROTOCOL_WEBSOCKETS => ListenerProtocol::WebSockets,
+        _ => return Err(MQTTBROKER_BAD_OPTION),
+    };
+    let tls = TlsServerSettings {
+        certfile: path(read_field!(p, certfile))?,
+        keyfile: path(read_field!(p, keyfile))?,
+        cafile: path(read_field!(p, cafile))?,
+        capath: path(read_field!(p, capath))?,
+        require_certificate: read_field!(p, requireCertificate) != 0,
+        use_identity_as_username: read_field!(p, useIdentityAsUsername) != 0,
+        tls_version: text(read_field!(p, tlsVersion))?,
+        ciphers: text(read_field!(p, ciphers))?,
+    };
+    let spec = ListenerSpec { protocol, tls };
+    ListenerTransport::new(&spec).map_err(|e| {
+        crate::client::trace::emit(
+            crate::client::trace::ERROR,
+            &format!("MQTTBroker listener TLS: {e}"),
+        );
+        MQTTBROKER_TLS_ERROR
+    })?;
+    Ok(spec)
 }

@@ -73,6 +73,7 @@ fn header_initializer_matches_the_rust_one() {
         o.maxInflightBytes.to_string(),
         o.maxQueuedBytes.to_string(),
         o.slowConsumerTimeout.to_string(),
+        "NULL".to_owned(),
     ];
     assert_eq!(values, want);
 }
@@ -132,7 +133,7 @@ fn options_struct_id_and_version_are_checked() {
     o.struct_id[0] = b'X' as c_char;
     assert_eq!(settings_rc(&o), MQTTBROKER_BAD_STRUCTURE);
     let mut o = initializer();
-    o.struct_version = 2;
+    o.struct_version = 3;
     assert_eq!(settings_rc(&o), MQTTBROKER_BAD_STRUCTURE);
     o.struct_version = -1;
     assert_eq!(settings_rc(&o), MQTTBROKER_BAD_STRUCTURE);

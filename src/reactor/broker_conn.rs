@@ -1,6 +1,8 @@
 //! Broker sockets inside the reactor: listeners that accept until WouldBlock,
 //! and accepted connections whose output is a queue of shared `Bytes` chunks
-//! written with one `writev` per turn.
+//! written with one `writev` per turn. A listener's connections may carry a
+//! transport (TLS, WebSocket, both): its handshake runs here, on readiness,
+//! and the broker sees only application bytes.
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
@@ -11,6 +13,8 @@ use std::time::Instant;
 use bytes::{Buf, Bytes, BytesMut};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Registry, Token};
+
+use super::transport::{Transport, TransportError};
 
 /// What the reactor needs from an embedded broker. The broker keeps its
 /// state behind its own lock; every call is short and never blocks on I/O.
@@ -30,6 +34,25 @@ pub trait BrokerEndpoint: Send + Sync + 'static {
     /// The output written to `conn` piles up (its peer does not read):
     /// true past `CONGESTED_BYTES` unwritten, false once down to a quarter.
     fn congested(&self, conn: u64, congested: bool, now: Instant);
+    /// The transport for a connection accepted on `listener` (`None`: plain
+    /// TCP) and whether the peer's certificate name must be reported with
+    /// `identity` once the handshake is done. An error refuses the
+    /// connection.
+    fn transport(&self, listener: usize) -> Result<Option<(Transport, bool)>, TransportError> {
+        let _ = listener;
+        Ok(None)
+    }
+    /// The handshake of `conn` is complete: `name` is the common name of the
+    /// client's certificate (`None`: it presented none). Called before any
+    /// of its input, only when `transport` asked for it.
+    fn identity(&self, conn: u64, name: Option<String>) {
+        let _ = (conn, name);
+    }
+    /// A transport layer of `conn` failed (bad handshake, garbage): the
+    /// reason, for the log; `closed` follows.
+    fn transport_error(&self, conn: u64, reason: &str) {
+        let _ = (conn, reason);
+    }
     /// The broker's timer fired.
     fn timeout(&self, now: Instant);
     /// Hand over queued output (chunks per connection, in order) and the
@@ -67,6 +90,14 @@ pub struct BrokerConn {
     /// or flow control: a subscriber it feeds is full). Readiness is then
     /// ignored; the reactor reads again once `wants_input` says so.
     pub paused: bool,
+    /// TLS/WebSocket layers (None: plain TCP).
+    transport: Option<Box<Transport>>,
+    /// Output for the transport not yet encoded (held while it handshakes).
+    plain: BytesMut,
+    /// The peer's certificate name is still to be reported.
+    identity_pending: bool,
+    /// The transport's orderly close (close_notify, close frame) is queued.
+    transport_closed: bool,
 }
 
 /// How much is read from one connection before the broker sees it.
@@ -92,6 +123,7 @@ impl BrokerConn {
         mut socket: TcpStream,
         registry: &Registry,
         token: Token,
+        transport: Option<(Transport, bool)>,
     ) -> io::Result<BrokerConn> {
         registry.register(&mut socket, token, Interest::READABLE)?;
         let _ = socket.set_nodelay(true);
@@ -108,7 +140,63 @@ impl BrokerConn {
             congested: false,
             more: false,
             paused: false,
+            identity_pending: transport.as_ref().is_some_and(|t| t.1),
+            transport: transport.map(|t| Box::new(t.0)),
+            plain: BytesMut::new(),
+            transport_closed: false,
         })
+    }
+
+    /// Wire bytes from the socket: through the transport (if any) into the
+    /// input buffer. Reports the peer's identity once the handshake is
+    /// done. False: the transport failed (the broker was told why).
+    fn take_input(&mut self, ep: &Arc<dyn BrokerEndpoint>, wire: &[u8]) -> bool {
+        let Some(t) = self.transport.as_mut() else {
+            self.inbuf.extend_from_slice(wire);
+            return true;
+        };
+        if let Err(e) = t.receive(wire, &mut self.inbuf) {
+            if !e.closed {
+                ep.transport_error(self.id, &e.reason);
+            }
+            return false;
+        }
+        if self.identity_pending && t.ready() {
+            self.identity_pending = false;
+            ep.identity(self.id, t.peer_identity());
+        }
+        true
+    }
+
+    /// It has a transport: input may have produced output (a handshake
+    /// reply, a pong) that `write` encodes and sends.
+    pub fn has_transport(&self) -> bool {
+        self.transport.is_some()
+    }
+
+    /// Encode pending output through the transport (what it can take: all
+    /// of it once the handshake is done) and queue the wire bytes.
+    fn encode(&mut self) -> io::Result<()> {
+        let Some(t) = self.transport.as_mut() else {
+            return Ok(());
+        };
+        if self.closing && !self.transport_closed {
+            self.transport_closed = true;
+            t.close();
+        }
+        let before = self.plain.len();
+        t.send(&mut self.plain)
+            .map_err(|e| io::Error::other(e.reason))?;
+        self.queued -= before - self.plain.len();
+        if self.plain.is_empty() && self.plain.capacity() > 0 {
+            self.plain = BytesMut::new();
+        }
+        if !t.wire.is_empty() {
+            let wire = t.wire.split().freeze();
+            self.queued += wire.len();
+            self.out.push_back(wire);
+        }
+        Ok(())
     }
 
     /// Read what is available and hand it to the broker, in slices of at
@@ -136,7 +224,10 @@ impl BrokerConn {
                     Ok(n) => {
                         got += n;
                         total += n;
-                        self.inbuf.extend_from_slice(&scratch[..n]);
+                        if !self.take_input(ep, &scratch[..n]) {
+                            alive = false;
+                            break;
+                        }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         drained = true;
@@ -176,12 +267,17 @@ impl BrokerConn {
     /// Queue one chunk of output.
     pub fn push(&mut self, chunk: Bytes) {
         self.queued += chunk.len();
-        self.out.push_back(chunk);
+        match self.transport {
+            // Encoded in one go at write time: fewer, larger TLS records.
+            Some(_) => self.plain.extend_from_slice(&chunk),
+            None => self.out.push_back(chunk),
+        }
     }
 
     /// Write queued chunks with writev until done or WouldBlock. Returns
     /// false when the socket failed or, closing, everything was written.
     pub fn write(&mut self, registry: &Registry) -> io::Result<bool> {
+        self.encode()?;
         while !self.out.is_empty() {
             let mut iov = [IoSlice::new(&[]); MAX_IOV];
             let mut n_iov = 0;

@@ -224,7 +224,8 @@ impl Loop {
                         self.more_input.push(key);
                     }
                 }
-                if alive && writable {
+                // Input through a transport may call for a reply (handshake).
+                if alive && (writable || c.has_transport()) {
                     alive = matches!(c.write(registry), Ok(true));
                     if !alive && !c.closing {
                         entry.endpoint.closed(c.id, now);
@@ -259,6 +260,11 @@ impl Loop {
             let Some(entry) = self.brokers.get_mut(&bid) else {
                 return;
             };
+            // A listener whose transport cannot be set up (no TLS
+            // configuration) refuses the connection: the socket is dropped.
+            let Ok(transport) = entry.endpoint.transport(index) else {
+                continue;
+            };
             let id = self.next_conn;
             self.next_conn += 1;
             let vacant = self.sources.vacant_entry();
@@ -269,6 +275,7 @@ impl Loop {
                 socket,
                 self.poll.registry(),
                 Token(ckey + FIRST_CONN),
+                transport,
             ) else {
                 continue;
             };
@@ -340,6 +347,9 @@ impl Loop {
                 if !c.read(&endpoint, &mut self.scratch, now) {
                     self.remove_broker_conn(key);
                     continue;
+                }
+                if c.has_transport() {
+                    touched.push(key);
                 }
                 if c.more {
                     self.more_input.push(key);

@@ -66,7 +66,7 @@ int main(void)
     o.struct_id[3] = 'X';
     create_fails(&o, MQTTBROKER_BAD_STRUCTURE, __LINE__);
     o = local_options(one, 1);
-    o.struct_version = 2;
+    o.struct_version = 3;
     create_fails(&o, MQTTBROKER_BAD_STRUCTURE, __LINE__);
     /* Version 0 (the first header, without the byte and slow-consumer
      * limits) is still accepted; version 1 limits are range-checked. */

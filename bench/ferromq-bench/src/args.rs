@@ -59,6 +59,8 @@ pub struct Options {
     pub strict: bool,
     /// Seconds without a delivery after which the rest counts as lost.
     pub drain_secs: u64,
+    /// Connect over TLS, trusting this CA file.
+    pub tls: Option<PathBuf>,
 }
 
 pub fn usage() -> String {
@@ -94,6 +96,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         json: None,
         strict: false,
         drain_secs: 3,
+        tls: None,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -134,6 +137,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             "--json" => o.json = Some(it.next().ok_or("--json needs a file")?.into()),
             "--strict" => o.strict = true,
             "--drain" => o.drain_secs = number(flag, it.next())?.max(1),
+            "--tls" => o.tls = Some(it.next().ok_or("--tls needs a CA file")?.into()),
             "-h" | "--help" => return Err(usage()),
             other => return Err(format!("unknown option '{other}'\n{}", usage())),
         }
@@ -216,6 +220,9 @@ mod tests {
             (o.mode, o.connections, o.subscribe),
             (Mode::Idle, 10_000, true)
         );
+        let o = parse(&args("--port 1 --mode idle --tls ca.pem")).unwrap();
+        assert_eq!(o.tls.as_deref(), Some(std::path::Path::new("ca.pem")));
+        assert!(parse(&args("--port 1 --tls")).is_err());
     }
 
     #[test]

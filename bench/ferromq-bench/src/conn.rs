@@ -1,15 +1,37 @@
 //! One bench connection on the shared mio loop: a non-blocking socket, the
-//! sans-IO `ClientSession` that speaks MQTT over it, and its buffers.
+//! sans-IO `ClientSession` that speaks MQTT over it, and its buffers; over
+//! TLS (`--tls CAFILE`) through the library's own TLS layer.
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use ferromq::protocol::codec::{Properties, ProtocolVersion};
 use ferromq::protocol::session::client::{ClientConfig, ClientSession, Event};
+use ferromq::reactor::transport::Transport;
+use ferromq::reactor::transport::tls::TlsLayer;
+use ferromq::reactor::transport::tls_config::{TlsSettings, client_config};
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
+
+/// The TLS client configuration every connection uses, once `--tls` set it.
+static TLS: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+
+/// Make every connection of this run a TLS connection trusting `ca`
+/// (server name 127.0.0.1 checked).
+pub fn use_tls(ca: &std::path::Path) -> Result<(), String> {
+    let s = TlsSettings {
+        trust_store: Some(ca.to_path_buf()),
+        verify_server: true,
+        verify_host: true,
+        ..TlsSettings::default()
+    };
+    let config = client_config(&s).map_err(|e| format!("--tls: {e}"))?;
+    let _ = TLS.set(config);
+    Ok(())
+}
 
 /// Stop adding to a connection's output buffer beyond this many bytes.
 pub const WRITE_HIGH_WATER: usize = 256 * 1024;
@@ -26,6 +48,9 @@ pub struct Conn {
     pub blocked: bool,
     /// The socket reached EOF or failed.
     pub dead: bool,
+    /// TLS: the layer, and session output it has not encrypted yet.
+    tls: Option<Box<Transport>>,
+    plain: BytesMut,
 }
 
 /// The session configuration every bench connection uses: MQTT 3.1.1, clean
@@ -59,6 +84,15 @@ impl Conn {
     ) -> io::Result<Conn> {
         let mut stream = TcpStream::connect(addr)?;
         registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
+        let tls = match TLS.get() {
+            Some(config) => {
+                let host = addr.ip().to_string();
+                let layer = TlsLayer::client(config.clone(), &host)
+                    .map_err(|e| io::Error::other(e.reason))?;
+                Some(Box::new(Transport::new(vec![Box::new(layer)])))
+            }
+            None => None,
+        };
         Ok(Conn {
             stream,
             session: ClientSession::new(cfg, now),
@@ -67,12 +101,14 @@ impl Conn {
             tcp_up: false,
             blocked: false,
             dead: false,
+            tls,
+            plain: BytesMut::new(),
         })
     }
 
     /// Bytes waiting in our output buffer.
     pub fn pending_output(&self) -> usize {
-        self.wbuf.len()
+        self.wbuf.len() + self.plain.len()
     }
 
     /// Check a pending non-blocking connect (call on WRITABLE). Ok(true) once
@@ -98,7 +134,17 @@ impl Conn {
     /// Move the session's output into the buffer and write as much as the
     /// socket takes. Sets `blocked` when it stopped on WouldBlock.
     pub fn flush(&mut self, now: Instant) -> io::Result<()> {
-        self.session.poll_transmit(now, &mut self.wbuf);
+        match self.tls.as_mut() {
+            None => {
+                self.session.poll_transmit(now, &mut self.wbuf);
+            }
+            Some(t) => {
+                self.session.poll_transmit(now, &mut self.plain);
+                t.send(&mut self.plain)
+                    .map_err(|e| io::Error::other(e.reason))?;
+                self.wbuf.extend_from_slice(&t.wire.split());
+            }
+        }
         if !self.tcp_up || self.dead {
             return Ok(());
         }
@@ -133,7 +179,15 @@ impl Conn {
                     break;
                 }
                 Ok(n) => {
-                    self.rbuf.extend_from_slice(&scratch[..n]);
+                    match self.tls.as_mut() {
+                        None => self.rbuf.extend_from_slice(&scratch[..n]),
+                        Some(t) => {
+                            if t.receive(&scratch[..n], &mut self.rbuf).is_err() {
+                                self.dead = true;
+                                break;
+                            }
+                        }
+                    }
                     self.session.handle_bytes(&mut self.rbuf, now);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -146,6 +200,9 @@ impl Conn {
         }
         if self.dead {
             self.session.handle_connection_lost(now);
+        } else if self.tls.is_some() {
+            // The handshake's next flight (or a key update) goes out now.
+            let _ = self.flush(now);
         }
     }
 

@@ -1,5 +1,8 @@
 //! Idle mode: open N connections (optionally one subscription each) on the
-//! loop, print `ready connections=N`, and hold them until stdin closes.
+//! loop, print `ready connections=N secs=S` (S: from the first connect to
+//! the last CONNACK/SUBACK, so N/S is the connects — with `--tls`, the
+//! handshakes — per second the broker accepted), and hold them until stdin
+//! closes.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
@@ -27,6 +30,7 @@ pub fn run(o: &Options) -> Result<(), String> {
     let mut events = Events::with_capacity(1024);
     let mut scratch = vec![0u8; 16 * 1024];
     let mut last_progress = Instant::now();
+    let started = Instant::now();
     loop {
         let now = Instant::now();
         while conns.len() < o.connections && conns.len() - n_ready < OPENING {
@@ -38,7 +42,10 @@ pub fn run(o: &Options) -> Result<(), String> {
         }
         if n_ready == o.connections && !announced {
             announced = true;
-            println!("ready connections={n_ready}");
+            println!(
+                "ready connections={n_ready} secs={:.3}",
+                started.elapsed().as_secs_f64()
+            );
             let _ = io::stdout().flush();
             let w = waker.clone();
             std::thread::spawn(move || {

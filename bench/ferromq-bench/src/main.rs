@@ -30,6 +30,9 @@ fn main() {
 /// Parse the bench arguments and run.
 fn bench(argv: &[String]) -> Result<(), String> {
     let o = args::parse(argv)?;
+    if let Some(ca) = &o.tls {
+        conn::use_tls(ca)?;
+    }
     if o.mode == Mode::Idle {
         return idle::run(&o);
     }

@@ -1,8 +1,9 @@
 //! `ferromq broker`: run the embedded broker until SIGINT or SIGTERM, with a
 //! log line for every connect, disconnect and refusal. The configuration
 //! file is mosquitto.conf syntax (FerroMQ's own keys too); SIGHUP reads it
-//! again and applies the password file, the ACLs, the limits and the log
-//! settings without dropping a connection.
+//! again and applies the password file, the ACLs, the limits, the log
+//! settings and the listeners' TLS certificates without dropping a
+//! connection.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -79,6 +80,15 @@ impl Hooks for LogHooks {
                 NOTICE,
                 format_args!("disconnect: client '{client_id}' ({other:?})"),
             ),
+        }
+    }
+
+    fn on_transport_error(&self, peer: std::net::SocketAddr, reason: &str) {
+        if log::connection_messages() {
+            log::log(
+                NOTICE,
+                format_args!("closed: connection from {peer}: {reason}"),
+            );
         }
     }
 
@@ -180,6 +190,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let hooks: Arc<dyn Hooks> = Arc::new(LogHooks);
     let mut server =
         Server::new(config, listen.clone(), Some(hooks)).map_err(|e| format!("broker: {e}"))?;
+    for (i, l) in conf.listeners.iter().enumerate() {
+        server
+            .set_listener(i, &l.spec)
+            .map_err(|e| format!("broker: listener {}: {e}", l.address))?;
+    }
     server
         .start()
         .map_err(|e| format!("broker: cannot listen: {e}"))?;
@@ -188,9 +203,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         std::fs::write(p, format!("{}\n", std::process::id()))
             .map_err(|e| format!("pid_file {}: {e}", p.display()))?;
     }
-    for (l, p) in listen.iter().zip(server.ports()) {
+    for (i, (l, p)) in listen.iter().zip(server.ports()).enumerate() {
         let host = l.rsplit_once(':').map_or(l.as_str(), |(h, _)| h);
-        log::log(NOTICE, format_args!("listening on {host}:{p}"));
+        match conf.listeners.get(i).map(|l| l.spec.scheme()) {
+            Some(scheme) if scheme != "mqtt" => {
+                log::log(NOTICE, format_args!("listening on {host}:{p} ({scheme})"))
+            }
+            _ => log::log(NOTICE, format_args!("listening on {host}:{p}")),
+        }
     }
     if let Some(addr) = server.metrics_addr() {
         log::log(NOTICE, format_args!("metrics on http://{addr}/metrics"));
@@ -229,8 +249,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// SIGHUP: read the configuration again and apply what can change live
-/// (password file, ACLs, limits, logging). Listeners stay as they are. On
-/// any error the settings in force stay and the error is logged.
+/// (password file, ACLs, limits, logging, TLS certificates: new
+/// connections get them, open ones keep theirs). Listener addresses stay
+/// as they are. On any error the settings in force stay and the error is
+/// logged.
 fn reload(args: &Args, listen: &[String], server: &Server) {
     let Some(path) = &args.config else {
         log::log(NOTICE, format_args!("reload: no configuration file"));
@@ -254,6 +276,17 @@ fn reload(args: &Args, listen: &[String], server: &Server) {
                 );
             }
             server.reconfigure(config);
+            for (i, l) in conf.listeners.iter().enumerate().take(listen.len()) {
+                if let Err(e) = server.set_listener(i, &l.spec) {
+                    log::log(
+                        ERROR,
+                        format_args!(
+                            "reload: listener {}: {e}; it keeps its previous TLS settings",
+                            l.address
+                        ),
+                    );
+                }
+            }
             log::log(
                 NOTICE,
                 format_args!("reloaded configuration from {}", path.display()),

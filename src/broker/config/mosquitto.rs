@@ -15,6 +15,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::listener_keys::{self, ListenerSpec};
 use super::mosquitto_keys::unsupported;
 use super::{BrokerConfig, DropPolicy};
 
@@ -36,6 +37,8 @@ pub struct ListenerConf {
     pub security: Security,
     /// Declared with `listener` (not `port`/`listen`): it has a block.
     pub has_block: bool,
+    /// Its protocol and TLS settings.
+    pub spec: ListenerSpec,
 }
 
 /// Where log lines go.
@@ -144,6 +147,8 @@ struct Parser {
     security_seen: bool,
     log_dest_seen: bool,
     log_type_seen: bool,
+    /// Listener keys outside any block: the default listener's.
+    default_spec: ListenerSpec,
 }
 
 impl Parser {
@@ -157,11 +162,17 @@ impl Parser {
             security_seen: false,
             log_dest_seen: false,
             log_type_seen: false,
+            default_spec: ListenerSpec::default(),
         }
     }
 
     fn finish(self) -> Result<Conf, String> {
         let mut conf = self.conf;
+        listener_keys::finish(
+            &mut conf.listeners,
+            self.default_listener,
+            self.default_spec,
+        )?;
         conf.config.limits.listener_max_connections =
             conf.listeners.iter().map(|l| l.max_connections).collect();
         Ok(conf)
@@ -265,6 +276,7 @@ impl Parser {
                     max_connections: None,
                     security: Security::default(),
                     has_block: true,
+                    spec: ListenerSpec::default(),
                 });
                 self.current = Some(self.conf.listeners.len() - 1);
                 self.conf.mosquitto_style = true;
@@ -293,17 +305,16 @@ impl Parser {
                     max_connections: None,
                     security: Security::default(),
                     has_block: false,
+                    spec: ListenerSpec::default(),
                 });
                 self.current = None;
             }
-            "protocol" => {
-                need(1)?;
-                if words[0] != "mqtt" {
-                    return self.refuse(format!(
-                        "{at}: option 'protocol {}' is not supported yet (WebSocket listeners come with issue 9)",
-                        words[0]
-                    ));
-                }
+            _ if listener_keys::is_listener_key(key) => {
+                let spec = match self.current {
+                    Some(i) => &mut self.conf.listeners[i].spec,
+                    None => &mut self.default_spec,
+                };
+                listener_keys::apply(spec, key, &words, raw_value, at)?;
             }
             "per_listener_settings" => {
                 let v = boolean()?;
@@ -527,6 +538,7 @@ impl Parser {
                     max_connections: None,
                     security: Security::default(),
                     has_block: false,
+                    spec: ListenerSpec::default(),
                 });
                 self.default_listener = Some(self.conf.listeners.len() - 1);
             }

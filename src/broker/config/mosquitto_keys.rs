@@ -5,20 +5,12 @@
 /// Why `key` cannot be used yet, when it is a mosquitto option we know of.
 pub(super) fn unsupported(key: &str) -> Option<&'static str> {
     const TLS: &[&str] = &[
-        "cafile",
-        "capath",
-        "certfile",
-        "keyfile",
         "crlfile",
-        "ciphers",
         "ciphers_tls1.3",
         "dhparamfile",
-        "tls_version",
         "tls_engine",
         "tls_engine_kpass_sha1",
         "tls_keyform",
-        "require_certificate",
-        "use_identity_as_username",
         "use_subject_as_username",
         "psk_hint",
         "psk_file",
@@ -100,9 +92,9 @@ pub(super) fn unsupported(key: &str) -> Option<&'static str> {
         "enable_control_api",
     ];
     if TLS.contains(&key) {
-        Some("TLS listeners come with issue 9")
+        Some("FerroMQ's TLS (rustls) does not implement it")
     } else if WEBSOCKETS.contains(&key) {
-        Some("WebSocket listeners come with issue 9")
+        Some("FerroMQ's WebSocket listeners do not implement it")
     } else if PERSISTENCE.contains(&key) {
         Some("persistence comes with issue 10")
     } else if BRIDGE.contains(&key) {

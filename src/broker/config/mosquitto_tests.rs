@@ -177,8 +177,8 @@ fn ferromq_files_allow_anonymous_clients() {
 #[test]
 fn unsupported_and_unknown_options_are_errors_naming_line_and_option() {
     for (key, why) in [
-        ("certfile /x.pem", "issue 9"),
-        ("protocol websockets", "issue 9"),
+        ("crlfile /x.pem", "rustls"),
+        ("http_dir /www", "WebSocket"),
         ("persistence true", "issue 10"),
         ("persistence_location /var/lib", "issue 10"),
         ("connection br", "issue 12"),
@@ -203,13 +203,13 @@ fn unsupported_and_unknown_options_are_errors_naming_line_and_option() {
 #[test]
 fn lenient_turns_those_errors_into_warnings() {
     let c = parse_str(
-        "certfile /x\nbogus 1\nconnection b\nmax_queued 4\n",
+        "crlfile /x\nbogus 1\nconnection b\nmax_queued 4\n",
         "f",
         true,
     )
     .unwrap();
     assert_eq!(c.warnings.len(), 3, "{:?}", c.warnings);
-    assert!(c.warnings[0].contains("f: line 1") && c.warnings[0].contains("certfile"));
+    assert!(c.warnings[0].contains("f: line 1") && c.warnings[0].contains("crlfile"));
     assert!(c.warnings[1].contains("bogus"));
     assert_eq!(c.config.limits.max_queued, 4);
     // Bad values stay errors.

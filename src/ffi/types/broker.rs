@@ -33,6 +33,45 @@ pub const MQTTBROKER_BAD_LISTENER: c_int = -24;
 pub const MQTTBROKER_BAD_INDEX: c_int = -25;
 /// A limit in MQTTBroker_createOptions is out of its range.
 pub const MQTTBROKER_BAD_OPTION: c_int = -26;
+/// A listener's TLS settings cannot be used (a certificate or key file that
+/// cannot be read or does not fit, an unknown tlsVersion, no usable cipher).
+pub const MQTTBROKER_TLS_ERROR: c_int = -27;
+
+/// MQTTBroker_listenerOptions.protocol: MQTT straight over TCP (or TLS).
+pub const MQTTBROKER_PROTOCOL_MQTT: c_int = 0;
+/// MQTTBroker_listenerOptions.protocol: MQTT over WebSocket (or WebSocket
+/// over TLS), subprotocol "mqtt".
+pub const MQTTBROKER_PROTOCOL_WEBSOCKETS: c_int = 1;
+
+/// How one listener carries its connections (struct_id "MQBL",
+/// struct_version 0), mosquitto's listener keys. TLS is on when certfile
+/// is set. Start from MQTTBroker_listenerOptions_initializer.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct MQTTBroker_listenerOptions {
+    /// Must be "MQBL".
+    pub struct_id: [c_char; 4],
+    /// 0.
+    pub struct_version: c_int,
+    /// MQTTBROKER_PROTOCOL_MQTT (default) or MQTTBROKER_PROTOCOL_WEBSOCKETS.
+    pub protocol: c_int,
+    /// PEM server certificate chain (NULL: no TLS).
+    pub certfile: *const c_char,
+    /// PEM private key of the certificate (unencrypted).
+    pub keyfile: *const c_char,
+    /// PEM CA certificates that client certificates must chain to.
+    pub cafile: *const c_char,
+    /// A directory of PEM CA certificates, as cafile.
+    pub capath: *const c_char,
+    /// Non-zero: a client without a valid certificate fails the handshake.
+    pub requireCertificate: c_int,
+    /// Non-zero: the client certificate's common name is the user name.
+    pub useIdentityAsUsername: c_int,
+    /// Lowest TLS version: "tlsv1.2" (default when NULL) or "tlsv1.3".
+    pub tlsVersion: *const c_char,
+    /// OpenSSL cipher list for TLS 1.2 (NULL: rustls's defaults).
+    pub ciphers: *const c_char,
+}
 
 /// The `reason` given to on_client_disconnect when the connection ended
 /// without a DISCONNECT packet or another reason code (EOF, socket error).
@@ -42,15 +81,16 @@ pub const MQTTBROKER_CONNECTION_LOST: c_int = -1;
 pub type MQTTBroker = *mut c_void;
 
 /// How to create a broker: its listeners and limits (struct_id "MQBO",
-/// struct_version 0 or 1). Start from MQTTBroker_createOptions_initializer,
-/// which holds the defaults. Version 0 ends at `receiveMaximum`; its broker
-/// gets the defaults of the version 1 fields.
+/// struct_version 0, 1 or 2). Start from MQTTBroker_createOptions_initializer,
+/// which holds the defaults. Version 0 ends at `receiveMaximum`, version 1
+/// at `slowConsumerTimeout`; their brokers get the defaults of the later
+/// fields.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct MQTTBroker_createOptions {
     /// Must be "MQBO".
     pub struct_id: [c_char; 4],
-    /// 0 or 1 (the initializer's).
+    /// 0, 1 or 2 (the initializer's).
     pub struct_version: c_int,
     /// `listenerCount` addresses "host:port" to listen on; port 0 picks a
     /// free port (see MQTTBroker_getPort). NULL with a count of 0 means
@@ -101,6 +141,10 @@ pub struct MQTTBroker_createOptions {
     /// Version 1: seconds an online client's queue may stay full before the
     /// client is disconnected (MQTT 5: reason 0x97); default 30, 0 = never.
     pub slowConsumerTimeout: c_int,
+    /// Version 2: NULL (every listener plain MQTT over TCP) or
+    /// `listenerCount` entries, one per listener in the same order: TLS
+    /// and WebSocket settings.
+    pub listenerOptions: *const MQTTBroker_listenerOptions,
 }
 
 /// Who a callback is about (struct_id "MQBI", struct_version 0). Valid only

@@ -6,7 +6,10 @@
 pub mod proxy;
 pub mod tls;
 pub mod tls_config;
+pub mod tls_server;
 pub mod ws;
+pub mod ws_frame;
+pub mod ws_server;
 
 use bytes::BytesMut;
 
@@ -57,6 +60,10 @@ pub trait Layer: Send {
     /// Begin an orderly close (e.g. TLS close_notify); the bytes follow
     /// through the next `output`.
     fn close(&mut self) {}
+    /// The common name of the certificate the peer presented (TLS).
+    fn peer_identity(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A stack of layers, the first next to the socket, and the wire bytes
@@ -115,6 +122,11 @@ impl Transport {
             self.wire.extend_from_slice(&data);
         }
         Ok(())
+    }
+
+    /// The common name of the peer's certificate, when a layer has one.
+    pub fn peer_identity(&self) -> Option<String> {
+        self.layers.iter().find_map(|l| l.peer_identity())
     }
 
     /// Begin an orderly close of every layer, the top first.

@@ -134,4 +134,9 @@ impl Layer for TlsLayer {
     fn close(&mut self) {
         self.closing = true;
     }
+
+    fn peer_identity(&self) -> Option<String> {
+        let cert = self.conn.peer_certificates()?.first()?;
+        super::tls_server::common_name(cert)
+    }
 }

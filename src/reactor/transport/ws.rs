@@ -7,21 +7,15 @@ use base64::Engine;
 use bytes::{Buf, BytesMut};
 use ring::rand::SecureRandom;
 
+use super::ws_frame::{
+    OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, next_frame, write_frame,
+};
 use super::{Layer, TransportError};
 
 /// The GUID of RFC 6455 section 1.3.
 const ACCEPT_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// A response head longer than this is refused.
 const MAX_RESPONSE_HEAD: usize = 16 * 1024;
-/// A frame longer than this is refused (MQTT's own limit is 256 MiB).
-const MAX_FRAME: u64 = 512 * 1024 * 1024;
-
-const OP_CONTINUATION: u8 = 0x0;
-const OP_TEXT: u8 = 0x1;
-const OP_BINARY: u8 = 0x2;
-const OP_CLOSE: u8 = 0x8;
-const OP_PING: u8 = 0x9;
-const OP_PONG: u8 = 0xA;
 
 enum State {
     /// The upgrade request is queued (or sent) and the response awaited.
@@ -153,80 +147,15 @@ impl WsLayer {
 
     /// Append one masked frame.
     fn frame(&self, opcode: u8, payload: &[u8], down: &mut BytesMut) -> Result<(), TransportError> {
-        let mask = random::<4>(&self.rng)?;
-        down.reserve(payload.len() + 14);
-        down.extend_from_slice(&[0x80 | opcode]);
-        let n = payload.len();
-        if n < 126 {
-            down.extend_from_slice(&[0x80 | n as u8]);
-        } else if let Ok(n16) = u16::try_from(n) {
-            down.extend_from_slice(&[0x80 | 126]);
-            down.extend_from_slice(&n16.to_be_bytes());
-        } else {
-            down.extend_from_slice(&[0x80 | 127]);
-            down.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-        down.extend_from_slice(&mask);
-        let start = down.len();
-        down.extend_from_slice(payload);
-        for (i, b) in down[start..].iter_mut().enumerate() {
-            *b ^= mask[i & 3];
-        }
+        write_frame(opcode, payload, Some(random::<4>(&self.rng)?), down);
         Ok(())
     }
 
     /// Take whole frames from `self.frames`: data to `up`, pings answered.
     fn read_frames(&mut self, up: &mut BytesMut) -> Result<(), TransportError> {
-        loop {
-            let buf = &self.frames[..];
-            if buf.len() < 2 {
-                return Ok(());
-            }
-            let (b0, b1) = (buf[0], buf[1]);
-            if b0 & 0x70 != 0 {
-                return Err(TransportError::new(
-                    "WebSocket frame with reserved bits set",
-                ));
-            }
-            let opcode = b0 & 0x0F;
-            let masked = b1 & 0x80 != 0;
-            let (len, mut head) = match b1 & 0x7F {
-                126 if buf.len() >= 4 => (u64::from(u16::from_be_bytes([buf[2], buf[3]])), 4),
-                127 if buf.len() >= 10 => {
-                    let mut b = [0u8; 8];
-                    b.copy_from_slice(&buf[2..10]);
-                    (u64::from_be_bytes(b), 10)
-                }
-                126 | 127 => return Ok(()),
-                n => (u64::from(n), 2),
-            };
-            if len > MAX_FRAME {
-                return Err(TransportError::new(format!(
-                    "WebSocket frame of {len} bytes is too long"
-                )));
-            }
-            let mask = if masked {
-                if buf.len() < head + 4 {
-                    return Ok(());
-                }
-                let m = [buf[head], buf[head + 1], buf[head + 2], buf[head + 3]];
-                head += 4;
-                Some(m)
-            } else {
-                None
-            };
-            let len = len as usize;
-            if buf.len() < head + len {
-                return Ok(());
-            }
-            self.frames.advance(head);
-            let mut payload = self.frames.split_to(len);
-            if let Some(m) = mask {
-                for (i, b) in payload.iter_mut().enumerate() {
-                    *b ^= m[i & 3];
-                }
-            }
-            match opcode {
+        while let Some(frame) = next_frame(&mut self.frames)? {
+            let payload = frame.payload;
+            match frame.opcode {
                 OP_CONTINUATION | OP_TEXT | OP_BINARY => up.extend_from_slice(&payload),
                 OP_PING => {
                     let mut pong = BytesMut::new();
@@ -255,6 +184,7 @@ impl WsLayer {
                 }
             }
         }
+        Ok(())
     }
 }
 

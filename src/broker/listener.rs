@@ -1,0 +1,48 @@
+//! What an accepted connection of a listener is wrapped in: nothing (plain
+//! MQTT), TLS, WebSocket, or WebSocket over TLS. Built once from the
+//! listener's settings (certificates read then); a reload builds a new one,
+//! which new connections get while existing ones keep theirs.
+
+use std::sync::Arc;
+
+use super::config::listener_keys::{ListenerProtocol, ListenerSpec};
+use crate::reactor::transport::tls::TlsLayer;
+use crate::reactor::transport::tls_server::server_config;
+use crate::reactor::transport::ws_server::WsServerLayer;
+use crate::reactor::transport::{Layer, Transport, TransportError};
+
+#[derive(Debug)]
+pub struct ListenerTransport {
+    protocol: ListenerProtocol,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    /// Report the client certificate's name (use_identity_as_username).
+    identity: bool,
+}
+
+impl ListenerTransport {
+    /// Read the certificates `spec` names and check its settings.
+    pub fn new(spec: &ListenerSpec) -> Result<ListenerTransport, String> {
+        let tls = match spec.tls.is_set() {
+            true => Some(server_config(&spec.tls).map_err(|e| e.to_string())?),
+            false => None,
+        };
+        Ok(ListenerTransport {
+            protocol: spec.protocol,
+            identity: tls.is_some() && spec.tls.use_identity_as_username,
+            tls,
+        })
+    }
+
+    /// The layers for one new connection (`None`: plain MQTT over TCP) and
+    /// whether its certificate name is wanted.
+    pub fn make(&self) -> Result<Option<(Transport, bool)>, TransportError> {
+        let mut layers: Vec<Box<dyn Layer>> = Vec::new();
+        if let Some(config) = &self.tls {
+            layers.push(Box::new(TlsLayer::server(config.clone())?));
+        }
+        if self.protocol == ListenerProtocol::WebSockets {
+            layers.push(Box::new(WsServerLayer::new()));
+        }
+        Ok((!layers.is_empty()).then(|| (Transport::new(layers), self.identity)))
+    }
+}
