@@ -140,12 +140,12 @@ impl Node {
                 }
             };
         };
-        let Some(child) = self.children.get_mut(*level) else {
+        let Some(child) = self.children.get_mut(level) else {
             return false;
         };
         let removed = child.remove(rest, group, client);
         if child.is_empty() {
-            self.children.remove(*level);
+            self.children.remove(level);
         }
         removed
     }
