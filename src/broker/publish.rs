@@ -300,6 +300,7 @@ impl Broker {
         let msg = Arc::new(msg);
         if msg.retain {
             self.retained.store(&msg);
+            self.stage_retained(&msg.topic);
         }
         let mut matches: Vec<Match> = Vec::new();
         let sessions = &self.sessions;
@@ -321,6 +322,7 @@ impl Broker {
                 qos: msg.qos.min(first.entry.opts.qos),
                 retain: msg.retain && first.entry.opts.retain_as_published,
                 sub_ids: first.entry.sub_id.into_iter().collect(),
+                seq: 0,
             };
             let client = first.client.clone();
             let mut j = i + 1;
@@ -346,6 +348,7 @@ impl Broker {
     /// connection of its publisher when an online session's queue is full;
     /// see flow.rs), or dropped.
     pub(super) fn deliver(&mut self, cid: &Arc<str>, out: Outgoing, now: Instant) {
+        self.stage_session(cid);
         let Some(s) = self.sessions.get_mut(cid) else {
             return;
         };
@@ -417,6 +420,7 @@ impl Broker {
     /// has room; lets paused publishers go once the queue has drained.
     /// Returns whether the (online) session's queue is still full.
     pub(super) fn pump(&mut self, cid: &Arc<str>, now: Instant) -> bool {
+        self.stage_session(cid);
         let (flow, full) = loop {
             let limits = &self.config.limits;
             let Some(s) = self.sessions.get_mut(cid) else {

@@ -4,6 +4,7 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use bytes::{Bytes, BytesMut};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::metrics::MetricsServer;
+use super::store::Store;
 use super::{Broker, BrokerConfig, BrokerEvent, ConnId, Decision, DisconnectCause, Stats};
 use crate::protocol::codec::{Properties, ProtocolVersion, QoS, ReasonCode};
 use crate::reactor::{BrokerEndpoint, Command, Reactor, ReactorRef};
@@ -70,10 +72,19 @@ pub trait Hooks: Send + Sync + 'static {
     fn on_queue_full(&self, client_id: &str) {
         let _ = client_id;
     }
+    /// The store could not be written (persistence on): the broker has
+    /// stopped serving; `error` names the file.
+    fn on_store_failure(&self, error: &str) {
+        let _ = error;
+    }
 }
 
 struct Shared {
     broker: Mutex<Broker>,
+    /// The store (persistence on), committed before each turn's output.
+    store: Option<Mutex<Store>>,
+    /// The store failed: nothing is read, acknowledged or accepted any more.
+    halted: AtomicBool,
     events: Mutex<Option<Sender<BrokerEvent>>>,
     reactor: Arc<Reactor>,
     id: u64,
@@ -110,6 +121,9 @@ impl Shared {
 
 impl BrokerEndpoint for Shared {
     fn accept(&self, conn: u64, listener: usize, peer: SocketAddr, now: Instant) -> bool {
+        if self.halted.load(Ordering::Relaxed) {
+            return false;
+        }
         let mut b = self.lock();
         let ok = b.handle_accept_on(conn as ConnId, peer, listener, now);
         self.drain_events(&mut b);
@@ -117,6 +131,10 @@ impl BrokerEndpoint for Shared {
     }
 
     fn input(&self, conn: u64, data: &mut BytesMut, now: Instant) -> bool {
+        if self.halted.load(Ordering::Relaxed) {
+            data.clear();
+            return false;
+        }
         let mut b = self.lock();
         b.handle_bytes(conn as ConnId, data, now);
         self.drain_events(&mut b);
@@ -148,6 +166,25 @@ impl BrokerEndpoint for Shared {
     fn output(&self, out: &mut Vec<(u64, Bytes)>, close: &mut Vec<u64>) -> Option<Instant> {
         let mut b = self.lock();
         let mut chunks = Vec::new();
+        if let Some(store) = &self.store {
+            // Group commit: this turn's changes are durable before any of
+            // its acknowledgements is written.
+            let mut st = store.lock().unwrap_or_else(|e| e.into_inner());
+            if !self.halted.load(Ordering::Relaxed)
+                && let Err(e) = st.commit(&mut b, Instant::now())
+            {
+                self.halted.store(true, Ordering::Relaxed);
+                b.shutdown(Instant::now());
+                b.push_event(BrokerEvent::StoreFailed {
+                    error: e.to_string(),
+                });
+            }
+            if self.halted.load(Ordering::Relaxed) {
+                while b.poll_transmit_bytes(&mut chunks).is_some() {
+                    chunks.clear();
+                }
+            }
+        }
         while let Some(conn) = b.poll_transmit_bytes(&mut chunks) {
             out.extend(chunks.drain(..).map(|c| (conn as u64, c)));
         }
@@ -197,8 +234,19 @@ impl Server {
             }
             false => (None, None),
         };
+        let mut broker = Broker::new(config);
+        let store = match broker.config().persistence.clone() {
+            Some(path) => {
+                let mut store = Store::open(&path)?;
+                store.restore(&mut broker, Instant::now())?;
+                Some(Mutex::new(store))
+            }
+            None => None,
+        };
         let shared = Arc::new(Shared {
-            broker: Mutex::new(Broker::new(config)),
+            broker: Mutex::new(broker),
+            store,
+            halted: AtomicBool::new(false),
             events: Mutex::new(tx),
             reactor: reactor.handle(),
             id: NEXT_BROKER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -436,6 +484,10 @@ fn dispatch(hooks: Arc<dyn Hooks>, rx: Receiver<BrokerEvent>, shared: std::sync:
             }
             BrokerEvent::QueueFull { client_id } => {
                 hooks.on_queue_full(&client_id);
+                None
+            }
+            BrokerEvent::StoreFailed { error } => {
+                hooks.on_store_failure(&error);
                 None
             }
         };

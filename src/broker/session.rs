@@ -212,6 +212,11 @@ impl Session {
         self.queue.back()
     }
 
+    /// The queued messages, oldest first (the store numbers them).
+    pub fn queued_mut(&mut self) -> impl Iterator<Item = &mut Outgoing> {
+        self.queue.iter_mut()
+    }
+
     pub fn queue_is_empty(&self) -> bool {
         self.queue.is_empty()
     }
