@@ -28,12 +28,6 @@ pub(super) fn unsupported(key: &str) -> Option<&'static str> {
         "websockets_log_level",
         "websockets_headers_size",
     ];
-    const PERSISTENCE: &[&str] = &[
-        "persistence_file",
-        "persistence_location",
-        "autosave_interval",
-        "autosave_on_changes",
-    ];
     const BRIDGE: &[&str] = &[
         "connection",
         "address",
@@ -103,8 +97,6 @@ pub(super) fn unsupported(key: &str) -> Option<&'static str> {
         Some("TLS listeners come with issue 9")
     } else if WEBSOCKETS.contains(&key) {
         Some("WebSocket listeners come with issue 9")
-    } else if PERSISTENCE.contains(&key) {
-        Some("persistence comes with issue 10")
     } else if BRIDGE.contains(&key) {
         Some("bridges come with issue 12")
     } else if OTHER.contains(&key) || key.starts_with("auth_opt_") || key.starts_with("plugin_opt_")
