@@ -106,6 +106,13 @@
 #define MQTTBROKER_BAD_OPTION -26
 
 /**
+ * The store under `persistenceLocation` cannot be opened or read (it is
+ * damaged, not a FerroMQ store, or in use by another broker): the broker
+ * does not start and the store is left as it is.
+ */
+#define MQTTBROKER_PERSISTENCE_ERROR -27
+
+/**
  * The `reason` given to on_client_disconnect when the connection ended
  * without a DISCONNECT packet or another reason code (EOF, socket error).
  */
@@ -118,9 +125,9 @@ typedef void *MQTTBroker;
 
 /**
  * How to create a broker: its listeners and limits (struct_id "MQBO",
- * struct_version 0 or 1). Start from MQTTBroker_createOptions_initializer,
- * which holds the defaults. Version 0 ends at `receiveMaximum`; its broker
- * gets the defaults of the version 1 fields.
+ * struct_version 0, 1 or 2). Start from MQTTBroker_createOptions_initializer,
+ * which holds the defaults. Version 0 ends at `receiveMaximum`, version 1
+ * at `slowConsumerTimeout`; their brokers get the defaults of later fields.
  */
 typedef struct MQTTBroker_createOptions {
     /**
@@ -128,7 +135,7 @@ typedef struct MQTTBroker_createOptions {
      */
     char struct_id[4];
     /**
-     * 0 or 1 (the initializer's).
+     * 0, 1 or 2 (the initializer's).
      */
     int struct_version;
     /**
@@ -216,6 +223,14 @@ typedef struct MQTTBroker_createOptions {
      * client is disconnected (MQTT 5: reason 0x97); default 30, 0 = never.
      */
     int slowConsumerTimeout;
+    /**
+     * Version 2: a directory for the crash-safe store (mosquitto's
+     * `persistence_location`; the file in it is "ferromq.redb"), read at
+     * the first MQTTBroker_start: retained messages and durable sessions
+     * survive restarts and kill -9, and every acknowledgement waits for
+     * what it acknowledges to be on disk. NULL (default): no persistence.
+     */
+    const char *persistenceLocation;
 } MQTTBroker_createOptions;
 
 /**
@@ -447,8 +462,9 @@ LIBMQTT_API int MQTTBroker_setCallbacks(MQTTBroker handle, void *context, const 
  *
  * Returns MQTTBROKER_SUCCESS, MQTTBROKER_NULL_PARAMETER,
  * MQTTBROKER_ALREADY_STARTED, MQTTBROKER_BIND_FAILED,
- * MQTTBROKER_BAD_LISTENER (the name no longer resolves) or
- * MQTTBROKER_FAILURE.
+ * MQTTBROKER_BAD_LISTENER (the name no longer resolves),
+ * MQTTBROKER_PERSISTENCE_ERROR (the store cannot be opened or read; it is
+ * named on stderr) or MQTTBROKER_FAILURE.
  */
 LIBMQTT_API int MQTTBroker_start(MQTTBroker handle);
 
@@ -504,8 +520,8 @@ LIBMQTT_API const char *MQTTBroker_strerror(int code);
 
 /** Initial value for MQTTBroker_createOptions: listen on 127.0.0.1:1883 with
  * the default limits. */
-#define MQTTBroker_createOptions_initializer { {'M', 'Q', 'B', 'O'}, 1, NULL, 0, 100000, 16777216, 32,\
-1000, 0, 65535, 128, 150, 10, 0, 16, 16, 1024, 0, 16777216, 30 }
+#define MQTTBroker_createOptions_initializer { {'M', 'Q', 'B', 'O'}, 2, NULL, 0, 100000, 16777216, 32,\
+1000, 0, 65535, 128, 150, 10, 0, 16, 16, 1024, 0, 16777216, 30, NULL }
 
 /** Initial value for MQTTBroker_callbacks: no callbacks. */
 #define MQTTBroker_callbacks_initializer { {'M', 'Q', 'B', 'K'}, 0, NULL, NULL, NULL, NULL }

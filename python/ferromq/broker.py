@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import logging
+import os
 import threading
 import weakref
 from ctypes import CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int, c_void_p
@@ -50,6 +51,8 @@ class _Options(Structure):
         ("maxInflightBytes", c_int),
         ("maxQueuedBytes", c_int),
         ("slowConsumerTimeout", c_int),
+        # struct_version 2
+        ("persistenceLocation", c_char_p),
     ]
 
 
@@ -255,6 +258,9 @@ class Broker:
     ``max_queued``, ``max_queued_bytes``, ``slow_consumer_timeout``,
     ``receive_maximum``, ...). A full queue of an online client pauses the
     clients publishing into it; see the README's "Delivery guarantees".
+    ``persistence_location=DIR`` keeps retained messages and durable sessions
+    in ``DIR/ferromq.redb`` across restarts and crashes (read at the first
+    :meth:`start`; every acknowledgement waits for the disk).
 
     Callbacks (assign before :meth:`start`; they run on the broker's callback
     thread; an exception is logged and the request refused with 0x80):
@@ -268,7 +274,8 @@ class Broker:
     - ``on_client_disconnect(client)``: ``client.reason`` holds the reason code.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 1883, **limits: int) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 1883,
+                 persistence_location: Optional[str] = None, **limits: int) -> None:
         unknown = set(limits) - set(LIMITS)
         if unknown:
             raise TypeError(f"unknown broker limits: {', '.join(sorted(unknown))}")
@@ -285,9 +292,13 @@ class Broker:
         lib = _lib()
         h = host if ":" not in host or host.startswith("[") else f"[{host}]"
         self._listener = (c_char_p * 1)(f"{h}:{port}".encode("utf-8"))
-        opts = _Options(b"MQBO", 1, self._listener, 1)
+        opts = _Options(b"MQBO", 2, self._listener, 1)
         for key, (field, default) in LIMITS.items():
             setattr(opts, field, int(limits.get(key, default)))
+        # Kept referenced: the options struct points into it.
+        self._location = (None if persistence_location is None
+                          else os.fsencode(persistence_location))
+        opts.persistenceLocation = self._location
         handle = c_void_p()
         rc = lib.MQTTBroker_create(ctypes.byref(handle), ctypes.byref(opts))
         if rc != 0:

@@ -2,10 +2,12 @@
 //! C initializer holds, the range of every limit, and the listener list.
 
 use std::ffi::c_int;
+use std::path::Path;
 use std::time::Duration;
 
 use super::guard::{FfiResult, c_str, checked_version, read_field};
 use super::types::{MQTTBROKER_BAD_LISTENER, MQTTBROKER_BAD_OPTION, MQTTBroker_createOptions};
+use crate::broker::config::mosquitto::DEFAULT_PERSISTENCE_FILE;
 use crate::broker::server::parse_listen;
 use crate::broker::{BrokerConfig, DropPolicy, Limits};
 
@@ -28,7 +30,7 @@ pub(crate) struct Settings {
 pub(crate) fn initializer() -> MQTTBroker_createOptions {
     MQTTBroker_createOptions {
         struct_id: [b'M', b'Q', b'B', b'O'].map(|b| b as _),
-        struct_version: 1,
+        struct_version: 2,
         listeners: std::ptr::null(),
         listenerCount: 0,
         maxConnections: 100_000,
@@ -48,6 +50,7 @@ pub(crate) fn initializer() -> MQTTBroker_createOptions {
         maxQueuedBytes: crate::broker::config::DEFAULT_MAX_QUEUED_BYTES as c_int,
         slowConsumerTimeout: crate::broker::config::DEFAULT_SLOW_CONSUMER_TIMEOUT.as_secs()
             as c_int,
+        persistenceLocation: std::ptr::null(),
     }
 }
 
@@ -132,12 +135,13 @@ unsafe fn listeners(o: &MQTTBroker_createOptions) -> FfiResult<Vec<String>> {
 ///
 /// # Safety
 /// `opts` NULL or a readable MQTTBroker_createOptions whose listener array
-/// holds `listenerCount` string pointers.
+/// holds `listenerCount` string pointers, and whose `persistenceLocation`
+/// (version 2) is NULL or a NUL-terminated string.
 pub(crate) unsafe fn settings(opts: *const MQTTBroker_createOptions) -> FfiResult<Settings> {
     let o = if opts.is_null() {
         initializer()
     } else {
-        let version = checked_version!(opts, b"MQBO", 1)?;
+        let version = checked_version!(opts, b"MQBO", 2)?;
         // Read field by field, only those of the caller's version (a version
         // 0 struct is shorter), so an unaligned caller's struct is never
         // referenced and nothing past its end is read.
@@ -166,14 +170,25 @@ pub(crate) unsafe fn settings(opts: *const MQTTBroker_createOptions) -> FfiResul
             o.maxQueuedBytes = read_field!(opts, maxQueuedBytes);
             o.slowConsumerTimeout = read_field!(opts, slowConsumerTimeout);
         }
+        if version >= 2 {
+            o.persistenceLocation = read_field!(opts, persistenceLocation);
+        }
         o
     };
     let limits = limits(&o)?;
     // SAFETY: forwarded contract.
     let listen = unsafe { listeners(&o) }?;
+    let persistence = match o.persistenceLocation.is_null() {
+        true => None,
+        // SAFETY: a non-NULL NUL-terminated string per the contract.
+        false => {
+            Some(Path::new(unsafe { c_str(o.persistenceLocation) }?).join(DEFAULT_PERSISTENCE_FILE))
+        }
+    };
     Ok(Settings {
         config: BrokerConfig {
             limits,
+            persistence,
             ..BrokerConfig::default()
         },
         listen,

@@ -42,7 +42,7 @@ impl std::error::Error for StoreError {}
 
 impl From<StoreError> for io::Error {
     fn from(e: StoreError) -> io::Error {
-        io::Error::other(e.to_string())
+        io::Error::other(e)
     }
 }
 

@@ -33,6 +33,10 @@ pub const MQTTBROKER_BAD_LISTENER: c_int = -24;
 pub const MQTTBROKER_BAD_INDEX: c_int = -25;
 /// A limit in MQTTBroker_createOptions is out of its range.
 pub const MQTTBROKER_BAD_OPTION: c_int = -26;
+/// The store under `persistenceLocation` cannot be opened or read (it is
+/// damaged, not a FerroMQ store, or in use by another broker): the broker
+/// does not start and the store is left as it is.
+pub const MQTTBROKER_PERSISTENCE_ERROR: c_int = -27;
 
 /// The `reason` given to on_client_disconnect when the connection ended
 /// without a DISCONNECT packet or another reason code (EOF, socket error).
@@ -42,15 +46,15 @@ pub const MQTTBROKER_CONNECTION_LOST: c_int = -1;
 pub type MQTTBroker = *mut c_void;
 
 /// How to create a broker: its listeners and limits (struct_id "MQBO",
-/// struct_version 0 or 1). Start from MQTTBroker_createOptions_initializer,
-/// which holds the defaults. Version 0 ends at `receiveMaximum`; its broker
-/// gets the defaults of the version 1 fields.
+/// struct_version 0, 1 or 2). Start from MQTTBroker_createOptions_initializer,
+/// which holds the defaults. Version 0 ends at `receiveMaximum`, version 1
+/// at `slowConsumerTimeout`; their brokers get the defaults of later fields.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct MQTTBroker_createOptions {
     /// Must be "MQBO".
     pub struct_id: [c_char; 4],
-    /// 0 or 1 (the initializer's).
+    /// 0, 1 or 2 (the initializer's).
     pub struct_version: c_int,
     /// `listenerCount` addresses "host:port" to listen on; port 0 picks a
     /// free port (see MQTTBroker_getPort). NULL with a count of 0 means
@@ -101,6 +105,12 @@ pub struct MQTTBroker_createOptions {
     /// Version 1: seconds an online client's queue may stay full before the
     /// client is disconnected (MQTT 5: reason 0x97); default 30, 0 = never.
     pub slowConsumerTimeout: c_int,
+    /// Version 2: a directory for the crash-safe store (mosquitto's
+    /// `persistence_location`; the file in it is "ferromq.redb"), read at
+    /// the first MQTTBroker_start: retained messages and durable sessions
+    /// survive restarts and kill -9, and every acknowledgement waits for
+    /// what it acknowledges to be on disk. NULL (default): no persistence.
+    pub persistenceLocation: *const c_char,
 }
 
 /// Who a callback is about (struct_id "MQBI", struct_version 0). Valid only
