@@ -537,3 +537,35 @@ fn kill_9_loses_no_acknowledged_message() {
     let p = got.expect("the retained message after the kills");
     assert!(p.retain && &p.payload[..] == b"keep", "{p:?}");
 }
+
+/// A store that is not one stops `ferromq broker` with an error naming the
+/// file, which is left as it was.
+#[test]
+fn a_damaged_store_stops_the_broker_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ferromq.redb");
+    std::fs::write(&file, vec![0x42u8; 8192]).unwrap();
+    let conf = dir.path().join("ferromq.conf");
+    let text = format!(
+        "persistence true\npersistence_location {}\n",
+        dir.path().display()
+    );
+    std::fs::write(&conf, text).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferromq"));
+    cmd.arg("broker")
+        .arg("--config")
+        .arg(&conf)
+        .arg("--listen")
+        .arg("127.0.0.1:0");
+    let out = support::run_with_timeout(cmd, 30);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "started on a damaged store: {stderr}"
+    );
+    assert!(
+        stderr.contains(&file.display().to_string()),
+        "the error names the file: {stderr}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), vec![0x42u8; 8192]);
+}

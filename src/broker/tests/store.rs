@@ -133,3 +133,74 @@ fn without_a_store_nothing_is_staged() {
     h.subscribe(1, "t", QoS::AtLeastOnce);
     assert!(!h.b.has_staged());
 }
+
+#[test]
+fn session_expiry_deletes_from_the_store() {
+    use crate::protocol::codec::ProtocolVersion::V5;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    {
+        let (mut h, mut store, _) = open(&path);
+        let c = Connect {
+            clean_start: false,
+            properties: props(vec![(
+                PropertyId::SESSION_EXPIRY_INTERVAL,
+                PropertyValue::U32(10),
+            )]),
+            ..connect("short", V5)
+        };
+        h.connect_with(1, c);
+        h.subscribe(1, "t", QoS::AtLeastOnce);
+        h.b.handle_closed(1, h.now);
+        commit(&mut h, &mut store);
+    }
+    {
+        // Still there after a restart, with its expiry running from then.
+        let (mut h, mut store, restored) = open(&path);
+        assert_eq!(restored.sessions, 1);
+        h.advance(11);
+        assert!(h.b.has_staged(), "expiry staged the session's removal");
+        commit(&mut h, &mut store);
+    }
+    let (_, _, restored) = open(&path);
+    assert_eq!(restored.sessions, 0);
+}
+
+#[test]
+fn a_delayed_will_survives_a_restart() {
+    use crate::protocol::codec::ProtocolVersion::V5;
+    use crate::protocol::codec::Will;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    {
+        let (mut h, mut store, _) = open(&path);
+        let c = Connect {
+            clean_start: false,
+            properties: props(vec![(
+                PropertyId::SESSION_EXPIRY_INTERVAL,
+                PropertyValue::U32(600),
+            )]),
+            will: Some(Will {
+                topic: "wills/w".into(),
+                payload: Bytes::from_static(b"gone"),
+                qos: QoS::AtLeastOnce,
+                retain: false,
+                properties: props(vec![(
+                    PropertyId::WILL_DELAY_INTERVAL,
+                    PropertyValue::U32(5),
+                )]),
+            }),
+            ..connect("w", V5)
+        };
+        h.connect_with(1, c);
+        commit(&mut h, &mut store);
+        // kill -9 while "w" is connected.
+    }
+    let (mut h, _store, _) = open(&path);
+    h.connect(2, "watcher", V311);
+    h.subscribe(2, "wills/#", QoS::AtLeastOnce);
+    h.advance(4);
+    assert!(payloads(&h.take(2)).is_empty(), "not before its delay");
+    h.advance(2);
+    assert_eq!(payloads(&h.take(2)), ["gone"]);
+}
