@@ -2,6 +2,7 @@
 //! process's reactor, with host hooks answered on a dispatcher thread so a
 //! slow decision holds up only the session that waits for it.
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -79,10 +80,20 @@ pub trait Hooks: Send + Sync + 'static {
     }
 }
 
+/// One turn's output held for the store: the batch id it waits for, the
+/// chunks to write and the connections to close after them.
+type Held = (u64, Vec<(u64, Bytes)>, Vec<u64>);
+
+/// The store and the turns' output waiting for it, oldest first.
+struct Durable {
+    store: Store,
+    held: VecDeque<Held>,
+}
+
 struct Shared {
     broker: Mutex<Broker>,
-    /// The store (persistence on), committed before each turn's output.
-    store: Option<Mutex<Store>>,
+    /// The store (persistence on) and the output waiting for it.
+    store: Option<Mutex<Durable>>,
     /// The store failed: nothing is read, acknowledged or accepted any more.
     halted: AtomicBool,
     events: Mutex<Option<Sender<BrokerEvent>>>,
@@ -166,18 +177,40 @@ impl BrokerEndpoint for Shared {
     fn output(&self, out: &mut Vec<(u64, Bytes)>, close: &mut Vec<u64>) -> Option<Instant> {
         let mut b = self.lock();
         let mut chunks = Vec::new();
-        if let Some(store) = &self.store {
-            // Group commit: this turn's changes are durable before any of
-            // its acknowledgements is written.
-            let mut st = store.lock().unwrap_or_else(|e| e.into_inner());
-            if !self.halted.load(Ordering::Relaxed)
-                && let Err(e) = st.commit(&mut b, Instant::now())
-            {
-                self.halted.store(true, Ordering::Relaxed);
-                b.shutdown(Instant::now());
-                b.push_event(BrokerEvent::StoreFailed {
-                    error: e.to_string(),
-                });
+        if let Some(d) = &self.store {
+            // Group commit: this turn's changes go to the store's thread as
+            // one batch, and this turn's output waits until it is durable.
+            let mut d = d.lock().unwrap_or_else(|e| e.into_inner());
+            if !self.halted.load(Ordering::Relaxed) {
+                match d.store.submit(&mut b, Instant::now()) {
+                    Ok(id) => {
+                        let (mut turn, mut closes) = (Vec::new(), Vec::new());
+                        while let Some(conn) = b.poll_transmit_bytes(&mut chunks) {
+                            turn.extend(chunks.drain(..).map(|c| (conn as u64, c)));
+                        }
+                        while let Some(conn) = b.poll_close() {
+                            closes.push(conn as u64);
+                        }
+                        if !turn.is_empty() || !closes.is_empty() {
+                            d.held.push_back((id, turn, closes));
+                        }
+                        let done = d.store.committed();
+                        while d.held.front().is_some_and(|h| h.0 <= done) {
+                            if let Some((_, o, c)) = d.held.pop_front() {
+                                out.extend(o);
+                                close.extend(c);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        self.halted.store(true, Ordering::Relaxed);
+                        d.held.clear();
+                        b.shutdown(Instant::now());
+                        b.push_event(BrokerEvent::StoreFailed {
+                            error: e.to_string(),
+                        });
+                    }
+                }
             }
             if self.halted.load(Ordering::Relaxed) {
                 while b.poll_transmit_bytes(&mut chunks).is_some() {
@@ -234,12 +267,21 @@ impl Server {
             }
             false => (None, None),
         };
+        let id = NEXT_BROKER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut broker = Broker::new(config);
         let store = match broker.config().persistence.clone() {
             Some(path) => {
                 let mut store = Store::open(&path)?;
                 store.restore(&mut broker, Instant::now())?;
-                Some(Mutex::new(store))
+                // After each commit the reactor collects what it released.
+                let r = reactor.handle();
+                store.start(Box::new(move || {
+                    r.send(Command::BrokerFlush { id });
+                }))?;
+                Some(Mutex::new(Durable {
+                    store,
+                    held: VecDeque::new(),
+                }))
             }
             None => None,
         };
@@ -249,7 +291,7 @@ impl Server {
             halted: AtomicBool::new(false),
             events: Mutex::new(tx),
             reactor: reactor.handle(),
-            id: NEXT_BROKER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            id,
         });
         let dispatcher = match (hooks, rx) {
             (Some(h), Some(rx)) => {

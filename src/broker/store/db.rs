@@ -2,8 +2,10 @@
 //! copy-on-write commit protocol: a commit is durable when `commit` returns,
 //! a torn one is rolled back on open). Three tables: retained messages by
 //! topic, sessions by client id, deliveries by (client id, sequence number).
-//! A mirror of what each session has on disk lets a commit write only the
-//! deliveries that appeared or moved, and delete those that are gone.
+//! A mirror of what each session has on disk lets a batch write only the
+//! deliveries that appeared or moved, and delete those that are gone. The
+//! batches are prepared on the reactor (they read the broker) and written by
+//! the store's thread (writer.rs).
 
 use foldhash::HashMap;
 use std::fmt;
@@ -18,6 +20,7 @@ use super::super::Broker;
 use super::super::message::Outgoing;
 use super::super::session::Session;
 use super::record::{self, Clock, SessionRecord, Stage, StoredWill};
+use super::writer::{self, Op};
 use crate::protocol::codec::{Properties, PropertyId, QoS};
 
 pub(super) const RETAINED: TableDefinition<&str, &[u8]> = TableDefinition::new("retained");
@@ -60,11 +63,15 @@ pub(super) struct Mirror {
 
 /// The open store file.
 pub struct Store {
-    pub(super) db: Database,
+    /// The file, until `start` hands it to the store's thread.
+    pub(super) db: Option<Database>,
     pub(super) path: PathBuf,
     pub(super) mirror: HashMap<Arc<str>, Mirror>,
-    /// Commits so far (marks the deliveries each one saw).
+    /// Batches prepared so far (marks the deliveries each one saw).
     generation: u64,
+    /// Batch ids handed to the store's thread so far.
+    submitted: u64,
+    writer: Option<writer::Writer>,
 }
 
 impl fmt::Debug for Store {
@@ -82,10 +89,12 @@ impl Store {
             what: format!("cannot open: {e}"),
         })?;
         Ok(Store {
-            db,
+            db: Some(db),
             path: path.to_path_buf(),
             mirror: HashMap::default(),
             generation: 0,
+            submitted: 0,
+            writer: None,
         })
     }
 
@@ -102,97 +111,143 @@ impl Store {
     }
 
     /// Writes what `broker` staged since the last commit in one durable
-    /// transaction. Nothing staged: nothing written, no sync.
+    /// transaction, on this thread (before `start`; tests and tools).
+    /// Nothing staged: nothing written, no sync.
     pub fn commit(&mut self, broker: &mut Broker, now: Instant) -> Result<(), StoreError> {
-        if !broker.has_staged() {
+        let ops = self.prepare(broker, now);
+        if ops.is_empty() {
             return Ok(());
         }
-        let Some(staged) = broker.staged.as_mut() else {
+        let Some(db) = self.db.as_ref() else {
+            return Err(self.err("the store's thread owns the file"));
+        };
+        writer::apply(db, &[ops]).map_err(|e| self.err(e))
+    }
+
+    /// Hands the file to the store's own thread; `notify` runs after each
+    /// of its commits. From here on changes go through `submit`.
+    pub fn start(&mut self, notify: Box<dyn Fn() + Send>) -> Result<(), StoreError> {
+        let Some(db) = self.db.take() else {
             return Ok(());
+        };
+        self.writer = Some(writer::Writer::start(db, notify).map_err(|e| self.err(e))?);
+        Ok(())
+    }
+
+    /// Queues what `broker` staged as the next batch for the store's
+    /// thread; its id (output produced now must wait until `committed()`
+    /// reaches it), or the last id handed out when nothing was staged.
+    pub fn submit(&mut self, broker: &mut Broker, now: Instant) -> Result<u64, StoreError> {
+        if let Some(e) = self.failure() {
+            return Err(self.err(e));
+        }
+        let ops = self.prepare(broker, now);
+        if ops.is_empty() {
+            return Ok(self.submitted);
+        }
+        let tx = self.writer.as_ref().and_then(|w| w.tx.as_ref());
+        let sent = tx.is_some_and(|tx| tx.send((self.submitted + 1, ops)).is_ok());
+        if !sent {
+            return Err(self.err("the store's thread has stopped"));
+        }
+        self.submitted += 1;
+        Ok(self.submitted)
+    }
+
+    /// The last batch id the store's thread has made durable.
+    pub fn committed(&self) -> u64 {
+        self.writer.as_ref().map_or(self.submitted, |w| {
+            w.progress
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .committed
+        })
+    }
+
+    /// Why the store's thread stopped, if it did.
+    pub fn failure(&self) -> Option<String> {
+        let w = self.writer.as_ref()?;
+        w.progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .error
+            .clone()
+    }
+
+    /// The operations that bring the file up to what `broker` staged.
+    fn prepare(&mut self, broker: &mut Broker, now: Instant) -> Vec<Op> {
+        let mut ops = Vec::new();
+        if !broker.has_staged() {
+            return ops;
+        }
+        let Some(staged) = broker.staged.as_mut() else {
+            return ops;
         };
         let sessions = std::mem::take(&mut staged.sessions);
         let retained = std::mem::take(&mut staged.retained);
         let clock = Clock::new(now);
         self.generation += 1;
         let generation = self.generation;
-        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
-        {
-            let mut rt = txn.open_table(RETAINED).map_err(|e| self.err(e))?;
-            for topic in &retained {
-                let r = match broker.retained.get(topic) {
-                    Some(m) => rt.insert(topic.as_str(), &record::retained(m, clock)[..]),
-                    None => rt.remove(topic.as_str()),
-                };
-                r.map_err(|e| self.err(e))?;
-            }
-            let mut st = txn.open_table(SESSIONS).map_err(|e| self.err(e))?;
-            let mut dt = txn.open_table(DELIVERIES).map_err(|e| self.err(e))?;
-            for cid in &sessions {
-                let session = broker
-                    .sessions
-                    .get_mut(cid)
-                    .filter(|s| s.expiry != 0)
-                    .map(|b| &mut **b);
-                let Some(s) = session else {
-                    // Gone or not durable: nothing of it may stay on disk.
-                    if let Some(m) = self.mirror.remove(cid) {
-                        st.remove(&**cid).map_err(|e| self.err(e))?;
-                        for seq in m.rows.keys() {
-                            dt.remove((&**cid, *seq)).map_err(|e| self.err(e))?;
-                        }
-                    }
-                    continue;
-                };
-                let m = self.mirror.entry(cid.clone()).or_default();
-                let meta = record::session(&session_record(s), clock);
-                if meta != m.meta {
-                    st.insert(&**cid, &meta[..])
-                        .map_err(|e| err(&self.path, e))?;
-                    m.meta = meta;
+        for topic in retained {
+            match broker.retained.get(&topic) {
+                Some(m) => {
+                    let v = record::retained(m, clock);
+                    ops.push(Op::PutRetained(topic, v));
                 }
-                let mut put = |out: &mut Outgoing, stage: Stage| -> Result<(), redb::Error> {
-                    if out.qos == QoS::AtMostOnce {
-                        return Ok(());
-                    }
-                    if out.seq == 0 {
-                        m.next_seq += 1;
-                        out.seq = m.next_seq;
-                    }
-                    if m.rows.get(&out.seq).map(|r| r.0) != Some(stage) {
-                        let v = record::delivery(stage, out, clock);
-                        dt.insert((&**cid, out.seq), &v[..])?;
-                    }
-                    m.rows.insert(out.seq, (stage, generation));
-                    Ok(())
-                };
-                for f in s.inflight.iter_mut() {
-                    put(&mut f.out, Stage::Inflight(f.state, f.packet_id))
-                        .map_err(|e| err(&self.path, e))?;
-                }
-                for out in s.queued_mut() {
-                    put(out, Stage::Queued).map_err(|e| err(&self.path, e))?;
-                }
-                let mut gone = Vec::new();
-                m.rows.retain(|seq, (_, g)| {
-                    let keep = *g == generation;
-                    if !keep {
-                        gone.push(*seq);
-                    }
-                    keep
-                });
-                for seq in gone {
-                    dt.remove((&**cid, seq)).map_err(|e| err(&self.path, e))?;
-                }
+                None => ops.push(Op::DelRetained(topic)),
             }
         }
-        txn.commit().map_err(|e| self.err(e))
-    }
-}
-
-fn err(path: &Path, e: impl fmt::Display) -> StoreError {
-    StoreError {
-        path: path.to_path_buf(),
-        what: e.to_string(),
+        for cid in &sessions {
+            let session = broker
+                .sessions
+                .get_mut(cid)
+                .filter(|s| s.expiry != 0)
+                .map(|b| &mut **b);
+            let Some(s) = session else {
+                // Gone or not durable: nothing of it may stay on disk.
+                if let Some(m) = self.mirror.remove(cid) {
+                    ops.push(Op::DelSession(cid.to_string()));
+                    for seq in m.rows.keys() {
+                        ops.push(Op::DelDelivery(cid.to_string(), *seq));
+                    }
+                }
+                continue;
+            };
+            let m = self.mirror.entry(cid.clone()).or_default();
+            let meta = record::session(&session_record(s), clock);
+            if meta != m.meta {
+                ops.push(Op::PutSession(cid.to_string(), meta.clone()));
+                m.meta = meta;
+            }
+            let mut put = |out: &mut Outgoing, stage: Stage| {
+                if out.qos == QoS::AtMostOnce {
+                    return;
+                }
+                if out.seq == 0 {
+                    m.next_seq += 1;
+                    out.seq = m.next_seq;
+                }
+                if m.rows.get(&out.seq).map(|r| r.0) != Some(stage) {
+                    let v = record::delivery(stage, out, clock);
+                    ops.push(Op::PutDelivery(cid.to_string(), out.seq, v));
+                }
+                m.rows.insert(out.seq, (stage, generation));
+            };
+            for f in s.inflight.iter_mut() {
+                put(&mut f.out, Stage::Inflight(f.state, f.packet_id));
+            }
+            for out in s.queued_mut() {
+                put(out, Stage::Queued);
+            }
+            m.rows.retain(|seq, (_, g)| {
+                let keep = *g == generation;
+                if !keep {
+                    ops.push(Op::DelDelivery(cid.to_string(), *seq));
+                }
+                keep
+            });
+        }
+        ops
     }
 }
 

@@ -1,13 +1,16 @@
 //! The crash-safe broker store (`persistence true`): retained messages and
 //! durable sessions kept in one redb file. The broker core stays sans-IO: it
-//! only stages what changed (session ids, retained topics); the host commits
-//! the staged changes in one durable transaction per reactor turn (group
-//! commit) before writing that turn's output, so no PUBACK/PUBREC leaves
-//! before the message it acknowledges is on disk.
+//! only stages what changed (session ids, retained topics); once per reactor
+//! turn the host turns the staged changes into one batch for the store's
+//! thread, which commits it durably (batches that queue up meanwhile go in
+//! one transaction: group commit), and holds that turn's output until then,
+//! so no PUBACK/PUBREC leaves before the message it acknowledges is on disk
+//! and the reactor never waits for the disk.
 
 mod db;
 mod record;
 mod restore;
+mod writer;
 
 use foldhash::HashSet;
 use std::sync::Arc;

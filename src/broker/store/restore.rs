@@ -33,7 +33,10 @@ impl Store {
     pub fn restore(&mut self, broker: &mut Broker, now: Instant) -> Result<Restored, StoreError> {
         let clock = Clock::new(now);
         let mut done = Restored::default();
-        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        let Some(db) = self.db.as_ref() else {
+            return Err(self.err("the store was already read"));
+        };
+        let txn = db.begin_write().map_err(|e| self.err(e))?;
         {
             let mut rt = txn.open_table(RETAINED).map_err(|e| self.err(e))?;
             let mut expired = Vec::new();
