@@ -130,6 +130,59 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// Group commit: the broker's staged changes go to the store's thread
+    /// as one batch, and its pending output is held until that batch is
+    /// durable. The batch id; None when the store failed (the broker is
+    /// then halted: nothing more is acknowledged, every connection closes).
+    fn hold(&self, b: &mut Broker, d: &mut Durable) -> Option<u64> {
+        if self.halted.load(Ordering::Relaxed) {
+            return None;
+        }
+        match d.store.submit(b, Instant::now()) {
+            Ok(id) => {
+                let (mut turn, mut closes, mut chunks) = (Vec::new(), Vec::new(), Vec::new());
+                while let Some(conn) = b.poll_transmit_bytes(&mut chunks) {
+                    turn.extend(chunks.drain(..).map(|c| (conn as u64, c)));
+                }
+                while let Some(conn) = b.poll_close() {
+                    closes.push(conn as u64);
+                }
+                if !turn.is_empty() || !closes.is_empty() {
+                    d.held.push_back((id, turn, closes));
+                }
+                Some(id)
+            }
+            Err(e) => {
+                self.halted.store(true, Ordering::Relaxed);
+                d.held.clear();
+                b.shutdown(Instant::now());
+                b.push_event(BrokerEvent::StoreFailed {
+                    error: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    /// Commits what the broker staged now (from an API thread) and waits,
+    /// at most `timeout`, until it is durable, so that what it released can
+    /// still be written (the DISCONNECTs of a stop).
+    fn settle_store(&self, timeout: Duration) {
+        let Some(d) = &self.store else {
+            return;
+        };
+        let (id, progress) = {
+            let mut b = self.lock();
+            let mut d = d.lock().unwrap_or_else(|e| e.into_inner());
+            (self.hold(&mut b, &mut d), d.store.progress())
+        };
+        if let (Some(id), Some(p)) = (id, progress) {
+            p.wait_committed(id, timeout);
+        }
+    }
+}
+
 impl BrokerEndpoint for Shared {
     fn accept(&self, conn: u64, listener: usize, peer: SocketAddr, now: Instant) -> bool {
         if self.halted.load(Ordering::Relaxed) {
@@ -178,37 +231,13 @@ impl BrokerEndpoint for Shared {
         let mut b = self.lock();
         let mut chunks = Vec::new();
         if let Some(d) = &self.store {
-            // Group commit: this turn's changes go to the store's thread as
-            // one batch, and this turn's output waits until it is durable.
             let mut d = d.lock().unwrap_or_else(|e| e.into_inner());
-            if !self.halted.load(Ordering::Relaxed) {
-                match d.store.submit(&mut b, Instant::now()) {
-                    Ok(id) => {
-                        let (mut turn, mut closes) = (Vec::new(), Vec::new());
-                        while let Some(conn) = b.poll_transmit_bytes(&mut chunks) {
-                            turn.extend(chunks.drain(..).map(|c| (conn as u64, c)));
-                        }
-                        while let Some(conn) = b.poll_close() {
-                            closes.push(conn as u64);
-                        }
-                        if !turn.is_empty() || !closes.is_empty() {
-                            d.held.push_back((id, turn, closes));
-                        }
-                        let done = d.store.committed();
-                        while d.held.front().is_some_and(|h| h.0 <= done) {
-                            if let Some((_, o, c)) = d.held.pop_front() {
-                                out.extend(o);
-                                close.extend(c);
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        self.halted.store(true, Ordering::Relaxed);
-                        d.held.clear();
-                        b.shutdown(Instant::now());
-                        b.push_event(BrokerEvent::StoreFailed {
-                            error: e.to_string(),
-                        });
+            if self.hold(&mut b, &mut d).is_some() {
+                let done = d.store.committed();
+                while d.held.front().is_some_and(|h| h.0 <= done) {
+                    if let Some((_, o, c)) = d.held.pop_front() {
+                        out.extend(o);
+                        close.extend(c);
                     }
                 }
             }
@@ -374,6 +403,9 @@ impl Server {
             return Err(io::Error::new(io::ErrorKind::NotConnected, "not started"));
         }
         self.shared.with_broker(|b, now| b.shutdown(now));
+        // With a store, the shutdown's output waits for its commit: let it
+        // be durable before the reactor lets go of the sockets.
+        self.shared.settle_store(Duration::from_secs(5));
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.reactor.send(Command::BrokerRemove {
             id: self.shared.id,

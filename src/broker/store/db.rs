@@ -156,22 +156,19 @@ impl Store {
 
     /// The last batch id the store's thread has made durable.
     pub fn committed(&self) -> u64 {
-        self.writer.as_ref().map_or(self.submitted, |w| {
-            w.progress
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .committed
-        })
+        self.writer
+            .as_ref()
+            .map_or(self.submitted, |w| w.progress.lock().committed)
+    }
+
+    /// What to wait on for a batch to be durable (after `start`).
+    pub fn progress(&self) -> Option<Arc<writer::Shared>> {
+        self.writer.as_ref().map(|w| w.progress.clone())
     }
 
     /// Why the store's thread stopped, if it did.
     pub fn failure(&self) -> Option<String> {
-        let w = self.writer.as_ref()?;
-        w.progress
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .error
-            .clone()
+        self.writer.as_ref()?.progress.lock().error.clone()
     }
 
     /// The operations that bring the file up to what `broker` staged.

@@ -5,8 +5,9 @@
 //! is told through `notify` so it releases the output that waited for it.
 
 use std::sync::mpsc::{Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use redb::Database;
 
@@ -53,10 +54,44 @@ pub(super) struct Progress {
     pub error: Option<String>,
 }
 
+/// [`Progress`] with a condition variable signalled at each change.
+#[derive(Debug, Default)]
+pub struct Shared {
+    state: Mutex<Progress>,
+    changed: Condvar,
+}
+
+impl Shared {
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Progress> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until batch `id` is durable (true) or the thread failed or
+    /// `timeout` passed (false).
+    pub fn wait_committed(&self, id: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut p = self.lock();
+        loop {
+            if p.committed >= id {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if p.error.is_some() || left.is_zero() {
+                return false;
+            }
+            p = self
+                .changed
+                .wait_timeout(p, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
+
 /// The store's thread and the way to it.
 pub(super) struct Writer {
     pub tx: Option<Sender<(u64, Vec<Op>)>>,
-    pub progress: Arc<Mutex<Progress>>,
+    pub progress: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -65,7 +100,7 @@ impl Writer {
     /// (and after a failure).
     pub fn start(db: Database, notify: Box<dyn Fn() + Send>) -> std::io::Result<Writer> {
         let (tx, rx) = std::sync::mpsc::channel();
-        let progress = Arc::new(Mutex::new(Progress::default()));
+        let progress = Arc::new(Shared::default());
         let p = progress.clone();
         let thread = std::thread::Builder::new()
             .name("ferromq-store".into())
@@ -92,7 +127,7 @@ impl Drop for Writer {
 fn run(
     db: Database,
     rx: Receiver<(u64, Vec<Op>)>,
-    progress: Arc<Mutex<Progress>>,
+    progress: Arc<Shared>,
     notify: Box<dyn Fn() + Send>,
 ) {
     while let Ok(first) = rx.recv() {
@@ -104,20 +139,17 @@ fn run(
             batches.push(ops);
         }
         let result = apply(&db, &batches);
-        {
-            let mut p = progress.lock().unwrap_or_else(|e| e.into_inner());
+        let failed = {
+            let mut p = progress.lock();
             match result {
                 Ok(()) => p.committed = last,
                 Err(e) => p.error = Some(e.to_string()),
             }
-        }
+            p.error.is_some()
+        };
+        progress.changed.notify_all();
         notify();
-        if progress
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .error
-            .is_some()
-        {
+        if failed {
             return;
         }
     }
