@@ -4,6 +4,7 @@
 #   make lint      cargo fmt --check and clippy on every target, warnings denied
 #   make bench     FerroMQ vs Paho C and mosquitto, ratio table (not a test)
 #   make fuzz      run each fuzz target in fuzz/ for FUZZ_SECONDS (mk/fuzz.mk)
+#   make crashtest kill -9 the broker with persistence on CRASH_ITERATIONS times
 
 CARGO  ?= cargo
 CC     ?= cc
@@ -15,7 +16,7 @@ LIB    := $(LIBDIR)/libferromq.so
 EXAMPLE_SRCS := $(wildcard c-examples/*.c)
 EXAMPLES     := $(patsubst c-examples/%.c,build/%,$(EXAMPLE_SRCS))
 
-.PHONY: all lib examples test lint bench clean
+.PHONY: all lib examples test lint bench clean crashtest
 
 all: examples
 
@@ -35,6 +36,11 @@ build/%: c-examples/%.c $(LIB)
 # crate is compiled once.
 test: examples
 	$(CARGO) test --release --no-fail-fast
+
+# The broker crash test at length (`make test` runs a few kills of it).
+CRASH_ITERATIONS ?= 50
+crashtest:
+	FERROMQ_CRASH_ITERATIONS=$(CRASH_ITERATIONS) $(CARGO) test --release --test broker_crash -- --nocapture
 
 # Formatting and clippy; .ci/run runs this before `make test`.
 lint:

@@ -10,7 +10,9 @@ broker`, broker pinned to core 1, generator to core 0. Every case runs A B A B
 ... with a fresh broker per run; the table shows medians and ours / peer.
 Results: bench/results/latest.{json,md,png} (and a time-stamped JSON copy).
 
-Usage: bench/run_all.py [--runs N] [--scale F] [--only client|broker|tls]
+Usage: bench/run_all.py [--runs N] [--scale F] [--only client|broker|tls] [--case KEY]
+(--case runs only the broker cases named, e.g. fanin_qos1_durable, and saves
+nothing under bench/results.)
 """
 
 import argparse
@@ -76,10 +78,13 @@ def pinned(core, argv):
 class Broker:
     """A fresh broker on a free port; `kind` is 'mosquitto' or 'ferromq'."""
 
-    def __init__(self, kind, work, nodelay=False, defaults=False, tls=None):
+    def __init__(self, kind, work, nodelay=False, defaults=False, tls=None, persist=False):
         """`tls`: a directory with server.pem/server.key (its listener is TLS)."""
         self.kind = kind
         self.port = free_port()
+        # A fresh store per run (persist): mosquitto snapshots it every
+        # autosave_interval (1800 s by default), ferromq commits every turn.
+        store = tempfile.mkdtemp(prefix=f"{kind}-store-", dir=work) if persist else None
         self.log = open(os.path.join(work, f"{kind}.log"), "w")
         conf = os.path.join(work, f"{kind}.conf")
         with open(conf, "w") as f:
@@ -96,11 +101,15 @@ class Broker:
                     f.write("set_tcp_nodelay true\n")
                 if tls:
                     f.write(f"certfile {tls}/server.pem\nkeyfile {tls}/server.key\n")
+                if store:
+                    f.write(f"persistence true\npersistence_location {store}/\n")
                 argv = [MOSQUITTO, "-c", conf]
             else:
                 # defaults: ferromq's own limits (flow control, window 32).
                 if not defaults:
                     f.write("max_queued 10000000\nmax_inflight 65535\n")
+                if store:
+                    f.write(f"persistence true\npersistence_location {store}\n")
                 argv = [FERROMQ, "broker", "--config", conf]
                 if tls:
                     # The same listener keys as mosquitto's.
@@ -238,6 +247,11 @@ def broker_cases(scale):
         ("fanin_qos1_defaults", "fan-in 4->1 QoS 1, ferromq defaults (msg/s)",
          ["--mode", "fanin", "--qos", "1", "--publishers", "4", "--window", "64",
           "--messages", str(n(50000))]),
+        # Persistence on, durable subscriber: every PUBACK after the message
+        # is on disk here; mosquitto only snapshots (kill -9 loses since).
+        ("fanin_qos1_durable", "fan-in 4->1 QoS 1 durable, persistence on (msg/s)",
+         ["--mode", "fanin", "--qos", "1", "--publishers", "4", "--window", "64",
+          "--durable", "--messages", str(n(50000))]),
         ("p2p_qos2", "QoS 2 1->1 window 20 (msg/s)",
          ["--mode", "p2p", "--qos", "2", "--publishers", "1", "--window", "20",
           "--messages", str(n(40000))]),
@@ -411,7 +425,10 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0, help="scale message counts")
     ap.add_argument("--only", choices=["client", "broker", "tls"])
     ap.add_argument("--idle", default="5000,10000", help="idle connection counts")
+    ap.add_argument("--case", action="append", help="only these broker cases (not saved)")
     a = ap.parse_args()
+    if a.case:
+        a.only, a.idle = "broker", ""
     runs = max(1, a.runs)
 
     for need in (MOSQUITTO, FERROMQ, OUR_LIBS, "/usr/include/MQTTClient.h"):
@@ -479,13 +496,16 @@ def main():
                             threads["ours"], False, None, "<= 16"))
         if a.only in (None, "broker"):
             goals = {"fanin_qos0": 4, "fanin_qos1": 4, "fanin_qos1_defaults": 4, "p2p_qos2": 3,
-                     "fanout_qos0": 10}
+                     "fanout_qos0": 10, "fanin_qos1_durable": 1}
             for key, title, args in broker_cases(a.scale):
+                if a.case and key not in a.case:
+                    continue
                 vals = {"mosquitto": [], "ferromq": []}
                 for i in range(runs):
                     for kind in ("mosquitto", "ferromq"):
                         b = Broker(kind, work, nodelay=key == "latency",
-                                   defaults=key.endswith("_defaults"))
+                                   defaults=key.endswith("_defaults"),
+                                   persist=key.endswith("_durable"))
                         try:
                             r, err = run_generator(b, args, work)
                         finally:
@@ -510,7 +530,8 @@ def main():
                     g = goals.get(key)
                     rows.append(row(title, "mosquitto", vals["mosquitto"], vals["ferromq"],
                                     True, g, f">= {g}x" if g else ""))
-            retained_case(a.scale, runs, work, rows, failures)
+            if not a.case:
+                retained_case(a.scale, runs, work, rows, failures)
             for conns in [int(x) for x in a.idle.split(",") if x]:
                 for subscribe in (False, True):
                     title = f"RSS/conn, {conns} idle{' +1 sub' if subscribe else ''} (B)"
@@ -574,6 +595,13 @@ def main():
            "machine": machine(), "load_before": load_before, "load_after": load_after,
            "command": "make bench", "rows": rows, "warnings": warnings,
            "failures": failures, "table_markdown": md}
+    if a.case:
+        print()
+        print(text)
+        for w in warnings:
+            print(f"WARNING: {w}")
+        print("(--case: not saved)")
+        return
     os.makedirs(RESULTS, exist_ok=True)
     stamp = f"{started:%Y%m%dT%H%M%SZ}"
     for name in (f"results-{stamp}.json", "latest.json"):

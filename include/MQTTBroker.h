@@ -123,6 +123,13 @@
 #define MQTTBROKER_PROTOCOL_WEBSOCKETS 1
 
 /**
+ * The store under `persistenceLocation` cannot be opened or read (it is
+ * damaged, not a FerroMQ store, or in use by another broker): the broker
+ * does not start and the store is left as it is.
+ */
+#define MQTTBROKER_PERSISTENCE_ERROR -28
+
+/**
  * The `reason` given to on_client_disconnect when the connection ended
  * without a DISCONNECT packet or another reason code (EOF, socket error).
  */
@@ -292,6 +299,14 @@ typedef struct MQTTBroker_createOptions {
      * and WebSocket settings.
      */
     const struct MQTTBroker_listenerOptions *listenerOptions;
+    /**
+     * Version 2: a directory for the crash-safe store (mosquitto's
+     * `persistence_location`; the file in it is "ferromq.redb"), read at
+     * the first MQTTBroker_start: retained messages and durable sessions
+     * survive restarts and kill -9, and every acknowledgement waits for
+     * what it acknowledges to be on disk. NULL (default): no persistence.
+     */
+    const char *persistenceLocation;
 } MQTTBroker_createOptions;
 
 /**
@@ -523,8 +538,9 @@ LIBMQTT_API int MQTTBroker_setCallbacks(MQTTBroker handle, void *context, const 
  *
  * Returns MQTTBROKER_SUCCESS, MQTTBROKER_NULL_PARAMETER,
  * MQTTBROKER_ALREADY_STARTED, MQTTBROKER_BIND_FAILED,
- * MQTTBROKER_BAD_LISTENER (the name no longer resolves) or
- * MQTTBROKER_FAILURE.
+ * MQTTBROKER_BAD_LISTENER (the name no longer resolves),
+ * MQTTBROKER_PERSISTENCE_ERROR (the store cannot be opened or read; it is
+ * named on stderr) or MQTTBROKER_FAILURE.
  */
 LIBMQTT_API int MQTTBroker_start(MQTTBroker handle);
 
@@ -591,7 +607,7 @@ LIBMQTT_API const char *MQTTBroker_strerror(int code);
 /** Initial value for MQTTBroker_createOptions: listen on 127.0.0.1:1883 with
  * the default limits. */
 #define MQTTBroker_createOptions_initializer { {'M', 'Q', 'B', 'O'}, 2, NULL, 0, 100000, 16777216, 32,\
-1000, 0, 65535, 128, 150, 10, 0, 16, 16, 1024, 0, 16777216, 30, NULL }
+1000, 0, 65535, 128, 150, 10, 0, 16, 16, 1024, 0, 16777216, 30, NULL, NULL }
 
 /** Initial value for MQTTBroker_listenerOptions: plain MQTT, no TLS. */
 #define MQTTBroker_listenerOptions_initializer { {'M', 'Q', 'B', 'L'}, 0, MQTTBROKER_PROTOCOL_MQTT,\

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import logging
+import os
 import threading
 import weakref
 from ctypes import CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int, c_void_p
@@ -73,6 +74,7 @@ class _Options(Structure):
         ("slowConsumerTimeout", c_int),
         # struct_version 2
         ("listenerOptions", POINTER(_ListenerOptions)),
+        ("persistenceLocation", c_char_p),
     ]
 
 
@@ -279,6 +281,9 @@ class Broker:
     ``max_queued``, ``max_queued_bytes``, ``slow_consumer_timeout``,
     ``receive_maximum``, ...). A full queue of an online client pauses the
     clients publishing into it; see the README's "Delivery guarantees".
+    ``persistence_location=DIR`` keeps retained messages and durable sessions
+    in ``DIR/ferromq.redb`` across restarts and crashes (read at the first
+    :meth:`start`; every acknowledgement waits for the disk).
 
     The listener speaks TLS when ``certfile`` and ``keyfile`` are given, and
     MQTT over WebSocket with ``protocol="websockets"`` (mosquitto's listener
@@ -304,6 +309,7 @@ class Broker:
         self,
         host: str = "127.0.0.1",
         port: int = 1883,
+        persistence_location: Optional[str] = None,
         *,
         protocol: str = "mqtt",
         certfile: Optional[str] = None,
@@ -349,6 +355,10 @@ class Broker:
                 enc(capath), int(require_certificate), int(use_identity_as_username),
                 enc(tls_version), enc(ciphers))
             opts.listenerOptions = ctypes.pointer(self._listener_opts)
+        # Kept referenced: the options struct points into it.
+        self._location = (None if persistence_location is None
+                          else os.fsencode(persistence_location))
+        opts.persistenceLocation = self._location
         handle = c_void_p()
         rc = lib.MQTTBroker_create(ctypes.byref(handle), ctypes.byref(opts))
         if rc != 0:

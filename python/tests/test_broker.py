@@ -232,6 +232,39 @@ def test_flow_control_limits_are_accepted_and_checked():
         ferromq.Broker(port=0, slow_consumer_timeout=-1).start()
 
 
+def test_persistence_location_keeps_sessions_and_retained(rec, tmp_path):
+    b = make_broker(persistence_location=str(tmp_path))
+    with b:
+        port = b.port
+        b.publish("kept", "over a new broker", 1, retain=True)
+        c = recording_client(rec, client_id="durable", clean_session=False)
+        connect(c, rec, port)
+        subscribe(c, rec, "queued", 1)
+        disconnect(c, rec)
+        b.publish("queued", "while offline", 1)
+    assert (tmp_path / "ferromq.redb").exists()
+    # A new broker (as after a restart of the program) on the same store.
+    with make_broker(persistence_location=str(tmp_path)) as b2:
+        c = recording_client(rec, client_id="durable", clean_session=False)
+        connect(c, rec, b2.port)
+        rec.wait("on_message")
+        assert [m.payload for m in messages(rec)] == [b"while offline"]
+        subscribe(c, rec, "kept", 1)
+        rec.wait("on_message", 2)
+        assert messages(rec)[1].payload == b"over a new broker"
+        disconnect(c, rec)
+
+
+def test_a_damaged_store_is_persistence_error(tmp_path):
+    (tmp_path / "ferromq.redb").write_bytes(b"\x07" * 4096)
+    b = make_broker(persistence_location=str(tmp_path))
+    with pytest.raises(ferromq.BrokerError) as e:
+        b.start()
+    assert e.value.code == -27
+    b.close()
+    assert (tmp_path / "ferromq.redb").read_bytes() == b"\x07" * 4096
+
+
 def test_a_dropped_broker_is_collected():
     b = make_broker()
     b.on_client_connect = lambda cl: True

@@ -7,6 +7,7 @@ pub mod mosquitto;
 mod mosquitto_keys;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -143,4 +144,8 @@ pub struct BrokerConfig {
     /// Serve Prometheus text-format metrics over HTTP (`GET /metrics`) on
     /// this address (port 0 = any free port); `None` = off.
     pub metrics_listener: Option<SocketAddr>,
+    /// `persistence true`: the store file (mosquitto's `persistence_location`
+    /// joined with `persistence_file`), opened when the server is created;
+    /// `None` = nothing survives a restart. A reload does not change it.
+    pub persistence: Option<PathBuf>,
 }

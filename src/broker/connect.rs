@@ -238,6 +238,7 @@ impl Broker {
         now: Instant,
     ) {
         let cid: Arc<str> = connect.client_id.as_str().into();
+        self.stage_session(&cid);
         let v5 = connect.protocol.is_v5();
         let identity = match (&self.config.auth, self.conns.get(&conn)) {
             (Some(_), Some(c)) => Some(Box::new(Identity {
@@ -425,6 +426,7 @@ impl Broker {
         let Some(cid) = cid else {
             return;
         };
+        self.stage_session(&cid);
         if self.config.hooks.notices {
             self.events.push_back(BrokerEvent::Disconnected {
                 conn,
@@ -483,6 +485,7 @@ impl Broker {
 
     /// Publishes (and forgets) the session's will.
     pub(super) fn publish_session_will(&mut self, cid: &Arc<str>, now: Instant) {
+        self.stage_session(cid);
         let Some(s) = self.sessions.get_mut(cid) else {
             return;
         };
@@ -515,6 +518,7 @@ impl Broker {
 
     /// The session is over: a pending will goes out, subscriptions go.
     pub(super) fn end_session(&mut self, cid: &Arc<str>, now: Instant) {
+        self.stage_session(cid);
         if self.sessions.get(cid).is_some_and(|s| s.will_at.is_some()) {
             self.publish_session_will(cid, now);
         }

@@ -52,6 +52,9 @@ pub enum BrokerEvent {
         retain: bool,
         properties: Properties,
     },
+    /// The store could not be written (it names the file): the broker
+    /// acknowledges nothing more and has closed every connection.
+    StoreFailed { error: String },
     /// A SUBSCRIBE; grant or refuse each valid filter (in order).
     SubscribeRequest {
         conn: ConnId,

@@ -130,6 +130,7 @@ mod tests {
             qos,
             retain,
             sub_ids: Vec::new(),
+            seq: 0,
         }
     }
 

@@ -76,6 +76,8 @@ pub(crate) struct Outgoing {
     pub qos: QoS,
     pub retain: bool,
     pub sub_ids: Vec<u32>,
+    /// Its key in the broker store (0 = not stored yet; see store/).
+    pub seq: u64,
 }
 
 impl Outgoing {

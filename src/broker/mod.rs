@@ -40,6 +40,7 @@ mod retained;
 pub mod server;
 mod session;
 mod small_map;
+pub mod store;
 mod subscribe;
 mod sys;
 mod timers;
@@ -96,6 +97,8 @@ pub struct Broker {
     listener_conns: Vec<usize>,
     /// The `$SYS` tree, once started (see sys.rs).
     sys: Option<Box<sys::SysTree>>,
+    /// Changes for the store to commit, only while persistence is on.
+    staged: Option<Box<store::Staging>>,
 }
 
 impl Broker {
@@ -116,14 +119,16 @@ impl Broker {
             headers: fastpath::HeaderCache::default(),
             listener_conns: Vec::new(),
             sys: None,
+            staged: None,
         }
     }
 
     /// Replaces the configuration (a reload): limits and `auth` apply from
     /// the next packet on; connections and sessions stay. The host hooks in
-    /// force are kept (they belong to the host, not to the file).
+    /// force and the store are kept (they belong to the host, not to the file).
     pub fn reconfigure(&mut self, mut config: BrokerConfig) {
         config.hooks = self.config.hooks;
+        config.persistence = self.config.persistence.take();
         self.config = config;
     }
 
@@ -226,6 +231,7 @@ impl Broker {
 
     /// The host's answer to the request event pending for `conn`.
     pub fn handle_decision(&mut self, conn: ConnId, decision: Decision, now: Instant) {
+        self.stage_conn(conn);
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
@@ -343,6 +349,11 @@ impl Broker {
         self.events.pop_front()
     }
 
+    /// Queues an event from the host side (a store failure) for `poll_event`.
+    pub(crate) fn push_event(&mut self, ev: BrokerEvent) {
+        self.events.push_back(ev);
+    }
+
     /// Closes every connection (MQTT 5 clients get DISCONNECT 0x8B); wills
     /// go out as for any connection the server ends. Drain `poll_transmit`
     /// and `poll_close` afterwards.
@@ -370,6 +381,7 @@ impl Broker {
     }
 
     fn dispatch(&mut self, conn: ConnId, packet: Packet, now: Instant) {
+        self.stage_conn(conn);
         let Some(c) = self.conns.get(&conn) else {
             return;
         };

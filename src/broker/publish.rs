@@ -301,6 +301,7 @@ impl Broker {
         let msg = Arc::new(msg);
         if msg.retain {
             self.retained.store(&msg);
+            self.stage_retained(&msg.topic);
         }
         let mut matches: Vec<Match> = Vec::new();
         let sessions = &self.sessions;
@@ -322,6 +323,7 @@ impl Broker {
                 qos: msg.qos.min(first.entry.opts.qos),
                 retain: msg.retain && first.entry.opts.retain_as_published,
                 sub_ids: first.entry.sub_id.into_iter().collect(),
+                seq: 0,
             };
             let client = first.client.clone();
             let mut j = i + 1;
@@ -347,6 +349,7 @@ impl Broker {
     /// connection of its publisher when an online session's queue is full;
     /// see flow.rs), or dropped.
     pub(super) fn deliver(&mut self, cid: &Arc<str>, out: Outgoing, now: Instant) {
+        self.stage_session(cid);
         let Some(s) = self.sessions.get_mut(cid) else {
             return;
         };
@@ -418,6 +421,7 @@ impl Broker {
     /// has room; lets paused publishers go once the queue has drained.
     /// Returns whether the (online) session's queue is still full.
     pub(super) fn pump(&mut self, cid: &Arc<str>, now: Instant) -> bool {
+        self.stage_session(cid);
         let (flow, full) = loop {
             let limits = &self.config.limits;
             let Some(s) = self.sessions.get_mut(cid) else {

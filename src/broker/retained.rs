@@ -95,6 +95,15 @@ impl Retained {
         }
     }
 
+    /// The message retained on exactly `topic`.
+    pub fn get(&self, topic: &str) -> Option<&Arc<Message>> {
+        let mut node = &self.root;
+        for level in topic.split('/') {
+            node = node.children.get(level)?;
+        }
+        node.msg.as_ref()
+    }
+
     fn remove(&mut self, topic: &str) {
         let levels: Vec<&str> = topic.split('/').collect();
         if self.root.remove(&levels).is_some() {

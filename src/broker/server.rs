@@ -2,8 +2,10 @@
 //! process's reactor, with host hooks answered on a dispatcher thread so a
 //! slow decision holds up only the session that waits for it.
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -14,6 +16,7 @@ use crossbeam_channel::{Receiver, Sender};
 use super::config::listener_keys::ListenerSpec;
 use super::listener::ListenerTransport;
 use super::metrics::MetricsServer;
+use super::store::Store;
 use super::{Broker, BrokerConfig, BrokerEvent, ConnId, Decision, DisconnectCause, Stats};
 use crate::protocol::codec::{Properties, ProtocolVersion, QoS, ReasonCode};
 use crate::reactor::transport::{Transport, TransportError};
@@ -78,10 +81,29 @@ pub trait Hooks: Send + Sync + 'static {
     fn on_queue_full(&self, client_id: &str) {
         let _ = client_id;
     }
+    /// The store could not be written (persistence on): the broker has
+    /// stopped serving; `error` names the file.
+    fn on_store_failure(&self, error: &str) {
+        let _ = error;
+    }
+}
+
+/// One turn's output held for the store: the batch id it waits for, the
+/// chunks to write and the connections to close after them.
+type Held = (u64, Vec<(u64, Bytes)>, Vec<u64>);
+
+/// The store and the turns' output waiting for it, oldest first.
+struct Durable {
+    store: Store,
+    held: VecDeque<Held>,
 }
 
 struct Shared {
     broker: Mutex<Broker>,
+    /// The store (persistence on) and the output waiting for it.
+    store: Option<Mutex<Durable>>,
+    /// The store failed: nothing is read, acknowledged or accepted any more.
+    halted: AtomicBool,
     events: Mutex<Option<Sender<BrokerEvent>>>,
     reactor: Arc<Reactor>,
     id: u64,
@@ -118,8 +140,64 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// Group commit: the broker's staged changes go to the store's thread
+    /// as one batch, and its pending output is held until that batch is
+    /// durable. The batch id; None when the store failed (the broker is
+    /// then halted: nothing more is acknowledged, every connection closes).
+    fn hold(&self, b: &mut Broker, d: &mut Durable) -> Option<u64> {
+        if self.halted.load(Ordering::Relaxed) {
+            return None;
+        }
+        match d.store.submit(b, Instant::now()) {
+            Ok(id) => {
+                let (mut turn, mut closes, mut chunks) = (Vec::new(), Vec::new(), Vec::new());
+                while let Some(conn) = b.poll_transmit_bytes(&mut chunks) {
+                    turn.extend(chunks.drain(..).map(|c| (conn as u64, c)));
+                }
+                while let Some(conn) = b.poll_close() {
+                    closes.push(conn as u64);
+                }
+                if !turn.is_empty() || !closes.is_empty() {
+                    d.held.push_back((id, turn, closes));
+                }
+                Some(id)
+            }
+            Err(e) => {
+                self.halted.store(true, Ordering::Relaxed);
+                d.held.clear();
+                b.shutdown(Instant::now());
+                b.push_event(BrokerEvent::StoreFailed {
+                    error: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    /// Commits what the broker staged now (from an API thread) and waits,
+    /// at most `timeout`, until it is durable, so that what it released can
+    /// still be written (the DISCONNECTs of a stop).
+    fn settle_store(&self, timeout: Duration) {
+        let Some(d) = &self.store else {
+            return;
+        };
+        let (id, progress) = {
+            let mut b = self.lock();
+            let mut d = d.lock().unwrap_or_else(|e| e.into_inner());
+            (self.hold(&mut b, &mut d), d.store.progress())
+        };
+        if let (Some(id), Some(p)) = (id, progress) {
+            p.wait_committed(id, timeout);
+        }
+    }
+}
+
 impl BrokerEndpoint for Shared {
     fn accept(&self, conn: u64, listener: usize, peer: SocketAddr, now: Instant) -> bool {
+        if self.halted.load(Ordering::Relaxed) {
+            return false;
+        }
         let mut b = self.lock();
         let ok = b.handle_accept_on(conn as ConnId, peer, listener, now);
         self.drain_events(&mut b);
@@ -127,6 +205,10 @@ impl BrokerEndpoint for Shared {
     }
 
     fn input(&self, conn: u64, data: &mut BytesMut, now: Instant) -> bool {
+        if self.halted.load(Ordering::Relaxed) {
+            data.clear();
+            return false;
+        }
         let mut b = self.lock();
         b.handle_bytes(conn as ConnId, data, now);
         self.drain_events(&mut b);
@@ -189,6 +271,23 @@ impl BrokerEndpoint for Shared {
     fn output(&self, out: &mut Vec<(u64, Bytes)>, close: &mut Vec<u64>) -> Option<Instant> {
         let mut b = self.lock();
         let mut chunks = Vec::new();
+        if let Some(d) = &self.store {
+            let mut d = d.lock().unwrap_or_else(|e| e.into_inner());
+            if self.hold(&mut b, &mut d).is_some() {
+                let done = d.store.committed();
+                while d.held.front().is_some_and(|h| h.0 <= done) {
+                    if let Some((_, o, c)) = d.held.pop_front() {
+                        out.extend(o);
+                        close.extend(c);
+                    }
+                }
+            }
+            if self.halted.load(Ordering::Relaxed) {
+                while b.poll_transmit_bytes(&mut chunks).is_some() {
+                    chunks.clear();
+                }
+            }
+        }
         while let Some(conn) = b.poll_transmit_bytes(&mut chunks) {
             out.extend(chunks.drain(..).map(|c| (conn as u64, c)));
         }
@@ -238,11 +337,31 @@ impl Server {
             }
             false => (None, None),
         };
+        let id = NEXT_BROKER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut broker = Broker::new(config);
+        let store = match broker.config().persistence.clone() {
+            Some(path) => {
+                let mut store = Store::open(&path)?;
+                store.restore(&mut broker, Instant::now())?;
+                // After each commit the reactor collects what it released.
+                let r = reactor.handle();
+                store.start(Box::new(move || {
+                    r.send(Command::BrokerFlush { id });
+                }))?;
+                Some(Mutex::new(Durable {
+                    store,
+                    held: VecDeque::new(),
+                }))
+            }
+            None => None,
+        };
         let shared = Arc::new(Shared {
-            broker: Mutex::new(Broker::new(config)),
+            broker: Mutex::new(broker),
+            store,
+            halted: AtomicBool::new(false),
             events: Mutex::new(tx),
             reactor: reactor.handle(),
-            id: NEXT_BROKER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            id,
             transports: Mutex::new(Vec::new()),
         });
         let dispatcher = match (hooks, rx) {
@@ -326,6 +445,9 @@ impl Server {
             return Err(io::Error::new(io::ErrorKind::NotConnected, "not started"));
         }
         self.shared.with_broker(|b, now| b.shutdown(now));
+        // With a store, the shutdown's output waits for its commit: let it
+        // be durable before the reactor lets go of the sockets.
+        self.shared.settle_store(Duration::from_secs(5));
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.reactor.send(Command::BrokerRemove {
             id: self.shared.id,
@@ -506,6 +628,10 @@ fn dispatch(hooks: Arc<dyn Hooks>, rx: Receiver<BrokerEvent>, shared: std::sync:
             }
             BrokerEvent::TransportFailed { peer, reason } => {
                 hooks.on_transport_error(peer, &reason);
+                None
+            }
+            BrokerEvent::StoreFailed { error } => {
+                hooks.on_store_failure(&error);
                 None
             }
         };

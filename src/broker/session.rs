@@ -44,6 +44,10 @@ impl Qos2Ids {
     pub fn len(&self) -> usize {
         self.0.as_ref().map_or(0, |s| s.len())
     }
+
+    pub fn iter(&self) -> impl Iterator<Item = &u16> {
+        self.0.iter().flat_map(|s| s.iter())
+    }
 }
 
 impl FromIterator<u16> for Qos2Ids {
@@ -251,6 +255,11 @@ impl Session {
     /// The newest queued message.
     pub fn back_queued(&self) -> Option<&Outgoing> {
         self.queue.back()
+    }
+
+    /// The queued messages, oldest first (the store numbers them).
+    pub fn queued_mut(&mut self) -> impl Iterator<Item = &mut Outgoing> {
+        self.queue.iter_mut()
     }
 
     pub fn queue_is_empty(&self) -> bool {

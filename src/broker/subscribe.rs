@@ -150,6 +150,7 @@ impl Broker {
                         msg,
                         retain: true,
                         sub_ids: entry.sub_id.into_iter().collect(),
+                        seq: 0,
                     });
                 }
             }

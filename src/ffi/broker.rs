@@ -17,8 +17,9 @@ use super::types::{
     MQTTBROKER_ALREADY_STARTED, MQTTBROKER_BAD_INDEX, MQTTBROKER_BAD_LISTENER,
     MQTTBROKER_BAD_OPTION, MQTTBROKER_BAD_QOS, MQTTBROKER_BAD_STRUCTURE, MQTTBROKER_BAD_TOPIC,
     MQTTBROKER_BAD_UTF8_STRING, MQTTBROKER_BIND_FAILED, MQTTBROKER_FAILURE, MQTTBROKER_NOT_STARTED,
-    MQTTBROKER_NULL_PARAMETER, MQTTBROKER_SUCCESS, MQTTBROKER_TLS_ERROR, MQTTBroker,
-    MQTTBroker_callbacks, MQTTBroker_createOptions, MQTTBroker_stats, MQTTProperties,
+    MQTTBROKER_NULL_PARAMETER, MQTTBROKER_PERSISTENCE_ERROR, MQTTBROKER_SUCCESS,
+    MQTTBROKER_TLS_ERROR, MQTTBroker, MQTTBroker_callbacks, MQTTBroker_createOptions,
+    MQTTBroker_stats, MQTTProperties,
 };
 use crate::broker::server::{Hooks, Server};
 
@@ -128,8 +129,9 @@ pub extern "C" fn MQTTBroker_setCallbacks(
 ///
 /// Returns MQTTBROKER_SUCCESS, MQTTBROKER_NULL_PARAMETER,
 /// MQTTBROKER_ALREADY_STARTED, MQTTBROKER_BIND_FAILED,
-/// MQTTBROKER_BAD_LISTENER (the name no longer resolves) or
-/// MQTTBROKER_FAILURE.
+/// MQTTBROKER_BAD_LISTENER (the name no longer resolves),
+/// MQTTBROKER_PERSISTENCE_ERROR (the store cannot be opened or read; it is
+/// named on stderr) or MQTTBROKER_FAILURE.
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTBroker_start(handle: MQTTBroker) -> c_int {
     guard_rc(|| {
@@ -142,8 +144,14 @@ pub extern "C" fn MQTTBroker_start(handle: MQTTBroker) -> c_int {
         if inner.server.is_none() {
             let hooks = inner.hooks.clone().map(|h| h as Arc<dyn Hooks>);
             let s = &inner.settings;
-            let server =
-                Server::new(s.config.clone(), s.listen.clone(), hooks).map_err(|e| io_code(&e))?;
+            let server = Server::new(s.config.clone(), s.listen.clone(), hooks).map_err(|e| {
+                let code = io_code(&e);
+                if code == MQTTBROKER_PERSISTENCE_ERROR {
+                    // The caller gets a code; the person running it, the file.
+                    eprintln!("ferromq: {e}");
+                }
+                code
+            })?;
             for (i, spec) in s.specs.iter().enumerate() {
                 server
                     .set_listener(i, spec)
@@ -162,6 +170,12 @@ fn io_code(e: &std::io::Error) -> c_int {
     use std::io::ErrorKind::*;
     match e.kind() {
         AddrInUse | AddrNotAvailable | PermissionDenied => MQTTBROKER_BIND_FAILED,
+        _ if e
+            .get_ref()
+            .is_some_and(|i| i.is::<crate::broker::store::StoreError>()) =>
+        {
+            MQTTBROKER_PERSISTENCE_ERROR
+        }
         InvalidInput => MQTTBROKER_BAD_LISTENER,
         AlreadyExists => MQTTBROKER_ALREADY_STARTED,
         _ => MQTTBROKER_FAILURE,
@@ -381,6 +395,7 @@ fn strerror(code: c_int) -> &'static CStr {
         MQTTBROKER_TLS_ERROR => {
             c"a listener's TLS settings cannot be used (certificate, key, version or ciphers)"
         }
+        MQTTBROKER_PERSISTENCE_ERROR => c"the broker store cannot be opened or read",
         _ => c"unknown error",
     }
 }

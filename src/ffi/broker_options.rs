@@ -2,6 +2,7 @@
 //! C initializer holds, the range of every limit, and the listener list.
 
 use std::ffi::c_int;
+use std::path::Path;
 use std::time::Duration;
 
 use super::guard::{FfiResult, c_str, checked_version, opt_c_str, read_field};
@@ -11,6 +12,7 @@ use super::types::{
     MQTTBroker_listenerOptions,
 };
 use crate::broker::config::listener_keys::{ListenerProtocol, ListenerSpec, TlsServerSettings};
+use crate::broker::config::mosquitto::DEFAULT_PERSISTENCE_FILE;
 use crate::broker::listener::ListenerTransport;
 use crate::broker::server::parse_listen;
 use crate::broker::{BrokerConfig, DropPolicy, Limits};
@@ -57,6 +59,7 @@ pub(crate) fn initializer() -> MQTTBroker_createOptions {
         slowConsumerTimeout: crate::broker::config::DEFAULT_SLOW_CONSUMER_TIMEOUT.as_secs()
             as c_int,
         listenerOptions: std::ptr::null(),
+        persistenceLocation: std::ptr::null(),
     }
 }
 
@@ -141,7 +144,8 @@ unsafe fn listeners(o: &MQTTBroker_createOptions) -> FfiResult<Vec<String>> {
 ///
 /// # Safety
 /// `opts` NULL or a readable MQTTBroker_createOptions whose listener array
-/// holds `listenerCount` string pointers.
+/// holds `listenerCount` string pointers, and whose `persistenceLocation`
+/// (version 2) is NULL or a NUL-terminated string.
 pub(crate) unsafe fn settings(opts: *const MQTTBroker_createOptions) -> FfiResult<Settings> {
     let o = if opts.is_null() {
         initializer()
@@ -177,6 +181,7 @@ pub(crate) unsafe fn settings(opts: *const MQTTBroker_createOptions) -> FfiResul
         }
         if version >= 2 {
             o.listenerOptions = read_field!(opts, listenerOptions);
+            o.persistenceLocation = read_field!(opts, persistenceLocation);
         }
         o
     };
@@ -193,9 +198,17 @@ pub(crate) unsafe fn settings(opts: *const MQTTBroker_createOptions) -> FfiResul
             })
             .collect::<FfiResult<Vec<_>>>()?
     };
+    let persistence = match o.persistenceLocation.is_null() {
+        true => None,
+        // SAFETY: a non-NULL NUL-terminated string per the contract.
+        false => {
+            Some(Path::new(unsafe { c_str(o.persistenceLocation) }?).join(DEFAULT_PERSISTENCE_FILE))
+        }
+    };
     Ok(Settings {
         config: BrokerConfig {
             limits,
+            persistence,
             ..BrokerConfig::default()
         },
         listen,

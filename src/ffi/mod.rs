@@ -38,6 +38,8 @@ pub mod types;
 pub(crate) use handle::live_locks;
 
 #[cfg(test)]
+mod broker_store_tests;
+#[cfg(test)]
 mod broker_tests;
 #[cfg(test)]
 mod tests;

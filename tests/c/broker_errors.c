@@ -69,10 +69,14 @@ int main(void)
     o.struct_version = 3;
     create_fails(&o, MQTTBROKER_BAD_STRUCTURE, __LINE__);
     /* Version 0 (the first header, without the byte and slow-consumer
-     * limits) is still accepted; version 1 limits are range-checked. */
+     * limits) and version 1 (without persistenceLocation) are still
+     * accepted; version 1 limits are range-checked. */
     o = local_options(one, 1);
     o.struct_version = 0;
     MQTTBroker v0 = NULL;
+    CHECK_RC(MQTTBroker_create(&v0, &o), MQTTBROKER_SUCCESS);
+    MQTTBroker_destroy(&v0);
+    o.struct_version = 1;
     CHECK_RC(MQTTBroker_create(&v0, &o), MQTTBROKER_SUCCESS);
     MQTTBroker_destroy(&v0);
     o = local_options(one, 1);
@@ -193,7 +197,7 @@ int main(void)
                    MQTTBROKER_NULL_PARAMETER, MQTTBROKER_BAD_STRUCTURE, MQTTBROKER_BAD_QOS,
                    MQTTBROKER_BAD_TOPIC, MQTTBROKER_ALREADY_STARTED, MQTTBROKER_NOT_STARTED,
                    MQTTBROKER_BIND_FAILED, MQTTBROKER_BAD_LISTENER, MQTTBROKER_BAD_INDEX,
-                   MQTTBROKER_BAD_OPTION};
+                   MQTTBROKER_BAD_OPTION, MQTTBROKER_PERSISTENCE_ERROR};
     int n = (int)(sizeof codes / sizeof codes[0]);
     for (int i = 0; i < n; i++) {
         const char *s = MQTTBroker_strerror(codes[i]);

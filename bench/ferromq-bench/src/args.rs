@@ -61,13 +61,16 @@ pub struct Options {
     pub drain_secs: u64,
     /// Connect over TLS, trusting this CA file.
     pub tls: Option<PathBuf>,
+    /// Subscribers keep a durable session (clean session 0), so a broker
+    /// with persistence stores what it owes them.
+    pub durable: bool,
 }
 
 pub fn usage() -> String {
     "usage: ferromq bench [--host 127.0.0.1] --port P [--mode fanin|fanout|p2p|idle|retained]\n\
      \x20   [--qos 0|1|2] [--messages N per publisher] [--payload BYTES] [--publishers N]\n\
      \x20   [--subscribers N] [--connections N] [--subscribe] [--window N] [--rate MSGS/S]\n\
-     \x20   [--json FILE] [--strict] [--drain SECS]"
+     \x20   [--json FILE] [--strict] [--drain SECS] [--durable]"
         .to_string()
 }
 
@@ -97,6 +100,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         strict: false,
         drain_secs: 3,
         tls: None,
+        durable: false,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -136,6 +140,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             "--rate" => o.rate = number(flag, it.next())?,
             "--json" => o.json = Some(it.next().ok_or("--json needs a file")?.into()),
             "--strict" => o.strict = true,
+            "--durable" => o.durable = true,
             "--drain" => o.drain_secs = number(flag, it.next())?.max(1),
             "--tls" => o.tls = Some(it.next().ok_or("--tls needs a CA file")?.into()),
             "-h" | "--help" => return Err(usage()),
@@ -187,9 +192,10 @@ mod tests {
     fn full_command_line() {
         let o = parse(&args(
             "--host 127.0.0.1 --port 1884 --mode fanout --qos 2 --messages 500 --payload 100 \
-             --subscribers 50 --window 20 --rate 10000 --json out.json --strict",
+             --subscribers 50 --window 20 --rate 10000 --json out.json --strict --durable",
         ))
         .unwrap();
+        assert!(o.durable);
         assert_eq!(o.addr, "127.0.0.1:1884".parse().unwrap());
         assert_eq!(o.mode, Mode::FanOut);
         assert_eq!(o.qos, QoS::ExactlyOnce);

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use ferromq::protocol::codec::{Properties, QoS, SubscriptionOptions};
-use ferromq::protocol::session::client::{Event, SessionError};
+use ferromq::protocol::session::client::{ClientConfig, Event, SessionError};
 use hdrhistogram::Histogram;
 use mio::{Events, Poll, Token};
 
@@ -124,7 +124,10 @@ impl Run<'_> {
             self.poll.registry(),
             Token(idx),
             self.o.addr,
-            config(id, self.o.window),
+            ClientConfig {
+                clean_start: !(self.o.durable && matches!(role, Role::Sub(_))),
+                ..config(id, self.o.window)
+            },
             Instant::now(),
         )
         .map_err(|e| format!("connect to {}: {e}", self.o.addr))?;

@@ -101,6 +101,13 @@ impl Hooks for LogHooks {
             ),
         );
     }
+
+    fn on_store_failure(&self, error: &str) {
+        // Nothing more can be acknowledged: stop, so a supervisor restarts
+        // the broker on what the store last committed.
+        log::log(ERROR, format_args!("{error}: stopping"));
+        std::process::exit(1);
+    }
 }
 
 /// The command line.

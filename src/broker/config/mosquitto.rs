@@ -149,7 +149,15 @@ struct Parser {
     log_type_seen: bool,
     /// Listener keys outside any block: the default listener's.
     default_spec: ListenerSpec,
+    /// `persistence`, `persistence_location`, `persistence_file`.
+    persistence: bool,
+    persistence_location: Option<PathBuf>,
+    persistence_file: Option<String>,
 }
+
+/// The store file's name when `persistence_file` is not given (not
+/// mosquitto's `mosquitto.db`: the format is not mosquitto's).
+pub const DEFAULT_PERSISTENCE_FILE: &str = "ferromq.redb";
 
 impl Parser {
     fn new(lenient: bool) -> Parser {
@@ -163,6 +171,9 @@ impl Parser {
             log_dest_seen: false,
             log_type_seen: false,
             default_spec: ListenerSpec::default(),
+            persistence: false,
+            persistence_location: None,
+            persistence_file: None,
         }
     }
 
@@ -175,6 +186,14 @@ impl Parser {
         )?;
         conf.config.limits.listener_max_connections =
             conf.listeners.iter().map(|l| l.max_connections).collect();
+        if self.persistence {
+            // As mosquitto: the location defaults to the working directory.
+            let dir = self.persistence_location.unwrap_or_default();
+            let file = self
+                .persistence_file
+                .unwrap_or_else(|| DEFAULT_PERSISTENCE_FILE.to_string());
+            conf.config.persistence = Some(dir.join(file));
+        }
         Ok(conf)
     }
 
@@ -499,12 +518,24 @@ impl Parser {
                     self.file(&file, depth + 1)?;
                 }
             }
-            "persistence" => {
-                if boolean()? {
-                    return self.refuse(format!(
-                        "{at}: option 'persistence true' is not supported yet (persistence comes with issue 10)"
+            "persistence" => self.persistence = boolean()?,
+            "persistence_location" => self.persistence_location = Some(path()?),
+            "persistence_file" => {
+                let name = path()?.to_string_lossy().into_owned();
+                if name.contains('/') {
+                    return Err(format!(
+                        "{at}: 'persistence_file' is a file name inside persistence_location, not '{name}'"
                     ));
                 }
+                self.persistence_file = Some(name);
+            }
+            // Every acknowledged message is durable when it is acknowledged
+            // (group commit per reactor turn): there is no snapshot to time.
+            "autosave_interval" => {
+                num()?;
+            }
+            "autosave_on_changes" => {
+                boolean()?;
             }
             _ => {
                 return match unsupported(key) {

@@ -20,12 +20,6 @@ pub(super) fn unsupported(key: &str) -> Option<&'static str> {
         "websockets_log_level",
         "websockets_headers_size",
     ];
-    const PERSISTENCE: &[&str] = &[
-        "persistence_file",
-        "persistence_location",
-        "autosave_interval",
-        "autosave_on_changes",
-    ];
     const BRIDGE: &[&str] = &[
         "connection",
         "address",
@@ -95,8 +89,6 @@ pub(super) fn unsupported(key: &str) -> Option<&'static str> {
         Some("FerroMQ's TLS (rustls) does not implement it")
     } else if WEBSOCKETS.contains(&key) {
         Some("FerroMQ's WebSocket listeners do not implement it")
-    } else if PERSISTENCE.contains(&key) {
-        Some("persistence comes with issue 10")
     } else if BRIDGE.contains(&key) {
         Some("bridges come with issue 12")
     } else if OTHER.contains(&key) || key.starts_with("auth_opt_") || key.starts_with("plugin_opt_")

@@ -179,8 +179,6 @@ fn unsupported_and_unknown_options_are_errors_naming_line_and_option() {
     for (key, why) in [
         ("crlfile /x.pem", "rustls"),
         ("http_dir /www", "WebSocket"),
-        ("persistence true", "issue 10"),
-        ("persistence_location /var/lib", "issue 10"),
         ("connection br", "issue 12"),
         ("address 10.0.0.1", "issue 12"),
         ("auth_opt_x 1", "not implement"),
@@ -298,4 +296,36 @@ fn include_dir_reads_conf_files_in_name_order_in_place() {
     assert!(e.contains("only allowed in the main"), "{e}");
     let e = parse("include_dir /does/not/exist").unwrap_err();
     assert!(e.contains("line 1") && e.contains("include_dir"), "{e}");
+}
+
+#[test]
+fn persistence_keys_name_the_store_file() {
+    let c = parse("persistence false\npersistence_location /var/lib/m/\n").unwrap();
+    assert_eq!(c.config.persistence, None);
+    let c = parse(
+        "persistence true\npersistence_location /var/lib/m/\nautosave_interval 1800\n\
+         autosave_on_changes false\n",
+    )
+    .unwrap();
+    assert_eq!(
+        c.config.persistence.as_deref(),
+        Some(std::path::Path::new("/var/lib/m/ferromq.redb"))
+    );
+    let c = parse("persistence_file b.db\npersistence true\npersistence_location /d\n").unwrap();
+    assert_eq!(
+        c.config.persistence.as_deref(),
+        Some(std::path::Path::new("/d/b.db"))
+    );
+    let c = parse("persistence true\n").unwrap();
+    assert_eq!(
+        c.config.persistence.as_deref(),
+        Some(std::path::Path::new("ferromq.redb"))
+    );
+    let e = parse("persistence_file a/b.db\n").unwrap_err();
+    assert!(
+        e.contains("line 1") && e.contains("persistence_file"),
+        "{e}"
+    );
+    let e = parse("autosave_interval soon\n").unwrap_err();
+    assert!(e.contains("autosave_interval"), "{e}");
 }

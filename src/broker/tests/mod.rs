@@ -9,6 +9,7 @@ mod fuzz;
 mod limits;
 mod routing;
 mod sessions;
+mod store;
 mod sys;
 mod v5;
 mod wire;

@@ -72,6 +72,10 @@ pub struct MQTTBroker_listenerOptions {
     /// OpenSSL cipher list for TLS 1.2 (NULL: rustls's defaults).
     pub ciphers: *const c_char,
 }
+/// The store under `persistenceLocation` cannot be opened or read (it is
+/// damaged, not a FerroMQ store, or in use by another broker): the broker
+/// does not start and the store is left as it is.
+pub const MQTTBROKER_PERSISTENCE_ERROR: c_int = -28;
 
 /// The `reason` given to on_client_disconnect when the connection ended
 /// without a DISCONNECT packet or another reason code (EOF, socket error).
@@ -145,6 +149,12 @@ pub struct MQTTBroker_createOptions {
     /// `listenerCount` entries, one per listener in the same order: TLS
     /// and WebSocket settings.
     pub listenerOptions: *const MQTTBroker_listenerOptions,
+    /// Version 2: a directory for the crash-safe store (mosquitto's
+    /// `persistence_location`; the file in it is "ferromq.redb"), read at
+    /// the first MQTTBroker_start: retained messages and durable sessions
+    /// survive restarts and kill -9, and every acknowledgement waits for
+    /// what it acknowledges to be on disk. NULL (default): no persistence.
+    pub persistenceLocation: *const c_char,
 }
 
 /// Who a callback is about (struct_id "MQBI", struct_version 0). Valid only
