@@ -74,6 +74,7 @@ fn header_initializer_matches_the_rust_one() {
         o.maxQueuedBytes.to_string(),
         o.slowConsumerTimeout.to_string(),
         "NULL".to_owned(),
+        "NULL".to_owned(),
     ];
     assert_eq!(values, want);
 }
