@@ -25,6 +25,7 @@
 //! `min(Limits::topic_alias_out_max, client's Topic Alias Maximum)`.
 
 pub mod auth;
+pub mod bridge;
 pub mod config;
 pub mod config_file;
 mod connect;

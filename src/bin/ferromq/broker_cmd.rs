@@ -165,6 +165,12 @@ fn broker_config(args: &Args, conf: &Conf, listeners: usize) -> Result<BrokerCon
 pub fn run(args: &[String]) -> Result<(), String> {
     let args = parse_args(args)?;
     let conf = load(&args)?;
+    if let Some(b) = conf.bridges.first() {
+        return Err(format!(
+            "bridge '{}': bridges are read but not run yet",
+            b.name
+        ));
+    }
     log::configure(&conf.log)?;
     for w in &conf.warnings {
         log::log(WARNING, format_args!("warning: {w} (ignored: --lenient)"));

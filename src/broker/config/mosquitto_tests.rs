@@ -181,8 +181,8 @@ fn unsupported_and_unknown_options_are_errors_naming_line_and_option() {
         ("protocol websockets", "issue 9"),
         ("persistence true", "issue 10"),
         ("persistence_location /var/lib", "issue 10"),
-        ("connection br", "issue 12"),
-        ("address 10.0.0.1", "issue 12"),
+        ("bridge_psk 00ff", "bridge option is not implemented"),
+        ("local_username u", "bridge option is not implemented"),
         ("auth_opt_x 1", "not implement"),
         ("user mosquitto", "not implement"),
         ("log_dest topic", "not supported yet"),
@@ -203,7 +203,7 @@ fn unsupported_and_unknown_options_are_errors_naming_line_and_option() {
 #[test]
 fn lenient_turns_those_errors_into_warnings() {
     let c = parse_str(
-        "certfile /x\nbogus 1\nconnection b\nmax_queued 4\n",
+        "certfile /x\nbogus 1\nbridge_bind_address 10.0.0.1\nmax_queued 4\n",
         "f",
         true,
     )
