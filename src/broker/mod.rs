@@ -95,6 +95,8 @@ pub struct Broker {
     listener_conns: Vec<usize>,
     /// The `$SYS` tree, once started (see sys.rs).
     sys: Option<Box<sys::SysTree>>,
+    /// Bridges' internal sessions, by connection id (see bridge/local.rs).
+    bridges: HashMap<ConnId, Box<bridge::local::Attached>>,
 }
 
 impl Broker {
@@ -115,6 +117,7 @@ impl Broker {
             headers: fastpath::HeaderCache::default(),
             listener_conns: Vec::new(),
             sys: None,
+            bridges: HashMap::default(),
         }
     }
 

@@ -82,6 +82,13 @@ impl Hooks for LogHooks {
         }
     }
 
+    fn on_bridge_log(&self, warning: bool, line: &str) {
+        log::log(
+            if warning { WARNING } else { NOTICE },
+            format_args!("{line}"),
+        );
+    }
+
     fn on_queue_full(&self, client_id: &str) {
         log::log(
             WARNING,
@@ -165,12 +172,6 @@ fn broker_config(args: &Args, conf: &Conf, listeners: usize) -> Result<BrokerCon
 pub fn run(args: &[String]) -> Result<(), String> {
     let args = parse_args(args)?;
     let conf = load(&args)?;
-    if let Some(b) = conf.bridges.first() {
-        return Err(format!(
-            "bridge '{}': bridges are read but not run yet",
-            b.name
-        ));
-    }
     log::configure(&conf.log)?;
     for w in &conf.warnings {
         log::log(WARNING, format_args!("warning: {w} (ignored: --lenient)"));
@@ -186,6 +187,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let hooks: Arc<dyn Hooks> = Arc::new(LogHooks);
     let mut server =
         Server::new(config, listen.clone(), Some(hooks)).map_err(|e| format!("broker: {e}"))?;
+    for b in &conf.bridges {
+        server
+            .add_bridge(b.clone())
+            .map_err(|e| format!("broker: {e}"))?;
+    }
     server
         .start()
         .map_err(|e| format!("broker: cannot listen: {e}"))?;

@@ -5,5 +5,10 @@
 pub mod config;
 #[cfg(test)]
 mod config_tests;
+mod link;
+pub(crate) mod local;
+pub mod queue;
 
 pub use config::{BridgeConf, Direction, Restart, StartType, TopicRule};
+pub(crate) use link::Host;
+pub use link::{Bridge, BridgeStats};

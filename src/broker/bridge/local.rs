@@ -1,0 +1,230 @@
+//! A bridge's side inside the local broker: an internal MQTT 5 session with
+//! no socket. It subscribes (no-local, retain as published) to the `out`
+//! topics; what the router delivers to it is decoded here, acknowledged at
+//! once and put on the bridge's [`OutQueue`]. Messages from the remote are
+//! routed with this session as their origin, so no-local keeps them from
+//! going back out. Its connection ids sit above every reactor id; the host
+//! hands their output here instead of to a socket.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use crossbeam_channel::Sender;
+
+use super::config::TopicRule;
+use super::queue::{OutQueue, Outgoing};
+use crate::broker::connection::Conn;
+use crate::broker::message::Message;
+use crate::broker::topics::valid_topic_name;
+use crate::broker::{Broker, ConnId, Hooks};
+use crate::protocol::codec::{
+    Connect, Packet, Properties, PropertyId, ProtocolVersion, PubResp, QoS, Subscribe,
+    SubscriptionOptions, decode,
+};
+
+/// Connection ids at or above this are bridges' internal sessions.
+const INTERNAL_BASE: ConnId = 1 << (usize::BITS - 2);
+static NEXT_INTERNAL: AtomicUsize = AtomicUsize::new(INTERNAL_BASE);
+
+/// A fresh connection id for an internal session.
+pub(crate) fn internal_conn_id() -> ConnId {
+    NEXT_INTERNAL.fetch_add(1, Ordering::Relaxed)
+}
+
+/// True for an internal session's connection id (never a socket's).
+pub(crate) fn is_internal(conn: ConnId) -> bool {
+    conn >= INTERNAL_BASE
+}
+
+/// The broker's record of one attached bridge.
+pub(crate) struct Attached {
+    /// Undecoded output of the broker for this session.
+    rx: BytesMut,
+    /// The `out`/`both` rules: local topic → remote topic.
+    rules: Vec<TopicRule>,
+    queue: Arc<dyn OutQueue>,
+    /// Wakes the bridge's sender (a full channel already means "wake").
+    wake: Sender<()>,
+}
+
+impl std::fmt::Debug for Attached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attached")
+            .field("rules", &self.rules)
+            .field("queued", &self.queue.len())
+            .finish()
+    }
+}
+
+impl Broker {
+    /// Create the internal session `client_id` on `conn` and subscribe it
+    /// to the local side of `rules` that go out. It is trusted: the
+    /// password file, ACLs and host decision hooks do not apply to it.
+    pub(crate) fn bridge_attach(
+        &mut self,
+        conn: ConnId,
+        client_id: &str,
+        rules: &[TopicRule],
+        queue: Arc<dyn OutQueue>,
+        wake: Sender<()>,
+        now: Instant,
+    ) {
+        let out: Vec<TopicRule> = rules
+            .iter()
+            .filter(|r| r.direction.is_out())
+            .cloned()
+            .collect();
+        let mut c = Box::new(Conn::new(SocketAddr::from(([127, 0, 0, 1], 0)), now));
+        // No listener: no per-listener count or limit applies.
+        c.listener = u16::MAX;
+        self.conns.insert(conn, c);
+        let filters: Vec<(String, SubscriptionOptions)> = out
+            .iter()
+            .map(|r| {
+                let opts = SubscriptionOptions {
+                    qos: r.qos,
+                    no_local: true,
+                    retain_as_published: true,
+                    retain_handling: 0,
+                };
+                (r.local_filter(), opts)
+            })
+            .collect();
+        self.bridges.insert(
+            conn,
+            Box::new(Attached {
+                rx: BytesMut::new(),
+                rules: out,
+                queue,
+                wake,
+            }),
+        );
+        let auth = self.config.auth.take();
+        let hooks = self.config.hooks;
+        self.config.hooks = Hooks {
+            notices: hooks.notices,
+            ..Hooks::default()
+        };
+        let connect = Connect {
+            protocol: ProtocolVersion::V5,
+            clean_start: true,
+            keep_alive: 0,
+            client_id: client_id.to_string(),
+            ..Connect::default()
+        };
+        self.handle_packet(conn, Packet::Connect(connect), now);
+        if !filters.is_empty() {
+            let sub = Subscribe {
+                packet_id: 1,
+                properties: Properties::default(),
+                filters,
+            };
+            self.handle_packet(conn, Packet::Subscribe(sub), now);
+        }
+        self.config.auth = auth;
+        self.config.hooks = hooks;
+    }
+
+    /// End the internal session on `conn`.
+    pub(crate) fn bridge_detach(&mut self, conn: ConnId, now: Instant) {
+        self.bridges.remove(&conn);
+        self.handle_closed(conn, now);
+    }
+
+    /// The broker's output for internal session `conn` (what it would have
+    /// written to a socket): queue the publishes and acknowledge them.
+    pub(crate) fn bridge_output(&mut self, conn: ConnId, chunks: &mut Vec<Bytes>, now: Instant) {
+        let Some(a) = self.bridges.get_mut(&conn) else {
+            chunks.clear();
+            return;
+        };
+        for c in chunks.drain(..) {
+            a.rx.extend_from_slice(&c);
+        }
+        let mut acks = Vec::new();
+        let mut queued = false;
+        loop {
+            match decode(&mut a.rx, ProtocolVersion::V5, 0) {
+                Ok(Some(Packet::Publish(p))) => {
+                    let ack = PubResp {
+                        packet_id: p.packet_id,
+                        ..PubResp::default()
+                    };
+                    match p.qos {
+                        QoS::AtMostOnce => {}
+                        QoS::AtLeastOnce => acks.push(Packet::PubAck(ack)),
+                        QoS::ExactlyOnce => acks.push(Packet::PubRec(ack)),
+                    }
+                    if let Some(topic) = a.rules.iter().find_map(|r| r.to_remote(&p.topic)) {
+                        let mut properties = p.properties;
+                        properties.list.retain(|x| {
+                            x.id != PropertyId::SUBSCRIPTION_IDENTIFIER
+                                && x.id != PropertyId::TOPIC_ALIAS
+                        });
+                        queued |= a.queue.push(Outgoing {
+                            topic,
+                            payload: p.payload,
+                            qos: p.qos,
+                            retain: p.retain,
+                            properties,
+                        });
+                    }
+                }
+                Ok(Some(Packet::PubRel(r))) => acks.push(Packet::PubComp(PubResp {
+                    packet_id: r.packet_id,
+                    ..PubResp::default()
+                })),
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                // Our own encoder wrote it: cannot happen; never loop on it.
+                Err(_) => {
+                    a.rx.clear();
+                    break;
+                }
+            }
+        }
+        if queued {
+            let _ = a.wake.try_send(());
+        }
+        for p in acks {
+            self.handle_packet(conn, p, now);
+        }
+    }
+
+    /// Route a message that came from the remote, as published by internal
+    /// session `conn` (so its no-local subscriptions skip it). False when
+    /// the session is gone or the topic is not valid here.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn bridge_inject(
+        &mut self,
+        conn: ConnId,
+        topic: &str,
+        payload: Bytes,
+        qos: QoS,
+        retain: bool,
+        properties: &Properties,
+        now: Instant,
+    ) -> bool {
+        let Some(origin) = self.conns.get(&conn).and_then(|c| c.client_id.clone()) else {
+            return false;
+        };
+        if !valid_topic_name(topic, &self.config.limits) {
+            return false;
+        }
+        let msg = Message::new(
+            topic.into(),
+            payload,
+            qos,
+            retain,
+            properties,
+            Some(origin),
+            now,
+        );
+        self.route(msg, now);
+        self.settle(now);
+        true
+    }
+}
