@@ -349,7 +349,7 @@ fn remote_restart_mid_stream_qos2_loses_nothing() {
 }
 
 #[test]
-fn remote_unreachable_at_start_then_everything_goes_out() {
+fn remote_unreachable_at_start_then_the_queue_goes_out() {
     if !need_mosquitto() {
         return;
     }
@@ -367,7 +367,7 @@ fn remote_unreachable_at_start_then_everything_goes_out() {
     ));
     remote.down();
     let (edge, log) = ferro(&format!(
-        "connection hub\naddress 127.0.0.1:{}\nrestart_timeout 1\n\
+        "connection hub\naddress 127.0.0.1:{}\nrestart_timeout 1\nbridge_max_queued 40\n\
          notification_topic state/late\ntopic # out 1 edge/ hub/\n",
         remote.port
     ));
@@ -381,9 +381,14 @@ fn remote_unreachable_at_start_then_everything_goes_out() {
     remote.up();
     wait_up(port, "state/late");
     let sink = client(remote.port, "late-sink", 4, false);
-    for i in 0..50 {
+    // bridge_max_queued 40: the first 40 waited, the last 10 were dropped
+    // (and counted), and what is published now goes straight out.
+    for i in 0..40 {
         assert_eq!(next(&sink), ("hub/q".into(), i.to_string()));
     }
+    publish(&edge_pub, "edge/q", "end", QoS::AtLeastOnce);
+    assert_eq!(next(&sink), ("hub/q".into(), "end".into()));
+    assert_eq!(edge.bridges()[0].dropped(), 10);
 }
 
 #[test]

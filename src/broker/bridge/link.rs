@@ -5,7 +5,7 @@
 //! routed locally from the client's callbacks, before they are acknowledged.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ use bytes::Bytes;
 use crossbeam_channel::{Receiver, Sender, select};
 
 use super::config::{BridgeConf, StartType};
-use super::local::internal_conn_id;
+use super::local::{Attached, internal_conn_id};
 use super::queue::{MemQueue, OutQueue, Outgoing};
 use crate::broker::{Broker, ConnId};
 use crate::client::r#async::{AsyncClient, AsyncConnectOptions, AsyncCreateOptions};
@@ -81,15 +81,10 @@ impl Bridge {
         let (ctl_tx, ctl_rx) = crossbeam_channel::unbounded();
         let stats = Arc::new(BridgeStats::default());
         let local_id = conf.local_id();
+        let up = Arc::new(AtomicBool::new(false));
         host.with_broker(&mut |b, now| {
-            b.bridge_attach(
-                conn,
-                &local_id,
-                &conf.topics,
-                queue.clone(),
-                wake_tx.clone(),
-                now,
-            )
+            let a = Attached::new(&conf.topics, queue.clone(), wake_tx.clone(), up.clone());
+            b.bridge_attach(conn, &local_id, a, now)
         });
         let client = new_client(&conf).inspect_err(|_| {
             host.with_broker(&mut |b, now| b.bridge_detach(conn, now));
@@ -103,6 +98,7 @@ impl Bridge {
             wake: wake_tx,
             handed: handed.clone(),
             stats: stats.clone(),
+            up,
         });
         let _ = client.set_callbacks(Some(Box::new(CallbackRef(cb.clone()))));
         let sup = Supervisor {
@@ -182,6 +178,8 @@ struct Link {
     wake: Sender<()>,
     handed: Arc<AtomicU64>,
     stats: Arc<BridgeStats>,
+    /// Shared with the internal session (see local.rs).
+    up: Arc<AtomicBool>,
 }
 
 impl Link {
@@ -284,7 +282,9 @@ impl Supervisor {
                 }
                 Ok(()) => {
                     self.sleep = conf.restart.base;
+                    self.link.up.store(true, Ordering::Release);
                     let ended = self.forward();
+                    self.link.up.store(false, Ordering::Release);
                     self.link.notify_local(false);
                     match ended {
                         Ended::Stop => {
@@ -434,12 +434,21 @@ impl Supervisor {
         let lazy = self.link.conf.start_type == StartType::Lazy;
         let mut last_activity = Instant::now();
         loop {
+            let mut released = Vec::new();
             while self.handed.load(Ordering::Acquire) < HANDED_MAX {
                 let Some(m) = self.queue.pop() else { break };
+                let local = (m.local_id, m.qos);
                 if !self.send(m) {
                     break;
                 }
+                released.push(local);
                 last_activity = Instant::now();
+            }
+            if !released.is_empty() {
+                let conn = self.link.conn;
+                self.link
+                    .host
+                    .with_broker(&mut |b, now| b.bridge_release(conn, &released, now));
             }
             let timeout = if lazy {
                 idle.saturating_sub(last_activity.elapsed())

@@ -1,14 +1,21 @@
 //! A bridge's side inside the local broker: an internal MQTT 5 session with
 //! no socket. It subscribes (no-local, retain as published) to the `out`
-//! topics; what the router delivers to it is decoded here, acknowledged at
-//! once and put on the bridge's [`OutQueue`]. Messages from the remote are
+//! topics; what the router delivers to it is decoded here and put on the
+//! bridge's [`OutQueue`], and acknowledged once the bridge has handed it to
+//! the remote side: until then it counts in this session's in-flight
+//! window, so a slow remote holds messages in the broker's own queue for
+//! the session and, when that is full, pauses the publishers (flow control)
+//! instead of losing them. While the link is down, messages are
+//! acknowledged as they enter the queue, which `bridge_max_queued` bounds
+//! (what does not fit is dropped and counted): publishers never wait for an
+//! absent remote. Messages from the remote are
 //! routed with this session as their origin, so no-local keeps them from
 //! going back out. Its connection ids sit above every reactor id; the host
 //! hands their output here instead of to a socket.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
@@ -48,6 +55,8 @@ pub(crate) struct Attached {
     queue: Arc<dyn OutQueue>,
     /// Wakes the bridge's sender (a full channel already means "wake").
     wake: Sender<()>,
+    /// The link to the remote is up (acknowledge on hand-over, not on entry).
+    up: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Attached {
@@ -59,29 +68,46 @@ impl std::fmt::Debug for Attached {
     }
 }
 
+impl Attached {
+    /// The record for a bridge with these `rules` (only the out ones
+    /// matter here) and this queue, wake-up and link state.
+    pub(crate) fn new(
+        rules: &[TopicRule],
+        queue: Arc<dyn OutQueue>,
+        wake: Sender<()>,
+        up: Arc<AtomicBool>,
+    ) -> Attached {
+        Attached {
+            rx: BytesMut::new(),
+            rules: rules
+                .iter()
+                .filter(|r| r.direction.is_out())
+                .cloned()
+                .collect(),
+            queue,
+            wake,
+            up,
+        }
+    }
+}
+
 impl Broker {
     /// Create the internal session `client_id` on `conn` and subscribe it
-    /// to the local side of `rules` that go out. It is trusted: the
+    /// to the local side of its out rules. It is trusted: the
     /// password file, ACLs and host decision hooks do not apply to it.
     pub(crate) fn bridge_attach(
         &mut self,
         conn: ConnId,
         client_id: &str,
-        rules: &[TopicRule],
-        queue: Arc<dyn OutQueue>,
-        wake: Sender<()>,
+        attached: Attached,
         now: Instant,
     ) {
-        let out: Vec<TopicRule> = rules
-            .iter()
-            .filter(|r| r.direction.is_out())
-            .cloned()
-            .collect();
         let mut c = Box::new(Conn::new(SocketAddr::from(([127, 0, 0, 1], 0)), now));
         // No listener: no per-listener count or limit applies.
         c.listener = u16::MAX;
         self.conns.insert(conn, c);
-        let filters: Vec<(String, SubscriptionOptions)> = out
+        let filters: Vec<(String, SubscriptionOptions)> = attached
+            .rules
             .iter()
             .map(|r| {
                 let opts = SubscriptionOptions {
@@ -93,15 +119,7 @@ impl Broker {
                 (r.local_filter(), opts)
             })
             .collect();
-        self.bridges.insert(
-            conn,
-            Box::new(Attached {
-                rx: BytesMut::new(),
-                rules: out,
-                queue,
-                wake,
-            }),
-        );
+        self.bridges.insert(conn, Box::new(attached));
         let auth = self.config.auth.take();
         let hooks = self.config.hooks;
         self.config.hooks = Hooks {
@@ -146,31 +164,36 @@ impl Broker {
         }
         let mut acks = Vec::new();
         let mut queued = false;
+        let up = a.up.load(Ordering::Acquire);
         loop {
             match decode(&mut a.rx, ProtocolVersion::V5, 0) {
                 Ok(Some(Packet::Publish(p))) => {
-                    let ack = PubResp {
-                        packet_id: p.packet_id,
-                        ..PubResp::default()
+                    let (id, qos) = (p.packet_id, p.qos);
+                    let pushed = match a.rules.iter().find_map(|r| r.to_remote(&p.topic)) {
+                        Some(topic) => {
+                            let mut properties = p.properties;
+                            properties.list.retain(|x| {
+                                x.id != PropertyId::SUBSCRIPTION_IDENTIFIER
+                                    && x.id != PropertyId::TOPIC_ALIAS
+                            });
+                            a.queue.push(Outgoing {
+                                topic,
+                                payload: p.payload,
+                                qos,
+                                retain: p.retain,
+                                properties,
+                                local_id: if up { id } else { 0 },
+                            })
+                        }
+                        None => false,
                     };
-                    match p.qos {
-                        QoS::AtMostOnce => {}
-                        QoS::AtLeastOnce => acks.push(Packet::PubAck(ack)),
-                        QoS::ExactlyOnce => acks.push(Packet::PubRec(ack)),
-                    }
-                    if let Some(topic) = a.rules.iter().find_map(|r| r.to_remote(&p.topic)) {
-                        let mut properties = p.properties;
-                        properties.list.retain(|x| {
-                            x.id != PropertyId::SUBSCRIPTION_IDENTIFIER
-                                && x.id != PropertyId::TOPIC_ALIAS
-                        });
-                        queued |= a.queue.push(Outgoing {
-                            topic,
-                            payload: p.payload,
-                            qos: p.qos,
-                            retain: p.retain,
-                            properties,
-                        });
+                    queued |= pushed;
+                    // Link down, or not queued (dropped, counted by the
+                    // queue): release it now.
+                    if (!pushed || !up)
+                        && let Some(ack) = local_ack(id, qos)
+                    {
+                        acks.push(ack);
                     }
                 }
                 Ok(Some(Packet::PubRel(r))) => acks.push(Packet::PubComp(PubResp {
@@ -191,6 +214,16 @@ impl Broker {
         }
         for p in acks {
             self.handle_packet(conn, p, now);
+        }
+    }
+
+    /// The bridge handed these `(packet id, QoS)` messages to the remote
+    /// side: acknowledge them to the broker.
+    pub(crate) fn bridge_release(&mut self, conn: ConnId, ids: &[(u16, QoS)], now: Instant) {
+        for &(id, qos) in ids {
+            if let Some(ack) = local_ack(id, qos) {
+                self.handle_packet(conn, ack, now);
+            }
         }
     }
 
@@ -226,5 +259,18 @@ impl Broker {
         self.route(msg, now);
         self.settle(now);
         true
+    }
+}
+
+/// PUBACK (QoS 1) or PUBREC (QoS 2) for a delivered message.
+fn local_ack(packet_id: u16, qos: QoS) -> Option<Packet> {
+    let ack = PubResp {
+        packet_id,
+        ..PubResp::default()
+    };
+    match qos {
+        QoS::AtMostOnce => None,
+        QoS::AtLeastOnce => Some(Packet::PubAck(ack)),
+        QoS::ExactlyOnce => Some(Packet::PubRec(ack)),
     }
 }

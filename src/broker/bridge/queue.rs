@@ -18,6 +18,9 @@ pub struct Outgoing {
     pub qos: QoS,
     pub retain: bool,
     pub properties: Properties,
+    /// The local broker's packet id for it (0 at QoS 0): acknowledged to the
+    /// local broker once the message is handed to the remote side.
+    pub local_id: u16,
 }
 
 /// Where outgoing messages wait, in order. `push` never blocks (it runs on
@@ -97,6 +100,7 @@ mod tests {
             qos: QoS::AtLeastOnce,
             retain: false,
             properties: Properties::default(),
+            local_id: 0,
         }
     }
 
