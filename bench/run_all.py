@@ -74,11 +74,12 @@ def pinned(core, argv):
 class Broker:
     """A fresh broker on a free port; `kind` is 'mosquitto' or 'ferromq'."""
 
-    def __init__(self, kind, work, nodelay=False, defaults=False):
+    def __init__(self, kind, work, nodelay=False, defaults=False, extra="", name=None):
         self.kind = kind
         self.port = free_port()
-        self.log = open(os.path.join(work, f"{kind}.log"), "w")
-        conf = os.path.join(work, f"{kind}.conf")
+        self.log_path = os.path.join(work, f"{name or kind}.log")
+        self.log = open(self.log_path, "w")
+        conf = os.path.join(work, f"{name or kind}.conf")
         with open(conf, "w") as f:
             if kind == "mosquitto":
                 # Lossless: unlimited queue and in-flight per session.
@@ -98,6 +99,7 @@ class Broker:
                     f.write("max_queued 10000000\nmax_inflight 65535\n")
                 argv = [FERROMQ, "broker", "--config", conf,
                         "--listen", f"127.0.0.1:{self.port}"]
+            f.write(extra)
         self.proc = subprocess.Popen(pinned(BROKER_CORE, argv), stdout=self.log,
                                      stderr=subprocess.STDOUT)
         try:
@@ -496,6 +498,8 @@ def main():
                     rows.append(row(title, "mosquitto", vals["mosquitto"], vals["ferromq"],
                                     True, g, f">= {g}x" if g else ""))
             retained_case(a.scale, runs, work, rows, failures)
+            import bridge_bench
+            bridge_bench.bridge_case(a.scale, runs, work, rows, failures)
             for conns in [int(x) for x in a.idle.split(",") if x]:
                 for subscribe in (False, True):
                     title = f"RSS/conn, {conns} idle{' +1 sub' if subscribe else ''} (B)"

@@ -28,7 +28,7 @@ use crate::broker::message::Message;
 use crate::broker::topics::valid_topic_name;
 use crate::broker::{Broker, ConnId, Hooks};
 use crate::protocol::codec::{
-    Connect, Packet, Properties, PropertyId, ProtocolVersion, PubResp, QoS, Subscribe,
+    Connect, Packet, Properties, Property, PropertyId, PropertyValue, ProtocolVersion, PubResp, QoS, Subscribe,
     SubscriptionOptions, decode,
 };
 
@@ -119,20 +119,26 @@ impl Broker {
                 (r.local_filter(), opts)
             })
             .collect();
-        self.bridges.insert(conn, Box::new(attached));
         let auth = self.config.auth.take();
         let hooks = self.config.hooks;
         self.config.hooks = Hooks {
             notices: hooks.notices,
             ..Hooks::default()
         };
-        let connect = Connect {
+        // Never more in flight than the queue holds (see `bridge_output`).
+        let window = attached.queue.capacity().clamp(1, 65_535) as u16;
+        let mut connect = Connect {
             protocol: ProtocolVersion::V5,
             clean_start: true,
             keep_alive: 0,
             client_id: client_id.to_string(),
             ..Connect::default()
         };
+        connect.properties.list.push(Property {
+            id: PropertyId::RECEIVE_MAXIMUM,
+            value: PropertyValue::U16(window),
+        });
+        self.bridges.insert(conn, Box::new(attached));
         self.handle_packet(conn, Packet::Connect(connect), now);
         if !filters.is_empty() {
             let sub = Subscribe {

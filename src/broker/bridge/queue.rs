@@ -33,6 +33,8 @@ pub trait OutQueue: Send + Sync {
     /// Put a message taken by `pop` back at the front (it could not be sent).
     fn unpop(&self, m: Outgoing);
     fn len(&self) -> usize;
+    /// The most it holds.
+    fn capacity(&self) -> usize;
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -82,6 +84,10 @@ impl OutQueue for MemQueue {
 
     fn len(&self) -> usize {
         self.items().len()
+    }
+
+    fn capacity(&self) -> usize {
+        self.max
     }
 
     fn dropped(&self) -> u64 {
