@@ -508,3 +508,38 @@ fn a_chain_of_three_brokers() {
     publish(&c_pub, "down/all", "hello", QoS::AtLeastOnce);
     assert_eq!(next(&a_sub), ("down/all".into(), "hello".into()));
 }
+
+#[test]
+fn a_mosquitto_bridge_configuration_runs_on_ferromq_broker_c() {
+    if !need_mosquitto() {
+        return;
+    }
+    let remote = Remote::start("allow_anonymous true\n");
+    // As a mosquitto user writes it (comments, defaults, try_private).
+    let conf = format!(
+        "# edge broker\nallow_anonymous true\n\n\
+         connection hub\naddress 127.0.0.1:{}\ntopic # both 1 edge/ hub/\n\
+         remote_clientid edge-cmd\ntry_private true\nrestart_timeout 1 2\n",
+        remote.port
+    );
+    let edge = support::FerroBroker::start(env!("CARGO_BIN_EXE_ferromq"), &conf);
+    assert!(
+        edge.log().wait_for("bridge hub: connected to", WAIT),
+        "{}",
+        edge.log().text()
+    );
+    wait_up(edge.port, "$SYS/broker/connection/edge-cmd/state");
+    let hub_sub = client(remote.port, "hub-sub", 4, true);
+    subscribe(&hub_sub, "hub/#", QoS::AtLeastOnce);
+    let edge_sub = client(edge.port, "edge-sub", 4, true);
+    subscribe(&edge_sub, "edge/in/#", QoS::AtLeastOnce);
+    let logs = || format!("{}\n{}", edge.log().text(), remote.log().text());
+    let edge_pub = client(edge.port, "edge-pub", 4, true);
+    publish(&edge_pub, "edge/out", "up", QoS::AtLeastOnce);
+    let got = hub_sub.receive(WAIT).unwrap().map(|(t, _)| t);
+    assert_eq!(got.as_deref(), Some("hub/out"), "{}", logs());
+    let hub_pub = client(remote.port, "hub-pub", 4, true);
+    publish(&hub_pub, "hub/in/x", "down", QoS::AtLeastOnce);
+    let got = edge_sub.receive(WAIT).unwrap().map(|(t, _)| t);
+    assert_eq!(got.as_deref(), Some("edge/in/x"), "{}", logs());
+}

@@ -28,8 +28,8 @@ use crate::broker::message::Message;
 use crate::broker::topics::valid_topic_name;
 use crate::broker::{Broker, ConnId, Hooks};
 use crate::protocol::codec::{
-    Connect, Packet, Properties, Property, PropertyId, PropertyValue, ProtocolVersion, PubResp, QoS, Subscribe,
-    SubscriptionOptions, decode,
+    Connect, Packet, Properties, Property, PropertyId, PropertyValue, ProtocolVersion, PubResp,
+    QoS, Subscribe, SubscriptionOptions, decode,
 };
 
 /// Connection ids at or above this are bridges' internal sessions.
