@@ -316,9 +316,16 @@ impl Supervisor {
                 false,
                 format_args!("reconnecting in {} ms", delay.as_millis()),
             );
-            match self.ctl.recv_timeout(delay) {
-                Ok(Ctl::Stop) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
-                _ => {}
+            // The whole delay, whatever else arrives: never a busy loop.
+            let until = Instant::now() + delay;
+            loop {
+                match self.ctl.recv_deadline(until) {
+                    Ok(Ctl::Stop) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                        return;
+                    }
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => break,
+                    Ok(_) => {}
+                }
             }
         }
     }
@@ -374,6 +381,10 @@ impl Supervisor {
                         self.next_address = first + i;
                     }
                     self.link.stats.connects.fetch_add(1, Ordering::Relaxed);
+                    // What the client still holds from before (resent on a
+                    // kept session, dropped on a clean one).
+                    let pending = self.client.pending_tokens().len() as u64;
+                    self.handed.store(pending, Ordering::Release);
                     self.link.log(false, format_args!("connected to {uri}"));
                     self.on_connected();
                     return Ok(());
