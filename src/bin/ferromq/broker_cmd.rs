@@ -265,6 +265,13 @@ fn reload(args: &Args, listen: &[String], server: &Server) {
                     format_args!("reload: listeners changed; they change on restart only"),
                 );
             }
+            let running: Vec<_> = server.bridges().iter().map(|b| b.conf().clone()).collect();
+            if conf.bridges != running {
+                log::log(
+                    WARNING,
+                    format_args!("reload: bridges changed; they change on restart only"),
+                );
+            }
             server.reconfigure(config);
             log::log(
                 NOTICE,

@@ -137,6 +137,11 @@ impl Bridge {
         &self.conf.name
     }
 
+    /// The options it runs with.
+    pub fn conf(&self) -> &BridgeConf {
+        &self.conf
+    }
+
     pub fn stats(&self) -> &BridgeStats {
         &self.stats
     }
