@@ -150,6 +150,7 @@ fn a_bridge_made_through_the_c_api_carries_messages() {
         http_headers: Vec::new(),
         http_proxy: None,
         https_proxy: None,
+        bridge: false,
     };
     sub.connect(opts).unwrap();
     let o = SubscriptionOptions {

@@ -17,7 +17,8 @@ use super::local::{Attached, internal_conn_id};
 use super::queue::{MemQueue, OutQueue, Outgoing};
 use crate::broker::{Broker, ConnId};
 use crate::client::r#async::{AsyncClient, AsyncConnectOptions, AsyncCreateOptions};
-use crate::client::pending::Success;
+use crate::client::error::ClientError;
+use crate::client::pending::{Failure, Success};
 use crate::client::sync::{Callbacks, ConnectOptions, Message};
 use crate::client::tls::TlsOptions;
 use crate::protocol::codec::{
@@ -50,7 +51,8 @@ pub struct BridgeStats {
 /// What the supervisor hears (rare: unbounded is bounded by the protocol).
 enum Ctl {
     Connected(String),
-    Failed(String),
+    /// Why; whether the server refused the protocol version.
+    Failed(String, bool),
     Lost(String),
     Stop,
 }
@@ -110,6 +112,7 @@ impl Bridge {
             handed,
             next_address: 0,
             sleep: conf.restart.base,
+            private_refused: false,
             seed: seed(),
         };
         let thread = std::thread::Builder::new()
@@ -261,6 +264,8 @@ struct Supervisor {
     next_address: usize,
     /// The last restart delay (decorrelated jitter grows it).
     sleep: Duration,
+    /// The remote refused a try_private CONNECT: connect plainly.
+    private_refused: bool,
     seed: u64,
 }
 
@@ -359,21 +364,23 @@ impl Supervisor {
         let uris: Vec<String> = (0..n)
             .map(|i| format!("{scheme}://{}", conf.addresses[(first + i) % n]))
             .collect();
-        let opts = connect_options(conf, uris.clone())?;
+        let opts = connect_options(conf, uris.clone(), self.private_refused)?;
         self.link.stats.attempts.fetch_add(1, Ordering::Relaxed);
         let ctl = self.link.ctl.clone();
-        let done = Box::new(
-            move |_token, r: Result<Success, crate::client::pending::Failure>| {
-                let _ =
-                    ctl.send(match r {
-                        Ok(Success::Connect { server_uri, .. }) => Ctl::Connected(server_uri),
-                        Ok(_) => Ctl::Connected(String::new()),
-                        Err(f) => Ctl::Failed(f.message.clone().unwrap_or_else(|| {
-                            format!("{:?} (reason 0x{:02x})", f.error, f.reason.0)
-                        })),
-                    });
-            },
-        );
+        let done = Box::new(move |_token, r: Result<Success, Failure>| {
+            let ev = match r {
+                Ok(Success::Connect { server_uri, .. }) => Ctl::Connected(server_uri),
+                Ok(_) => Ctl::Connected(String::new()),
+                Err(f) => {
+                    let why = f
+                        .message
+                        .clone()
+                        .unwrap_or_else(|| format!("{:?} (reason 0x{:02x})", f.error, f.reason.0));
+                    Ctl::Failed(why, matches!(f.error, ClientError::Refused(1 | 0x84)))
+                }
+            };
+            let _ = ctl.send(ev);
+        });
         if let Err(e) = self.client.connect(opts, Some(done)) {
             self.link
                 .log(true, format_args!("cannot start connecting: {e:?}"));
@@ -394,8 +401,15 @@ impl Supervisor {
                     self.on_connected();
                     return Ok(());
                 }
-                Ok(Ctl::Failed(why)) => {
+                Ok(Ctl::Failed(why, version_refused)) => {
                     self.next_address = first + 1;
+                    if version_refused && conf.try_private && !self.private_refused {
+                        // As mosquitto: a server that does not know bridges
+                        // gets a plain CONNECT from now on.
+                        self.private_refused = true;
+                        self.link
+                            .log(true, format_args!("try_private refused: trying without"));
+                    }
                     self.link.log(
                         true,
                         format_args!("connecting to {} failed: {why}", uris.join(" ")),
@@ -573,7 +587,11 @@ fn new_client(conf: &BridgeConf) -> std::io::Result<AsyncClient> {
     })
 }
 
-fn connect_options(conf: &BridgeConf, uris: Vec<String>) -> Result<AsyncConnectOptions, Ended> {
+fn connect_options(
+    conf: &BridgeConf,
+    uris: Vec<String>,
+    private_refused: bool,
+) -> Result<AsyncConnectOptions, Ended> {
     let v5 = conf.protocol == ProtocolVersion::V5;
     let mut properties = Properties::default();
     if v5 && !conf.cleansession {
@@ -635,6 +653,8 @@ fn connect_options(conf: &BridgeConf, uris: Vec<String>) -> Result<AsyncConnectO
         http_headers: Vec::new(),
         http_proxy: None,
         https_proxy: None,
+        // MQTT 5 has no-local instead (mosquitto refuses level 0x85).
+        bridge: conf.try_private && !private_refused && !v5,
     };
     Ok(AsyncConnectOptions {
         base,
