@@ -277,6 +277,32 @@ pub fn is_bridge_key(key: &str) -> bool {
     )
 }
 
+/// One line of a configuration file that belongs to bridges: `connection
+/// NAME` starts one; a bridge option goes to the last one. `at` names the
+/// line in errors.
+pub fn connection_line(
+    bridges: &mut Vec<BridgeConf>,
+    key: &str,
+    rest: &str,
+    at: &str,
+) -> Result<(), String> {
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    if key == "connection" {
+        let [name] = words[..] else {
+            return Err(format!("{at}: 'connection' takes one NAME"));
+        };
+        if bridges.iter().any(|b| b.name == name) {
+            return Err(format!("{at}: a bridge named '{name}' already exists"));
+        }
+        bridges.push(BridgeConf::new(name));
+        return Ok(());
+    }
+    let Some(b) = bridges.last_mut() else {
+        return Err(format!("{at}: '{key}' belongs in a 'connection' block"));
+    };
+    apply(b, key, &words, rest).map_err(|e| format!("{at}: {e}"))
+}
+
 /// Applies one bridge option (`words` split on whitespace, `raw` the rest
 /// of the line for paths) to `b`. Errors name the option; the caller adds
 /// the line.

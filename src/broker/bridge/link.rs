@@ -12,20 +12,16 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use crossbeam_channel::{Receiver, Sender, select};
 
+use super::client_opts::{connect_options, new_client, seed};
 use super::config::{BridgeConf, StartType};
 use super::local::{Attached, internal_conn_id};
 use super::queue::{MemQueue, OutQueue, Outgoing};
 use crate::broker::{Broker, ConnId};
-use crate::client::r#async::{AsyncClient, AsyncConnectOptions, AsyncCreateOptions};
+use crate::client::r#async::AsyncClient;
 use crate::client::error::ClientError;
 use crate::client::pending::{Failure, Success};
-use crate::client::sync::{Callbacks, ConnectOptions, Message};
-use crate::client::tls::TlsOptions;
-use crate::protocol::codec::{
-    Properties, Property, PropertyId, PropertyValue, ProtocolVersion, QoS, ReasonCode,
-    SubscriptionOptions, Will,
-};
-use crate::reactor::transport::tls_config::TlsSettings;
+use crate::client::sync::{Callbacks, Message};
+use crate::protocol::codec::{Properties, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions};
 
 /// The local broker a bridge belongs to.
 pub(crate) trait Host: Send + Sync {
@@ -59,7 +55,7 @@ enum Ctl {
 
 /// Publishes handed to the client and not yet acknowledged: the most the
 /// supervisor keeps there, so the rest wait in the (store-backable) queue.
-const HANDED_MAX: u64 = 256;
+pub(super) const HANDED_MAX: u64 = 256;
 
 /// A bridge between the local broker and one remote broker.
 pub struct Bridge {
@@ -364,7 +360,7 @@ impl Supervisor {
         let uris: Vec<String> = (0..n)
             .map(|i| format!("{scheme}://{}", conf.addresses[(first + i) % n]))
             .collect();
-        let opts = connect_options(conf, uris.clone(), self.private_refused)?;
+        let opts = connect_options(conf, uris.clone(), self.private_refused);
         self.link.stats.attempts.fetch_add(1, Ordering::Relaxed);
         let ctl = self.link.ctl.clone();
         let done = Box::new(move |_token, r: Result<Success, Failure>| {
@@ -555,111 +551,4 @@ impl Supervisor {
         self.sleep = Duration::from_millis(pick).min(cap);
         self.sleep
     }
-}
-
-fn seed() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64);
-    t | 1
-}
-
-fn new_client(conf: &BridgeConf) -> std::io::Result<AsyncClient> {
-    let scheme = if conf.uses_tls() { "ssl" } else { "tcp" };
-    let uri = format!("{scheme}://{}", conf.addresses[0]);
-    let version = match conf.protocol {
-        ProtocolVersion::V31 => 3,
-        ProtocolVersion::V311 => 4,
-        ProtocolVersion::V5 => 5,
-    };
-    let opts = AsyncCreateOptions {
-        mqtt_version: version,
-        send_while_disconnected: true,
-        allow_disconnected_send_at_any_time: true,
-        max_buffered: HANDED_MAX as usize + 16,
-        ..AsyncCreateOptions::default()
-    };
-    AsyncClient::new(&uri, &conf.remote_id(), opts).map_err(|e| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("bridge {}: {e:?}", conf.name),
-        )
-    })
-}
-
-fn connect_options(
-    conf: &BridgeConf,
-    uris: Vec<String>,
-    private_refused: bool,
-) -> Result<AsyncConnectOptions, Ended> {
-    let v5 = conf.protocol == ProtocolVersion::V5;
-    let mut properties = Properties::default();
-    if v5 && !conf.cleansession {
-        // A persistent session outlives the link (as mosquitto's bridge).
-        properties.list.push(Property {
-            id: PropertyId::SESSION_EXPIRY_INTERVAL,
-            value: PropertyValue::U32(u32::MAX),
-        });
-    }
-    let will = conf.notifications.then(|| Will {
-        topic: conf.state_topic(),
-        payload: Bytes::from_static(b"0"),
-        qos: QoS::AtLeastOnce,
-        retain: true,
-        properties: Properties::default(),
-    });
-    let tls = conf.uses_tls().then(|| {
-        Arc::new(TlsOptions::new(
-            TlsSettings {
-                trust_store: conf.cafile.clone(),
-                ca_path: conf.capath.clone(),
-                default_trust_store: false,
-                key_store: conf.certfile.clone(),
-                private_key: conf.keyfile.clone(),
-                verify_server: true,
-                verify_host: !conf.insecure,
-                alpn: conf.alpn.iter().map(|a| a.as_bytes().to_vec()).collect(),
-                ..TlsSettings::default()
-            },
-            None,
-        ))
-    });
-    let version = match conf.protocol {
-        ProtocolVersion::V31 => 3,
-        ProtocolVersion::V311 => 4,
-        ProtocolVersion::V5 => 5,
-    };
-    let base = ConnectOptions {
-        keep_alive: Duration::from_secs(u64::from(conf.keepalive)),
-        clean_session: conf.cleansession,
-        clean_start: conf.cleansession,
-        will,
-        username: conf.remote_username.clone(),
-        password: conf
-            .remote_password
-            .as_ref()
-            .filter(|_| conf.remote_username.is_some())
-            .map(|p| Bytes::from(p.clone().into_bytes())),
-        connect_timeout: Duration::from_secs(10),
-        retry_interval: Duration::ZERO,
-        mqtt_version: version,
-        server_uris: uris,
-        // A 3.x server cannot say how many QoS 2 flows it takes at once and
-        // mosquitto refuses those past its max_inflight_messages (20)
-        // silently: stay within it. MQTT 5 servers say (Receive Maximum).
-        max_inflight: if v5 { 100 } else { 20 },
-        properties,
-        tls,
-        http_headers: Vec::new(),
-        http_proxy: None,
-        https_proxy: None,
-        // MQTT 5 has no-local instead (mosquitto refuses level 0x85).
-        bridge: conf.try_private && !private_refused && !v5,
-    };
-    Ok(AsyncConnectOptions {
-        base,
-        automatic_reconnect: false,
-        min_retry_interval: conf.restart.base,
-        max_retry_interval: conf.restart.cap.unwrap_or(conf.restart.base),
-    })
 }

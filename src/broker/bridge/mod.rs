@@ -2,6 +2,7 @@
 //! own engine (src/client) talking to a remote broker, plus an internal
 //! session inside the local broker; see `local.rs` and `link.rs`.
 
+mod client_opts;
 pub mod config;
 #[cfg(test)]
 mod config_tests;

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use super::mosquitto_keys::unsupported;
 use super::{BrokerConfig, DropPolicy};
-use crate::broker::bridge::config::{BridgeConf, apply as apply_bridge, is_bridge_key};
+use crate::broker::bridge::config::{BridgeConf, connection_line, is_bridge_key};
 
 /// Security settings of the whole broker or of one listener.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -210,7 +210,7 @@ impl Parser {
             .map_or((line, ""), |(k, r)| (k, r.trim()));
         // Bridge options: `#` is a topic wildcard there, not a comment.
         if key == "connection" || is_bridge_key(key) {
-            return self.bridge_line(key, rest, at);
+            return connection_line(&mut self.conf.bridges, key, rest, at);
         }
         // Paths and formats: the rest of the line as it is.
         let raw_value = rest;
@@ -515,25 +515,6 @@ impl Parser {
             }
         }
         Ok(())
-    }
-
-    /// `connection NAME` starts a bridge; a bridge option goes to the last one.
-    fn bridge_line(&mut self, key: &str, rest: &str, at: &str) -> Result<(), String> {
-        let words: Vec<&str> = rest.split_whitespace().collect();
-        if key == "connection" {
-            let [name] = words[..] else {
-                return Err(format!("{at}: 'connection' takes one NAME"));
-            };
-            if self.conf.bridges.iter().any(|b| b.name == name) {
-                return Err(format!("{at}: a bridge named '{name}' already exists"));
-            }
-            self.conf.bridges.push(BridgeConf::new(name));
-            return Ok(());
-        }
-        let Some(b) = self.conf.bridges.last_mut() else {
-            return Err(format!("{at}: '{key}' belongs in a 'connection' block"));
-        };
-        apply_bridge(b, key, &words, rest).map_err(|e| format!("{at}: {e}"))
     }
 
     /// Where a security option goes: the current listener's block with
