@@ -78,15 +78,18 @@ def pinned(core, argv):
 class Broker:
     """A fresh broker on a free port; `kind` is 'mosquitto' or 'ferromq'."""
 
-    def __init__(self, kind, work, nodelay=False, defaults=False, tls=None, persist=False):
-        """`tls`: a directory with server.pem/server.key (its listener is TLS)."""
+    def __init__(self, kind, work, nodelay=False, defaults=False, tls=None, persist=False,
+                 extra="", name=None):
+        """`tls`: a directory with server.pem/server.key (its listener is TLS);
+        `extra`: more configuration lines; `name`: for its files (default `kind`)."""
         self.kind = kind
         self.port = free_port()
         # A fresh store per run (persist): mosquitto snapshots it every
         # autosave_interval (1800 s by default), ferromq commits every turn.
         store = tempfile.mkdtemp(prefix=f"{kind}-store-", dir=work) if persist else None
-        self.log = open(os.path.join(work, f"{kind}.log"), "w")
-        conf = os.path.join(work, f"{kind}.conf")
+        self.log_path = os.path.join(work, f"{name or kind}.log")
+        self.log = open(self.log_path, "w")
+        conf = os.path.join(work, f"{name or kind}.conf")
         with open(conf, "w") as f:
             if kind == "mosquitto":
                 # Lossless: unlimited queue and in-flight per session.
@@ -117,6 +120,7 @@ class Broker:
                             f"certfile {tls}/server.pem\nkeyfile {tls}/server.key\n")
                 else:
                     argv += ["--listen", f"127.0.0.1:{self.port}"]
+            f.write(extra)
         self.proc = subprocess.Popen(pinned(BROKER_CORE, argv), stdout=self.log,
                                      stderr=subprocess.STDOUT)
         try:
@@ -532,6 +536,8 @@ def main():
                                     True, g, f">= {g}x" if g else ""))
             if not a.case:
                 retained_case(a.scale, runs, work, rows, failures)
+                import bridge_bench
+                bridge_bench.bridge_case(a.scale, runs, work, rows, failures)
             for conns in [int(x) for x in a.idle.split(",") if x]:
                 for subscribe in (False, True):
                     title = f"RSS/conn, {conns} idle{' +1 sub' if subscribe else ''} (B)"

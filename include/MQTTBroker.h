@@ -447,6 +447,44 @@ typedef struct MQTTBroker_callbacks {
 } MQTTBroker_callbacks;
 
 /**
+ * A bridge to another broker (struct_id "MQBB", struct_version 0), for
+ * MQTTBroker_addBridge: mosquitto's `connection` block as a struct. Start
+ * from MQTTBroker_bridgeOptions_initializer.
+ */
+typedef struct MQTTBroker_bridgeOptions {
+    /**
+     * Must be "MQBB".
+     */
+    char struct_id[4];
+    /**
+     * 0.
+     */
+    int struct_version;
+    /**
+     * The bridge's name (mosquitto's `connection NAME`), unique per broker.
+     */
+    const char *name;
+    /**
+     * `addressCount` "host[:port]" strings (port 1883 by default), tried
+     * in order (mosquitto's `address`).
+     */
+    const char *const *addresses;
+    int addressCount;
+    /**
+     * `topicCount` topic rules, each what follows `topic` in mosquitto.conf:
+     * "PATTERN [[[out|in|both] QOS] LOCAL_PREFIX REMOTE_PREFIX]" (`""` for an
+     * empty prefix).
+     */
+    const char *const *topics;
+    int topicCount;
+    /**
+     * NULL, or more of mosquitto's bridge options, one "key value" per line
+     * ("bridge_protocol_version mqttv50\nremote_username u\n...").
+     */
+    const char *options;
+} MQTTBroker_bridgeOptions;
+
+/**
  * Counters of a broker (struct_id "MQBS", struct_version 0), filled by
  * MQTTBroker_getStats. Start from MQTTBroker_stats_initializer.
  */
@@ -545,6 +583,18 @@ LIBMQTT_API int MQTTBroker_setCallbacks(MQTTBroker handle, void *context, const 
 LIBMQTT_API int MQTTBroker_start(MQTTBroker handle);
 
 /**
+ * Add a bridge to another broker (mosquitto's `connection` block): it runs
+ * while the broker serves, from the next MQTTBroker_start, or at once if
+ * the broker is serving.
+ *
+ * Returns MQTTBROKER_SUCCESS, MQTTBROKER_NULL_PARAMETER,
+ * MQTTBROKER_BAD_STRUCTURE, MQTTBROKER_BAD_UTF8_STRING,
+ * MQTTBROKER_BAD_OPTION (a bad or missing option, or a name in use) or
+ * MQTTBROKER_FAILURE.
+ */
+LIBMQTT_API int MQTTBroker_addBridge(MQTTBroker handle, const struct MQTTBroker_bridgeOptions *options);
+
+/**
  * Close every connection (MQTT 5 clients get DISCONNECT 0x8B) and every
  * listener. Sessions and retained messages are kept for the next start.
  *
@@ -615,6 +665,10 @@ NULL, NULL, NULL, NULL, 0, 0, NULL, NULL }
 
 /** Initial value for MQTTBroker_callbacks: no callbacks. */
 #define MQTTBroker_callbacks_initializer { {'M', 'Q', 'B', 'K'}, 0, NULL, NULL, NULL, NULL }
+
+/** Initial value for MQTTBroker_bridgeOptions: no name, address or topic
+ * yet (all three are required). */
+#define MQTTBroker_bridgeOptions_initializer { {'M', 'Q', 'B', 'B'}, 0, NULL, NULL, 0, NULL, 0, NULL }
 
 /** Initial value for MQTTBroker_stats: all counters 0. */
 #define MQTTBroker_stats_initializer { {'M', 'Q', 'B', 'S'}, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }

@@ -147,6 +147,19 @@ _STATS_KEYS = {"connections": "connections", "sessions": "sessions", "retained":
                "flowPauses": "flow_pauses", "slowConsumers": "slow_consumers"}
 
 
+class _BridgeOptions(Structure):
+    _fields_ = [
+        ("struct_id", c_char * 4),
+        ("struct_version", c_int),
+        ("name", c_char_p),
+        ("addresses", POINTER(c_char_p)),
+        ("addressCount", c_int),
+        ("topics", POINTER(c_char_p)),
+        ("topicCount", c_int),
+        ("options", c_char_p),
+    ]
+
+
 class _Callbacks(Structure):
     _fields_ = [
         ("struct_id", c_char * 4),
@@ -182,6 +195,7 @@ def _lib() -> ctypes.CDLL:
                 "MQTTBroker_strerror": (c_char_p, [c_int]),
                 "MQTTBroker_getStats": (c_int, [c_void_p, POINTER(_Stats)]),
                 "MQTTBroker_reloadCertificates": (c_int, [c_void_p]),
+                "MQTTBroker_addBridge": (c_int, [c_void_p, POINTER(_BridgeOptions)]),
             }
             _native.require(lib, "MQTTBroker_create", "MQTTBroker")
             for name, (res, args) in protos.items():
@@ -480,6 +494,30 @@ class Broker:
         if rc != 0:
             raise BrokerError("MQTTBroker_getStats", rc)
         return {key: int(getattr(st, field)) for field, key in _STATS_KEYS.items()}
+
+    def add_bridge(self, name: str, addresses: list[str], topics: list[str],
+                   **options: Union[str, int, bool]) -> None:
+        """Bridge to another broker, as mosquitto's ``connection NAME`` block:
+        ``addresses`` are ``"host[:port]"`` tried in order, ``topics`` what
+        follows ``topic`` in mosquitto.conf (``"sensors/# out 1 \"\" site7/"``),
+        and ``options`` the other bridge keys (``bridge_protocol_version="mqttv50"``,
+        ``remote_username="u"``, ``cleansession=False``, ``restart_timeout="5 30"``).
+        It runs while the broker serves (now, if it is serving)."""
+        lib = _lib()
+        _native.require(lib, "MQTTBroker_addBridge", "MQTTBroker_addBridge")
+        addrs = (c_char_p * max(1, len(addresses)))(*[a.encode("utf-8") for a in addresses])
+        tops = (c_char_p * max(1, len(topics)))(*[t.encode("utf-8") for t in topics])
+        lines = []
+        for key, value in options.items():
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            lines.append(f"{key} {value}")
+        text = "\n".join(lines).encode("utf-8")
+        o = _BridgeOptions(b"MQBB", 0, name.encode("utf-8"), addrs, len(addresses), tops,
+                           len(topics), text or None)
+        rc = lib.MQTTBroker_addBridge(self._h(), ctypes.byref(o))
+        if rc != 0:
+            raise BrokerError("MQTTBroker_addBridge", rc)
 
     # --- publishing ---------------------------------------------------------------
 

@@ -273,3 +273,26 @@ def test_a_dropped_broker_is_collected():
     del b
     gc.collect()
     assert ref() is None
+
+
+def test_a_bridge_carries_messages_to_another_broker(rec):
+    with make_broker() as hub:
+        edge = make_broker()
+        with pytest.raises(ferromq.BrokerError) as e:
+            edge.add_bridge("hub", [f"127.0.0.1:{hub.port}"], [])  # no topic
+        assert e.value.code == -26
+        edge.add_bridge("hub", [f"127.0.0.1:{hub.port}"], ["# out 1 edge/ hub/"],
+                        bridge_protocol_version="mqttv50", remote_clientid="py-edge",
+                        cleansession=False)
+        with edge:
+            c = recording_client(rec, client_id="hub-sub")
+            connect(c, rec, hub.port)
+            subscribe(c, rec, "$SYS/broker/connection/py-edge/state", 1)
+            rec.wait("on_message")  # "1": the bridge is up
+            subscribe(c, rec, "hub/#", 1)
+            edge.publish("edge/x", "across", 1)
+            rec.wait("on_message", count=2)
+            got = [(m.topic, m.payload) for m in messages(rec)]
+            assert got == [("$SYS/broker/connection/py-edge/state", b"1"),
+                           ("hub/x", b"across")]
+            disconnect(c, rec)

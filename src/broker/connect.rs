@@ -73,6 +73,7 @@ impl Broker {
                 }
             }
         }
+        c.bridge = connect.bridge;
         // Control characters in the client id, user name or will topic:
         // closed without CONNACK, as mosquitto treats them (malformed UTF-8).
         let will_topic = connect.will.as_ref().map(|w| w.topic.as_str());

@@ -96,6 +96,9 @@ pub(crate) struct Conn {
     /// Client's Maximum Packet Size (MQTT 5), `u32::MAX` when absent.
     pub max_packet_out: u32,
     /// Client's Request Problem Information (reason strings allowed).
+    /// Connected as a bridge (try_private): its subscriptions never get
+    /// its own messages back and keep the retain flag.
+    pub bridge: bool,
     pub problem_info: bool,
     /// Outgoing in-flight window.
     pub window: u16,
@@ -135,6 +138,7 @@ impl Conn {
             alias_out_max: 0,
             max_packet_out: u32::MAX,
             problem_info: true,
+            bridge: false,
             window: 1,
             listener: 0,
             cert_identity: None,

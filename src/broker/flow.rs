@@ -180,6 +180,10 @@ impl Broker {
         if since.checked_add(t).is_some_and(|due| due > now) && !capped {
             return;
         }
+        // A bridge's internal session is as slow as its remote: never cut.
+        if super::bridge::local::is_internal(conn) {
+            return;
+        }
         self.stats.slow_consumers += 1;
         self.close_conn(
             conn,

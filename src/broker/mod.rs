@@ -25,6 +25,7 @@
 //! `min(Limits::topic_alias_out_max, client's Topic Alias Maximum)`.
 
 pub mod auth;
+pub mod bridge;
 pub mod config;
 pub mod config_file;
 mod connect;
@@ -99,6 +100,8 @@ pub struct Broker {
     sys: Option<Box<sys::SysTree>>,
     /// Changes for the store to commit, only while persistence is on.
     staged: Option<Box<store::Staging>>,
+    /// Bridges' internal sessions, by connection id (see bridge/local.rs).
+    bridges: HashMap<ConnId, Box<bridge::local::Attached>>,
 }
 
 impl Broker {
@@ -120,6 +123,7 @@ impl Broker {
             listener_conns: Vec::new(),
             sys: None,
             staged: None,
+            bridges: HashMap::default(),
         }
     }
 

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use crossbeam_channel::{Receiver, Sender};
 
+use super::bridge::local::is_internal;
+use super::bridge::{Bridge, BridgeConf, Host};
 use super::config::listener_keys::ListenerSpec;
 use super::listener::ListenerTransport;
 use super::metrics::MetricsServer;
@@ -86,6 +88,12 @@ pub trait Hooks: Send + Sync + 'static {
     fn on_store_failure(&self, error: &str) {
         let _ = error;
     }
+
+    /// A bridge's log line (connected, lost, a failed attempt and when the
+    /// next one is; `warning` for failures). Called from the bridge's thread.
+    fn on_bridge_log(&self, warning: bool, line: &str) {
+        let _ = (warning, line);
+    }
 }
 
 /// One turn's output held for the store: the batch id it waits for, the
@@ -109,6 +117,8 @@ struct Shared {
     id: u64,
     /// Per listener index: its TLS/WebSocket layers (`None`: plain TCP).
     transports: Mutex<Vec<Option<Arc<ListenerTransport>>>>,
+    /// For bridges' log lines.
+    hooks: Option<Arc<dyn Hooks>>,
 }
 
 impl Shared {
@@ -289,13 +299,33 @@ impl BrokerEndpoint for Shared {
             }
         }
         while let Some(conn) = b.poll_transmit_bytes(&mut chunks) {
+            if is_internal(conn) {
+                b.bridge_output(conn, &mut chunks, Instant::now());
+                continue;
+            }
             out.extend(chunks.drain(..).map(|c| (conn as u64, c)));
         }
         while let Some(conn) = b.poll_close() {
+            if is_internal(conn) {
+                b.handle_closed(conn, Instant::now());
+                continue;
+            }
             close.push(conn as u64);
         }
         self.drain_events(&mut b);
         b.poll_timeout()
+    }
+}
+
+impl Host for Shared {
+    fn with_broker(&self, f: &mut dyn FnMut(&mut Broker, Instant)) {
+        Shared::with_broker(self, |b, now| f(b, now));
+    }
+
+    fn log(&self, warning: bool, line: &str) {
+        if let Some(h) = &self.hooks {
+            h.on_bridge_log(warning, line);
+        }
     }
 }
 
@@ -309,6 +339,9 @@ pub struct Server {
     /// The Prometheus endpoint while running, when configured.
     metrics: Option<MetricsServer>,
     dispatcher: Option<JoinHandle<()>>,
+    /// Bridges to run while serving, and those running.
+    bridge_confs: Vec<BridgeConf>,
+    bridges: Vec<Bridge>,
     reactor: ReactorRef,
 }
 
@@ -363,6 +396,7 @@ impl Server {
             reactor: reactor.handle(),
             id,
             transports: Mutex::new(Vec::new()),
+            hooks: hooks.clone(),
         });
         let dispatcher = match (hooks, rx) {
             (Some(h), Some(rx)) => {
@@ -382,6 +416,8 @@ impl Server {
             running: false,
             metrics: None,
             dispatcher,
+            bridge_confs: Vec::new(),
+            bridges: Vec::new(),
             reactor,
         })
     }
@@ -421,7 +457,34 @@ impl Server {
         self.ports = ports;
         self.running = true;
         self.shared.with_broker(|b, now| b.handle_start(now));
+        for conf in self.bridge_confs.clone() {
+            self.bridges.push(Bridge::start(conf, self.shared.clone())?);
+        }
         Ok(())
+    }
+
+    /// Add a bridge: it runs while the broker serves (from now on, if it
+    /// is serving). Its name must be new and its options complete.
+    pub fn add_bridge(&mut self, conf: BridgeConf) -> io::Result<()> {
+        conf.check()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        if self.bridge_confs.iter().any(|b| b.name == conf.name) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("a bridge named '{}' already exists", conf.name),
+            ));
+        }
+        if self.running {
+            self.bridges
+                .push(Bridge::start(conf.clone(), self.shared.clone())?);
+        }
+        self.bridge_confs.push(conf);
+        Ok(())
+    }
+
+    /// The running bridges.
+    pub fn bridges(&self) -> &[Bridge] {
+        &self.bridges
     }
 
     /// Where the Prometheus endpoint listens (after `start`, when configured).
@@ -444,6 +507,7 @@ impl Server {
         if !self.running {
             return Err(io::Error::new(io::ErrorKind::NotConnected, "not started"));
         }
+        self.bridges.clear();
         self.shared.with_broker(|b, now| b.shutdown(now));
         // With a store, the shutdown's output waits for its commit: let it
         // be durable before the reactor lets go of the sockets.

@@ -98,7 +98,7 @@ impl Broker {
         let Some(c) = self.conns.get(&conn) else {
             return;
         };
-        let (v5, problem_info) = (c.version.is_v5(), c.problem_info);
+        let (v5, problem_info, bridge) = (c.version.is_v5(), c.problem_info, c.bridge);
         let Some(cid) = c.client_id.clone() else {
             return;
         };
@@ -129,6 +129,12 @@ impl Broker {
                 opts.no_local = false;
                 opts.retain_as_published = false;
                 opts.retain_handling = 0;
+            }
+            // A bridge (try_private) never gets its own messages back and
+            // sees the retain flag as published, as mosquitto does.
+            if bridge && split_shared(filter).0.is_none() {
+                opts.no_local = true;
+                opts.retain_as_published = true;
             }
             let entry = SubEntry {
                 opts,

@@ -133,6 +133,7 @@ pub fn config(client_id: &str, v: i32, o: &ConnectOptions) -> Result<ClientConfi
         retry_interval: o.retry_interval,
         connect_timeout: effective_timeout(o),
         max_packet_size: 0,
+        bridge: o.bridge,
     })
 }
 

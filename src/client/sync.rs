@@ -53,6 +53,8 @@ pub struct ConnectOptions {
     /// `https_proxy` environment variables (with `no_proxy`).
     pub http_proxy: Option<String>,
     pub https_proxy: Option<String>,
+    /// Connect as a bridge (mosquitto's try_private; not in Paho's API).
+    pub bridge: bool,
 }
 
 /// `returned` of the connect options, plus the MQTT 5 response.

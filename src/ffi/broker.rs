@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
+use super::broker_bridge::bridge_conf;
 use super::broker_hooks::CHooks;
 use super::broker_options::{Settings, settings};
 use super::guard::{
@@ -18,9 +19,10 @@ use super::types::{
     MQTTBROKER_BAD_OPTION, MQTTBROKER_BAD_QOS, MQTTBROKER_BAD_STRUCTURE, MQTTBROKER_BAD_TOPIC,
     MQTTBROKER_BAD_UTF8_STRING, MQTTBROKER_BIND_FAILED, MQTTBROKER_FAILURE, MQTTBROKER_NOT_STARTED,
     MQTTBROKER_NULL_PARAMETER, MQTTBROKER_PERSISTENCE_ERROR, MQTTBROKER_SUCCESS,
-    MQTTBROKER_TLS_ERROR, MQTTBroker, MQTTBroker_callbacks, MQTTBroker_createOptions,
-    MQTTBroker_stats, MQTTProperties,
+    MQTTBROKER_TLS_ERROR, MQTTBroker, MQTTBroker_bridgeOptions, MQTTBroker_callbacks,
+    MQTTBroker_createOptions, MQTTBroker_stats, MQTTProperties,
 };
+use crate::broker::bridge::BridgeConf;
 use crate::broker::server::{Hooks, Server};
 
 /// What an MQTTBroker handle points to.
@@ -34,6 +36,8 @@ struct Inner {
     /// Made by the first start; kept (with its sessions and retained
     /// messages) across stop/start.
     server: Option<Server>,
+    /// Bridges added before the first start.
+    bridges: Vec<BridgeConf>,
 }
 
 impl BrokerHandle {
@@ -85,6 +89,7 @@ pub extern "C" fn MQTTBroker_create(
                 settings,
                 hooks: None,
                 server: None,
+                bridges: Vec::new(),
             }),
         });
         // SAFETY: `handle` is non-NULL and writable per the contract.
@@ -144,23 +149,64 @@ pub extern "C" fn MQTTBroker_start(handle: MQTTBroker) -> c_int {
         if inner.server.is_none() {
             let hooks = inner.hooks.clone().map(|h| h as Arc<dyn Hooks>);
             let s = &inner.settings;
-            let server = Server::new(s.config.clone(), s.listen.clone(), hooks).map_err(|e| {
-                let code = io_code(&e);
-                if code == MQTTBROKER_PERSISTENCE_ERROR {
-                    // The caller gets a code; the person running it, the file.
-                    eprintln!("ferromq: {e}");
-                }
-                code
-            })?;
+            let mut server =
+                Server::new(s.config.clone(), s.listen.clone(), hooks).map_err(|e| {
+                    let code = io_code(&e);
+                    if code == MQTTBROKER_PERSISTENCE_ERROR {
+                        // The caller gets a code; the person running it, the file.
+                        eprintln!("ferromq: {e}");
+                    }
+                    code
+                })?;
             for (i, spec) in s.specs.iter().enumerate() {
                 server
                     .set_listener(i, spec)
                     .map_err(|_| MQTTBROKER_TLS_ERROR)?;
             }
+            for b in std::mem::take(&mut inner.bridges) {
+                server.add_bridge(b).map_err(|_| MQTTBROKER_BAD_OPTION)?;
+            }
             inner.server = Some(server);
         }
         let server = inner.server.as_mut().ok_or(MQTTBROKER_FAILURE)?;
         server.start().map_err(|e| io_code(&e))?;
+        Ok(MQTTBROKER_SUCCESS)
+    })
+}
+
+/// Add a bridge to another broker (mosquitto's `connection` block): it runs
+/// while the broker serves, from the next MQTTBroker_start, or at once if
+/// the broker is serving.
+///
+/// Returns MQTTBROKER_SUCCESS, MQTTBROKER_NULL_PARAMETER,
+/// MQTTBROKER_BAD_STRUCTURE, MQTTBROKER_BAD_UTF8_STRING,
+/// MQTTBROKER_BAD_OPTION (a bad or missing option, or a name in use) or
+/// MQTTBROKER_FAILURE.
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTBroker_addBridge(
+    handle: MQTTBroker,
+    options: *const MQTTBroker_bridgeOptions,
+) -> c_int {
+    guard_rc(|| {
+        // SAFETY: NULL or a live handle per the contract.
+        let h = unsafe { handle_ref(handle) }?;
+        // SAFETY: NULL or a caller's options struct per the contract.
+        let conf = unsafe { bridge_conf(options) }?;
+        let mut inner = h.lock();
+        match inner.server.as_mut() {
+            Some(s) => s.add_bridge(conf).map_err(|e| match e.kind() {
+                std::io::ErrorKind::InvalidInput | std::io::ErrorKind::AlreadyExists => {
+                    MQTTBROKER_BAD_OPTION
+                }
+                _ => MQTTBROKER_FAILURE,
+            })?,
+            None => {
+                if inner.bridges.iter().any(|b| b.name == conf.name) {
+                    return Err(MQTTBROKER_BAD_OPTION);
+                }
+                inner.bridges.push(conf);
+            }
+        }
         Ok(MQTTBROKER_SUCCESS)
     })
 }

@@ -369,6 +369,7 @@ pub(crate) unsafe fn connect_options(
         http_headers: unsafe { http_headers(o, version) }?,
         http_proxy: proxies.0,
         https_proxy: proxies.1,
+        bridge: false,
     })
 }
 

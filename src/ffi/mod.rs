@@ -13,6 +13,7 @@ pub mod async_handle;
 pub mod async_responses;
 pub mod async_update;
 pub mod broker;
+mod broker_bridge;
 pub mod broker_hooks;
 pub mod broker_options;
 pub mod client_callbacks;
@@ -37,6 +38,8 @@ pub mod types;
 
 pub(crate) use handle::live_locks;
 
+#[cfg(test)]
+mod broker_bridge_tests;
 #[cfg(test)]
 mod broker_store_tests;
 #[cfg(test)]

@@ -652,5 +652,6 @@ pub fn connect_options(version: i32) -> ferromq::client::sync::ConnectOptions {
         http_headers: Vec::new(),
         http_proxy: None,
         https_proxy: None,
+        bridge: false,
     }
 }

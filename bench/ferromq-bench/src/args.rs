@@ -38,6 +38,9 @@ impl Mode {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     pub addr: SocketAddr,
+    /// Where subscribers connect when not `addr` (`--sub-port`: through a
+    /// bridge from the publishers' broker).
+    pub sub_addr: Option<SocketAddr>,
     pub mode: Mode,
     pub qos: QoS,
     /// Messages per publisher.
@@ -67,7 +70,7 @@ pub struct Options {
 }
 
 pub fn usage() -> String {
-    "usage: ferromq bench [--host 127.0.0.1] --port P [--mode fanin|fanout|p2p|idle|retained]\n\
+    "usage: ferromq bench [--host 127.0.0.1] --port P [--sub-port P] [--mode fanin|fanout|p2p|idle|retained]\n\
      \x20   [--qos 0|1|2] [--messages N per publisher] [--payload BYTES] [--publishers N]\n\
      \x20   [--subscribers N] [--connections N] [--subscribe] [--window N] [--rate MSGS/S]\n\
      \x20   [--json FILE] [--strict] [--drain SECS] [--durable]"
@@ -84,8 +87,10 @@ fn number(flag: &str, value: Option<&String>) -> Result<u64, String> {
 pub fn parse(args: &[String]) -> Result<Options, String> {
     let mut host = "127.0.0.1".to_string();
     let mut port: Option<u64> = None;
+    let mut sub_port: Option<u64> = None;
     let mut o = Options {
         addr: SocketAddr::from(([127, 0, 0, 1], 1883)),
+        sub_addr: None,
         mode: Mode::FanIn,
         qos: QoS::AtMostOnce,
         messages: 100_000,
@@ -107,6 +112,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         match flag.as_str() {
             "--host" => host = it.next().cloned().ok_or("--host needs a value")?,
             "--port" => port = Some(number(flag, it.next())?),
+            "--sub-port" => sub_port = Some(number(flag, it.next())?),
             "--mode" => {
                 o.mode = match it.next().map(String::as_str) {
                     Some("fanin") => Mode::FanIn,
@@ -154,6 +160,10 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
         .map_err(|e| format!("--host {host}: {e}"))?
         .next()
         .ok_or_else(|| format!("--host {host}: no address"))?;
+    if let Some(p) = sub_port {
+        let p = u16::try_from(p).map_err(|_| format!("--sub-port: {p} is out of range"))?;
+        o.sub_addr = Some(SocketAddr::new(o.addr.ip(), p));
+    }
     if o.payload < super::payload::HEADER_LEN {
         return Err(format!(
             "--payload: at least {} bytes (timestamp, publisher, sequence)",

@@ -69,6 +69,7 @@ pub fn config(client_id: String, window: u16) -> ClientConfig {
         retry_interval: Duration::ZERO,
         connect_timeout: Duration::from_secs(30),
         max_packet_size: 0,
+        bridge: false,
     }
 }
 

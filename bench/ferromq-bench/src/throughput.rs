@@ -120,17 +120,21 @@ pub fn run(o: &Options) -> Result<RunResult, String> {
 impl Run<'_> {
     fn open(&mut self, id: String, role: Role) -> Result<(), String> {
         let idx = self.conns.len();
+        let addr = match role {
+            Role::Sub(_) => self.o.sub_addr.unwrap_or(self.o.addr),
+            _ => self.o.addr,
+        };
         let conn = Conn::open(
             self.poll.registry(),
             Token(idx),
-            self.o.addr,
+            addr,
             ClientConfig {
                 clean_start: !(self.o.durable && matches!(role, Role::Sub(_))),
                 ..config(id, self.o.window)
             },
             Instant::now(),
         )
-        .map_err(|e| format!("connect to {}: {e}", self.o.addr))?;
+        .map_err(|e| format!("connect to {addr}: {e}"))?;
         self.conns.push(conn);
         self.roles.push(role);
         if let Role::Pub(p) = role {

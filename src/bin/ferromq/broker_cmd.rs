@@ -92,6 +92,13 @@ impl Hooks for LogHooks {
         }
     }
 
+    fn on_bridge_log(&self, warning: bool, line: &str) {
+        log::log(
+            if warning { WARNING } else { NOTICE },
+            format_args!("{line}"),
+        );
+    }
+
     fn on_queue_full(&self, client_id: &str) {
         log::log(
             WARNING,
@@ -202,6 +209,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .set_listener(i, &l.spec)
             .map_err(|e| format!("broker: listener {}: {e}", l.address))?;
     }
+    for b in &conf.bridges {
+        server
+            .add_bridge(b.clone())
+            .map_err(|e| format!("broker: {e}"))?;
+    }
     server
         .start()
         .map_err(|e| format!("broker: cannot listen: {e}"))?;
@@ -280,6 +292,13 @@ fn reload(args: &Args, listen: &[String], server: &Server) {
                 log::log(
                     WARNING,
                     format_args!("reload: listeners changed; they change on restart only"),
+                );
+            }
+            let running: Vec<_> = server.bridges().iter().map(|b| b.conf().clone()).collect();
+            if conf.bridges != running {
+                log::log(
+                    WARNING,
+                    format_args!("reload: bridges changed; they change on restart only"),
                 );
             }
             server.reconfigure(config);

@@ -18,6 +18,7 @@ use std::time::Duration;
 use super::listener_keys::{self, ListenerSpec};
 use super::mosquitto_keys::unsupported;
 use super::{BrokerConfig, DropPolicy};
+use crate::broker::bridge::config::{BridgeConf, connection_line, is_bridge_key};
 
 /// Security settings of the whole broker or of one listener.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -102,6 +103,8 @@ pub struct Conf {
     pub mosquitto_style: bool,
     pub log: LogConf,
     pub pid_file: Option<PathBuf>,
+    /// `connection` blocks, in file order.
+    pub bridges: Vec<BridgeConf>,
     /// What `lenient` turned from errors into warnings.
     pub warnings: Vec<String>,
 }
@@ -194,6 +197,9 @@ impl Parser {
                 .unwrap_or_else(|| DEFAULT_PERSISTENCE_FILE.to_string());
             conf.config.persistence = Some(dir.join(file));
         }
+        for b in &conf.bridges {
+            b.check()?;
+        }
         Ok(conf)
     }
 
@@ -232,6 +238,10 @@ impl Parser {
         let (key, rest) = line
             .split_once(char::is_whitespace)
             .map_or((line, ""), |(k, r)| (k, r.trim()));
+        // Bridge options: `#` is a topic wildcard there, not a comment.
+        if key == "connection" || is_bridge_key(key) {
+            return connection_line(&mut self.conf.bridges, key, rest, at);
+        }
         // Paths and formats: the rest of the line as it is.
         let raw_value = rest;
         // Everything else: up to a whitespace-preceded '#'.

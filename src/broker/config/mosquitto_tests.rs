@@ -179,8 +179,8 @@ fn unsupported_and_unknown_options_are_errors_naming_line_and_option() {
     for (key, why) in [
         ("crlfile /x.pem", "rustls"),
         ("http_dir /www", "WebSocket"),
-        ("connection br", "issue 12"),
-        ("address 10.0.0.1", "issue 12"),
+        ("bridge_psk 00ff", "bridge option is not implemented"),
+        ("local_username u", "bridge option is not implemented"),
         ("auth_opt_x 1", "not implement"),
         ("user mosquitto", "not implement"),
         ("log_dest topic", "not supported yet"),
@@ -201,7 +201,7 @@ fn unsupported_and_unknown_options_are_errors_naming_line_and_option() {
 #[test]
 fn lenient_turns_those_errors_into_warnings() {
     let c = parse_str(
-        "crlfile /x\nbogus 1\nconnection b\nmax_queued 4\n",
+        "crlfile /x\nbogus 1\nbridge_bind_address 10.0.0.1\nmax_queued 4\n",
         "f",
         true,
     )

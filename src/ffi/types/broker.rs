@@ -299,3 +299,29 @@ pub struct MQTTBroker_stats {
     /// Version 1: clients disconnected after staying full for slowConsumerTimeout.
     pub slowConsumers: c_longlong,
 }
+
+/// A bridge to another broker (struct_id "MQBB", struct_version 0), for
+/// MQTTBroker_addBridge: mosquitto's `connection` block as a struct. Start
+/// from MQTTBroker_bridgeOptions_initializer.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct MQTTBroker_bridgeOptions {
+    /// Must be "MQBB".
+    pub struct_id: [c_char; 4],
+    /// 0.
+    pub struct_version: c_int,
+    /// The bridge's name (mosquitto's `connection NAME`), unique per broker.
+    pub name: *const c_char,
+    /// `addressCount` "host[:port]" strings (port 1883 by default), tried
+    /// in order (mosquitto's `address`).
+    pub addresses: *const *const c_char,
+    pub addressCount: c_int,
+    /// `topicCount` topic rules, each what follows `topic` in mosquitto.conf:
+    /// "PATTERN [[[out|in|both] QOS] LOCAL_PREFIX REMOTE_PREFIX]" (`""` for an
+    /// empty prefix).
+    pub topics: *const *const c_char,
+    pub topicCount: c_int,
+    /// NULL, or more of mosquitto's bridge options, one "key value" per line
+    /// ("bridge_protocol_version mqttv50\nremote_username u\n...").
+    pub options: *const c_char,
+}

@@ -168,12 +168,16 @@ fn check_code(code: u8, packet_type: PacketType, v5: bool) -> Result<ReasonCode,
 
 fn connect(mut r: Reader, remaining_minimal: bool) -> Result<Connect, DecodeError> {
     let name = r.binary()?;
-    let level = r.u8()?;
+    let raw_level = r.u8()?;
+    // mosquitto's try_private: a bridge sets the top bit of the level.
+    let (level, bridge) = (raw_level & 0x7F, raw_level & 0x80 != 0);
     let protocol = match (&name[..], level) {
         (b"MQTT", 4) => ProtocolVersion::V311,
         (b"MQTT", 5) => ProtocolVersion::V5,
         (b"MQIsdp", 3) => ProtocolVersion::V31,
-        (b"MQTT" | b"MQIsdp", l) => return Err(DecodeError::UnsupportedProtocolLevel(l)),
+        (b"MQTT" | b"MQIsdp", _) => {
+            return Err(DecodeError::UnsupportedProtocolLevel(raw_level));
+        }
         _ => return Err(DecodeError::BadProtocolName),
     };
     let v5 = protocol.is_v5();
@@ -247,6 +251,7 @@ fn connect(mut r: Reader, remaining_minimal: bool) -> Result<Connect, DecodeErro
         username,
         password,
         properties,
+        bridge,
     })
 }
 

@@ -343,7 +343,7 @@ fn write_connect(c: &Connect, out: &mut BytesMut) {
         b"MQTT"
     };
     put_bytes(out, name);
-    out.put_u8(c.protocol.level());
+    out.put_u8(c.protocol.level() | if c.bridge { 0x80 } else { 0 });
     let mut flags = 0u8;
     if c.clean_start {
         flags |= 0x02;

@@ -115,6 +115,8 @@ pub struct Connect {
     pub username: Option<String>,
     pub password: Option<Bytes>,
     pub properties: Properties,
+    /// A bridge (mosquitto's try_private): protocol level | 0x80 on the wire.
+    pub bridge: bool,
 }
 
 impl Default for Connect {
@@ -128,6 +130,7 @@ impl Default for Connect {
             username: None,
             password: None,
             properties: Properties::default(),
+            bridge: false,
         }
     }
 }

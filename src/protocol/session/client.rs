@@ -43,6 +43,8 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Largest packet we accept (0 = protocol maximum).
     pub max_packet_size: u32,
+    /// Connect as a bridge (mosquitto's try_private: level | 0x80).
+    pub bridge: bool,
 }
 
 /// Why the session closed the connection.
@@ -270,6 +272,7 @@ impl ClientSession {
             username: cfg.username.clone(),
             password: cfg.password.clone(),
             properties,
+            bridge: cfg.bridge,
         }))
     }
 

@@ -25,6 +25,7 @@ pub fn config(version: ProtocolVersion) -> ClientConfig {
         retry_interval: Duration::ZERO,
         connect_timeout: Duration::from_secs(5),
         max_packet_size: 0,
+        bridge: false,
     }
 }
 

@@ -156,6 +156,7 @@ fn connect(v: ProtocolVersion) -> BoxedStrategy<Packet> {
                     username,
                     password,
                     properties,
+                    bridge: keep_alive % 3 == 0,
                 }))
             },
         )

@@ -47,6 +47,28 @@ fn connect_311_minimal() {
 }
 
 #[test]
+fn connect_try_private_sets_the_top_bit_of_the_level() {
+    let bytes = [
+        0x10, 0x0D, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x84, 0x02, 0x00, 0x3C, 0x00, 0x01, b'a',
+    ];
+    let c = Connect {
+        client_id: "a".into(),
+        bridge: true,
+        ..Connect::default()
+    };
+    both_ways(&bytes, &Packet::Connect(Box::new(c)), V311);
+    // Any other level with the bit is still unknown.
+    let mut bad = bytes;
+    bad[8] = 0x86;
+    let mut buf = bytes::BytesMut::from(&bad[..]);
+    let e = crate::protocol::codec::decode(&mut buf, V311, 0).unwrap_err();
+    assert_eq!(
+        e,
+        crate::protocol::codec::DecodeError::UnsupportedProtocolLevel(0x86)
+    );
+}
+
+#[test]
 fn connect_31_uses_mqisdp() {
     let bytes = [
         0x10, 0x0F, 0x00, 0x06, b'M', b'Q', b'I', b's', b'd', b'p', 0x03, 0x02, 0x00, 0x3C, 0x00,
@@ -77,6 +99,7 @@ fn connect_5_full() {
         username: Some("u".into()),
         password: Some(Bytes::from_static(b"p")),
         properties: props(&[(PropertyId::SESSION_EXPIRY_INTERVAL, PropertyValue::U32(30))]),
+        bridge: false,
     };
     let bytes: &[u8] = &[
         0x10, 0x28, // fixed header, remaining 40

@@ -1,0 +1,282 @@
+//! A bridge's side inside the local broker: an internal MQTT 5 session with
+//! no socket. It subscribes (no-local, retain as published) to the `out`
+//! topics; what the router delivers to it is decoded here and put on the
+//! bridge's [`OutQueue`], and acknowledged once the bridge has handed it to
+//! the remote side: until then it counts in this session's in-flight
+//! window, so a slow remote holds messages in the broker's own queue for
+//! the session and, when that is full, pauses the publishers (flow control)
+//! instead of losing them. While the link is down, messages are
+//! acknowledged as they enter the queue, which `bridge_max_queued` bounds
+//! (what does not fit is dropped and counted): publishers never wait for an
+//! absent remote. Messages from the remote are
+//! routed with this session as their origin, so no-local keeps them from
+//! going back out. Its connection ids sit above every reactor id; the host
+//! hands their output here instead of to a socket.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use crossbeam_channel::Sender;
+
+use super::config::TopicRule;
+use super::queue::{OutQueue, Outgoing};
+use crate::broker::connection::Conn;
+use crate::broker::message::Message;
+use crate::broker::topics::valid_topic_name;
+use crate::broker::{Broker, ConnId, Hooks};
+use crate::protocol::codec::{
+    Connect, Packet, Properties, Property, PropertyId, PropertyValue, ProtocolVersion, PubResp,
+    QoS, Subscribe, SubscriptionOptions, decode,
+};
+
+/// Connection ids at or above this are bridges' internal sessions.
+const INTERNAL_BASE: ConnId = 1 << (usize::BITS - 2);
+static NEXT_INTERNAL: AtomicUsize = AtomicUsize::new(INTERNAL_BASE);
+
+/// A fresh connection id for an internal session.
+pub(crate) fn internal_conn_id() -> ConnId {
+    NEXT_INTERNAL.fetch_add(1, Ordering::Relaxed)
+}
+
+/// True for an internal session's connection id (never a socket's).
+pub(crate) fn is_internal(conn: ConnId) -> bool {
+    conn >= INTERNAL_BASE
+}
+
+/// The broker's record of one attached bridge.
+pub(crate) struct Attached {
+    /// Undecoded output of the broker for this session.
+    rx: BytesMut,
+    /// The `out`/`both` rules: local topic → remote topic.
+    rules: Vec<TopicRule>,
+    queue: Arc<dyn OutQueue>,
+    /// Wakes the bridge's sender (a full channel already means "wake").
+    wake: Sender<()>,
+    /// The link to the remote is up (acknowledge on hand-over, not on entry).
+    up: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Attached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attached")
+            .field("rules", &self.rules)
+            .field("queued", &self.queue.len())
+            .finish()
+    }
+}
+
+impl Attached {
+    /// The record for a bridge with these `rules` (only the out ones
+    /// matter here) and this queue, wake-up and link state.
+    pub(crate) fn new(
+        rules: &[TopicRule],
+        queue: Arc<dyn OutQueue>,
+        wake: Sender<()>,
+        up: Arc<AtomicBool>,
+    ) -> Attached {
+        Attached {
+            rx: BytesMut::new(),
+            rules: rules
+                .iter()
+                .filter(|r| r.direction.is_out())
+                .cloned()
+                .collect(),
+            queue,
+            wake,
+            up,
+        }
+    }
+}
+
+impl Broker {
+    /// Create the internal session `client_id` on `conn` and subscribe it
+    /// to the local side of its out rules. It is trusted: the
+    /// password file, ACLs and host decision hooks do not apply to it.
+    pub(crate) fn bridge_attach(
+        &mut self,
+        conn: ConnId,
+        client_id: &str,
+        attached: Attached,
+        now: Instant,
+    ) {
+        let mut c = Box::new(Conn::new(SocketAddr::from(([127, 0, 0, 1], 0)), now));
+        // No listener: no per-listener count or limit applies.
+        c.listener = u16::MAX;
+        self.conns.insert(conn, c);
+        let filters: Vec<(String, SubscriptionOptions)> = attached
+            .rules
+            .iter()
+            .map(|r| {
+                let opts = SubscriptionOptions {
+                    qos: r.qos,
+                    no_local: true,
+                    retain_as_published: true,
+                    retain_handling: 0,
+                };
+                (r.local_filter(), opts)
+            })
+            .collect();
+        let auth = self.config.auth.take();
+        let hooks = self.config.hooks;
+        self.config.hooks = Hooks {
+            notices: hooks.notices,
+            ..Hooks::default()
+        };
+        // Never more in flight than the queue holds (see `bridge_output`).
+        let window = attached.queue.capacity().clamp(1, 65_535) as u16;
+        let mut connect = Connect {
+            protocol: ProtocolVersion::V5,
+            clean_start: true,
+            keep_alive: 0,
+            client_id: client_id.to_string(),
+            ..Connect::default()
+        };
+        connect.properties.list.push(Property {
+            id: PropertyId::RECEIVE_MAXIMUM,
+            value: PropertyValue::U16(window),
+        });
+        self.bridges.insert(conn, Box::new(attached));
+        self.handle_packet(conn, Packet::Connect(Box::new(connect)), now);
+        if !filters.is_empty() {
+            let sub = Subscribe {
+                packet_id: 1,
+                properties: Properties::default(),
+                filters,
+            };
+            self.handle_packet(conn, Packet::Subscribe(sub), now);
+        }
+        self.config.auth = auth;
+        self.config.hooks = hooks;
+    }
+
+    /// End the internal session on `conn`.
+    pub(crate) fn bridge_detach(&mut self, conn: ConnId, now: Instant) {
+        self.bridges.remove(&conn);
+        self.handle_closed(conn, now);
+    }
+
+    /// The broker's output for internal session `conn` (what it would have
+    /// written to a socket): queue the publishes and acknowledge them.
+    pub(crate) fn bridge_output(&mut self, conn: ConnId, chunks: &mut Vec<Bytes>, now: Instant) {
+        let Some(a) = self.bridges.get_mut(&conn) else {
+            chunks.clear();
+            return;
+        };
+        for c in chunks.drain(..) {
+            a.rx.extend_from_slice(&c);
+        }
+        let mut acks = Vec::new();
+        let mut queued = false;
+        let up = a.up.load(Ordering::Acquire);
+        loop {
+            match decode(&mut a.rx, ProtocolVersion::V5, 0) {
+                Ok(Some(Packet::Publish(p))) => {
+                    let (id, qos) = (p.packet_id, p.qos);
+                    let pushed = match a.rules.iter().find_map(|r| r.to_remote(&p.topic)) {
+                        Some(topic) => {
+                            let mut properties = p.properties;
+                            properties.list.retain(|x| {
+                                x.id != PropertyId::SUBSCRIPTION_IDENTIFIER
+                                    && x.id != PropertyId::TOPIC_ALIAS
+                            });
+                            a.queue.push(Outgoing {
+                                topic,
+                                payload: p.payload,
+                                qos,
+                                retain: p.retain,
+                                properties,
+                                local_id: if up { id } else { 0 },
+                            })
+                        }
+                        None => false,
+                    };
+                    queued |= pushed;
+                    // Link down, or not queued (dropped, counted by the
+                    // queue): release it now.
+                    if (!pushed || !up)
+                        && let Some(ack) = local_ack(id, qos)
+                    {
+                        acks.push(ack);
+                    }
+                }
+                Ok(Some(Packet::PubRel(r))) => acks.push(Packet::PubComp(PubResp {
+                    packet_id: r.packet_id,
+                    ..PubResp::default()
+                })),
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                // Our own encoder wrote it: cannot happen; never loop on it.
+                Err(_) => {
+                    a.rx.clear();
+                    break;
+                }
+            }
+        }
+        if queued {
+            let _ = a.wake.try_send(());
+        }
+        for p in acks {
+            self.handle_packet(conn, p, now);
+        }
+    }
+
+    /// The bridge handed these `(packet id, QoS)` messages to the remote
+    /// side: acknowledge them to the broker.
+    pub(crate) fn bridge_release(&mut self, conn: ConnId, ids: &[(u16, QoS)], now: Instant) {
+        for &(id, qos) in ids {
+            if let Some(ack) = local_ack(id, qos) {
+                self.handle_packet(conn, ack, now);
+            }
+        }
+    }
+
+    /// Route a message that came from the remote, as published by internal
+    /// session `conn` (so its no-local subscriptions skip it). False when
+    /// the session is gone or the topic is not valid here.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn bridge_inject(
+        &mut self,
+        conn: ConnId,
+        topic: &str,
+        payload: Bytes,
+        qos: QoS,
+        retain: bool,
+        properties: &Properties,
+        now: Instant,
+    ) -> bool {
+        let Some(origin) = self.conns.get(&conn).and_then(|c| c.client_id.clone()) else {
+            return false;
+        };
+        if !valid_topic_name(topic, &self.config.limits) {
+            return false;
+        }
+        let msg = Message::new(
+            topic.into(),
+            payload,
+            qos,
+            retain,
+            properties,
+            Some(origin),
+            now,
+        );
+        self.route(msg, now);
+        self.settle(now);
+        true
+    }
+}
+
+/// PUBACK (QoS 1) or PUBREC (QoS 2) for a delivered message.
+fn local_ack(packet_id: u16, qos: QoS) -> Option<Packet> {
+    let ack = PubResp {
+        packet_id,
+        ..PubResp::default()
+    };
+    match qos {
+        QoS::AtMostOnce => None,
+        QoS::AtLeastOnce => Some(Packet::PubAck(ack)),
+        QoS::ExactlyOnce => Some(Packet::PubRec(ack)),
+    }
+}
