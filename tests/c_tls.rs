@@ -136,6 +136,20 @@ fn cases() -> Vec<Case> {
             ..case("encrypted client key, wrong password", |b| b.client_cert)
         },
         Case {
+            key_store: "client.pem",
+            key: "client-legacy.key",
+            key_password: "secret",
+            ..case("legacy encrypted client key", |b| b.client_cert)
+        },
+        Case {
+            key_store: "client.pem",
+            key: "client-legacy.key",
+            key_password: "wrong",
+            ..case("legacy encrypted client key, wrong password", |b| {
+                b.client_cert
+            })
+        },
+        Case {
             key_store: "client-full.pem",
             ..case("client certificate and key in one file", |b| b.client_cert)
         },

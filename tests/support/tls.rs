@@ -69,8 +69,9 @@ fn leaf(
 /// ca.pem (the trusted CA), other-ca.pem (a CA nobody uses), server.pem/key
 /// (127.0.0.1 and localhost), other-name.pem/key (for 127.0.0.2 and
 /// elsewhere.test only), expired.pem/key, client.pem/key, client-full.pem
-/// (client certificate and key in one file) and client-enc.key (the key
-/// encrypted with the password "secret").
+/// (client certificate and key in one file), client-enc.key (the key as
+/// encrypted PKCS#8) and client-legacy.key (in OpenSSL's legacy encrypted
+/// PEM), both with the password "secret".
 pub fn make_certs() -> Certs {
     let dir = tempfile::tempdir().expect("tempdir");
     let (ca_cert, ca_key) = ca("ferromq test CA");
@@ -136,6 +137,26 @@ pub fn make_certs() -> Certs {
         "openssl pkcs8: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // client-legacy.key: the same key in OpenSSL's legacy encrypted PEM
+    // (`Proc-Type: 4,ENCRYPTED`, AES-256-CBC, password "secret"), as
+    // `openssl ec -aes256` and OpenSSL 1.x write keys.
+    let out = Command::new("openssl")
+        .args(["ec", "-aes256", "-passout", "pass:secret", "-in"])
+        .arg(dir.path().join("client.key"))
+        .arg("-out")
+        .arg(dir.path().join("client-legacy.key"))
+        .output()
+        .expect("run openssl (package openssl)");
+    assert!(
+        out.status.success(),
+        "openssl ec: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::set_permissions(
+        dir.path().join("client-legacy.key"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     Certs { dir }
 }

@@ -3,6 +3,7 @@
 //! wire bytes out. A connection holds a `Transport` (a stack of layers) or,
 //! for plain TCP, none; sessions never know which is underneath.
 
+mod legacy_key;
 pub mod proxy;
 pub mod tls;
 pub mod tls_config;

@@ -244,11 +244,14 @@ pub(crate) fn read_key(
         return decrypt_pkcs8(&text, password, path);
     }
     if text.contains("Proc-Type: 4,ENCRYPTED") {
-        return Err(TlsConfigError::Unsupported(format!(
-            "private key {} is in OpenSSL's legacy encrypted format, which is not supported: \
-             convert it to encrypted PKCS#8 (openssl pkcs8 -topk8 -in KEY -out NEW)",
-            path.display()
-        )));
+        let Some(password) = password else {
+            return Err(invalid(format!(
+                "private key {} is encrypted and no privateKeyPassword was given",
+                path.display()
+            )));
+        };
+        return super::legacy_key::decrypt_legacy(&text, password)
+            .map_err(|e| invalid(format!("private key {}: {e}", path.display())));
     }
     PrivateKeyDer::from_pem_slice(&raw)
         .map_err(|e| invalid(format!("no usable private key in {}: {e}", path.display())))
