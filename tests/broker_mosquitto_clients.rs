@@ -66,6 +66,10 @@ fn publish(b: &FerroBroker, version: &str, args: &[&str]) {
 fn messages(r: &Running, prefix: &str, n: usize) -> Vec<String> {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
+        // Counted before reading: a line arriving in between is then
+        // waited for, not missed (waiting for one past it hung until the
+        // deadline when it came between the two calls).
+        let seen = r.stdout.len();
         let got: Vec<String> = r
             .stdout
             .lines_from(0)
@@ -76,7 +80,7 @@ fn messages(r: &Running, prefix: &str, n: usize) -> Vec<String> {
             return got;
         }
         let left = deadline.saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() || !r.stdout.wait_lines(r.stdout.len() + 1, left) {
+        if left.is_zero() || !r.stdout.wait_lines(seen + 1, left) {
             panic!(
                 "wanted {n} messages, got {got:?}\nstdout:\n{}\nstderr:\n{}",
                 r.stdout.text(),
