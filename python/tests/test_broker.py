@@ -260,7 +260,7 @@ def test_a_damaged_store_is_persistence_error(tmp_path):
     b = make_broker(persistence_location=str(tmp_path))
     with pytest.raises(ferromq.BrokerError) as e:
         b.start()
-    assert e.value.code == -27
+    assert e.value.code == -28
     b.close()
     assert (tmp_path / "ferromq.redb").read_bytes() == b"\x07" * 4096
 
