@@ -90,14 +90,20 @@ pub struct BrokerConn {
     /// or flow control: a subscriber it feeds is full). Readiness is then
     /// ignored; the reactor reads again once `wants_input` says so.
     pub paused: bool,
-    /// TLS/WebSocket layers (None: plain TCP).
-    transport: Option<Box<Transport>>,
+    /// TLS/WebSocket layers and their state (None: plain TCP, which so
+    /// pays one pointer for all of it).
+    transport: Option<Box<Layered>>,
+}
+
+/// What a connection with a transport carries besides the plain one.
+struct Layered {
+    layers: Transport,
     /// Output for the transport not yet encoded (held while it handshakes).
     plain: BytesMut,
     /// The peer's certificate name is still to be reported.
     identity_pending: bool,
     /// The transport's orderly close (close_notify, close frame) is queued.
-    transport_closed: bool,
+    closed: bool,
 }
 
 /// How much is read from one connection before the broker sees it.
@@ -140,10 +146,14 @@ impl BrokerConn {
             congested: false,
             more: false,
             paused: false,
-            identity_pending: transport.as_ref().is_some_and(|t| t.1),
-            transport: transport.map(|t| Box::new(t.0)),
-            plain: BytesMut::new(),
-            transport_closed: false,
+            transport: transport.map(|(layers, identity_pending)| {
+                Box::new(Layered {
+                    layers,
+                    plain: BytesMut::new(),
+                    identity_pending,
+                    closed: false,
+                })
+            }),
         })
     }
 
@@ -155,15 +165,15 @@ impl BrokerConn {
             self.inbuf.extend_from_slice(wire);
             return true;
         };
-        if let Err(e) = t.receive(wire, &mut self.inbuf) {
+        if let Err(e) = t.layers.receive(wire, &mut self.inbuf) {
             if !e.closed {
                 ep.transport_error(self.id, &e.reason);
             }
             return false;
         }
-        if self.identity_pending && t.ready() {
-            self.identity_pending = false;
-            ep.identity(self.id, t.peer_identity());
+        if t.identity_pending && t.layers.ready() {
+            t.identity_pending = false;
+            ep.identity(self.id, t.layers.peer_identity());
         }
         true
     }
@@ -180,19 +190,20 @@ impl BrokerConn {
         let Some(t) = self.transport.as_mut() else {
             return Ok(());
         };
-        if self.closing && !self.transport_closed {
-            self.transport_closed = true;
-            t.close();
+        if self.closing && !t.closed {
+            t.closed = true;
+            t.layers.close();
         }
-        let before = self.plain.len();
-        t.send(&mut self.plain)
+        let before = t.plain.len();
+        t.layers
+            .send(&mut t.plain)
             .map_err(|e| io::Error::other(e.reason))?;
-        self.queued -= before - self.plain.len();
-        if self.plain.is_empty() && self.plain.capacity() > 0 {
-            self.plain = BytesMut::new();
+        self.queued -= before - t.plain.len();
+        if t.plain.is_empty() && t.plain.capacity() > 0 {
+            t.plain = BytesMut::new();
         }
-        if !t.wire.is_empty() {
-            let wire = t.wire.split().freeze();
+        if !t.layers.wire.is_empty() {
+            let wire = t.layers.wire.split().freeze();
             self.queued += wire.len();
             self.out.push_back(wire);
         }
@@ -267,9 +278,9 @@ impl BrokerConn {
     /// Queue one chunk of output.
     pub fn push(&mut self, chunk: Bytes) {
         self.queued += chunk.len();
-        match self.transport {
+        match self.transport.as_mut() {
             // Encoded in one go at write time: fewer, larger TLS records.
-            Some(_) => self.plain.extend_from_slice(&chunk),
+            Some(t) => t.plain.extend_from_slice(&chunk),
             None => self.out.push_back(chunk),
         }
     }
