@@ -96,7 +96,7 @@ fn decrypt(cipher: Cipher, key: &[u8], iv: &[u8], data: &mut [u8]) -> Option<usi
 }
 
 fn hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
