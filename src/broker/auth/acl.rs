@@ -226,24 +226,9 @@ fn valid_filter(f: &str) -> bool {
         .all(|(i, l)| (*l == "#" && i == levels.len() - 1) || *l == "+" || !l.contains(['+', '#']))
 }
 
-/// Does `filter` match the topic name `topic`? (`$` topics are not matched
-/// by a leading wildcard.)
-pub fn filter_matches(filter: &str, topic: &str) -> bool {
-    if topic.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
-        return false;
-    }
-    let mut f = filter.split('/');
-    let mut t = topic.split('/');
-    loop {
-        match (f.next(), t.next()) {
-            (Some("#"), _) => return true,
-            (Some("+"), Some(_)) => {}
-            (Some(a), Some(b)) if a == b => {}
-            (None, None) => return true,
-            _ => return false,
-        }
-    }
-}
+/// Does `filter` match the topic name `topic`? (The protocol's rule: `$`
+/// topics are not matched by a leading wildcard.)
+pub use crate::protocol::codec::topic_matches as filter_matches;
 
 /// Is there a topic both filters match?
 fn overlaps(a: &str, b: &str) -> bool {

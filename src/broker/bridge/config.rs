@@ -69,20 +69,7 @@ pub fn matches_filter(filter: &str, topic: &str, exact_empty: bool) -> bool {
     if exact_empty {
         return topic.is_empty();
     }
-    if topic.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
-        return false;
-    }
-    let mut f = filter.split('/');
-    let mut t = topic.split('/');
-    loop {
-        match (f.next(), t.next()) {
-            (Some("#"), _) => return true,
-            (Some("+"), Some(_)) => {}
-            (Some(a), Some(b)) if a == b => {}
-            (None, None) => return true,
-            _ => return false,
-        }
-    }
+    crate::protocol::codec::topic_matches(filter, topic)
 }
 
 /// When the bridge connects (mosquitto's `start_type`).
