@@ -14,6 +14,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Registry, Token};
 
+use super::event_loop::token_of;
 use super::transport::{Transport, TransportError};
 
 /// What the reactor needs from an embedded broker. The broker keeps its
@@ -74,7 +75,6 @@ pub struct BrokerConn {
     pub id: u64,
     pub broker: u64,
     socket: TcpStream,
-    token: Token,
     inbuf: BytesMut,
     out: VecDeque<Bytes>,
     queued: usize,
@@ -137,7 +137,6 @@ impl BrokerConn {
             id,
             broker,
             socket,
-            token,
             inbuf: BytesMut::new(),
             out: VecDeque::new(),
             queued: 0,
@@ -332,7 +331,7 @@ impl BrokerConn {
             } else {
                 Interest::READABLE
             };
-            registry.reregister(&mut self.socket, self.token, interest)?;
+            registry.reregister(&mut self.socket, token_of(self.id), interest)?;
             self.write_interest = want;
         }
         Ok(true)

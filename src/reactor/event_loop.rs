@@ -37,8 +37,15 @@ fn broker_conn_key(id: u64) -> usize {
     (id & ((1 << KEY_BITS) - 1)) as usize
 }
 
+/// The poll token of a broker connection (derived from its id, so the
+/// connection need not keep it).
+pub(super) fn token_of(id: u64) -> Token {
+    Token(broker_conn_key(id) + FIRST_CONN)
+}
+
 enum Source {
-    Client(ClientConn),
+    /// Boxed: a slot is then as wide as a broker connection, the many.
+    Client(Box<ClientConn>),
     Listener(Listener),
     Broker(BrokerConn),
 }
@@ -295,7 +302,7 @@ impl Loop {
                 bid,
                 socket,
                 self.poll.registry(),
-                Token(ckey + FIRST_CONN),
+                token_of(id),
                 transport,
             ) else {
                 continue;
@@ -443,7 +450,7 @@ impl Loop {
                     token,
                 ) {
                     Ok(conn) => {
-                        entry.insert(Source::Client(conn));
+                        entry.insert(Source::Client(Box::new(conn)));
                         self.clients.insert(id, key);
                     }
                     Err((endpoint, e)) => endpoint.transport_failed(&e),
@@ -596,5 +603,15 @@ mod tests {
         assert_eq!(broker_conn_key(big), (1 << KEY_BITS) - 1);
         assert_eq!(broker_conn_id(1 << (62 - KEY_BITS), 0), None);
         assert_eq!(broker_conn_id(1, 1 << KEY_BITS), None);
+    }
+}
+#[cfg(test)]
+mod size_tests {
+    /// Every broker connection takes a slab slot: a slot stays as wide as
+    /// a broker connection (client connections are boxed).
+    #[test]
+    fn a_slot_is_a_broker_connection_wide() {
+        assert!(std::mem::size_of::<super::Source>() <= 112);
+        assert!(std::mem::size_of::<super::Source>() <= std::mem::size_of::<super::BrokerConn>());
     }
 }
