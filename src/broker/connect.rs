@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::auth::{Action, ClientRef};
-use super::connection::Phase;
+use super::connection::{Pending, Phase};
 use super::message::{Message, prop, prop_u32};
 use super::session::{Identity, NEVER, Session};
-use super::timers::Timer;
+use super::timers::{Stamp, Timer};
 use super::topics::has_control;
 use super::{Broker, BrokerEvent, ConnId, DisconnectCause, valid_topic_name};
 use crate::protocol::codec::{
@@ -58,7 +58,7 @@ impl Broker {
         // still apply to that user.
         let by_certificate = c.cert_identity.is_some();
         if let Some(identity) = &c.cert_identity {
-            match identity {
+            match identity.as_ref() {
                 Some(name) => {
                     connect.username = Some(name.to_string());
                     connect.password = None;
@@ -181,10 +181,8 @@ impl Broker {
                 peer: c.peer,
                 version: connect.protocol,
             });
-            c.phase = Phase::AwaitDecision {
-                connect: Box::new(connect),
-                assigned,
-            };
+            c.phase = Phase::AwaitDecision;
+            c.pending = Some(Box::new(Pending::Connect(connect, assigned)));
             return;
         }
         self.accept_connect(conn, connect, assigned, now);
@@ -349,7 +347,7 @@ impl Broker {
         self.stats.clients_connected += 1;
         self.stats.clients_maximum = self.stats.clients_maximum.max(self.stats.clients_connected);
         c.keep_alive = keep_alive;
-        c.last_rx = now;
+        c.last_rx = Stamp::from_instant(now);
         self.send(
             conn,
             Packet::ConnAck(ConnAck {
@@ -459,7 +457,7 @@ impl Broker {
             let delay = delay.min(s.expiry);
             if delay > 0 {
                 let at = now + Duration::from_secs(u64::from(delay));
-                s.will_at = Some(at);
+                s.will_at = Some(at.into());
                 self.timers.push(at, Timer::Will(cid.clone()));
             } else {
                 self.publish_session_will(&cid, now);
@@ -478,7 +476,7 @@ impl Broker {
             None => {}
             Some(d) => {
                 let at = now + d;
-                s.expires_at = Some(at);
+                s.expires_at = Some(at.into());
                 self.timers.push(at, Timer::Expiry(cid));
             }
         }

@@ -189,7 +189,7 @@ impl Broker {
         if c.is_closed() {
             return;
         }
-        c.last_rx = now;
+        c.last_rx = timers::Stamp::from_instant(now);
         self.stats.packets_in += 1;
         if c.is_blocked() {
             c.backlog.get_or_insert_with(Box::default).push_back(packet);
@@ -211,7 +211,7 @@ impl Broker {
     /// so its CONNECT is refused as not authorised).
     pub fn handle_identity(&mut self, conn: ConnId, name: Option<String>) {
         if let Some(c) = self.conns.get_mut(&conn) {
-            c.cert_identity = Some(name.map(String::into_boxed_str));
+            c.cert_identity = Some(Box::new(name.map(String::into_boxed_str)));
         }
     }
 
@@ -241,25 +241,29 @@ impl Broker {
         };
         match decision {
             Decision::Connect(code) => {
-                let phase = std::mem::replace(&mut c.phase, Phase::AwaitConnect);
-                match phase {
-                    Phase::AwaitDecision { connect, assigned } => {
-                        if code.is_success() {
-                            self.accept_connect(conn, *connect, assigned, now);
-                        } else {
-                            self.refuse_connect(conn, &connect.client_id, code, now);
-                        }
+                if matches!(c.phase, Phase::AwaitDecision)
+                    && let Some(connection::Pending::Connect(connect, assigned)) =
+                        c.take_pending(|p| matches!(p, connection::Pending::Connect(..)))
+                {
+                    c.phase = Phase::AwaitConnect;
+                    if code.is_success() {
+                        self.accept_connect(conn, connect, assigned, now);
+                    } else {
+                        self.refuse_connect(conn, &connect.client_id, code, now);
                     }
-                    other => c.phase = other,
                 }
             }
             Decision::Publish(code) => {
-                if let Some(connection::Pending::Publish(p)) = c.pending.take().map(|b| *b) {
+                if let Some(connection::Pending::Publish(p)) =
+                    c.take_pending(|p| matches!(p, connection::Pending::Publish(_)))
+                {
                     self.finish_publish(conn, p, code, now);
                 }
             }
             Decision::Subscribe(codes) => {
-                if let Some(connection::Pending::Subscribe(s, pre)) = c.pending.take().map(|b| *b) {
+                if let Some(connection::Pending::Subscribe(s, pre)) =
+                    c.take_pending(|p| matches!(p, connection::Pending::Subscribe(..)))
+                {
                     self.finish_subscribe(conn, s, pre, Some(codes), now);
                 }
             }

@@ -10,6 +10,7 @@ use super::ConnId;
 use super::config::{DropPolicy, Limits};
 use super::message::Outgoing;
 use super::small_map::SmallMap;
+use super::timers::Stamp;
 use super::trie::SubEntry;
 use crate::protocol::codec::Will;
 
@@ -135,11 +136,11 @@ pub(crate) struct Session {
     next_pid: u16,
     /// Seconds the session outlives its connection ([`NEVER`] = forever).
     pub expiry: u32,
-    pub expires_at: Option<Instant>,
+    pub expires_at: Option<Stamp>,
     /// The will of the current (or last) connection.
     pub will: Option<Box<Will>>,
     /// When a delayed will is due (the will is in `will`).
-    pub will_at: Option<Instant>,
+    pub will_at: Option<Stamp>,
     /// Who the client is, for the `Auth` checks (only when auth is on).
     pub identity: Option<Box<Identity>>,
 }

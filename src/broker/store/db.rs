@@ -19,6 +19,7 @@ use redb::{Database, TableDefinition};
 use super::super::Broker;
 use super::super::message::Outgoing;
 use super::super::session::Session;
+use super::super::timers::Stamp;
 use super::record::{self, Clock, SessionRecord, Stage, StoredWill};
 use super::writer::{self, Op};
 use crate::protocol::codec::{Properties, PropertyId, QoS};
@@ -281,8 +282,8 @@ fn session_record(s: &Session) -> SessionRecord {
     subs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     SessionRecord {
         expiry: s.expiry,
-        expires_at: s.expires_at,
-        will_at: s.will_at,
+        expires_at: s.expires_at.map(Stamp::instant),
+        will_at: s.will_at.map(Stamp::instant),
         will,
         incoming_qos2,
         subs,

@@ -143,7 +143,7 @@ fn install(
             retain: w.msg.retain,
             properties,
         }));
-        s.will_at = Some(at);
+        s.will_at = Some(at.into());
         broker.timers.push(at, Timer::Will(cid.clone()));
     }
     let expiry = match (s.expiry, broker.config.limits.persistent_client_expiration) {
@@ -153,7 +153,7 @@ fn install(
     };
     let at = rec.expires_at.or_else(|| expiry.map(|d| now + d));
     if let Some(at) = at {
-        s.expires_at = Some(at);
+        s.expires_at = Some(at.into());
         broker.timers.push(at, Timer::Expiry(cid.clone()));
     }
     broker.sessions.insert(cid.clone(), s);
