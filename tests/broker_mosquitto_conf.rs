@@ -556,3 +556,41 @@ fn pid_file_log_file_and_help() {
         assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }
 }
+
+#[test]
+fn dash_p_listens_on_the_loopback_port_as_mosquitto_does() {
+    let mut last = String::new();
+    for _ in 0..5 {
+        let port = support::free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferromq"));
+        cmd.args(["broker", "-p", &port.to_string(), "-v"]);
+        let mut b = FerroBroker::spawn(cmd, port, tempfile::tempdir().unwrap());
+        if !b
+            .log()
+            .wait_for(&format!("listening on 127.0.0.1:{port}"), WAIT)
+        {
+            last = b.log().text();
+            b.kill();
+            continue;
+        }
+        let text = b.log().text();
+        assert!(!text.contains(":1883"), "-p replaces the default:\n{text}");
+        let out = Command::new("mosquitto_pub")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-i", "dash-p", "-t", "t", "-m", "x", "-q", "1"])
+            .output()
+            .expect("mosquitto_pub runs");
+        assert!(out.status.success(), "{out:?}");
+        assert!(
+            b.log().wait_for("client 'dash-p'", WAIT),
+            "{}",
+            b.log().text()
+        );
+        b.kill();
+        let bad = ferromq(&["broker", "-p", "not-a-port"]);
+        assert!(!bad.status.success());
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("-p takes a port number"));
+        return;
+    }
+    panic!("ferromq broker -p did not start:\n{last}");
+}

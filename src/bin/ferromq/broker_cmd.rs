@@ -19,11 +19,13 @@ use crate::log::{self, ERROR, INFORMATION, NOTICE, WARNING};
 const DEFAULT_LISTEN: &str = "127.0.0.1:1883";
 
 pub fn usage() -> String {
-    "usage: ferromq broker [-c|--config FILE] [--lenient] [-l|--listen HOST:PORT]...\n\
+    "usage: ferromq broker [-c|--config FILE] [--lenient] [-l|--listen HOST:PORT]... [-p PORT] [-v]\n\
      \x20 -c, --config FILE     mosquitto.conf syntax (and FerroMQ's own keys); SIGHUP re-reads it\n\
      \x20     --lenient         options not supported yet are warnings, not errors\n\
      \x20 -l, --listen H:P      listen there too (repeatable; port 0 picks a free port);\n\
      \x20                       default 127.0.0.1:1883 when nothing else is given\n\
+     \x20 -p, --port PORT       as mosquitto's -p: listen on 127.0.0.1:PORT (local only)\n\
+     \x20 -v, --verbose         log every type (overrides log_type, also after SIGHUP)\n\
      \x20     --sys-interval S  publish $SYS every S seconds (0: off; overrides the file)\n\
      \x20     --metrics-listener ADDRESS:PORT\n\
      \x20                       serve Prometheus metrics there (overrides the file)"
@@ -126,6 +128,8 @@ struct Args {
     sys_interval: Option<Option<std::time::Duration>>,
     /// `--metrics-listener`, overriding the file.
     metrics: Option<std::net::SocketAddr>,
+    /// `-v`: every log type, overriding the file's `log_type`.
+    verbose: bool,
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
@@ -135,6 +139,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         listen: Vec::new(),
         sys_interval: None,
         metrics: None,
+        verbose: false,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -142,6 +147,14 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--listen" | "-l" => a.listen.push(it.next().ok_or_else(usage)?.clone()),
             "--config" | "-c" => a.config = Some(it.next().ok_or_else(usage)?.into()),
             "--lenient" => a.lenient = true,
+            "--port" | "-p" => {
+                let v = it.next().ok_or_else(usage)?;
+                let port: u16 = v
+                    .parse()
+                    .map_err(|_| format!("-p takes a port number, not '{v}'"))?;
+                a.listen.push(format!("127.0.0.1:{port}"));
+            }
+            "--verbose" | "-v" => a.verbose = true,
             "--sys-interval" => {
                 let v = it.next().ok_or_else(usage)?;
                 let secs: u64 = v
@@ -165,10 +178,14 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
 
 /// Read the configuration file (or the defaults without one).
 fn load(args: &Args) -> Result<Conf, String> {
-    match &args.config {
-        Some(path) => mosquitto::parse_file(path, args.lenient),
-        None => Ok(Conf::default()),
+    let mut conf = match &args.config {
+        Some(path) => mosquitto::parse_file(path, args.lenient)?,
+        None => Conf::default(),
+    };
+    if args.verbose {
+        conf.log.types = mosquitto::log_type::ALL;
     }
+    Ok(conf)
 }
 
 /// The broker configuration for `conf` with its auth files read now.
