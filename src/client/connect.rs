@@ -134,6 +134,7 @@ pub fn config(client_id: &str, v: i32, o: &ConnectOptions) -> Result<ClientConfi
         connect_timeout: effective_timeout(o),
         max_packet_size: 0,
         bridge: o.bridge,
+        track_incoming_qos2: false,
     })
 }
 
@@ -312,6 +313,7 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
         .until
         .saturating_duration_since(now)
         .max(Duration::from_millis(1));
+    cfg.track_incoming_qos2 = core.store.is_some();
     let transport = match a
         .target
         .uris

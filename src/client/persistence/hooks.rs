@@ -1,5 +1,6 @@
 //! How a client uses its store: a record when a QoS 1/2 publish enters the
 //! session, another when its PUBREC arrives, both removed when it completes;
+//! a record when an incoming QoS 2 PUBLISH arrives, removed on its PUBREL;
 //! MQTTAsync's buffered publishes as command records until they enter the
 //! session. Read back at create, resumed by the first connect that keeps
 //! the session, cleared by a clean one.
@@ -8,13 +9,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::commands::{CommandPublish, command_key, encode_command, restore_commands};
-use super::records::{self, encode_publish, encode_pubrel, publish_key, pubrel_key};
-use super::{ClientStore, PUBLISH_SENT, PUBLISH_SENT_V5, PUBREL, Store};
+use super::records::{self, encode_publish, encode_pubrel, publish_key, pubrel_key, received_key};
+use super::{
+    ClientStore, PUBLISH_RECEIVED, PUBLISH_RECEIVED_V5, PUBLISH_SENT, PUBLISH_SENT_V5, PUBREL,
+    PUBREL_V5, Store,
+};
 use crate::client::core::{Core, Shared};
 use crate::client::error::ClientError;
 use crate::client::pending::Buffered;
 use crate::client::trace::{self, trace};
-use crate::protocol::codec::{ProtocolVersion, QoS};
+use crate::protocol::codec::{ProtocolVersion, Publish, QoS};
 use crate::protocol::session::client::ClientSession;
 
 /// How an MQTTAsync client persists its offline buffer.
@@ -101,10 +105,33 @@ impl Core {
         }
     }
 
+    /// An incoming QoS 2 PUBLISH arrived: keep it until its PUBREL. The
+    /// record is written before the PUBREC can reach the wire (the reactor
+    /// writes what the session queued only after routing its events).
+    pub fn persist_received(&mut self, publish: &Publish) {
+        let v5 = self.flow_v5();
+        let id = publish.packet_id;
+        if let Some(cs) = self.store.as_mut() {
+            let r = encode_publish(publish, v5).and_then(|b| cs.put(&received_key(v5, id), b));
+            report(r, &format!("received publish {id}"));
+        }
+    }
+
+    /// The PUBREL of incoming `id` arrived: as Paho, the record of either
+    /// version goes.
+    pub fn persist_received_done(&mut self, id: u16) {
+        if let Some(store) = self.store_mut() {
+            for v5 in [false, true] {
+                report(store.remove(&received_key(v5, id)), "remove");
+            }
+        }
+    }
+
     /// A clean session (cleansession=1): as Paho, the store is emptied.
     pub fn persist_clear(&mut self) {
         if let Some(cs) = self.store.as_mut() {
             cs.restored.clear();
+            cs.restored_incoming.clear();
             cs.resumed.clear();
             report(cs.store.clear(), "clear");
         }
@@ -124,10 +151,16 @@ impl Core {
             Err(e) => return report(Err(e), "keys"),
         };
         for k in keys {
-            // "sc-" and "sc5-" start with "s"; "s-" and "s5-" cover the rest.
-            let flow = [PUBLISH_SENT, PUBLISH_SENT_V5, PUBREL, "sc5-"]
-                .iter()
-                .any(|p| k.starts_with(p));
+            let flow = [
+                PUBLISH_SENT,
+                PUBLISH_SENT_V5,
+                PUBREL,
+                PUBREL_V5,
+                PUBLISH_RECEIVED,
+                PUBLISH_RECEIVED_V5,
+            ]
+            .iter()
+            .any(|p| k.starts_with(p));
             if flow {
                 report(store.remove(&k), "remove");
             }
@@ -147,6 +180,9 @@ impl Core {
             } else {
                 trace!(trace::ERROR, "persistence: flow {id} not resumed");
             }
+        }
+        for (id, held) in std::mem::take(&mut cs.restored_incoming) {
+            session.restore_incoming(id, held);
         }
     }
 
@@ -217,11 +253,12 @@ impl Shared {
             }
             None => Vec::new(),
         };
-        if !restored.entries.is_empty() || !replay.is_empty() {
+        if !restored.entries.is_empty() || !restored.incoming.is_empty() || !replay.is_empty() {
             trace!(
                 trace::MINIMUM,
-                "persistence: {} outgoing flows to resume, {} buffered publishes",
+                "persistence: {} outgoing and {} incoming flows to resume, {} buffered publishes",
                 restored.entries.len(),
+                restored.incoming.len(),
                 replay.len()
             );
         }
@@ -248,6 +285,7 @@ impl Shared {
         core.store = Some(Box::new(ClientStore {
             store,
             restored: restored.entries,
+            restored_incoming: restored.incoming,
             resumed: Vec::new(),
             command_seqno: seqno,
             commands_v5: o.v5,
@@ -309,6 +347,7 @@ mod tests {
         core.store = Some(Box::new(ClientStore {
             store: Box::new(store),
             restored: Vec::new(),
+            restored_incoming: Vec::new(),
             resumed: Vec::new(),
             command_seqno: 0,
             commands_v5: false,
@@ -357,6 +396,7 @@ mod tests {
         core.store = Some(Box::new(ClientStore {
             store: Box::new(store),
             restored: Vec::new(),
+            restored_incoming: Vec::new(),
             resumed: vec![3],
             command_seqno: 0,
             commands_v5: false,

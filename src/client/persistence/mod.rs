@@ -19,6 +19,12 @@ pub const PUBLISH_SENT_V5: &str = "s5-";
 pub const PUBREL: &str = "sc-";
 /// Key prefix of the PUBREL of an outgoing QoS 2 publish (MQTT 5).
 pub const PUBREL_V5: &str = "sc5-";
+/// Key prefix of an incoming QoS 2 PUBLISH waiting for its PUBREL (MQTT
+/// 3.x: not delivered yet, it is on the PUBREL).
+pub const PUBLISH_RECEIVED: &str = "r-";
+/// Key prefix of an incoming QoS 2 PUBLISH waiting for its PUBREL (MQTT 5:
+/// already delivered).
+pub const PUBLISH_RECEIVED_V5: &str = "r5-";
 
 /// A store operation failed (Paho's MQTTCLIENT_PERSISTENCE_ERROR, or the
 /// code a user callback returned).
@@ -74,6 +80,10 @@ pub struct ClientStore {
     )>,
     /// Ids of flows read back and put in the session, not yet complete.
     pub resumed: Vec<u16>,
+    /// Incoming QoS 2 flows read back at create (with the message when it
+    /// is still to be delivered), waiting for the first connect that keeps
+    /// the session.
+    pub restored_incoming: Vec<(u16, Option<crate::protocol::codec::Publish>)>,
     /// The last command sequence number used (MQTTAsync's `c-<seqno>`).
     pub command_seqno: u32,
     /// Command records use MQTT 5's keys and layout (created with MQTTVersion 5).
