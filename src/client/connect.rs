@@ -334,6 +334,11 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
         _ => Dest::Tcp(addr),
     };
     trace!(trace::MINIMUM, "connecting to {dest:?} with MQTT level {v}");
+    if let Err(e) = core.read_back_store() {
+        trace!(trace::ERROR, "persistence: {e}");
+        finish(shared, core, Err(ClientError::Persistence));
+        return;
+    }
     let clean = cfg.clean_start;
     if clean {
         core.persist_clear();

@@ -156,6 +156,11 @@ pub fn restore_commands(store: &mut dyn Store) -> Result<Vec<(u32, CommandPublis
         };
         let decoded = match (seq.parse::<u32>(), store.get(&key)) {
             (Ok(seq), Ok(bytes)) => decode_command(&bytes, v5).map(|c| (seq, c)),
+            (Ok(_), Err(e)) => {
+                // Unreadable (or an afterRead callback refused it): left alone.
+                trace!(trace::ERROR, "persistence: cannot read {key}: {e}");
+                continue;
+            }
             _ => Err(NotReplayed::Damaged),
         };
         match decoded {

@@ -2,20 +2,17 @@
 //! session, another when its PUBREC arrives, both removed when it completes;
 //! a record when an incoming QoS 2 PUBLISH arrives, removed on its PUBREL;
 //! MQTTAsync's buffered publishes as command records until they enter the
-//! session. Read back at create, resumed by the first connect that keeps
-//! the session, cleared by a clean one.
+//! session. Read back by attach.rs, resumed by the first connect that
+//! keeps the session, cleared by a clean one.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use super::commands::{CommandPublish, command_key, encode_command, restore_commands};
-use super::records::{self, encode_publish, encode_pubrel, publish_key, pubrel_key, received_key};
+use super::commands::{CommandPublish, command_key, encode_command};
+use super::records::{encode_publish, encode_pubrel, publish_key, pubrel_key, received_key};
 use super::{
-    ClientStore, PUBLISH_RECEIVED, PUBLISH_RECEIVED_V5, PUBLISH_SENT, PUBLISH_SENT_V5, PUBREL,
-    PUBREL_V5, Store,
+    PUBLISH_RECEIVED, PUBLISH_RECEIVED_V5, PUBLISH_SENT, PUBLISH_SENT_V5, PUBREL, PUBREL_V5, Store,
 };
-use crate::client::core::{Core, Shared};
-use crate::client::error::ClientError;
+use crate::client::core::Core;
 use crate::client::pending::Buffered;
 use crate::client::trace::{self, trace};
 use crate::protocol::codec::{ProtocolVersion, Publish, QoS};
@@ -223,118 +220,9 @@ impl Core {
     }
 }
 
-impl Shared {
-    /// Give the client its store and read it back (at create). With
-    /// `commands` (MQTTAsync), buffered publishes are persisted and those
-    /// found are put back in the offline buffer.
-    pub fn attach_store(
-        &self,
-        mut store: Box<dyn Store>,
-        commands: Option<CommandOptions>,
-    ) -> Result<(), ClientError> {
-        let failed = |e: super::StoreError| {
-            trace!(trace::ERROR, "persistence: {e}");
-            ClientError::Persistence
-        };
-        let restored = records::restore(store.as_mut()).map_err(failed)?;
-        let replay = match commands {
-            Some(o) if o.restore => restore_commands(store.as_mut()).map_err(failed)?,
-            Some(_) => {
-                // restoreMessages = 0: as Paho, the buffered publishes of
-                // an earlier run are dropped.
-                for key in store.keys().map_err(failed)? {
-                    if key.starts_with(super::commands::COMMAND)
-                        || key.starts_with(super::commands::COMMAND_V5)
-                    {
-                        report(store.remove(&key), "remove");
-                    }
-                }
-                Vec::new()
-            }
-            None => Vec::new(),
-        };
-        if !restored.entries.is_empty() || !restored.incoming.is_empty() || !replay.is_empty() {
-            trace!(
-                trace::MINIMUM,
-                "persistence: {} outgoing and {} incoming flows to resume, {} buffered publishes",
-                restored.entries.len(),
-                restored.incoming.len(),
-                replay.len()
-            );
-        }
-        let o = commands.unwrap_or(CommandOptions {
-            v5: false,
-            persist_qos0: false,
-            restore: false,
-        });
-        let mut core = self.lock();
-        let mut seqno = 0;
-        for (seq, c) in replay {
-            seqno = seqno.max(seq);
-            core.requests.buffer.push_back(Buffered {
-                token: c.token,
-                topic: c.topic,
-                payload: c.payload,
-                qos: c.qos,
-                retained: c.retained,
-                properties: c.properties,
-                on_complete: None,
-                seqno: seq,
-            });
-        }
-        core.store = Some(Box::new(ClientStore {
-            store,
-            restored: restored.entries,
-            restored_incoming: restored.incoming,
-            resumed: Vec::new(),
-            command_seqno: seqno,
-            commands_v5: o.v5,
-            persist_qos0: o.persist_qos0,
-            before_write: None,
-        }));
-        Ok(())
-    }
-
-    /// Close the store (at destroy), outside the client's lock.
-    pub fn detach_store(self: &Arc<Self>) {
-        let store = self.lock().store.take();
-        if let Some(mut cs) = store {
-            report(cs.store.close(), "close");
-        }
-    }
-}
-
-/// MQTTAsync_setBeforePersistenceWrite: turns a record into what is stored
-/// (e.g. encrypts it).
-pub type BeforeWrite = Box<dyn Fn(Vec<u8>) -> Result<Vec<u8>, super::StoreError> + Send>;
-
-impl ClientStore {
-    /// Store `record` under `key`, through the before-write transform.
-    fn put(&mut self, key: &str, record: Vec<u8>) -> Result<(), super::StoreError> {
-        let record = match &self.before_write {
-            Some(f) => f(record)?,
-            None => record,
-        };
-        self.store.put(key, &[&record])
-    }
-}
-
-impl Shared {
-    /// Install (or with None remove) the before-write transform. False when
-    /// the client has no persistence.
-    pub fn set_before_write(&self, f: Option<BeforeWrite>) -> bool {
-        match self.lock().store.as_mut() {
-            Some(cs) => {
-                cs.before_write = f;
-                true
-            }
-            None => false,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::ClientStore;
     use super::super::file::FileStore;
     use super::*;
     use bytes::Bytes;
@@ -352,6 +240,8 @@ mod tests {
             command_seqno: 0,
             commands_v5: false,
             persist_qos0: false,
+            after_read: None,
+            unread: None,
             before_write: Some(Box::new(|mut r: Vec<u8>| {
                 r.reverse();
                 Ok(r)
@@ -402,6 +292,8 @@ mod tests {
             commands_v5: false,
             persist_qos0: false,
             before_write: None,
+            after_read: None,
+            unread: None,
         }));
         // No session: an MQTT 3 flow, whose records were written by MQTT 5.
         core.persist_completed(3);

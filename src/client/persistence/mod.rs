@@ -2,11 +2,13 @@
 //! two implementations, Paho's file layout ([`file::FileStore`]) and the
 //! application's callback table (in `src/ffi`), plus the record formats.
 
+mod attach;
 pub mod commands;
 pub mod file;
 mod hooks;
 
-pub use hooks::{BeforeWrite, CommandOptions};
+pub use attach::{AfterRead, BeforeWrite};
+pub use hooks::CommandOptions;
 pub mod records;
 
 use std::fmt;
@@ -92,6 +94,11 @@ pub struct ClientStore {
     pub persist_qos0: bool,
     /// MQTTAsync_setBeforePersistenceWrite's transform.
     pub before_write: Option<BeforeWrite>,
+    /// MQTTAsync_setAfterPersistenceRead's transform.
+    pub after_read: Option<AfterRead>,
+    /// Not read back yet (MQTTAsync, until its first connect); true when
+    /// buffered publishes of an earlier run are to be replayed.
+    pub unread: Option<bool>,
 }
 
 /// The server URI as Paho hands it to a store's open: without its

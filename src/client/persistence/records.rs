@@ -129,6 +129,11 @@ pub fn restore(store: &mut dyn Store) -> Result<Restored, StoreError> {
             continue;
         };
         let data = store.get(&key);
+        if let Err(e) = &data {
+            // Unreadable (or an afterRead callback refused it): left alone.
+            trace!(trace::ERROR, "persistence: cannot read {key}: {e}");
+            continue;
+        }
         let good = match (&data, id) {
             (Ok(bytes), Ok(id)) => match whole_packet(bytes, v5) {
                 Some(Packet::Publish(p))
