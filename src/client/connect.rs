@@ -498,6 +498,7 @@ fn finish_async(
             if let Some(cb) = connected {
                 core.dispatch(Dispatch::Run(Box::new(move || cb(cause))));
             }
+            core.replay_restored_requests();
             let mut fx = Effects::default();
             drain_requests(core, &mut fx);
             for d in fx.dispatch {

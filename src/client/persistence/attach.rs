@@ -7,11 +7,11 @@
 
 use std::sync::Arc;
 
-use super::commands::{COMMAND, COMMAND_V5, restore_commands};
+use super::commands::{COMMAND, COMMAND_V5, Command, restore_commands};
 use super::{ClientStore, CommandOptions, Store, StoreError, records};
 use crate::client::core::{Core, Shared};
 use crate::client::error::ClientError;
-use crate::client::pending::Buffered;
+use crate::client::pending::{Buffered, Waiting};
 use crate::client::trace::{self, trace};
 
 /// MQTTAsync_setBeforePersistenceWrite: turns a record into what is stored
@@ -123,7 +123,14 @@ impl Core {
         }
         cs.restored = restored.entries;
         cs.restored_incoming = restored.incoming;
-        for (seq, c) in replay.into_iter().rev() {
+        let mut publishes = Vec::new();
+        for (seq, key, c) in replay {
+            match c {
+                Command::Publish(p) => publishes.push((seq, p)),
+                other => cs.restored_requests.push((key, other)),
+            }
+        }
+        for (seq, c) in publishes.into_iter().rev() {
             self.requests.buffer.push_front(Buffered {
                 token: c.token,
                 topic: c.topic,
@@ -136,6 +143,58 @@ impl Core {
             });
         }
         Ok(())
+    }
+}
+
+impl Core {
+    /// Connected: the SUBSCRIBE/UNSUBSCRIBE commands read back (Paho's,
+    /// written between a call and its sending) go to the server with their
+    /// tokens, as Paho replays them, ahead of the buffered publishes; their
+    /// records go once they are handed to the session.
+    pub fn replay_restored_requests(&mut self) {
+        let Some(cs) = self.store.as_mut() else {
+            return;
+        };
+        let requests = std::mem::take(&mut cs.restored_requests);
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let now = std::time::Instant::now();
+        for (key, c) in requests {
+            let (token, r) = match c {
+                Command::Subscribe {
+                    token,
+                    filters,
+                    properties,
+                } => (token, session.subscribe(filters, properties, now)),
+                Command::Unsubscribe {
+                    token,
+                    filters,
+                    properties,
+                } => (token, session.unsubscribe(filters, properties, now)),
+                Command::Publish(_) => continue,
+            };
+            match r {
+                Ok(pid) => {
+                    trace!(
+                        trace::MINIMUM,
+                        "persistence: {key} replayed (token {token})"
+                    );
+                    self.requests.waiting.insert(
+                        pid,
+                        Waiting {
+                            token,
+                            on_complete: None,
+                            publish: None,
+                        },
+                    );
+                }
+                Err(e) => trace!(trace::ERROR, "persistence: {key} not replayed: {e:?}"),
+            }
+            if let Some(cs) = self.store.as_mut() {
+                report(cs.store.remove(&key), "remove");
+            }
+        }
     }
 }
 
@@ -175,6 +234,7 @@ impl Shared {
             store,
             restored: Vec::new(),
             restored_incoming: Vec::new(),
+            restored_requests: Vec::new(),
             resumed: Vec::new(),
             command_seqno: seqno,
             commands_v5: o.v5,

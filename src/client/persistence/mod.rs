@@ -80,6 +80,9 @@ pub struct ClientStore {
         crate::protocol::codec::Publish,
         crate::protocol::session::inflight::OutState,
     )>,
+    /// SUBSCRIBE/UNSUBSCRIBE commands read back, with their keys, to send
+    /// once connected.
+    pub restored_requests: Vec<(String, commands::Command)>,
     /// Ids of flows read back and put in the session, not yet complete.
     pub resumed: Vec<u16>,
     /// Incoming QoS 2 flows read back at create (with the message when it
