@@ -281,3 +281,67 @@ impl Shared {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::super::commands::{CommandPublish, command_key, encode_command};
+    use super::super::file::FileStore;
+    use super::*;
+    use crate::protocol::codec::QoS;
+
+    fn xor(b: &[u8]) -> Vec<u8> {
+        b.iter().map(|x| x ^ 0x5A).collect()
+    }
+
+    #[test]
+    fn read_back_goes_through_after_read_once_and_keeps_refused_records() {
+        let t = tempfile::tempdir().unwrap();
+        let mut store = FileStore::open(Some(t.path()), "id", "h:1").unwrap();
+        for (seq, topic) in [(1, "a"), (2, "b")] {
+            let c = CommandPublish {
+                token: seq as i32,
+                topic: topic.into(),
+                qos: QoS::AtLeastOnce,
+                ..CommandPublish::default()
+            };
+            let rec = xor(&encode_command(&c, false).unwrap());
+            store.put(&command_key(false, seq), &[&rec]).unwrap();
+        }
+        let calls = std::sync::Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        let mut core = Core::new();
+        core.store = Some(Box::new(ClientStore {
+            store: Box::new(store),
+            restored: Vec::new(),
+            restored_incoming: Vec::new(),
+            restored_requests: Vec::new(),
+            resumed: Vec::new(),
+            command_seqno: 2,
+            commands_v5: false,
+            persist_qos0: false,
+            before_write: None,
+            // The second record read is refused.
+            after_read: Some(Box::new(move |b: Vec<u8>| {
+                match seen.fetch_add(1, Ordering::Relaxed) {
+                    1 => Err(StoreError::new("refused")),
+                    _ => Ok(xor(&b)),
+                }
+            })),
+            unread: Some(true),
+        }));
+        core.read_back_store().unwrap();
+        core.read_back_store().unwrap();
+        assert_eq!(calls.load(Ordering::Relaxed), 2, "read back once");
+        let topics: Vec<&str> = core
+            .requests
+            .buffer
+            .iter()
+            .map(|b| b.topic.as_str())
+            .collect();
+        assert_eq!(topics, vec!["a"]);
+        let dir = t.path().join("id-h-1");
+        assert!(dir.join("c-1.msg").exists() && dir.join("c-2.msg").exists());
+    }
+}
