@@ -370,23 +370,6 @@ impl ClientSession {
         Ok(id)
     }
 
-    /// Put back an outgoing QoS 1/2 flow read from a store, before CONNECT
-    /// goes out: its id is taken, and after a CONNACK that keeps the session
-    /// it is resent at its phase (PUBLISH with DUP, or PUBREL). False when
-    /// the flow is QoS 0 or its id is already in use.
-    pub fn restore(&mut self, publish: Publish, state: OutState, now: Instant) -> bool {
-        let id = publish.packet_id;
-        if publish.qos == QoS::AtMostOnce || !self.ids.reserve(id) {
-            return false;
-        }
-        self.inflight.insert(publish, state, now)
-    }
-
-    /// The PUBLISH of an outgoing flow still in flight.
-    pub fn inflight_publish(&self, id: u16) -> Option<&Publish> {
-        self.inflight.get(id).map(|e| &e.publish)
-    }
-
     /// Queue a SUBSCRIBE. Returns its packet id.
     pub fn subscribe(
         &mut self,

@@ -1,6 +1,6 @@
 //! How a client session reacts to each packet from the server: CONNACK
-//! negotiation, the QoS 1/2 acknowledgement flows in both directions, and
-//! protocol violations.
+//! negotiation, the QoS 1/2 acknowledgement flows in both directions (and
+//! putting back flows read from a client store), and protocol violations.
 
 use super::push_small;
 use std::time::{Duration, Instant};
@@ -259,6 +259,23 @@ impl ClientSession {
         } else {
             self.held.push(publish);
         }
+    }
+
+    /// Put back an outgoing QoS 1/2 flow read from a store, before CONNECT
+    /// goes out: its id is taken, and after a CONNACK that keeps the session
+    /// it is resent at its phase (PUBLISH with DUP, or PUBREL). False when
+    /// the flow is QoS 0 or its id is already in use.
+    pub fn restore(&mut self, publish: Publish, state: OutState, now: Instant) -> bool {
+        let id = publish.packet_id;
+        if publish.qos == QoS::AtMostOnce || !self.ids.reserve(id) {
+            return false;
+        }
+        self.inflight.insert(publish, state, now)
+    }
+
+    /// The PUBLISH of an outgoing flow still in flight.
+    pub fn inflight_publish(&self, id: u16) -> Option<&Publish> {
+        self.inflight.get(id).map(|e| &e.publish)
     }
 
     /// Put back an incoming QoS 2 flow read from a store: its PUBREL will be
