@@ -852,8 +852,13 @@ LIBMQTT_API int MQTTAsync_setUpdateConnectOptions(MQTTAsync handle, void *contex
 LIBMQTT_API int MQTTAsync_setBeforePersistenceWrite(MQTTAsync handle, void *context, MQTTPersistence_beforeWrite* co);
 
 /**
- * Accepted for compatibility and never called: as in Paho, records are
- * read only at create, before this can be set.
+ * Set (or with NULL remove) the callback that transforms each record read
+ * back from the client's persistence (e.g. to decrypt it). The store is
+ * read at the first connect, so a callback set after create sees every
+ * record. It gets a malloc'd buffer it may change in place or replace
+ * (the buffer it leaves is freed with free()). A non-zero return skips
+ * the record and leaves it in the store. Without persistence the call
+ * succeeds and nothing is read.
  */
 LIBMQTT_API int MQTTAsync_setAfterPersistenceRead(MQTTAsync handle, void *context, MQTTPersistence_afterRead* co);
 

@@ -132,8 +132,8 @@ impl Subscriber {
             match self.client.receive(quiet) {
                 Ok(Some((_, m))) => {
                     let text = String::from_utf8_lossy(&m.payload).into_owned();
-                    // "m<i>" (persist_publish) or "off<i>" (persist_async).
-                    let i = Some(text.trim_start_matches(['m', 'o', 'f']))
+                    // "m<i>" (persist_publish), "off<i>" (persist_async), "x<i>" (persist_xor).
+                    let i = Some(text.trim_start_matches(['m', 'o', 'f', 'x']))
                         .and_then(|n| n.parse::<usize>().ok())
                         .unwrap_or_else(|| panic!("unexpected payload {text:?}"));
                     *got.entry(i).or_default() += 1;
@@ -442,4 +442,64 @@ fn store_written_by_ferromq_is_resumed_by_paho() {
 #[test]
 fn ferromq_offline_buffer_resumed_by_paho() {
     offline_buffer_survives(Lib::Ours, Lib::Paho, true);
+}
+
+/// MQTTAsync_setBeforePersistenceWrite / setAfterPersistenceRead as an
+/// encrypting application uses them (tests/c/persist_xor.c XORs every byte
+/// both ways): the records on disk are transformed, and after a crash the
+/// restarted client reads them back through the callback and sends them.
+#[test]
+fn ferromq_async_store_through_transform_callbacks() {
+    let Some(program) = Program::build("persist_xor", "paho-mqtt3a") else {
+        return;
+    };
+    let broker = Mosquitto::start();
+    let uri = format!("tcp://127.0.0.1:{}", broker.port);
+    let store = tempfile::tempdir().expect("tempdir");
+    let sub = Subscriber::start(&uri, "persist/x");
+    let run = |phase: &str| {
+        let mut cmd = program.command(Lib::Ours);
+        cmd.arg(&uri)
+            .arg("persist-xor")
+            .arg(store.path())
+            .arg(phase);
+        Running::spawn(cmd, PROGRAM_SECS)
+    };
+    let mut buffering = run("buffer");
+    buffering.expect_line("buffered");
+    buffering.kill();
+    let dir = std::fs::read_dir(store.path())
+        .expect("store")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+        .expect("the client's directory");
+    let mut commands = 0;
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("c-") {
+            continue;
+        }
+        commands += 1;
+        let stored = std::fs::read(e.path()).unwrap();
+        let plain: Vec<u8> = stored.iter().map(|b| b ^ 0x5A).collect();
+        let has_topic = |b: &[u8]| b.windows(9).any(|w| w == b"persist/x");
+        assert!(
+            !has_topic(&stored),
+            "{name} is stored as written: {stored:?}"
+        );
+        assert!(
+            has_topic(&plain) && plain[..4] == 3i32.to_ne_bytes(),
+            "{name} is not a transformed publish command: {plain:?}"
+        );
+    }
+    assert_eq!(commands, 2, "{}", list_store(store.path()));
+    let (status, out, err) = run("resume").finish();
+    assert!(status.success(), "resume failed: {status}\n{out}\n{err}");
+    assert!(out.contains("afterRead calls 2"), "{out}");
+    let got = sub.collect(HashMap::new(), &[0, 1], Duration::from_secs(10));
+    let mut keys: Vec<usize> = got.keys().copied().collect();
+    keys.sort_unstable();
+    assert_eq!(keys, vec![0, 1], "got {got:?}\n{out}");
+    assert!(got.values().all(|&n| n == 1), "duplicates: {got:?}");
 }

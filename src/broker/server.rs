@@ -2,7 +2,6 @@
 //! process's reactor, with host hooks answered on a dispatcher thread so a
 //! slow decision holds up only the session that waits for it.
 
-use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +19,9 @@ use super::listener::ListenerTransport;
 use super::metrics::MetricsServer;
 use super::store::Store;
 use super::{Broker, BrokerConfig, BrokerEvent, ConnId, Decision, DisconnectCause, Stats};
+use durable::{Durable, HeldGauge};
+
+mod durable;
 use crate::protocol::codec::{Properties, ProtocolVersion, QoS, ReasonCode};
 use crate::reactor::transport::{Transport, TransportError};
 use crate::reactor::{BrokerEndpoint, Command, Reactor, ReactorRef};
@@ -96,20 +98,12 @@ pub trait Hooks: Send + Sync + 'static {
     }
 }
 
-/// One turn's output held for the store: the batch id it waits for, the
-/// chunks to write and the connections to close after them.
-type Held = (u64, Vec<(u64, Bytes)>, Vec<u64>);
-
-/// The store and the turns' output waiting for it, oldest first.
-struct Durable {
-    store: Store,
-    held: VecDeque<Held>,
-}
-
 struct Shared {
     broker: Mutex<Broker>,
     /// The store (persistence on) and the output waiting for it.
     store: Option<Mutex<Durable>>,
+    /// How much output waits for the store; past its limit input pauses.
+    held: HeldGauge,
     /// The store failed: nothing is read, acknowledged or accepted any more.
     halted: AtomicBool,
     events: Mutex<Option<Sender<BrokerEvent>>>,
@@ -151,40 +145,6 @@ impl Shared {
 }
 
 impl Shared {
-    /// Group commit: the broker's staged changes go to the store's thread
-    /// as one batch, and its pending output is held until that batch is
-    /// durable. The batch id; None when the store failed (the broker is
-    /// then halted: nothing more is acknowledged, every connection closes).
-    fn hold(&self, b: &mut Broker, d: &mut Durable) -> Option<u64> {
-        if self.halted.load(Ordering::Relaxed) {
-            return None;
-        }
-        match d.store.submit(b, Instant::now()) {
-            Ok(id) => {
-                let (mut turn, mut closes, mut chunks) = (Vec::new(), Vec::new(), Vec::new());
-                while let Some(conn) = b.poll_transmit_bytes(&mut chunks) {
-                    turn.extend(chunks.drain(..).map(|c| (conn as u64, c)));
-                }
-                while let Some(conn) = b.poll_close() {
-                    closes.push(conn as u64);
-                }
-                if !turn.is_empty() || !closes.is_empty() {
-                    d.held.push_back((id, turn, closes));
-                }
-                Some(id)
-            }
-            Err(e) => {
-                self.halted.store(true, Ordering::Relaxed);
-                d.held.clear();
-                b.shutdown(Instant::now());
-                b.push_event(BrokerEvent::StoreFailed {
-                    error: e.to_string(),
-                });
-                None
-            }
-        }
-    }
-
     /// Commits what the broker staged now (from an API thread) and waits,
     /// at most `timeout`, until it is durable, so that what it released can
     /// still be written (the DISCONNECTs of a stop).
@@ -222,11 +182,11 @@ impl BrokerEndpoint for Shared {
         let mut b = self.lock();
         b.handle_bytes(conn as ConnId, data, now);
         self.drain_events(&mut b);
-        b.wants_input(conn as ConnId)
+        b.wants_input(conn as ConnId) && !self.held.over()
     }
 
     fn wants_input(&self, conn: u64) -> bool {
-        self.lock().wants_input(conn as ConnId)
+        self.lock().wants_input(conn as ConnId) && !self.held.over()
     }
 
     fn closed(&self, conn: u64, now: Instant) {
@@ -284,13 +244,7 @@ impl BrokerEndpoint for Shared {
         if let Some(d) = &self.store {
             let mut d = d.lock().unwrap_or_else(|e| e.into_inner());
             if self.hold(&mut b, &mut d).is_some() {
-                let done = d.store.committed();
-                while d.held.front().is_some_and(|h| h.0 <= done) {
-                    if let Some((_, o, c)) = d.held.pop_front() {
-                        out.extend(o);
-                        close.extend(c);
-                    }
-                }
+                d.release(out, close, &self.held);
             }
             if self.halted.load(Ordering::Relaxed) {
                 while b.poll_transmit_bytes(&mut chunks).is_some() {
@@ -381,16 +335,14 @@ impl Server {
                 store.start(Box::new(move || {
                     r.send(Command::BrokerFlush { id });
                 }))?;
-                Some(Mutex::new(Durable {
-                    store,
-                    held: VecDeque::new(),
-                }))
+                Some(Mutex::new(Durable::new(store)))
             }
             None => None,
         };
         let shared = Arc::new(Shared {
             broker: Mutex::new(broker),
             store,
+            held: HeldGauge::default(),
             halted: AtomicBool::new(false),
             events: Mutex::new(tx),
             reactor: reactor.handle(),

@@ -90,7 +90,7 @@ impl AsyncClient {
         Ok(AsyncClient { inner, options })
     }
 
-    /// Give the client its persistence and read the store back (at create).
+    /// Give the client its persistence (read back at the first connect).
     pub fn attach_store(
         &self,
         store: Box<dyn super::persistence::Store>,
@@ -107,6 +107,13 @@ impl AsyncClient {
     /// goes through before it is stored. False without persistence.
     pub fn set_before_write(&self, f: Option<super::persistence::BeforeWrite>) -> bool {
         self.inner.shared().set_before_write(f)
+    }
+
+    /// MQTTAsync_setAfterPersistenceRead: the transform every record read
+    /// back goes through (the store is read at the first connect). False
+    /// without persistence.
+    pub fn set_after_read(&self, f: Option<super::persistence::AfterRead>) -> bool {
+        self.inner.shared().set_after_read(f)
     }
 
     /// The MQTT version given at create (0 = default).

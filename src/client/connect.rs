@@ -134,6 +134,7 @@ pub fn config(client_id: &str, v: i32, o: &ConnectOptions) -> Result<ClientConfi
         connect_timeout: effective_timeout(o),
         max_packet_size: 0,
         bridge: o.bridge,
+        track_incoming_qos2: false,
     })
 }
 
@@ -312,6 +313,7 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
         .until
         .saturating_duration_since(now)
         .max(Duration::from_millis(1));
+    cfg.track_incoming_qos2 = core.store.is_some();
     let transport = match a
         .target
         .uris
@@ -332,6 +334,11 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
         _ => Dest::Tcp(addr),
     };
     trace!(trace::MINIMUM, "connecting to {dest:?} with MQTT level {v}");
+    if let Err(e) = core.read_back_store() {
+        trace!(trace::ERROR, "persistence: {e}");
+        finish(shared, core, Err(ClientError::Persistence));
+        return;
+    }
     let clean = cfg.clean_start;
     if clean {
         core.persist_clear();
@@ -491,6 +498,7 @@ fn finish_async(
             if let Some(cb) = connected {
                 core.dispatch(Dispatch::Run(Box::new(move || cb(cause))));
             }
+            core.replay_restored_requests();
             let mut fx = Effects::default();
             drain_requests(core, &mut fx);
             for d in fx.dispatch {

@@ -164,6 +164,8 @@ pub fn route(core: &mut Core, has: &Installed, ev: Event, fx: &mut Effects) {
             }
         }
         Event::PublishReleased { packet_id } => core.persist_released(packet_id),
+        Event::Qos2Received(p) => core.persist_received(&p),
+        Event::Qos2Released { packet_id } => core.persist_received_done(packet_id),
         Event::Auth(_) => {}
         Event::Closed(reason) => {
             trace!(trace::MINIMUM, "connection closed: {reason:?}");

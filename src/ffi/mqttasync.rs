@@ -12,7 +12,7 @@ use super::async_handle::{AsyncHandle, CallbackSet, async_code, async_ref};
 use super::async_responses::Request;
 use super::client_callbacks::{Context, disconnected};
 use super::guard::{FfiResult, c_str, guard_or, guard_rc};
-use super::persistence::{before_write, open_store};
+use super::persistence::{after_read, before_write, open_store};
 use super::types::{
     MQTTASYNC_FAILURE, MQTTASYNC_NULL_PARAMETER, MQTTASYNC_SUCCESS, MQTTASYNC_TRUE, MQTTAsync,
     MQTTAsync_connectOptions, MQTTAsync_connected, MQTTAsync_connectionLost,
@@ -259,18 +259,24 @@ pub extern "C" fn MQTTAsync_setBeforePersistenceWrite(
     })
 }
 
-/// Accepted for compatibility and never called: as in Paho, records are
-/// read only at create, before this can be set.
+/// Set (or with NULL remove) the callback that transforms each record read
+/// back from the client's persistence (e.g. to decrypt it). The store is
+/// read at the first connect, so a callback set after create sees every
+/// record. It gets a malloc'd buffer it may change in place or replace
+/// (the buffer it leaves is freed with free()). A non-zero return skips
+/// the record and leaves it in the store. Without persistence the call
+/// succeeds and nothing is read.
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTAsync_setAfterPersistenceRead(
     handle: MQTTAsync,
     context: *mut c_void,
     co: MQTTPersistence_afterRead,
 ) -> c_int {
-    let _ = (context, co);
     guard_rc(|| {
         // SAFETY: handle from C.
-        unsafe { async_ref(handle) }?;
+        let h = unsafe { async_ref(handle) }?;
+        let f = co.map(|f| after_read(Context(context), f));
+        h.client.set_after_read(f);
         Ok(MQTTASYNC_SUCCESS)
     })
 }

@@ -14,7 +14,7 @@ use super::types::{
     MQTTCLIENT_PERSISTENCE_USER, MQTTClient_persistence,
 };
 use crate::client::persistence::file::FileStore;
-use crate::client::persistence::{BeforeWrite, Store, StoreError, uri_for_store};
+use crate::client::persistence::{AfterRead, BeforeWrite, Store, StoreError, uri_for_store};
 use crate::client::trace::{self, trace};
 
 /// The store for `persistence_type` (None for MQTTCLIENT_PERSISTENCE_NONE).
@@ -286,6 +286,49 @@ pub(crate) fn before_write(
         };
         // SAFETY: our own allocation from above, freed once.
         unsafe { libc::free(ours.cast()) };
+        out
+    })
+}
+
+/// MQTTPersistence_afterRead as a transform: the stored bytes in a
+/// C-allocated buffer the callback may change in place or replace (as in
+/// Paho, whatever buffer it leaves is freed with free()).
+pub(crate) fn after_read(
+    context: Context,
+    f: unsafe extern "C" fn(*mut c_void, *mut *mut c_char, *mut c_int) -> c_int,
+) -> AfterRead {
+    Box::new(move |stored: Vec<u8>| {
+        let context = &context;
+        let mut len =
+            c_int::try_from(stored.len()).map_err(|_| StoreError::new("record too large"))?;
+        // SAFETY: a fresh allocation of at least one byte.
+        let mut buf = unsafe { libc::malloc(stored.len().max(1)) }.cast::<c_char>();
+        if buf.is_null() {
+            return Err(StoreError::new("out of memory"));
+        }
+        // SAFETY: `buf` holds stored.len() bytes.
+        unsafe { std::ptr::copy_nonoverlapping(stored.as_ptr(), buf.cast(), stored.len()) };
+        // SAFETY: the application's callback with its context, a pointer to
+        // our malloc'd buffer and to its length, valid for the call.
+        let rc = unsafe { f(context.0, &mut buf, &mut len) };
+        let out = if rc == 0 && !buf.is_null() && len >= 0 {
+            // SAFETY: the callback left `len` readable bytes at `buf`.
+            Ok(unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len as usize) }.to_vec())
+        } else {
+            Err(StoreError {
+                code: if rc == 0 {
+                    MQTTCLIENT_PERSISTENCE_ERROR
+                } else {
+                    rc
+                },
+                what: format!("afterRead returned {rc}"),
+            })
+        };
+        if !buf.is_null() {
+            // SAFETY: our buffer, or the malloc'd one the callback put in
+            // its place (Paho frees it the same way); freed once.
+            unsafe { libc::free(buf.cast()) };
+        }
         out
     })
 }

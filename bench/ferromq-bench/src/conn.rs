@@ -70,6 +70,7 @@ pub fn config(client_id: String, window: u16) -> ClientConfig {
         connect_timeout: Duration::from_secs(30),
         max_packet_size: 0,
         bridge: false,
+        track_incoming_qos2: false,
     }
 }
 

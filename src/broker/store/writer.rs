@@ -59,11 +59,33 @@ pub(super) struct Progress {
 pub struct Shared {
     state: Mutex<Progress>,
     changed: Condvar,
+    /// A test seam: while set, the thread waits before each commit, as it
+    /// would on a stalled disk.
+    stalled: Mutex<bool>,
+    unstalled: Condvar,
 }
+
+/// The longest a stall (the test seam) holds a commit back.
+const STALL_MAX: Duration = Duration::from_secs(60);
 
 impl Shared {
     pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Progress> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stall (or let go) the commits: a test seam standing for a slow disk.
+    pub fn set_stalled(&self, on: bool) {
+        *self.stalled.lock().unwrap_or_else(|e| e.into_inner()) = on;
+        self.unstalled.notify_all();
+    }
+
+    /// Waits while the commits are stalled (at most `STALL_MAX`).
+    fn wait_unstalled(&self) {
+        let stalled = self.stalled.lock().unwrap_or_else(|e| e.into_inner());
+        let _unused = self
+            .unstalled
+            .wait_timeout_while(stalled, STALL_MAX, |s| *s)
+            .unwrap_or_else(|e| e.into_inner());
     }
 
     /// Waits until batch `id` is durable (true) or the thread failed or
@@ -138,6 +160,7 @@ fn run(
             last = id;
             batches.push(ops);
         }
+        progress.wait_unstalled();
         let result = apply(&db, &batches);
         let failed = {
             let mut p = progress.lock();

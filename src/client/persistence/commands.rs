@@ -3,13 +3,20 @@
 //! writes it, in the machine's own byte order: int type (3, PUBLISH), int
 //! token, the topic with its NUL, int payload length, the payload, int QoS,
 //! int retained, and for MQTT 5 the property list (length prefix first).
+//!
+//! Paho also writes a SUBSCRIBE (type 8: int count, then per filter the
+//! filter with its NUL, int QoS and for MQTT 5 its 12-byte
+//! MQTTSubscribe_options) or UNSUBSCRIBE (type 10: int count, the filters
+//! with their NULs) for the moment between the call and its sending, and
+//! replays one it finds at create. Ours hands those to the session inside
+//! the call, so it writes none, but reads and replays Paho's.
 
 use bytes::{Bytes, BytesMut};
 
 use super::{Store, StoreError};
 use crate::client::trace::{self, trace};
 use crate::protocol::codec::{
-    Properties, QoS, decode_publish_properties, encode_publish_properties,
+    Properties, QoS, SubscriptionOptions, decode_publish_properties, encode_publish_properties,
 };
 
 /// Key prefix of a persisted command (MQTT 3.x clients).
@@ -18,6 +25,28 @@ pub const COMMAND: &str = "c-";
 pub const COMMAND_V5: &str = "c5-";
 /// Paho's command type of a publish (the MQTT packet type).
 const PUBLISH_COMMAND: i32 = 3;
+/// Paho's command types of a subscribe and an unsubscribe.
+const SUBSCRIBE_COMMAND: i32 = 8;
+const UNSUBSCRIBE_COMMAND: i32 = 10;
+/// sizeof(MQTTSubscribe_options): struct_id[4], int struct_version, three
+/// unsigned chars (noLocal, retainAsPublished, retainHandling), padding.
+const SUBSCRIBE_OPTIONS_SIZE: usize = 12;
+
+/// A persisted command of any kind Paho writes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Publish(CommandPublish),
+    Subscribe {
+        token: i32,
+        filters: Vec<(String, SubscriptionOptions)>,
+        properties: Properties,
+    },
+    Unsubscribe {
+        token: i32,
+        filters: Vec<String>,
+        properties: Properties,
+    },
+}
 
 /// A buffered publish as a command record holds it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -91,6 +120,93 @@ pub enum NotReplayed {
     OtherCommand(i32),
 }
 
+impl Cursor<'_> {
+    /// A NUL-terminated UTF-8 string.
+    fn string(&mut self) -> Result<String, NotReplayed> {
+        let nul = self
+            .buf
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or(NotReplayed::Damaged)?;
+        let s = std::str::from_utf8(self.take(nul).ok_or(NotReplayed::Damaged)?)
+            .map_err(|_| NotReplayed::Damaged)?
+            .to_string();
+        self.take(1);
+        Ok(s)
+    }
+
+    /// A count of filters (at least one; bounded by what is left).
+    fn count(&mut self) -> Result<usize, NotReplayed> {
+        let n = usize::try_from(self.int().ok_or(NotReplayed::Damaged)?)
+            .map_err(|_| NotReplayed::Damaged)?;
+        if n == 0 || n > self.buf.len() {
+            return Err(NotReplayed::Damaged);
+        }
+        Ok(n)
+    }
+
+    /// MQTT 5: the property list that ends a record; else nothing may follow.
+    fn properties(&mut self, v5: bool) -> Result<Properties, NotReplayed> {
+        if v5 {
+            decode_publish_properties(Bytes::copy_from_slice(self.buf))
+                .map_err(|_| NotReplayed::Damaged)
+        } else if self.buf.is_empty() {
+            Ok(Properties::default())
+        } else {
+            Err(NotReplayed::Damaged)
+        }
+    }
+}
+
+/// A command record Paho writes (publish, subscribe, unsubscribe), or why
+/// it is not one.
+pub fn decode_any(buf: &[u8], v5: bool) -> Result<Command, NotReplayed> {
+    let mut c = Cursor { buf };
+    let kind = c.int().ok_or(NotReplayed::Damaged)?;
+    let token = c.int().ok_or(NotReplayed::Damaged)?;
+    match kind {
+        PUBLISH_COMMAND => decode_command(buf, v5).map(Command::Publish),
+        SUBSCRIBE_COMMAND => {
+            let n = c.count()?;
+            let mut filters = Vec::with_capacity(n);
+            for _ in 0..n {
+                let filter = c.string()?;
+                let mut o = SubscriptionOptions {
+                    qos: u8::try_from(c.int().ok_or(NotReplayed::Damaged)?)
+                        .ok()
+                        .and_then(QoS::from_u8)
+                        .ok_or(NotReplayed::Damaged)?,
+                    ..SubscriptionOptions::default()
+                };
+                if v5 {
+                    let opts = c.take(SUBSCRIBE_OPTIONS_SIZE).ok_or(NotReplayed::Damaged)?;
+                    o.no_local = opts[8] != 0;
+                    o.retain_as_published = opts[9] != 0;
+                    o.retain_handling = opts[10].min(2);
+                }
+                filters.push((filter, o));
+            }
+            let properties = c.properties(v5)?;
+            Ok(Command::Subscribe {
+                token,
+                filters,
+                properties,
+            })
+        }
+        UNSUBSCRIBE_COMMAND => {
+            let n = c.count()?;
+            let filters = (0..n).map(|_| c.string()).collect::<Result<Vec<_>, _>>()?;
+            let properties = c.properties(v5)?;
+            Ok(Command::Unsubscribe {
+                token,
+                filters,
+                properties,
+            })
+        }
+        other => Err(NotReplayed::OtherCommand(other)),
+    }
+}
+
 /// A publish command record, or why it is not one.
 pub fn decode_command(buf: &[u8], v5: bool) -> Result<CommandPublish, NotReplayed> {
     let mut c = Cursor { buf };
@@ -99,15 +215,7 @@ pub fn decode_command(buf: &[u8], v5: bool) -> Result<CommandPublish, NotReplaye
     if kind != PUBLISH_COMMAND {
         return Err(NotReplayed::OtherCommand(kind));
     }
-    let nul = c
-        .buf
-        .iter()
-        .position(|&b| b == 0)
-        .ok_or(NotReplayed::Damaged)?;
-    let topic = std::str::from_utf8(c.take(nul).ok_or(NotReplayed::Damaged)?)
-        .map_err(|_| NotReplayed::Damaged)?
-        .to_string();
-    c.take(1);
+    let topic = c.string()?;
     let len =
         usize::try_from(c.int().ok_or(NotReplayed::Damaged)?).map_err(|_| NotReplayed::Damaged)?;
     let payload = Bytes::copy_from_slice(c.take(len).ok_or(NotReplayed::Damaged)?);
@@ -120,14 +228,7 @@ pub fn decode_command(buf: &[u8], v5: bool) -> Result<CommandPublish, NotReplaye
         1 => true,
         _ => return Err(NotReplayed::Damaged),
     };
-    let properties = if v5 {
-        decode_publish_properties(Bytes::copy_from_slice(c.buf))
-            .map_err(|_| NotReplayed::Damaged)?
-    } else if c.buf.is_empty() {
-        Properties::default()
-    } else {
-        return Err(NotReplayed::Damaged);
-    };
+    let properties = c.properties(v5)?;
     if topic.is_empty() {
         return Err(NotReplayed::Damaged);
     }
@@ -141,10 +242,9 @@ pub fn decode_command(buf: &[u8], v5: bool) -> Result<CommandPublish, NotReplaye
     })
 }
 
-/// The buffered publishes of a store, in sequence order, with their
-/// sequence numbers. Records that cannot be replayed are removed with a
-/// trace line.
-pub fn restore_commands(store: &mut dyn Store) -> Result<Vec<(u32, CommandPublish)>, StoreError> {
+/// The commands of a store, in sequence order, with their sequence numbers
+/// and keys. Records that cannot be replayed are removed with a trace line.
+pub fn restore_commands(store: &mut dyn Store) -> Result<Vec<(u32, String, Command)>, StoreError> {
     let mut out = Vec::new();
     for key in store.keys()? {
         let (v5, seq) = if let Some(s) = key.strip_prefix(COMMAND_V5) {
@@ -155,18 +255,23 @@ pub fn restore_commands(store: &mut dyn Store) -> Result<Vec<(u32, CommandPublis
             continue;
         };
         let decoded = match (seq.parse::<u32>(), store.get(&key)) {
-            (Ok(seq), Ok(bytes)) => decode_command(&bytes, v5).map(|c| (seq, c)),
+            (Ok(seq), Ok(bytes)) => decode_any(&bytes, v5).map(|c| (seq, c)),
+            (Ok(_), Err(e)) => {
+                // Unreadable (or an afterRead callback refused it): left alone.
+                trace!(trace::ERROR, "persistence: cannot read {key}: {e}");
+                continue;
+            }
             _ => Err(NotReplayed::Damaged),
         };
         match decoded {
-            Ok(c) => out.push(c),
+            Ok((seq, c)) => out.push((seq, key, c)),
             Err(why) => {
                 trace!(trace::ERROR, "persistence: skipping command {key}: {why:?}");
                 let _ = store.remove(&key);
             }
         }
     }
-    out.sort_by_key(|(seq, _)| *seq);
+    out.sort_by_key(|(seq, _, _)| *seq);
     Ok(out)
 }
 
@@ -226,6 +331,58 @@ mod tests {
         assert_eq!(
             decode_command(&sub, false),
             Err(NotReplayed::OtherCommand(8))
+        );
+    }
+
+    #[test]
+    fn subscribe_and_unsubscribe_records_as_paho_writes_them() {
+        let i = |v: i32| v.to_ne_bytes();
+        // MQTT 5: per filter its QoS then MQTTSubscribe_options ("MQSO",
+        // version, noLocal, retainAsPublished, retainHandling, padding),
+        // then the property list (empty: one zero byte).
+        let mut v5 = [i(8), i(7), i(1)].concat();
+        v5.extend_from_slice(b"a/+\0");
+        v5.extend_from_slice(&i(2));
+        v5.extend_from_slice(b"MQSO");
+        v5.extend_from_slice(&i(0));
+        v5.extend_from_slice(&[1, 1, 2, 0, 0]);
+        let opts = SubscriptionOptions {
+            qos: QoS::ExactlyOnce,
+            no_local: true,
+            retain_as_published: true,
+            retain_handling: 2,
+        };
+        assert_eq!(
+            decode_any(&v5, true),
+            Ok(Command::Subscribe {
+                token: 7,
+                filters: vec![("a/+".into(), opts)],
+                properties: Properties::default(),
+            })
+        );
+        let mut un = [i(10), i(9), i(2)].concat();
+        un.extend_from_slice(b"x\0y/#\0");
+        assert_eq!(
+            decode_any(&un, false),
+            Ok(Command::Unsubscribe {
+                token: 9,
+                filters: vec!["x".into(), "y/#".into()],
+                properties: Properties::default(),
+            })
+        );
+        for cut in [8, 12, 14, un.len() - 1] {
+            assert_eq!(
+                decode_any(&un[..cut], false),
+                Err(NotReplayed::Damaged),
+                "{cut}"
+            );
+        }
+        let mut huge = [i(10), i(9), i(1_000_000)].concat();
+        huge.extend_from_slice(b"x\0");
+        assert_eq!(decode_any(&huge, false), Err(NotReplayed::Damaged));
+        assert_eq!(
+            decode_any(&[i(14), i(1)].concat(), false),
+            Err(NotReplayed::OtherCommand(14))
         );
     }
 }

@@ -1,20 +1,21 @@
 //! How a client uses its store: a record when a QoS 1/2 publish enters the
 //! session, another when its PUBREC arrives, both removed when it completes;
+//! a record when an incoming QoS 2 PUBLISH arrives, removed on its PUBREL;
 //! MQTTAsync's buffered publishes as command records until they enter the
-//! session. Read back at create, resumed by the first connect that keeps
-//! the session, cleared by a clean one.
+//! session. Read back by attach.rs, resumed by the first connect that
+//! keeps the session, cleared by a clean one.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use super::commands::{CommandPublish, command_key, encode_command, restore_commands};
-use super::records::{self, encode_publish, encode_pubrel, publish_key, pubrel_key};
-use super::{ClientStore, PUBLISH_SENT, PUBLISH_SENT_V5, PUBREL, Store};
-use crate::client::core::{Core, Shared};
-use crate::client::error::ClientError;
+use super::commands::{CommandPublish, command_key, encode_command};
+use super::records::{encode_publish, encode_pubrel, publish_key, pubrel_key, received_key};
+use super::{
+    PUBLISH_RECEIVED, PUBLISH_RECEIVED_V5, PUBLISH_SENT, PUBLISH_SENT_V5, PUBREL, PUBREL_V5, Store,
+};
+use crate::client::core::Core;
 use crate::client::pending::Buffered;
 use crate::client::trace::{self, trace};
-use crate::protocol::codec::{ProtocolVersion, QoS};
+use crate::protocol::codec::{ProtocolVersion, Publish, QoS};
 use crate::protocol::session::client::ClientSession;
 
 /// How an MQTTAsync client persists its offline buffer.
@@ -101,10 +102,33 @@ impl Core {
         }
     }
 
+    /// An incoming QoS 2 PUBLISH arrived: keep it until its PUBREL. The
+    /// record is written before the PUBREC can reach the wire (the reactor
+    /// writes what the session queued only after routing its events).
+    pub fn persist_received(&mut self, publish: &Publish) {
+        let v5 = self.flow_v5();
+        let id = publish.packet_id;
+        if let Some(cs) = self.store.as_mut() {
+            let r = encode_publish(publish, v5).and_then(|b| cs.put(&received_key(v5, id), b));
+            report(r, &format!("received publish {id}"));
+        }
+    }
+
+    /// The PUBREL of incoming `id` arrived: as Paho, the record of either
+    /// version goes.
+    pub fn persist_received_done(&mut self, id: u16) {
+        if let Some(store) = self.store_mut() {
+            for v5 in [false, true] {
+                report(store.remove(&received_key(v5, id)), "remove");
+            }
+        }
+    }
+
     /// A clean session (cleansession=1): as Paho, the store is emptied.
     pub fn persist_clear(&mut self) {
         if let Some(cs) = self.store.as_mut() {
             cs.restored.clear();
+            cs.restored_incoming.clear();
             cs.resumed.clear();
             report(cs.store.clear(), "clear");
         }
@@ -124,10 +148,16 @@ impl Core {
             Err(e) => return report(Err(e), "keys"),
         };
         for k in keys {
-            // "sc-" and "sc5-" start with "s"; "s-" and "s5-" cover the rest.
-            let flow = [PUBLISH_SENT, PUBLISH_SENT_V5, PUBREL, "sc5-"]
-                .iter()
-                .any(|p| k.starts_with(p));
+            let flow = [
+                PUBLISH_SENT,
+                PUBLISH_SENT_V5,
+                PUBREL,
+                PUBREL_V5,
+                PUBLISH_RECEIVED,
+                PUBLISH_RECEIVED_V5,
+            ]
+            .iter()
+            .any(|p| k.starts_with(p));
             if flow {
                 report(store.remove(&k), "remove");
             }
@@ -147,6 +177,9 @@ impl Core {
             } else {
                 trace!(trace::ERROR, "persistence: flow {id} not resumed");
             }
+        }
+        for (id, held) in std::mem::take(&mut cs.restored_incoming) {
+            session.restore_incoming(id, held);
         }
     }
 
@@ -187,116 +220,9 @@ impl Core {
     }
 }
 
-impl Shared {
-    /// Give the client its store and read it back (at create). With
-    /// `commands` (MQTTAsync), buffered publishes are persisted and those
-    /// found are put back in the offline buffer.
-    pub fn attach_store(
-        &self,
-        mut store: Box<dyn Store>,
-        commands: Option<CommandOptions>,
-    ) -> Result<(), ClientError> {
-        let failed = |e: super::StoreError| {
-            trace!(trace::ERROR, "persistence: {e}");
-            ClientError::Persistence
-        };
-        let restored = records::restore(store.as_mut()).map_err(failed)?;
-        let replay = match commands {
-            Some(o) if o.restore => restore_commands(store.as_mut()).map_err(failed)?,
-            Some(_) => {
-                // restoreMessages = 0: as Paho, the buffered publishes of
-                // an earlier run are dropped.
-                for key in store.keys().map_err(failed)? {
-                    if key.starts_with(super::commands::COMMAND)
-                        || key.starts_with(super::commands::COMMAND_V5)
-                    {
-                        report(store.remove(&key), "remove");
-                    }
-                }
-                Vec::new()
-            }
-            None => Vec::new(),
-        };
-        if !restored.entries.is_empty() || !replay.is_empty() {
-            trace!(
-                trace::MINIMUM,
-                "persistence: {} outgoing flows to resume, {} buffered publishes",
-                restored.entries.len(),
-                replay.len()
-            );
-        }
-        let o = commands.unwrap_or(CommandOptions {
-            v5: false,
-            persist_qos0: false,
-            restore: false,
-        });
-        let mut core = self.lock();
-        let mut seqno = 0;
-        for (seq, c) in replay {
-            seqno = seqno.max(seq);
-            core.requests.buffer.push_back(Buffered {
-                token: c.token,
-                topic: c.topic,
-                payload: c.payload,
-                qos: c.qos,
-                retained: c.retained,
-                properties: c.properties,
-                on_complete: None,
-                seqno: seq,
-            });
-        }
-        core.store = Some(Box::new(ClientStore {
-            store,
-            restored: restored.entries,
-            resumed: Vec::new(),
-            command_seqno: seqno,
-            commands_v5: o.v5,
-            persist_qos0: o.persist_qos0,
-            before_write: None,
-        }));
-        Ok(())
-    }
-
-    /// Close the store (at destroy), outside the client's lock.
-    pub fn detach_store(self: &Arc<Self>) {
-        let store = self.lock().store.take();
-        if let Some(mut cs) = store {
-            report(cs.store.close(), "close");
-        }
-    }
-}
-
-/// MQTTAsync_setBeforePersistenceWrite: turns a record into what is stored
-/// (e.g. encrypts it).
-pub type BeforeWrite = Box<dyn Fn(Vec<u8>) -> Result<Vec<u8>, super::StoreError> + Send>;
-
-impl ClientStore {
-    /// Store `record` under `key`, through the before-write transform.
-    fn put(&mut self, key: &str, record: Vec<u8>) -> Result<(), super::StoreError> {
-        let record = match &self.before_write {
-            Some(f) => f(record)?,
-            None => record,
-        };
-        self.store.put(key, &[&record])
-    }
-}
-
-impl Shared {
-    /// Install (or with None remove) the before-write transform. False when
-    /// the client has no persistence.
-    pub fn set_before_write(&self, f: Option<BeforeWrite>) -> bool {
-        match self.lock().store.as_mut() {
-            Some(cs) => {
-                cs.before_write = f;
-                true
-            }
-            None => false,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::ClientStore;
     use super::super::file::FileStore;
     use super::*;
     use bytes::Bytes;
@@ -309,10 +235,14 @@ mod tests {
         core.store = Some(Box::new(ClientStore {
             store: Box::new(store),
             restored: Vec::new(),
+            restored_incoming: Vec::new(),
+            restored_requests: Vec::new(),
             resumed: Vec::new(),
             command_seqno: 0,
             commands_v5: false,
             persist_qos0: false,
+            after_read: None,
+            unread: None,
             before_write: Some(Box::new(|mut r: Vec<u8>| {
                 r.reverse();
                 Ok(r)
@@ -357,11 +287,15 @@ mod tests {
         core.store = Some(Box::new(ClientStore {
             store: Box::new(store),
             restored: Vec::new(),
+            restored_incoming: Vec::new(),
+            restored_requests: Vec::new(),
             resumed: vec![3],
             command_seqno: 0,
             commands_v5: false,
             persist_qos0: false,
             before_write: None,
+            after_read: None,
+            unread: None,
         }));
         // No session: an MQTT 3 flow, whose records were written by MQTT 5.
         core.persist_completed(3);

@@ -2,11 +2,13 @@
 //! two implementations, Paho's file layout ([`file::FileStore`]) and the
 //! application's callback table (in `src/ffi`), plus the record formats.
 
+mod attach;
 pub mod commands;
 pub mod file;
 mod hooks;
 
-pub use hooks::{BeforeWrite, CommandOptions};
+pub use attach::{AfterRead, BeforeWrite};
+pub use hooks::CommandOptions;
 pub mod records;
 
 use std::fmt;
@@ -19,6 +21,12 @@ pub const PUBLISH_SENT_V5: &str = "s5-";
 pub const PUBREL: &str = "sc-";
 /// Key prefix of the PUBREL of an outgoing QoS 2 publish (MQTT 5).
 pub const PUBREL_V5: &str = "sc5-";
+/// Key prefix of an incoming QoS 2 PUBLISH waiting for its PUBREL (MQTT
+/// 3.x: not delivered yet, it is on the PUBREL).
+pub const PUBLISH_RECEIVED: &str = "r-";
+/// Key prefix of an incoming QoS 2 PUBLISH waiting for its PUBREL (MQTT 5:
+/// already delivered).
+pub const PUBLISH_RECEIVED_V5: &str = "r5-";
 
 /// A store operation failed (Paho's MQTTCLIENT_PERSISTENCE_ERROR, or the
 /// code a user callback returned).
@@ -72,8 +80,15 @@ pub struct ClientStore {
         crate::protocol::codec::Publish,
         crate::protocol::session::inflight::OutState,
     )>,
+    /// SUBSCRIBE/UNSUBSCRIBE commands read back, with their keys, to send
+    /// once connected.
+    pub restored_requests: Vec<(String, commands::Command)>,
     /// Ids of flows read back and put in the session, not yet complete.
     pub resumed: Vec<u16>,
+    /// Incoming QoS 2 flows read back at create (with the message when it
+    /// is still to be delivered), waiting for the first connect that keeps
+    /// the session.
+    pub restored_incoming: Vec<(u16, Option<crate::protocol::codec::Publish>)>,
     /// The last command sequence number used (MQTTAsync's `c-<seqno>`).
     pub command_seqno: u32,
     /// Command records use MQTT 5's keys and layout (created with MQTTVersion 5).
@@ -82,6 +97,11 @@ pub struct ClientStore {
     pub persist_qos0: bool,
     /// MQTTAsync_setBeforePersistenceWrite's transform.
     pub before_write: Option<BeforeWrite>,
+    /// MQTTAsync_setAfterPersistenceRead's transform.
+    pub after_read: Option<AfterRead>,
+    /// Not read back yet (MQTTAsync, until its first connect); true when
+    /// buffered publishes of an earlier run are to be replayed.
+    pub unread: Option<bool>,
 }
 
 /// The server URI as Paho hands it to a store's open: without its

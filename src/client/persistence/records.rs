@@ -1,13 +1,18 @@
-//! The records Paho C keeps for outgoing QoS 1/2 publishes, and reading a
-//! store back. `s-<id>` (MQTT 5: `s5-<id>`) holds the PUBLISH as it went on
-//! the wire (DUP clear); `sc-<id>` (`sc5-<id>`) holds the PUBREL, written when
-//! the PUBREC arrives; both go when the flow completes.
+//! The records Paho C keeps for QoS 1/2 flows, and reading a store back.
+//! `s-<id>` (MQTT 5: `s5-<id>`) holds an outgoing PUBLISH as it went on the
+//! wire (DUP clear); `sc-<id>` (`sc5-<id>`) holds its PUBREL, written when
+//! the PUBREC arrives; both go when the flow completes. `r-<id>` (`r5-<id>`)
+//! holds an incoming QoS 2 PUBLISH, written before its PUBREC goes out and
+//! removed on its PUBREL.
 
 use std::collections::BTreeMap;
 
 use bytes::BytesMut;
 
-use super::{PUBLISH_SENT, PUBLISH_SENT_V5, PUBREL, PUBREL_V5, Store, StoreError};
+use super::{
+    PUBLISH_RECEIVED, PUBLISH_RECEIVED_V5, PUBLISH_SENT, PUBLISH_SENT_V5, PUBREL, PUBREL_V5, Store,
+    StoreError,
+};
 use crate::client::trace::{self, trace};
 use crate::protocol::codec::{Packet, ProtocolVersion, PubResp, Publish, QoS, decode, encode};
 use crate::protocol::session::inflight::OutState;
@@ -15,6 +20,16 @@ use crate::protocol::session::inflight::OutState;
 /// The key of the PUBLISH record of `id`.
 pub fn publish_key(v5: bool, id: u16) -> String {
     let prefix = if v5 { PUBLISH_SENT_V5 } else { PUBLISH_SENT };
+    format!("{prefix}{id}")
+}
+
+/// The key of the record of incoming QoS 2 PUBLISH `id`.
+pub fn received_key(v5: bool, id: u16) -> String {
+    let prefix = if v5 {
+        PUBLISH_RECEIVED_V5
+    } else {
+        PUBLISH_RECEIVED
+    };
     format!("{prefix}{id}")
 }
 
@@ -54,10 +69,13 @@ pub fn encode_pubrel(id: u16, v5: bool) -> Result<Vec<u8>, StoreError> {
     Ok(out.to_vec())
 }
 
-/// Outgoing flows read back from a store, in packet id order.
+/// Flows read back from a store, in packet id order.
 #[derive(Debug, Default)]
 pub struct Restored {
     pub entries: Vec<(Publish, OutState)>,
+    /// Incoming QoS 2 flows: the id, and the message when it is still to
+    /// be delivered (an MQTT 3.x `r-` record).
+    pub incoming: Vec<(u16, Option<Publish>)>,
     /// Keys of damaged records that were skipped (and removed).
     pub skipped: Vec<String>,
 }
@@ -71,44 +89,66 @@ fn whole_packet(bytes: &[u8], v5: bool) -> Option<Packet> {
     }
 }
 
-/// What kind of record a key names: (is PUBLISH, is MQTT 5, packet id).
-fn classify(key: &str) -> Option<(bool, bool, Result<u16, ()>)> {
+/// What a record key names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Publish,
+    Pubrel,
+    Received,
+}
+
+/// What kind of record a key names: (kind, is MQTT 5, packet id).
+fn classify(key: &str) -> Option<(Kind, bool, Result<u16, ()>)> {
     let kinds = [
-        (PUBREL_V5, false, true),
-        (PUBREL, false, false),
-        (PUBLISH_SENT_V5, true, true),
-        (PUBLISH_SENT, true, false),
+        (PUBREL_V5, Kind::Pubrel, true),
+        (PUBREL, Kind::Pubrel, false),
+        (PUBLISH_SENT_V5, Kind::Publish, true),
+        (PUBLISH_SENT, Kind::Publish, false),
+        (PUBLISH_RECEIVED_V5, Kind::Received, true),
+        (PUBLISH_RECEIVED, Kind::Received, false),
     ];
-    kinds.iter().find_map(|&(prefix, publish, v5)| {
+    kinds.iter().find_map(|&(prefix, kind, v5)| {
         let id = key.strip_prefix(prefix)?;
         let id = id.parse::<u16>().ok().filter(|&i| i != 0).ok_or(());
-        Some((publish, v5, id))
+        Some((kind, v5, id))
     })
 }
 
-/// Read every outgoing-flow record of `store`. A damaged record (empty, cut
-/// short, not the packet its key names, a bad id) is skipped with a trace
-/// line and removed; other keys (Paho's command and inbound records) are
-/// left alone. Fails only when the store cannot be listed.
+/// Read every flow record of `store`. A damaged record (empty, cut short,
+/// not the packet its key names, a bad id) is skipped with a trace line and
+/// removed; other keys (Paho's command records) are left alone. Fails only
+/// when the store cannot be listed.
 pub fn restore(store: &mut dyn Store) -> Result<Restored, StoreError> {
     let mut publishes: BTreeMap<u16, Publish> = BTreeMap::new();
     let mut pubrels: BTreeMap<u16, ()> = BTreeMap::new();
+    let mut received: BTreeMap<u16, Option<Publish>> = BTreeMap::new();
     let mut out = Restored::default();
     for key in store.keys()? {
-        let Some((is_publish, v5, id)) = classify(&key) else {
+        let Some((kind, v5, id)) = classify(&key) else {
             trace!(trace::MEDIUM, "persistence: record {key} is not resumed");
             continue;
         };
         let data = store.get(&key);
+        if let Err(e) = &data {
+            // Unreadable (or an afterRead callback refused it): left alone.
+            trace!(trace::ERROR, "persistence: cannot read {key}: {e}");
+            continue;
+        }
         let good = match (&data, id) {
             (Ok(bytes), Ok(id)) => match whole_packet(bytes, v5) {
                 Some(Packet::Publish(p))
-                    if is_publish && p.packet_id == id && p.qos != QoS::AtMostOnce =>
+                    if kind == Kind::Publish && p.packet_id == id && p.qos != QoS::AtMostOnce =>
                 {
                     publishes.insert(id, p);
                     true
                 }
-                Some(Packet::PubRel(r)) if !is_publish && r.packet_id == id => {
+                Some(Packet::Publish(p))
+                    if kind == Kind::Received && p.packet_id == id && p.qos == QoS::ExactlyOnce =>
+                {
+                    received.insert(id, (!v5).then_some(p));
+                    true
+                }
+                Some(Packet::PubRel(r)) if kind == Kind::Pubrel && r.packet_id == id => {
                     pubrels.insert(id, ());
                     true
                 }
@@ -147,6 +187,7 @@ pub fn restore(store: &mut dyn Store) -> Result<Restored, StoreError> {
         };
         out.entries.push(entry);
     }
+    out.incoming = received.into_iter().collect();
     Ok(out)
 }
 
@@ -227,5 +268,27 @@ mod tests {
             s.keys().unwrap(),
             vec!["c-1", "s-1", "s-2", "s5-3", "sc-2", "sc-4"]
         );
+    }
+
+    #[test]
+    fn incoming_records_are_read_back_and_damaged_ones_skipped() {
+        let t = tempfile::tempdir().unwrap();
+        let mut s = FileStore::open(Some(t.path()), "id", "h:1").unwrap();
+        let q2 = |id| encode_publish(&publish(id, QoS::ExactlyOnce), false).unwrap();
+        s.put(&received_key(false, 3), &[&q2(3)]).unwrap();
+        let v5 = encode_publish(&publish(4, QoS::ExactlyOnce), true).unwrap();
+        s.put(&received_key(true, 4), &[&v5]).unwrap();
+        s.put("r-5", &[&q2(5)[..4]]).unwrap(); // torn
+        let q1 = encode_publish(&publish(6, QoS::AtLeastOnce), false).unwrap();
+        s.put("r-6", &[&q1]).unwrap(); // not QoS 2
+        s.put("r-7", &[&q2(3)]).unwrap(); // wrong id inside
+        let r = restore(&mut s).unwrap();
+        let got: Vec<(u16, bool)> = r.incoming.iter().map(|(i, p)| (*i, p.is_some())).collect();
+        // r- (MQTT 3) keeps its message: Paho delivers it on PUBREL.
+        assert_eq!(got, vec![(3, true), (4, false)]);
+        assert_eq!(r.incoming[0].1.as_ref().unwrap().payload, "msg0");
+        assert_eq!(r.skipped, vec!["r-5", "r-6", "r-7"]);
+        assert!(r.entries.is_empty());
+        assert_eq!(s.keys().unwrap(), vec!["r-3", "r5-4"]);
     }
 }

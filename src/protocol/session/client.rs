@@ -45,6 +45,12 @@ pub struct ClientConfig {
     pub max_packet_size: u32,
     /// Connect as a bridge (mosquitto's try_private: level | 0x80).
     pub bridge: bool,
+    /// The owner persists incoming QoS 2 flows (Paho's `r-` records): it
+    /// hears of each first arrival ([`Event::Qos2Received`]) and each
+    /// PUBREL ([`Event::Qos2Released`]), and an MQTT 3.x message is
+    /// delivered on PUBREL, as Paho does, so a crash before PUBREL loses
+    /// nothing and repeats nothing.
+    pub track_incoming_qos2: bool,
 }
 
 /// Why the session closed the connection.
@@ -71,8 +77,17 @@ pub enum Event {
     Connected(ConnAck),
     /// CONNACK with a failure code; the connection is closed after it.
     ConnectRefused(ConnAck),
-    /// An application message arrived (QoS 2: delivered once, on PUBLISH).
+    /// An application message arrived (QoS 2: delivered once, on PUBLISH;
+    /// on PUBREL with `track_incoming_qos2` in MQTT 3.x).
     Message(Publish),
+    /// A QoS 2 PUBLISH arrived for the first time and its PUBREC is queued
+    /// (`track_incoming_qos2` only): persist it before the PUBREC is sent.
+    Qos2Received(Publish),
+    /// The PUBREL of an incoming QoS 2 flow arrived and its PUBCOMP is
+    /// queued (`track_incoming_qos2` only): the flow is over.
+    Qos2Released {
+        packet_id: u16,
+    },
     /// An outgoing QoS 1/2 publish finished (PUBACK, PUBCOMP, or a PUBREC/PUBACK
     /// with an error reason).
     PublishComplete {
@@ -178,8 +193,11 @@ pub struct ClientSession {
     /// SUBSCRIBE / UNSUBSCRIBE ids waiting for their ack.
     pub(super) pending_subs: IdSet,
     pub(super) pending_unsubs: IdSet,
-    /// Incoming QoS 2 ids delivered and waiting for PUBREL.
+    /// Incoming QoS 2 ids delivered (or held) and waiting for PUBREL.
     pub(super) incoming_qos2: IdSet,
+    /// Incoming QoS 2 messages to deliver on their PUBREL (see
+    /// `track_incoming_qos2`).
+    pub(super) held: Vec<Publish>,
     pub(super) out: VecDeque<Packet>,
     pub(super) events: VecDeque<Event>,
     pub(super) last_sent: Instant,
@@ -207,6 +225,7 @@ impl ClientSession {
             pending_subs: IdSet::default(),
             pending_unsubs: IdSet::default(),
             incoming_qos2: IdSet::default(),
+            held: Vec::new(),
             out: VecDeque::new(),
             events: VecDeque::new(),
             last_sent: now,
@@ -282,6 +301,7 @@ impl ClientSession {
             self.ids.release(id);
         }
         self.incoming_qos2.clear();
+        self.held = Vec::new();
         self.timers.clear(Timer::Retry);
     }
 
@@ -348,23 +368,6 @@ impl ClientSession {
         self.inflight.insert(publish, state, now);
         self.arm_retry(now);
         Ok(id)
-    }
-
-    /// Put back an outgoing QoS 1/2 flow read from a store, before CONNECT
-    /// goes out: its id is taken, and after a CONNACK that keeps the session
-    /// it is resent at its phase (PUBLISH with DUP, or PUBREL). False when
-    /// the flow is QoS 0 or its id is already in use.
-    pub fn restore(&mut self, publish: Publish, state: OutState, now: Instant) -> bool {
-        let id = publish.packet_id;
-        if publish.qos == QoS::AtMostOnce || !self.ids.reserve(id) {
-            return false;
-        }
-        self.inflight.insert(publish, state, now)
-    }
-
-    /// The PUBLISH of an outgoing flow still in flight.
-    pub fn inflight_publish(&self, id: u16) -> Option<&Publish> {
-        self.inflight.get(id).map(|e| &e.publish)
     }
 
     /// Queue a SUBSCRIBE. Returns its packet id.
@@ -580,16 +583,9 @@ impl ClientSession {
         self.pending_subs.release_if_empty();
         self.pending_unsubs.release_if_empty();
         self.incoming_qos2.release_if_empty();
-    }
-
-    /// True between a successful CONNACK and the end of the connection.
-    pub fn is_connected(&self) -> bool {
-        matches!(self.state, State::Connected(_))
-    }
-
-    /// Outgoing QoS 1/2 packet ids not yet complete, in send order.
-    pub fn pending_packet_ids(&self) -> Vec<u16> {
-        self.inflight.ids_in_order()
+        if self.held.is_empty() && self.held.capacity() > 0 {
+            self.held = Vec::new();
+        }
     }
 }
 

@@ -73,4 +73,14 @@ impl ClientSession {
             _ => 0,
         }
     }
+
+    /// True between a successful CONNACK and the end of the connection.
+    pub fn is_connected(&self) -> bool {
+        matches!(self.state, State::Connected(_))
+    }
+
+    /// Outgoing QoS 1/2 packet ids not yet complete, in send order.
+    pub fn pending_packet_ids(&self) -> Vec<u16> {
+        self.inflight.ids_in_order()
+    }
 }

@@ -1,6 +1,6 @@
 //! How a client session reacts to each packet from the server: CONNACK
-//! negotiation, the QoS 1/2 acknowledgement flows in both directions, and
-//! protocol violations.
+//! negotiation, the QoS 1/2 acknowledgement flows in both directions (and
+//! putting back flows read from a client store), and protocol violations.
 
 use super::push_small;
 use std::time::{Duration, Instant};
@@ -161,7 +161,7 @@ impl ClientSession {
                 // Delivered on the first PUBLISH only; a resend before PUBREL
                 // is acknowledged again but not delivered again.
                 if self.incoming_qos2.insert(id) {
-                    push_small(&mut self.events, Event::Message(publish));
+                    self.first_qos2(publish);
                 }
                 push_small(
                     &mut self.out,
@@ -245,8 +245,62 @@ impl ClientSession {
         }
     }
 
+    /// The first arrival of incoming QoS 2 message: delivered now, or with
+    /// `track_incoming_qos2` reported for the store and, in MQTT 3.x, held
+    /// until its PUBREL.
+    fn first_qos2(&mut self, publish: Publish) {
+        if !self.config.track_incoming_qos2 {
+            push_small(&mut self.events, Event::Message(publish));
+            return;
+        }
+        push_small(&mut self.events, Event::Qos2Received(publish.clone()));
+        if self.config.version.is_v5() {
+            push_small(&mut self.events, Event::Message(publish));
+        } else {
+            self.held.push(publish);
+        }
+    }
+
+    /// Put back an outgoing QoS 1/2 flow read from a store, before CONNECT
+    /// goes out: its id is taken, and after a CONNACK that keeps the session
+    /// it is resent at its phase (PUBLISH with DUP, or PUBREL). False when
+    /// the flow is QoS 0 or its id is already in use.
+    pub fn restore(&mut self, publish: Publish, state: OutState, now: Instant) -> bool {
+        let id = publish.packet_id;
+        if publish.qos == QoS::AtMostOnce || !self.ids.reserve(id) {
+            return false;
+        }
+        self.inflight.insert(publish, state, now)
+    }
+
+    /// The PUBLISH of an outgoing flow still in flight.
+    pub fn inflight_publish(&self, id: u16) -> Option<&Publish> {
+        self.inflight.get(id).map(|e| &e.publish)
+    }
+
+    /// Put back an incoming QoS 2 flow read from a store: its PUBREL will be
+    /// answered with success and a resent PUBLISH not delivered again. With
+    /// `held`, the message was not delivered yet: it is, on the PUBREL.
+    pub fn restore_incoming(&mut self, id: u16, held: Option<Publish>) {
+        if id != 0 && self.incoming_qos2.insert(id) {
+            self.held.extend(held);
+        }
+    }
+
     fn on_pubrel(&mut self, rel: PubResp) {
         let known = self.incoming_qos2.remove(&rel.packet_id);
+        if let Some(i) = self.held.iter().position(|p| p.packet_id == rel.packet_id) {
+            let publish = self.held.swap_remove(i);
+            push_small(&mut self.events, Event::Message(publish));
+        }
+        if known && self.config.track_incoming_qos2 {
+            push_small(
+                &mut self.events,
+                Event::Qos2Released {
+                    packet_id: rel.packet_id,
+                },
+            );
+        }
         let reason = if known || !self.config.version.is_v5() {
             ReasonCode::SUCCESS
         } else {

@@ -26,6 +26,7 @@ pub fn config(version: ProtocolVersion) -> ClientConfig {
         connect_timeout: Duration::from_secs(5),
         max_packet_size: 0,
         bridge: false,
+        track_incoming_qos2: false,
     }
 }
 

@@ -405,3 +405,86 @@ fn restored_flows_resume_at_their_phase_after_a_kept_session() {
     let id = publish(&mut s, "t", QoS::AtLeastOnce, t0);
     assert!(![3, 4, 5].contains(&id), "{id}");
 }
+
+fn tracked(version: ProtocolVersion) -> super::client::ClientConfig {
+    super::client::ClientConfig {
+        track_incoming_qos2: true,
+        ..config(version)
+    }
+}
+
+fn kinds(ev: &[Event]) -> Vec<&'static str> {
+    ev.iter()
+        .map(|e| match e {
+            Event::Message(_) => "message",
+            Event::Qos2Received(_) => "received",
+            Event::Qos2Released { .. } => "released",
+            _ => "other",
+        })
+        .collect()
+}
+
+#[test]
+fn tracked_incoming_qos2_v3_is_held_until_pubrel() {
+    let t0 = Instant::now();
+    let mut s = connected(tracked(ProtocolVersion::V311), t0);
+    s.handle_packet(incoming("in", QoS::ExactlyOnce, 7), t0);
+    // Reported for the store before the PUBREC is written; not delivered.
+    assert_eq!(kinds(&events(&mut s)), vec!["received"]);
+    assert_eq!(packets(&mut s, t0), vec![Packet::PubRec(resp(7))]);
+    s.handle_packet(incoming("in", QoS::ExactlyOnce, 7), t0);
+    assert!(events(&mut s).is_empty(), "a resend is not reported again");
+    assert_eq!(packets(&mut s, t0), vec![Packet::PubRec(resp(7))]);
+    s.handle_packet(Packet::PubRel(resp(7)), t0);
+    let ev = events(&mut s);
+    assert_eq!(kinds(&ev), vec!["message", "released"]);
+    assert!(matches!(&ev[0], Event::Message(p) if p.packet_id == 7 && p.payload == "in"));
+    assert_eq!(packets(&mut s, t0), vec![Packet::PubComp(resp(7))]);
+    s.handle_packet(Packet::PubRel(resp(7)), t0);
+    assert!(events(&mut s).is_empty(), "delivered once");
+}
+
+#[test]
+fn tracked_incoming_qos2_v5_is_delivered_on_publish() {
+    let t0 = Instant::now();
+    let mut s = connected(tracked(ProtocolVersion::V5), t0);
+    s.handle_packet(incoming("in", QoS::ExactlyOnce, 9), t0);
+    assert_eq!(kinds(&events(&mut s)), vec!["received", "message"]);
+    assert_eq!(packets(&mut s, t0), vec![Packet::PubRec(resp(9))]);
+    s.handle_packet(Packet::PubRel(resp(9)), t0);
+    assert_eq!(kinds(&events(&mut s)), vec!["released"]);
+    assert_eq!(packets(&mut s, t0), vec![Packet::PubComp(resp(9))]);
+}
+
+#[test]
+fn restored_incoming_flows_are_answered_and_not_delivered_twice() {
+    let t0 = Instant::now();
+    let cfg = super::client::ClientConfig {
+        clean_start: false,
+        ..tracked(ProtocolVersion::V5)
+    };
+    let mut s = ClientSession::new(cfg, t0);
+    // Read from a store: 3 was delivered (r5-), 4 was not (r-).
+    s.restore_incoming(3, None);
+    let held = match incoming("held", QoS::ExactlyOnce, 4) {
+        Packet::Publish(p) => p,
+        _ => unreachable!(),
+    };
+    s.restore_incoming(4, Some(held));
+    packets(&mut s, t0);
+    s.handle_packet(connack(true), t0);
+    events(&mut s);
+    // The server resends PUBLISH 3 (it never saw our PUBREC): acked only.
+    s.handle_packet(incoming("in", QoS::ExactlyOnce, 3), t0);
+    assert!(events(&mut s).is_empty(), "not delivered twice");
+    assert_eq!(packets(&mut s, t0), vec![Packet::PubRec(resp(3))]);
+    s.handle_packet(Packet::PubRel(resp(3)), t0);
+    assert_eq!(kinds(&events(&mut s)), vec!["released"]);
+    // Success, not "packet identifier not found".
+    assert_eq!(packets(&mut s, t0), vec![Packet::PubComp(resp(3))]);
+    s.handle_packet(Packet::PubRel(resp(4)), t0);
+    let ev = events(&mut s);
+    assert_eq!(kinds(&ev), vec!["message", "released"]);
+    assert!(matches!(&ev[0], Event::Message(p) if p.topic == "held"));
+    assert_eq!(packets(&mut s, t0), vec![Packet::PubComp(resp(4))]);
+}
