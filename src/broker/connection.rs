@@ -20,6 +20,14 @@ pub(crate) enum Phase {
         connect: Box<Connect>,
         assigned: bool,
     },
+    /// MQTT 5 enhanced authentication of a valid CONNECT: waiting for the
+    /// host's answer (`host`) or for the client's next AUTH.
+    Authenticating {
+        connect: Box<Connect>,
+        assigned: bool,
+        step: u32,
+        host: bool,
+    },
     /// CONNACK sent, session attached.
     Connected,
     /// Done; waiting for the reactor to flush and close it.
@@ -157,7 +165,10 @@ impl Conn {
     /// subscriber queue to drain.
     pub fn is_blocked(&self) -> bool {
         self.pending.is_some()
-            || matches!(self.phase, Phase::AwaitDecision { .. })
+            || matches!(
+                self.phase,
+                Phase::AwaitDecision { .. } | Phase::Authenticating { host: true, .. }
+            )
             || self.flow_on.is_some()
     }
 }

@@ -1,0 +1,98 @@
+//! The client record the host hooks see: who a connection is (client id,
+//! user name, address, certificate subject, protocol, bridge), kept per
+//! connection id in a side table that exists only while hooks are on, so a
+//! broker without hooks pays nothing per connection.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use super::{Broker, ConnId};
+use crate::protocol::codec::ProtocolVersion;
+
+/// One connection's client as the host sees it (the password is given to
+/// the connect hook only, beside the record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRecord {
+    /// The broker's connection id (the reactor's key for it).
+    pub conn: ConnId,
+    /// The client identifier in use (assigned by the broker when the
+    /// CONNECT had none; as sent when refused before that).
+    pub client_id: String,
+    /// The user name it is judged by: the CONNECT's, or the certificate's
+    /// common name on a `use_identity_as_username` listener.
+    pub username: Option<String>,
+    pub peer: SocketAddr,
+    /// The common name of the client's TLS certificate, when the listener
+    /// asked for it.
+    pub cert_subject: Option<String>,
+    pub version: ProtocolVersion,
+    /// Connected as a bridge (try_private, protocol level | 0x80).
+    pub bridge: bool,
+}
+
+/// The records of live connections, by connection id.
+pub(crate) type Records = foldhash::HashMap<ConnId, Arc<ClientRecord>>;
+
+impl Broker {
+    /// Whether any host hook needs client records.
+    pub(super) fn keeps_records(&self) -> bool {
+        let h = &self.config.hooks;
+        h.connect || h.publish || h.subscribe || h.unsubscribe || h.notices || h.auth || h.deliver
+    }
+
+    /// Remembers what `conn` is (hooks on only), replacing what was known.
+    pub(super) fn remember(
+        &mut self,
+        conn: ConnId,
+        client_id: &str,
+        username: Option<&str>,
+    ) -> Option<Arc<ClientRecord>> {
+        if !self.keeps_records() {
+            return None;
+        }
+        let c = self.conns.get(&conn)?;
+        let record = Arc::new(ClientRecord {
+            conn,
+            client_id: client_id.to_string(),
+            username: username.map(str::to_string),
+            peer: c.peer,
+            cert_subject: c.cert_identity.clone().flatten().map(String::from),
+            version: c.version,
+            bridge: c.bridge,
+        });
+        self.records
+            .get_or_insert_with(Box::default)
+            .insert(conn, record.clone());
+        Some(record)
+    }
+
+    /// The record of `conn`: the one remembered, or (before its CONNECT was
+    /// accepted that far) what the connection itself knows, under `client_id`.
+    pub(super) fn record(&self, conn: ConnId, client_id: &str) -> Arc<ClientRecord> {
+        if let Some(r) = self.records.as_ref().and_then(|r| r.get(&conn)) {
+            return r.clone();
+        }
+        let c = self.conns.get(&conn);
+        Arc::new(ClientRecord {
+            conn,
+            client_id: client_id.to_string(),
+            username: None,
+            peer: c.map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.peer),
+            cert_subject: c
+                .and_then(|c| c.cert_identity.clone().flatten())
+                .map(String::from),
+            version: c.map_or(ProtocolVersion::V311, |c| c.version),
+            bridge: c.is_some_and(|c| c.bridge),
+        })
+    }
+
+    /// Forgets `conn`'s record (the table goes with the last one).
+    pub(super) fn forget_record(&mut self, conn: ConnId) {
+        if let Some(r) = self.records.as_mut() {
+            r.remove(&conn);
+            if r.is_empty() {
+                self.records = None;
+            }
+        }
+    }
+}
