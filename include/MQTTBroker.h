@@ -380,8 +380,8 @@ typedef struct MQTTBroker_clientInfo {
     int MQTTVersion;
     /**
      * Version 1: the common name in the subject of the client's TLS
-     * certificate, or NULL (no TLS, no certificate, or a listener that
-     * does not ask for it: see use_identity_as_username).
+     * certificate, on a listener that asks for one (requireCertificate or
+     * useIdentityAsUsername); NULL otherwise.
      */
     const char *certSubject;
     /**

@@ -92,8 +92,8 @@ class BrokerClient:
     """The client a broker callback is about (a copy; valid after the callback).
 
     ``client_id``, ``username``, ``password`` (on_client_connect only),
-    ``address`` ("ip:port"), ``cert_subject`` (the TLS certificate's common
-    name, when the listener asked for one), ``protocol`` (3, 4 or 5) and
+    ``address`` ("ip:port"), ``cert_subject`` (the client certificate's common
+    name, on a listener that asks for one), ``protocol`` (3, 4 or 5) and
     ``bridge`` (connected as a bridge).
     """
 

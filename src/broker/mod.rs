@@ -224,6 +224,11 @@ impl Broker {
         }
     }
 
+    /// The listener index `conn` came in on, while it is known.
+    pub fn listener_of(&self, conn: ConnId) -> Option<usize> {
+        self.conns.get(&conn).map(|c| usize::from(c.listener))
+    }
+
     /// The socket hit EOF or an error: the connection is gone at once.
     pub fn handle_closed(&mut self, conn: ConnId, now: Instant) {
         self.close_conn(conn, DisconnectCause::ConnectionLost, None, now);

@@ -22,16 +22,23 @@ pub struct ClientRecord {
     /// common name on a `use_identity_as_username` listener.
     pub username: Option<String>,
     pub peer: SocketAddr,
-    /// The common name of the client's TLS certificate, when the listener
-    /// asked for it.
+    /// The common name of the client's TLS certificate, on a listener that
+    /// asks for one.
     pub cert_subject: Option<String>,
     pub version: ProtocolVersion,
     /// Connected as a bridge (try_private, protocol level | 0x80).
     pub bridge: bool,
 }
 
-/// The records of live connections, by connection id.
-pub(crate) type Records = foldhash::HashMap<ConnId, Arc<ClientRecord>>;
+/// What the host hooks need kept per connection, only while they are on.
+#[derive(Debug, Default)]
+pub(crate) struct Records {
+    /// The records of connections whose CONNECT got that far.
+    by_conn: foldhash::HashMap<ConnId, Arc<ClientRecord>>,
+    /// Certificate names of TLS connections whose listener does not make
+    /// them the user name (until the record is made).
+    subjects: foldhash::HashMap<ConnId, Box<str>>,
+}
 
 impl Broker {
     /// Whether any host hook needs client records.
@@ -56,12 +63,13 @@ impl Broker {
             client_id: client_id.to_string(),
             username: username.map(str::to_string),
             peer: c.peer,
-            cert_subject: c.cert_identity.clone().flatten().map(String::from),
+            cert_subject: self.cert_subject(conn),
             version: c.version,
             bridge: c.bridge,
         });
         self.records
             .get_or_insert_with(Box::default)
+            .by_conn
             .insert(conn, record.clone());
         Some(record)
     }
@@ -69,7 +77,7 @@ impl Broker {
     /// The record of `conn`: the one remembered, or (before its CONNECT was
     /// accepted that far) what the connection itself knows, under `client_id`.
     pub(super) fn record(&self, conn: ConnId, client_id: &str) -> Arc<ClientRecord> {
-        if let Some(r) = self.records.as_ref().and_then(|r| r.get(&conn)) {
+        if let Some(r) = self.records.as_ref().and_then(|r| r.by_conn.get(&conn)) {
             return r.clone();
         }
         let c = self.conns.get(&conn);
@@ -78,19 +86,40 @@ impl Broker {
             client_id: client_id.to_string(),
             username: None,
             peer: c.map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.peer),
-            cert_subject: c
-                .and_then(|c| c.cert_identity.clone().flatten())
-                .map(String::from),
+            cert_subject: self.cert_subject(conn),
             version: c.map_or(ProtocolVersion::V311, |c| c.version),
             bridge: c.is_some_and(|c| c.bridge),
         })
     }
 
+    /// The certificate name of `conn`: the one made its user name, or
+    /// the one reported for the hooks.
+    fn cert_subject(&self, conn: ConnId) -> Option<String> {
+        let as_username = self.conns.get(&conn)?.cert_identity.clone().flatten();
+        as_username.map(String::from).or_else(|| {
+            let r = self.records.as_ref()?;
+            r.subjects.get(&conn).map(|s| s.to_string())
+        })
+    }
+
+    /// The TLS handshake of `conn` is done on a listener that does not make
+    /// its certificate's name the user name: `name` goes into its record
+    /// (hooks on only).
+    pub fn handle_cert_subject(&mut self, conn: ConnId, name: Option<String>) {
+        if let (true, Some(name)) = (self.keeps_records(), name) {
+            self.records
+                .get_or_insert_with(Box::default)
+                .subjects
+                .insert(conn, name.into_boxed_str());
+        }
+    }
+
     /// Forgets `conn`'s record (the table goes with the last one).
     pub(super) fn forget_record(&mut self, conn: ConnId) {
         if let Some(r) = self.records.as_mut() {
-            r.remove(&conn);
-            if r.is_empty() {
+            r.by_conn.remove(&conn);
+            r.subjects.remove(&conn);
+            if r.by_conn.is_empty() && r.subjects.is_empty() {
                 self.records = None;
             }
         }

@@ -186,7 +186,18 @@ impl BrokerEndpoint for Shared {
     }
 
     fn identity(&self, conn: u64, name: Option<String>) {
-        self.lock().handle_identity(conn as ConnId, name);
+        let mut b = self.lock();
+        let as_username = b.listener_of(conn as ConnId).is_some_and(|l| {
+            let transports = self.transports.lock().unwrap_or_else(|e| e.into_inner());
+            transports
+                .get(l)
+                .and_then(Option::as_ref)
+                .is_some_and(|t| t.identity_as_username())
+        });
+        match as_username {
+            true => b.handle_identity(conn as ConnId, name),
+            false => b.handle_cert_subject(conn as ConnId, name),
+        }
     }
 
     fn transport_error(&self, conn: u64, reason: &str) {
@@ -504,7 +515,9 @@ impl Server {
         }
         let t = match *spec == ListenerSpec::default() {
             true => None,
-            false => Some(Arc::new(ListenerTransport::new(spec)?)),
+            false => Some(Arc::new(
+                ListenerTransport::new(spec)?.reporting_subject(self.shared.hooks.is_some()),
+            )),
         };
         let mut all = self
             .shared

@@ -112,6 +112,24 @@ fn the_certificate_name_is_in_the_record() {
     let client = client_of(&ev[0]).expect("connect request");
     assert_eq!(client.cert_subject.as_deref(), Some("alice"));
     assert_eq!(client.username.as_deref(), Some("alice"));
+    // A listener that only reports it: the name is not the user name.
+    assert!(h.b.handle_accept(2, peer(), h.now));
+    h.b.handle_cert_subject(2, Some("bob".into()));
+    let c = Connect {
+        username: Some("carol".into()),
+        ..connect("d", V311)
+    };
+    h.send(2, Packet::Connect(Box::new(c)));
+    let ev = h.events();
+    let client = client_of(&ev[0]).expect("connect request");
+    assert_eq!(client.cert_subject.as_deref(), Some("bob"));
+    assert_eq!(client.username.as_deref(), Some("carol"));
+    h.b.handle_closed(2, h.now);
+    // Without hooks nothing is kept.
+    let mut plain = H::new();
+    assert!(plain.b.handle_accept(1, peer(), plain.now));
+    plain.b.handle_cert_subject(1, Some("bob".into()));
+    assert!(plain.b.records.is_none());
 }
 
 /// A delivery check that refuses topics under `secret/` and remembers

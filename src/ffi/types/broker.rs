@@ -201,8 +201,8 @@ pub struct MQTTBroker_clientInfo {
     /// MQTTVERSION_5 (5); 0 when not known.
     pub MQTTVersion: c_int,
     /// Version 1: the common name in the subject of the client's TLS
-    /// certificate, or NULL (no TLS, no certificate, or a listener that
-    /// does not ask for it: see use_identity_as_username).
+    /// certificate, on a listener that asks for one (requireCertificate or
+    /// useIdentityAsUsername); NULL otherwise.
     pub certSubject: *const c_char,
     /// Version 1: non-zero when the client connected as a bridge
     /// (try_private: protocol level with 0x80 set).
