@@ -361,3 +361,10 @@ fn enhanced_authentication_failures() {
     h.advance(11);
     assert!(h.is_closed(4));
 }
+
+/// Enhanced authentication's phase fits where the connect decision's did:
+/// a connection is no larger for it (idle RSS per connection is benched).
+#[test]
+fn the_authentication_phase_adds_nothing_to_a_connection() {
+    assert_eq!(std::mem::size_of::<crate::broker::connection::Phase>(), 16);
+}
