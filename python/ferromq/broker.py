@@ -220,7 +220,9 @@ class Broker(_Hooks):
       True (or AUTH_SUCCESS) to accept, ``(AUTH_CONTINUE, data)`` to send AUTH
       0x18 with ``data`` and wait for the client's next AUTH (``step`` 1, 2,
       ...), ``(AUTH_SUCCESS, data)`` to accept with data in the CONNACK, or
-      False / a code >= 0x80 to refuse.
+      False / a code >= 0x80 to refuse. A client so connected may
+      re-authenticate (AUTH 0x19): ``step`` starts at 0 again, success answers
+      AUTH 0x00, a refusal ends the connection with that code.
     - ``on_client_disconnect(client)``: ``client.reason`` holds the reason code.
 
     ``client`` is a :class:`BrokerClient`: ``client_id``, ``username``,

@@ -1,7 +1,7 @@
 """ferromq.Broker's version 1 hooks: the client record every hook gets, the
 unsubscribe notice, the per-delivery check, disconnect_client(), and MQTT 5
-enhanced authentication (one step with the ferromq client, several steps with
-a client speaking AUTH on a raw socket)."""
+enhanced authentication (one step with the ferromq client; several steps and
+a re-authentication with a client speaking AUTH on a raw socket)."""
 
 from __future__ import annotations
 
@@ -220,6 +220,8 @@ def test_several_authentication_steps_over_auth_packets():
 
     def auth(cl, method, data, step):
         steps.add("auth", step, data)
+        if step == 0 and data == b"again":  # the re-authentication
+            return (ferromq.AUTH_SUCCESS, b"re-ok")
         if step == 0:
             return (ferromq.AUTH_CONTINUE, b"nonce-1")
         if step == 1 and data == b"proof-1":
@@ -240,6 +242,11 @@ def test_several_authentication_steps_over_auth_packets():
         kind, body = read_packet(s)
         assert kind == 0x20 and body[1] == 0, body  # CONNACK, success
         assert auth_data_of(body[3:]) == ("SCRAM", b"done")
+        # Re-authentication while connected: AUTH 0x19, answered AUTH 0x00.
+        s.sendall(packet(0xF0, b"\x19" + auth_properties("SCRAM", b"again")))
+        kind, body = read_packet(s)
+        assert kind == 0xF0 and body[0] == 0x00, (kind, body)
+        assert auth_data_of(body[2:]) == ("SCRAM", b"re-ok")
         s.sendall(packet(0xE0, b"\x00\x00"))  # DISCONNECT
     assert [(e[1], e[2]) for e in steps.of("auth")] == [
-        (0, b"hello"), (1, b"proof-1"), (2, b"proof-2")]
+        (0, b"hello"), (1, b"proof-1"), (2, b"proof-2"), (0, b"again")]

@@ -40,6 +40,8 @@ pub(crate) enum Pending {
     Publish(Publish),
     /// The SUBSCRIBE and the code already decided per filter (invalid ones).
     Subscribe(Subscribe, Vec<Option<ReasonCode>>),
+    /// A step of a connected client's re-authentication.
+    Reauth,
 }
 
 /// One item of a connection's output: a packet still to be encoded, or

@@ -2,13 +2,15 @@
 //! Authentication Method is handed to the host step by step (AUTH 0x18
 //! back and forth) until it answers success (CONNACK carries the method
 //! and its last data) or failure (CONNACK with its reason code). Without
-//! the host's auth hook such a CONNECT is refused with 0x8C.
+//! the host's auth hook such a CONNECT is refused with 0x8C. A client so
+//! authenticated may re-authenticate (AUTH 0x19) while connected: the same
+//! steps, ending in AUTH 0x00 or DISCONNECT with the host's code.
 
 use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::connection::Phase;
+use super::connection::{Pending, Phase};
 use super::message::prop;
 use super::{AuthAnswer, Broker, BrokerEvent, ConnId};
 use crate::protocol::codec::{
@@ -82,6 +84,7 @@ impl Broker {
             method,
             data,
             step,
+            reauth: false,
         });
         if let Some(c) = self.conns.get_mut(&conn) {
             c.phase = Phase::Authenticating {
@@ -123,6 +126,9 @@ impl Broker {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
+        if c.is_connected() {
+            return self.reauth_decision(conn, answer, now);
+        }
         let phase = std::mem::replace(&mut c.phase, Phase::AwaitConnect);
         let Phase::Authenticating {
             mut connect,
@@ -165,8 +171,89 @@ impl Broker {
             AuthAnswer::Success(data) => {
                 // The CONNACK echoes the method with the host's last data.
                 set_auth_data(&mut connect.properties, data);
+                if let Some(m) = auth_method(&connect.properties) {
+                    let method = (m.into(), 0);
+                    let records = self.records.get_or_insert_with(Box::default);
+                    records.methods.insert(conn, method);
+                }
                 self.connect_authenticated(conn, *connect, assigned, now);
             }
         }
+    }
+
+    /// A connected client's AUTH: 0x19 starts a re-authentication, 0x18
+    /// continues one. Anything else, or a client that did not authenticate
+    /// with a method (or another method), is a protocol error.
+    pub(super) fn handle_reauth(&mut self, conn: ConnId, auth: Auth, now: Instant) {
+        let method = auth_method(&auth.properties)
+            .unwrap_or_default()
+            .to_string();
+        let state = self
+            .records
+            .as_mut()
+            .and_then(|r| r.methods.get_mut(&conn))
+            .filter(|(m, _)| **m == *method);
+        let step = match (state, auth.reason) {
+            (Some(s), ReasonCode::RE_AUTHENTICATE) if self.config.hooks.auth => {
+                s.1 = 0;
+                0
+            }
+            (Some(s), ReasonCode::CONTINUE_AUTHENTICATION) if s.1 > 0 => s.1,
+            _ => return self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now),
+        };
+        let cid = self.conns.get(&conn).and_then(|c| c.client_id.clone());
+        let client = self.record(conn, cid.as_deref().unwrap_or_default());
+        self.events.push_back(BrokerEvent::AuthRequest {
+            conn,
+            client,
+            method,
+            data: auth_data(&auth.properties),
+            step,
+            reauth: true,
+        });
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.pending = Some(Box::new(Pending::Reauth));
+        }
+    }
+
+    /// The host's answer to a re-authentication step.
+    pub(super) fn reauth_decision(&mut self, conn: ConnId, answer: AuthAnswer, now: Instant) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if !matches!(c.pending.as_deref(), Some(Pending::Reauth)) {
+            return;
+        }
+        c.pending = None;
+        let Some((method, step)) = self.records.as_mut().and_then(|r| r.methods.get_mut(&conn))
+        else {
+            return;
+        };
+        let (reason, data) = match answer {
+            AuthAnswer::Continue(data) => {
+                *step += 1;
+                (ReasonCode::CONTINUE_AUTHENTICATION, data)
+            }
+            AuthAnswer::Success(data) => {
+                *step = 0;
+                (ReasonCode::SUCCESS, data)
+            }
+            AuthAnswer::Fail(code) => {
+                let code = if code.0 < 0x80 {
+                    ReasonCode::NOT_AUTHORIZED
+                } else {
+                    code
+                };
+                let cause = super::DisconnectCause::ByHost(code);
+                return self.close_conn(conn, cause, Some(code), now);
+            }
+        };
+        let mut properties = Properties::default();
+        properties.list.push(Property {
+            id: PropertyId::AUTHENTICATION_METHOD,
+            value: PropertyValue::String(method.to_string()),
+        });
+        set_auth_data(&mut properties, data);
+        self.send(conn, Packet::Auth(Auth { reason, properties }));
     }
 }

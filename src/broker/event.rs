@@ -44,15 +44,17 @@ pub enum BrokerEvent {
         client: Arc<ClientRecord>,
         password: Option<Bytes>,
     },
-    /// One step of MQTT 5 enhanced authentication: the CONNECT (`reauth`
-    /// false, `step` 0) or a client AUTH continuing it (`step` 1, 2, ...);
-    /// answer with [`Decision::Auth`].
+    /// One step of MQTT 5 enhanced authentication: the CONNECT (`step` 0)
+    /// or a client AUTH continuing it (`step` 1, 2, ...); with `reauth`, a
+    /// connected client's AUTH 0x19 (`step` 0) and its continuations.
+    /// Answer with [`Decision::Auth`].
     AuthRequest {
         conn: ConnId,
         client: Arc<ClientRecord>,
         method: String,
         data: Option<Bytes>,
         step: u32,
+        reauth: bool,
     },
     /// A client PUBLISH; accept or refuse it.
     PublishRequest {
@@ -106,9 +108,11 @@ pub enum BrokerEvent {
 pub enum AuthAnswer {
     /// Send AUTH 0x18 with this data and wait for the client's next AUTH.
     Continue(Option<Bytes>),
-    /// Authenticated: CONNACK (success) carries the method and this data.
+    /// Authenticated: CONNACK (success; AUTH 0x00 for a re-authentication)
+    /// carries the method and this data.
     Success(Option<Bytes>),
-    /// Refused with this CONNACK reason code.
+    /// Refused with this CONNACK reason code (a re-authenticating client
+    /// gets DISCONNECT with it).
     Fail(ReasonCode),
 }
 

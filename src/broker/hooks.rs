@@ -38,8 +38,11 @@ pub struct AuthInfo {
     /// The Authentication Data of the CONNECT (step 0) or of the client's
     /// AUTH (later steps).
     pub data: Option<Bytes>,
-    /// 0 for the CONNECT, then 1, 2, ... for each client AUTH.
+    /// 0 for the CONNECT (or the AUTH 0x19 starting a re-authentication),
+    /// then 1, 2, ... for each client AUTH 0x18.
     pub step: u32,
+    /// A connected client re-authenticates.
+    pub reauth: bool,
 }
 
 /// What the host program wants to hear and decide. Every method has the
@@ -153,8 +156,14 @@ pub(crate) fn dispatch<S: DecisionSink>(
                 method,
                 data,
                 step,
+                reauth,
             } => {
-                let info = AuthInfo { method, data, step };
+                let info = AuthInfo {
+                    method,
+                    data,
+                    step,
+                    reauth,
+                };
                 Some((conn, Decision::Auth(hooks.on_auth(&client, &info))))
             }
             BrokerEvent::PublishRequest {

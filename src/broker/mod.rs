@@ -448,6 +448,7 @@ impl Broker {
             (Phase::Connected, Packet::Unsubscribe(u)) => self.handle_unsubscribe(conn, u, now),
             (Phase::Connected, Packet::PingReq) => self.send(conn, Packet::PingResp),
             (Phase::Connected, Packet::Disconnect(d)) => self.handle_disconnect(conn, d, now),
+            (Phase::Connected, Packet::Auth(a)) => self.handle_reauth(conn, a, now),
             _ => self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now),
         }
     }

@@ -38,6 +38,9 @@ pub(crate) struct Records {
     /// Certificate names of TLS connections whose listener does not make
     /// them the user name (until the record is made).
     subjects: foldhash::HashMap<ConnId, Box<str>>,
+    /// The Authentication Method of connections that used enhanced
+    /// authentication, and the step a re-authentication is at.
+    pub(super) methods: foldhash::HashMap<ConnId, (Box<str>, u32)>,
 }
 
 impl Broker {
@@ -119,7 +122,8 @@ impl Broker {
         if let Some(r) = self.records.as_mut() {
             r.by_conn.remove(&conn);
             r.subjects.remove(&conn);
-            if r.by_conn.is_empty() && r.subjects.is_empty() {
+            r.methods.remove(&conn);
+            if r.by_conn.is_empty() && r.subjects.is_empty() && r.methods.is_empty() {
                 self.records = None;
             }
         }

@@ -266,6 +266,7 @@ fn callbacks_see_the_client_record() {
             method: "SCRAM".into(),
             data: Some(Bytes::from_static(data)),
             step,
+            reauth: false,
         };
         let challenge = Some(Bytes::from_static(b"challenge"));
         let first = hooks.on_auth(&ann, &step(0, b"hello"));

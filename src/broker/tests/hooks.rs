@@ -254,6 +254,18 @@ fn client_auth(data: &'static [u8]) -> Packet {
     })
 }
 
+/// The data of the AuthRequest in `ev` with its step (and re-auth flag).
+fn auth_request_of(ev: &[BrokerEvent]) -> (u32, Option<Bytes>, bool) {
+    match ev {
+        [
+            BrokerEvent::AuthRequest {
+                data, step, reauth, ..
+            },
+        ] => (*step, data.clone(), *reauth),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// The data of the AuthRequest in `ev` with its step.
 fn auth_request(ev: &[BrokerEvent]) -> (u32, Option<Bytes>) {
     match ev {
@@ -318,6 +330,94 @@ fn enhanced_authentication_continues_then_succeeds() {
         Some(&PropertyValue::Binary(Bytes::from_static(b"welcome")))
     );
     h.subscribe(1, "t", QoS::AtMostOnce);
+
+    // Re-authentication: AUTH 0x19, one more round, then AUTH 0x00.
+    let reauth = |reason, data: &'static [u8]| {
+        Packet::Auth(Auth {
+            reason,
+            properties: auth_props("TOY", Some(data)),
+        })
+    };
+    h.send(1, reauth(ReasonCode::RE_AUTHENTICATE, b"again"));
+    let again = Some(Bytes::from_static(b"again"));
+    assert_eq!(auth_request_of(&h.events()), (0, again, true));
+    let more = AuthAnswer::Continue(Some(Bytes::from_static(b"n2")));
+    h.b.handle_decision(1, Decision::Auth(more), h.now);
+    let out = h.take(1);
+    assert!(
+        matches!(&out[..], [Packet::Auth(a)]
+        if a.reason == ReasonCode::CONTINUE_AUTHENTICATION
+        && a.properties == auth_props("TOY", Some(b"n2"))),
+        "{out:?}"
+    );
+    h.send(1, reauth(ReasonCode::CONTINUE_AUTHENTICATION, b"p2"));
+    let p2 = Some(Bytes::from_static(b"p2"));
+    assert_eq!(auth_request_of(&h.events()), (1, p2, true));
+    let ok = AuthAnswer::Success(None);
+    h.b.handle_decision(1, Decision::Auth(ok), h.now);
+    let out = h.take(1);
+    assert!(
+        matches!(&out[..], [Packet::Auth(a)]
+        if a.reason == ReasonCode::SUCCESS
+        && a.properties == auth_props("TOY", None)),
+        "{out:?}"
+    );
+    // A failed re-authentication ends the connection with the host's code.
+    h.send(1, reauth(ReasonCode::RE_AUTHENTICATE, b"third"));
+    h.events();
+    let no = AuthAnswer::Fail(ReasonCode::NOT_AUTHORIZED);
+    h.b.handle_decision(1, Decision::Auth(no), h.now);
+    let out = h.take(1);
+    assert!(matches!(&out[..], [Packet::Disconnect(d)] if d.reason == ReasonCode::NOT_AUTHORIZED));
+    assert!(h.is_closed(1));
+}
+
+#[test]
+fn re_authentication_needs_the_method_the_client_connected_with() {
+    let mut h = with_hooks(Hooks {
+        auth: true,
+        ..Hooks::default()
+    });
+    // Connected without enhanced authentication: AUTH is a protocol error.
+    h.connect(1, "plain", V5);
+    h.send(
+        1,
+        Packet::Auth(Auth {
+            reason: ReasonCode::RE_AUTHENTICATE,
+            properties: auth_props("TOY", None),
+        }),
+    );
+    assert!(
+        matches!(&h.take(1)[..], [Packet::Disconnect(d)] if d.reason == ReasonCode::PROTOCOL_ERROR)
+    );
+    // Connected with TOY: AUTH 0x18 out of the blue, or another method, too.
+    for (reason, method) in [
+        (ReasonCode::CONTINUE_AUTHENTICATION, "TOY"),
+        (ReasonCode::RE_AUTHENTICATE, "OTHER"),
+    ] {
+        let conn = if method == "TOY" { 2 } else { 3 };
+        h.connect_with(conn, auth_connect(&format!("c{conn}")));
+        h.events();
+        h.b.handle_decision(conn, Decision::Auth(AuthAnswer::Success(None)), h.now);
+        h.take(conn);
+        h.send(
+            conn,
+            Packet::Auth(Auth {
+                reason,
+                properties: auth_props(method, None),
+            }),
+        );
+        let out = h.take(conn);
+        assert!(
+            matches!(&out[..], [Packet::Disconnect(d)] if d.reason == ReasonCode::PROTOCOL_ERROR),
+            "{out:?}"
+        );
+        assert!(
+            h.events()
+                .iter()
+                .all(|e| !matches!(e, BrokerEvent::AuthRequest { .. }))
+        );
+    }
 }
 
 #[test]

@@ -295,7 +295,9 @@ pub type MQTTBroker_onClientDeliver = Option<
 
 /// One step of MQTT 5 enhanced authentication: the CONNECT (`step` 0)
 /// named Authentication Method `method`, or the client sent AUTH 0x18
-/// (`step` 1, 2, ...). `data`/`dataLen` is the Authentication Data it
+/// (`step` 1, 2, ...). A client so connected may re-authenticate: its AUTH
+/// 0x19 is `step` 0 again, success answers AUTH 0x00 and a refusal ends it
+/// with DISCONNECT and that code. `data`/`dataLen` is the Authentication Data it
 /// carried (NULL/0 when none). Return MQTTBROKER_AUTH_SUCCESS to accept
 /// the client, MQTTBROKER_AUTH_CONTINUE to send AUTH 0x18 and wait for its
 /// answer, or a CONNACK reason code 0x80..0xFF to refuse it (anything else
