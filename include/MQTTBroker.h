@@ -130,6 +130,34 @@
 #define MQTTBROKER_PERSISTENCE_ERROR -28
 
 /**
+ * MQTTBroker_disconnectClient: no connected client has that identifier.
+ */
+#define MQTTBROKER_NOT_FOUND -29
+
+/**
+ * MQTTBroker_disconnectClient: the reason code is not one a server may
+ * send in DISCONNECT.
+ */
+#define MQTTBROKER_BAD_REASON_CODE -30
+
+/**
+ * Called from inside on_client_deliver, which runs while the broker is
+ * busy routing: no MQTTBroker_* function may be called from there.
+ */
+#define MQTTBROKER_IN_DELIVERY_CALLBACK -31
+
+/**
+ * on_client_auth: authentication succeeded (CONNACK 0 follows).
+ */
+#define MQTTBROKER_AUTH_SUCCESS 0
+
+/**
+ * on_client_auth: send AUTH 0x18 (Continue authentication) with the data
+ * written to `outData`, and wait for the client's next AUTH.
+ */
+#define MQTTBROKER_AUTH_CONTINUE 24
+
+/**
  * The `reason` given to on_client_disconnect when the connection ended
  * without a DISCONNECT packet or another reason code (EOF, socket error).
  */
@@ -310,8 +338,10 @@ typedef struct MQTTBroker_createOptions {
 } MQTTBroker_createOptions;
 
 /**
- * Who a callback is about (struct_id "MQBI", struct_version 0). Valid only
- * during the callback: copy what you keep.
+ * Who a callback is about (struct_id "MQBI"). Valid only during the
+ * callback: copy what you keep. A broker whose callbacks struct has
+ * struct_version 0 passes struct_version 0 (ending at `MQTTVersion`);
+ * with struct_version 1 it passes 1, with the members after it too.
  */
 typedef struct MQTTBroker_clientInfo {
     /**
@@ -319,7 +349,7 @@ typedef struct MQTTBroker_clientInfo {
      */
     char struct_id[4];
     /**
-     * 0.
+     * 0 or 1 (see above).
      */
     int struct_version;
     /**
@@ -348,6 +378,17 @@ typedef struct MQTTBroker_clientInfo {
      * MQTTVERSION_5 (5); 0 when not known.
      */
     int MQTTVersion;
+    /**
+     * Version 1: the common name in the subject of the client's TLS
+     * certificate, on a listener that asks for one (requireCertificate or
+     * useIdentityAsUsername); NULL otherwise.
+     */
+    const char *certSubject;
+    /**
+     * Version 1: non-zero when the client connected as a bridge
+     * (try_private: protocol level with 0x80 set).
+     */
+    int bridge;
 } MQTTBroker_clientInfo;
 
 /**
@@ -414,10 +455,43 @@ typedef int (*MQTTBroker_onClientSubscribe)(void *context, const struct MQTTBrok
 typedef void (*MQTTBroker_onClientDisconnect)(void *context, const struct MQTTBroker_clientInfo *client, int reason);
 
 /**
- * The callbacks of a broker (struct_id "MQBK", struct_version 0). A NULL
- * member is never called, and the broker does not wait for it. Callbacks
- * run on one thread per broker: while one decides, only the session that
- * asked waits. They may call any MQTTBroker_* function except destroy.
+ * A client unsubscribed from `filter` (whether or not it held it); one
+ * call per filter of the UNSUBSCRIBE.
+ */
+typedef void (*MQTTBroker_onClientUnsubscribe)(void *context, const struct MQTTBroker_clientInfo *client, const char *filter);
+
+/**
+ * May `message` (on `topic`) go to the subscriber `client`? Return 0 to
+ * deliver it, anything else to skip it for this subscriber (counted in
+ * MQTTBroker_stats deliveryDenied). Unlike the other callbacks this one is
+ * called inline, on the thread routing the message, while the broker is
+ * busy: it must return quickly, and any MQTTBroker_* call made from it
+ * returns MQTTBROKER_IN_DELIVERY_CALLBACK.
+ */
+typedef int (*MQTTBroker_onClientDeliver)(void *context, const struct MQTTBroker_clientInfo *client, const char *topic, const struct MQTTBroker_message *message);
+
+/**
+ * One step of MQTT 5 enhanced authentication: the CONNECT (`step` 0)
+ * named Authentication Method `method`, or the client sent AUTH 0x18
+ * (`step` 1, 2, ...). A client so connected may re-authenticate: its AUTH
+ * 0x19 is `step` 0 again, success answers AUTH 0x00 and a refusal ends it
+ * with DISCONNECT and that code. `data`/`dataLen` is the Authentication Data it
+ * carried (NULL/0 when none). Return MQTTBROKER_AUTH_SUCCESS to accept
+ * the client, MQTTBROKER_AUTH_CONTINUE to send AUTH 0x18 and wait for its
+ * answer, or a CONNACK reason code 0x80..0xFF to refuse it (anything else
+ * refuses with 0x80). To send Authentication Data back (with CONTINUE or
+ * SUCCESS), write at most `outCapacity` bytes to `outData` and their
+ * count to `*outDataLen` (left at -1: no data).
+ */
+typedef int (*MQTTBroker_onClientAuth)(void *context, const struct MQTTBroker_clientInfo *client, const char *method, const void *data, int dataLen, int step, void *outData, int outCapacity, int *outDataLen);
+
+/**
+ * The callbacks of a broker (struct_id "MQBK", struct_version 0 or 1;
+ * version 0 ends at `on_client_disconnect`). A NULL member is never
+ * called, and the broker does not wait for it. Callbacks other than
+ * on_client_deliver run on one thread per broker: while one decides, only
+ * the session that asked waits. They may call any MQTTBroker_* function
+ * except destroy.
  */
 typedef struct MQTTBroker_callbacks {
     /**
@@ -425,7 +499,7 @@ typedef struct MQTTBroker_callbacks {
      */
     char struct_id[4];
     /**
-     * Must be 0.
+     * 0 or 1 (the initializer's).
      */
     int struct_version;
     /**
@@ -444,6 +518,20 @@ typedef struct MQTTBroker_callbacks {
      * Hear that a client's connection ended.
      */
     MQTTBroker_onClientDisconnect on_client_disconnect;
+    /**
+     * Version 1: hear each filter a client unsubscribes from.
+     */
+    MQTTBroker_onClientUnsubscribe on_client_unsubscribe;
+    /**
+     * Version 1: allow or skip each message for each subscriber (inline;
+     * see MQTTBroker_onClientDeliver).
+     */
+    MQTTBroker_onClientDeliver on_client_deliver;
+    /**
+     * Version 1: run MQTT 5 enhanced authentication. Without it a CONNECT
+     * naming an Authentication Method is refused with 0x8C.
+     */
+    MQTTBroker_onClientAuth on_client_auth;
 } MQTTBroker_callbacks;
 
 /**
@@ -485,7 +573,7 @@ typedef struct MQTTBroker_bridgeOptions {
 } MQTTBroker_bridgeOptions;
 
 /**
- * Counters of a broker (struct_id "MQBS", struct_version 0), filled by
+ * Counters of a broker (struct_id "MQBS", struct_version 0..2), filled by
  * MQTTBroker_getStats. Start from MQTTBroker_stats_initializer.
  */
 typedef struct MQTTBroker_stats {
@@ -494,7 +582,8 @@ typedef struct MQTTBroker_stats {
      */
     char struct_id[4];
     /**
-     * 0 or 1 (the initializer's); version 0 ends at `refusedConnections`.
+     * 0, 1 or 2 (the initializer's); version 0 ends at
+     * `refusedConnections`, version 1 at `slowConsumers`.
      */
     int struct_version;
     /**
@@ -548,6 +637,11 @@ typedef struct MQTTBroker_stats {
      * Version 1: clients disconnected after staying full for slowConsumerTimeout.
      */
     long long slowConsumers;
+    /**
+     * Version 2: messages skipped for a subscriber that may not read
+     * them (the ACL file's read check or on_client_deliver).
+     */
+    long long deliveryDenied;
 } MQTTBroker_stats;
 
 /**
@@ -562,8 +656,8 @@ typedef struct MQTTBroker_stats {
 LIBMQTT_API int MQTTBroker_create(MQTTBroker *handle, const struct MQTTBroker_createOptions *options);
 
 /**
- * Set the callbacks (NULL `callbacks`: none) and the `context` passed to
- * each. Only before the first MQTTBroker_start: the broker asks exactly the
+ * Set the callbacks (NULL `callbacks`: none; struct_version 0 or 1) and
+ * the `context` passed to each. Only before the first MQTTBroker_start: the broker asks exactly the
  * callbacks set then.
  *
  * Returns MQTTBROKER_SUCCESS, MQTTBROKER_NULL_PARAMETER,
@@ -640,6 +734,20 @@ LIBMQTT_API int MQTTBroker_getPort(MQTTBroker handle, int listenerIndex);
 LIBMQTT_API int MQTTBroker_publish(MQTTBroker handle, const char *topic, int payloadlen, const void *payload, int qos, int retained, MQTTProperties *properties);
 
 /**
+ * End the connection of the connected client `clientId` as the broker:
+ * an MQTT 5 client gets DISCONNECT with `reasonCode` (one a server may
+ * send, e.g. 0x98 administrative action), an MQTT 3.x client is just
+ * closed; its will is published, as for any disconnect the server makes.
+ * on_client_disconnect hears it with `reasonCode`.
+ *
+ * Returns MQTTBROKER_SUCCESS, MQTTBROKER_NULL_PARAMETER,
+ * MQTTBROKER_BAD_UTF8_STRING, MQTTBROKER_BAD_REASON_CODE,
+ * MQTTBROKER_NOT_STARTED or MQTTBROKER_NOT_FOUND (no client with that
+ * identifier is connected).
+ */
+LIBMQTT_API int MQTTBroker_disconnectClient(MQTTBroker handle, const char *clientId, int reasonCode);
+
+/**
  * Fill `stats` (its struct_id and struct_version set, e.g. from
  * MQTTBroker_stats_initializer) with the broker's counters; all zero
  * before the first start. Counters survive stop/start.
@@ -664,14 +772,15 @@ LIBMQTT_API const char *MQTTBroker_strerror(int code);
 NULL, NULL, NULL, NULL, 0, 0, NULL, NULL }
 
 /** Initial value for MQTTBroker_callbacks: no callbacks. */
-#define MQTTBroker_callbacks_initializer { {'M', 'Q', 'B', 'K'}, 0, NULL, NULL, NULL, NULL }
+#define MQTTBroker_callbacks_initializer { {'M', 'Q', 'B', 'K'}, 1, NULL, NULL, NULL, NULL,\
+NULL, NULL, NULL }
 
 /** Initial value for MQTTBroker_bridgeOptions: no name, address or topic
  * yet (all three are required). */
 #define MQTTBroker_bridgeOptions_initializer { {'M', 'Q', 'B', 'B'}, 0, NULL, NULL, 0, NULL, 0, NULL }
 
 /** Initial value for MQTTBroker_stats: all counters 0. */
-#define MQTTBroker_stats_initializer { {'M', 'Q', 'B', 'S'}, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define MQTTBroker_stats_initializer { {'M', 'Q', 'B', 'S'}, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 #if defined(__cplusplus)
      }

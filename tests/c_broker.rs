@@ -55,6 +55,13 @@ fn broker_callbacks() {
     run_program("broker_callbacks");
 }
 
+/// The version 1 callbacks (unsubscribe, delivery check, enhanced
+/// authentication), the version 1 client info and MQTTBroker_disconnectClient.
+#[test]
+fn broker_hooks() {
+    run_program("broker_hooks");
+}
+
 /// Bad input and wrong-state calls get their MQTTBROKER_* codes.
 #[test]
 fn broker_errors() {

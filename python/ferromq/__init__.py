@@ -7,7 +7,7 @@ Paho C compatible MQTTAsync API, ``Broker`` over its MQTTBroker API.
 from __future__ import annotations
 
 from ._native import library_path
-from .broker import Broker, BrokerClient, BrokerError, BrokerMessage
+from .broker import AUTH_CONTINUE, AUTH_SUCCESS, Broker, BrokerClient, BrokerError, BrokerMessage
 from .client import Client
 from .enums import *  # noqa: F401,F403
 from .enums import CallbackAPIVersion, MQTTErrorCode, connack_string, error_string, topic_matches_sub
@@ -17,6 +17,8 @@ from .properties import PacketTypes, Properties, ReasonCode, SubscribeOptions
 __version__ = "0.1.0"
 
 __all__ = [
+    "AUTH_CONTINUE",
+    "AUTH_SUCCESS",
     "Broker",
     "BrokerClient",
     "BrokerError",

@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import atexit
 import ctypes
-import logging
 import os
 import threading
 import weakref
-from ctypes import CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int, c_void_p
-from typing import Any, Callable, Optional, Union
+from ctypes import POINTER, Structure, c_char, c_char_p, c_int, c_void_p
+from typing import Any, Optional, Union
 
 from . import _native
-from ._dispatch import _tls, in_callback
-from .properties import CProperties, PacketTypes, Properties, from_c
+from ._broker_hooks import (AUTH_CONTINUE, AUTH_SUCCESS, BrokerClient, BrokerMessage,
+                            _Callbacks, _Hooks)
+from ._dispatch import in_callback
+from .properties import CProperties, Properties
 
-__all__ = ["Broker", "BrokerClient", "BrokerError", "BrokerMessage"]
+__all__ = ["AUTH_CONTINUE", "AUTH_SUCCESS", "Broker", "BrokerClient", "BrokerError",
+           "BrokerMessage"]
 
-_log = logging.getLogger("ferromq.broker")
 
-_NOT_AUTHORIZED = 0x87
-_UNSPECIFIED = 0x80
 
 
 class _ListenerOptions(Structure):
@@ -99,44 +98,15 @@ LIMITS: dict[str, tuple[str, int]] = {
 }
 
 
-class _ClientInfo(Structure):
-    _fields_ = [
-        ("struct_id", c_char * 4),
-        ("struct_version", c_int),
-        ("clientId", c_char_p),
-        ("username", c_char_p),
-        ("password", c_void_p),
-        ("passwordLen", c_int),
-        ("address", c_char_p),
-        ("MQTTVersion", c_int),
-    ]
-
-
-class _Message(Structure):
-    _fields_ = [
-        ("struct_id", c_char * 4),
-        ("struct_version", c_int),
-        ("payloadlen", c_int),
-        ("payload", c_void_p),
-        ("qos", c_int),
-        ("retained", c_int),
-        ("properties", _native.MQTTProperties),
-    ]
-
-
-_ON_CONNECT = CFUNCTYPE(c_int, c_void_p, POINTER(_ClientInfo))
-_ON_PUBLISH = CFUNCTYPE(c_int, c_void_p, POINTER(_ClientInfo), c_char_p, POINTER(_Message))
-_ON_SUBSCRIBE = CFUNCTYPE(c_int, c_void_p, POINTER(_ClientInfo), c_char_p, c_int)
-_ON_DISCONNECT = CFUNCTYPE(None, c_void_p, POINTER(_ClientInfo), c_int)
-
-
 class _Stats(Structure):
     _fields_ = [("struct_id", c_char * 4), ("struct_version", c_int)] + [
         (name, ctypes.c_longlong)
         for name in ("connections", "sessions", "retained", "messagesIn", "messagesOut",
                      "dropped", "expired", "refusedConnections",
                      # struct_version 1
-                     "droppedQoS0", "droppedOffline", "flowPauses", "slowConsumers")
+                     "droppedQoS0", "droppedOffline", "flowPauses", "slowConsumers",
+                     # struct_version 2
+                     "deliveryDenied")
     ]
 
 
@@ -144,7 +114,8 @@ _STATS_KEYS = {"connections": "connections", "sessions": "sessions", "retained":
                "messagesIn": "messages_in", "messagesOut": "messages_out", "dropped": "dropped",
                "expired": "expired", "refusedConnections": "refused_connections",
                "droppedQoS0": "dropped_qos0", "droppedOffline": "dropped_offline",
-               "flowPauses": "flow_pauses", "slowConsumers": "slow_consumers"}
+               "flowPauses": "flow_pauses", "slowConsumers": "slow_consumers",
+               "deliveryDenied": "delivery_denied"}
 
 
 class _BridgeOptions(Structure):
@@ -157,17 +128,6 @@ class _BridgeOptions(Structure):
         ("topics", POINTER(c_char_p)),
         ("topicCount", c_int),
         ("options", c_char_p),
-    ]
-
-
-class _Callbacks(Structure):
-    _fields_ = [
-        ("struct_id", c_char * 4),
-        ("struct_version", c_int),
-        ("on_client_connect", _ON_CONNECT),
-        ("on_client_publish", _ON_PUBLISH),
-        ("on_client_subscribe", _ON_SUBSCRIBE),
-        ("on_client_disconnect", _ON_DISCONNECT),
     ]
 
 
@@ -196,6 +156,7 @@ def _lib() -> ctypes.CDLL:
                 "MQTTBroker_getStats": (c_int, [c_void_p, POINTER(_Stats)]),
                 "MQTTBroker_reloadCertificates": (c_int, [c_void_p]),
                 "MQTTBroker_addBridge": (c_int, [c_void_p, POINTER(_BridgeOptions)]),
+                "MQTTBroker_disconnectClient": (c_int, [c_void_p, c_char_p, c_int]),
             }
             _native.require(lib, "MQTTBroker_create", "MQTTBroker")
             for name, (res, args) in protos.items():
@@ -216,77 +177,10 @@ class BrokerError(Exception):
         self.code = code
 
 
-class BrokerClient:
-    """The client a broker callback is about (a copy; valid after the callback)."""
-
-    def __init__(self, info: Optional[_ClientInfo]) -> None:
-        self.client_id = ""
-        self.username: Optional[str] = None
-        self.password: Optional[bytes] = None
-        self.address: Optional[str] = None
-        self.protocol = 0
-        #: The MQTT 5 reason code the connection ended with (on_client_disconnect
-        #: only; -1 when the socket closed without one).
-        self.reason: Optional[int] = None
-        if info is None:
-            return
-        dec = (lambda b: None if b is None else b.decode("utf-8", "replace"))
-        self.client_id = dec(info.clientId) or ""
-        self.username = dec(info.username)
-        if info.password and info.passwordLen >= 0:
-            self.password = ctypes.string_at(info.password, info.passwordLen)
-        self.address = dec(info.address)
-        self.protocol = info.MQTTVersion
-
-    def __repr__(self) -> str:
-        return (f"BrokerClient(client_id={self.client_id!r}, username={self.username!r}, "
-                f"address={self.address!r}, protocol={self.protocol})")
-
-
-class BrokerMessage:
-    """A message a client published: ``payload`` (bytes), ``qos``, ``retain``, ``properties``."""
-
-    def __init__(self, topic: str, m: _Message) -> None:
-        self.topic = topic
-        self.payload = ctypes.string_at(m.payload, m.payloadlen) if m.payloadlen > 0 else b""
-        self.qos = m.qos
-        self.retain = bool(m.retained)
-        self.properties: Properties = from_c(m.properties, PacketTypes.PUBLISH)
-
-    def __repr__(self) -> str:
-        return f"BrokerMessage(topic={self.topic!r}, payload={self.payload!r}, qos={self.qos})"
-
-
-def _trampoline(owner: "Broker", proto: Any, method: str, default: Any) -> Any:
-    ref = weakref.ref(owner)
-
-    def call(*args: Any) -> Any:
-        _tls.depth = getattr(_tls, "depth", 0) + 1
-        try:
-            obj = ref()
-            return default if obj is None else getattr(obj, method)(*args)
-        except BaseException:
-            _log.exception("ferromq: internal error in broker %s", method)
-            return default
-        finally:
-            _tls.depth -= 1
-
-    return proto(call)
-
-
-def _verdict(answer: Any, accept: int) -> int:
-    """A callback's answer as the C hook's return value."""
-    if answer is None or answer is True:
-        return accept
-    if answer is False:
-        return _NOT_AUTHORIZED
-    return int(answer)
-
-
 _live: "weakref.WeakSet[Broker]" = weakref.WeakSet()
 
 
-class Broker:
+class Broker(_Hooks):
     """An embedded MQTT 3.1/3.1.1/5.0 broker.
 
     ``Broker(host="127.0.0.1", port=1883, **limits)``; ``port=0`` picks a free port,
@@ -316,7 +210,23 @@ class Broker:
       >= 0x80 to refuse the message.
     - ``on_client_subscribe(client, topic)``: return False (or a code >= 0x80)
       to refuse, an int 0..2 to grant at most that QoS.
+    - ``on_client_unsubscribe(client, topic)``: a notice, once per filter.
+    - ``on_client_deliver(client, topic, message)``: return False to skip this
+      message for this subscriber (counted in ``stats()["delivery_denied"]``).
+      It runs inline while the broker routes (not on the callback thread): keep
+      it quick; broker methods called from it raise BrokerError.
+    - ``on_client_auth(client, method, data, step)``: MQTT 5 enhanced
+      authentication (without it a CONNECT naming a method gets 0x8C). Return
+      True (or AUTH_SUCCESS) to accept, ``(AUTH_CONTINUE, data)`` to send AUTH
+      0x18 with ``data`` and wait for the client's next AUTH (``step`` 1, 2,
+      ...), ``(AUTH_SUCCESS, data)`` to accept with data in the CONNACK, or
+      False / a code >= 0x80 to refuse. A client so connected may
+      re-authenticate (AUTH 0x19): ``step`` starts at 0 again, success answers
+      AUTH 0x00, a refusal ends the connection with that code.
     - ``on_client_disconnect(client)``: ``client.reason`` holds the reason code.
+
+    ``client`` is a :class:`BrokerClient`: ``client_id``, ``username``,
+    ``address``, ``cert_subject``, ``protocol``, ``bridge``.
     """
 
     def __init__(
@@ -343,10 +253,7 @@ class Broker:
             raise TypeError(f"unknown broker limits: {', '.join(sorted(unknown))}")
         self.host = host
         self._port_asked = port
-        self.on_client_connect: Optional[Callable[[BrokerClient], Any]] = None
-        self.on_client_publish: Optional[Callable[[BrokerClient, str, BrokerMessage], Any]] = None
-        self.on_client_subscribe: Optional[Callable[[BrokerClient, str], Any]] = None
-        self.on_client_disconnect: Optional[Callable[[BrokerClient], Any]] = None
+        self._init_hooks()
         self._lock = threading.Lock()
         self._started = False
         self._ever_started = False
@@ -378,10 +285,6 @@ class Broker:
         if rc != 0:
             raise BrokerError("MQTTBroker_create", rc)
         self._handle: Optional[c_void_p] = handle
-        self._c_connect = _trampoline(self, _ON_CONNECT, "_c_on_connect", _UNSPECIFIED)
-        self._c_publish = _trampoline(self, _ON_PUBLISH, "_c_on_publish", _UNSPECIFIED)
-        self._c_subscribe = _trampoline(self, _ON_SUBSCRIBE, "_c_on_subscribe", _UNSPECIFIED)
-        self._c_disconnect = _trampoline(self, _ON_DISCONNECT, "_c_on_disconnect", None)
         _live.add(self)
 
     # --- lifetime -------------------------------------------------------------
@@ -397,15 +300,7 @@ class Broker:
         handle = self._h()
         with self._lock:
             if not self._ever_started:
-                cbs = _Callbacks(b"MQBK", 0)
-                if self.on_client_connect is not None:
-                    cbs.on_client_connect = self._c_connect
-                if self.on_client_publish is not None:
-                    cbs.on_client_publish = self._c_publish
-                if self.on_client_subscribe is not None:
-                    cbs.on_client_subscribe = self._c_subscribe
-                if self.on_client_disconnect is not None:
-                    cbs.on_client_disconnect = self._c_disconnect
+                cbs = self._callbacks_struct()
                 rc = lib.MQTTBroker_setCallbacks(handle, None, ctypes.byref(cbs))
                 if rc != 0:
                     raise BrokerError("MQTTBroker_setCallbacks", rc)
@@ -447,7 +342,7 @@ class Broker:
             self._started = False
         if handle is None:
             return
-        keep = [self._c_connect, self._c_publish, self._c_subscribe, self._c_disconnect]
+        keep = list(self._trampolines.values())
 
         def destroy() -> None:
             _lib().MQTTBroker_destroy(ctypes.byref(handle))
@@ -486,14 +381,26 @@ class Broker:
         """The broker's counters: ``connections``, ``sessions``, ``retained``,
         ``messages_in``, ``messages_out``, ``dropped``, ``expired``,
         ``refused_connections``, ``dropped_qos0``, ``dropped_offline``,
-        ``flow_pauses``, ``slow_consumers``."""
+        ``flow_pauses``, ``slow_consumers``, ``delivery_denied``."""
         lib = _lib()
         _native.require(lib, "MQTTBroker_getStats", "MQTTBroker_getStats")
-        st = _Stats(b"MQBS", 1)
+        st = _Stats(b"MQBS", 2)
         rc = lib.MQTTBroker_getStats(self._h(), ctypes.byref(st))
         if rc != 0:
             raise BrokerError("MQTTBroker_getStats", rc)
         return {key: int(getattr(st, field)) for field, key in _STATS_KEYS.items()}
+
+    def disconnect_client(self, client_id: str, reason: int = 0x98) -> None:
+        """End the connection of the connected client ``client_id``: an MQTT 5
+        client gets DISCONNECT with ``reason`` (default 0x98, administrative
+        action), a 3.x client is closed; its will is published. Raises
+        BrokerError (``code`` MQTTBROKER_NOT_FOUND, -29) when no such client
+        is connected."""
+        lib = _lib()
+        _native.require(lib, "MQTTBroker_disconnectClient", "MQTTBroker_disconnectClient")
+        rc = lib.MQTTBroker_disconnectClient(self._h(), client_id.encode("utf-8"), int(reason))
+        if rc != 0:
+            raise BrokerError("MQTTBroker_disconnectClient", rc)
 
     def add_bridge(self, name: str, addresses: list[str], topics: list[str],
                    **options: Union[str, int, bool]) -> None:
@@ -550,46 +457,6 @@ class Broker:
             cp.free()
         if rc != 0:
             raise BrokerError("MQTTBroker_publish", rc)
-
-    # --- C hooks ----------------------------------------------------------------
-
-    def _run(self, name: str, cb: Optional[Callable[..., Any]], *args: Any) -> tuple[bool, Any]:
-        if cb is None:
-            return True, None
-        try:
-            return True, cb(*args)
-        except Exception:
-            _log.exception("ferromq: exception in Broker.%s", name)
-            return False, None
-
-    def _c_on_connect(self, ctx: Any, info: Any) -> int:
-        client = BrokerClient(info.contents if info else None)
-        ok, answer = self._run("on_client_connect", self.on_client_connect, client)
-        return _verdict(answer, 0) if ok else _UNSPECIFIED
-
-    def _c_on_publish(self, ctx: Any, info: Any, topic: Optional[bytes], msg: Any) -> int:
-        client = BrokerClient(info.contents if info else None)
-        t = (topic or b"").decode("utf-8", "replace")
-        message = BrokerMessage(t, msg.contents)
-        ok, answer = self._run("on_client_publish", self.on_client_publish, client, t, message)
-        if not ok:
-            return _UNSPECIFIED
-        code = _verdict(answer, 0)
-        return code if code >= 0x80 or code == 0 else 0
-
-    def _c_on_subscribe(self, ctx: Any, info: Any, flt: Optional[bytes], qos: int) -> int:
-        client = BrokerClient(info.contents if info else None)
-        f = (flt or b"").decode("utf-8", "replace")
-        ok, answer = self._run("on_client_subscribe", self.on_client_subscribe, client, f)
-        if not ok:
-            return _UNSPECIFIED
-        code = _verdict(answer, qos)
-        return code if code >= 0x80 else min(max(code, 0), qos)
-
-    def _c_on_disconnect(self, ctx: Any, info: Any, reason: int) -> None:
-        client = BrokerClient(info.contents if info else None)
-        client.reason = reason
-        self._run("on_client_disconnect", self.on_client_disconnect, client)
 
 
 @atexit.register

@@ -71,10 +71,10 @@ def test_wss_with_client_certificate_as_user_name(certs: pathlib.Path) -> None:
     b = make_broker(protocol="websockets", certfile=certs / "server.pem",
                     keyfile=certs / "server.key", cafile=certs / "ca.pem",
                     require_certificate=True, use_identity_as_username=True)
-    b.on_client_connect = lambda client: users.put(client.username)
+    b.on_client_connect = lambda client: users.put((client.username, client.cert_subject))
     with b:
         round_trip(b.port, certs, transport="websockets", tls=True, client_cert=True)
-        assert users.get(timeout=TIMEOUT) == "py-client"
+        assert users.get(timeout=TIMEOUT) == ("py-client", "py-client")
         # Without a certificate the handshake fails: no CONNACK ever.
         accepted: list[Any] = []
         c = paho.Client(paho.CallbackAPIVersion.VERSION2, transport="websockets")
@@ -92,6 +92,18 @@ def test_wss_with_client_certificate_as_user_name(certs: pathlib.Path) -> None:
         except (ssl.SSLError, OSError):
             pass
         assert accepted == [], accepted
+
+
+def test_the_certificate_name_reaches_the_hooks_without_becoming_the_user(
+        certs: pathlib.Path) -> None:
+    seen: "queue.Queue[Any]" = queue.Queue()
+    b = make_broker(certfile=certs / "server.pem", keyfile=certs / "server.key",
+                    cafile=certs / "ca.pem", require_certificate=True)
+    b.on_client_subscribe = lambda client, topic: seen.put(
+        (client.username, client.cert_subject)) or True
+    with b:
+        round_trip(b.port, certs, tls=True, client_cert=True)
+        assert seen.get(timeout=TIMEOUT) == (None, "py-client")
 
 
 def test_bad_listener_settings_raise(certs: pathlib.Path) -> None:

@@ -127,6 +127,35 @@ pub struct Hooks {
     pub subscribe: bool,
     /// Emit connected/disconnected notices.
     pub notices: bool,
+    /// Emit a notice per filter a client unsubscribes from.
+    pub unsubscribe: bool,
+    /// Ask the host through each MQTT 5 enhanced authentication exchange
+    /// (without it, a CONNECT naming an Authentication Method is refused
+    /// with 0x8C).
+    pub auth: bool,
+    /// Ask [`BrokerConfig::delivery_check`] before each message goes to a
+    /// subscriber.
+    pub deliver: bool,
+}
+
+/// A message about to go to one subscriber, as the delivery check sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    pub topic: &'a str,
+    pub payload: &'a bytes::Bytes,
+    /// The QoS it goes out with (the lower of the message's and the grant).
+    pub qos: crate::protocol::codec::QoS,
+    pub retain: bool,
+    pub properties: &'a crate::protocol::codec::Properties,
+}
+
+/// The host's read check per delivered message. Unlike the other hooks it
+/// is asked inline, where the router hands the message to the connection
+/// (as the ACL read check is), so it must be quick and must not call back
+/// into this broker.
+pub trait DeliveryCheck: Send + Sync + std::fmt::Debug {
+    /// False: the message is skipped for this subscriber (and counted).
+    fn may_deliver(&self, client: &super::ClientRecord, message: &Delivery<'_>) -> bool;
 }
 
 /// Everything the broker is configured with.
@@ -148,4 +177,6 @@ pub struct BrokerConfig {
     /// joined with `persistence_file`), opened when the server is created;
     /// `None` = nothing survives a restart. A reload does not change it.
     pub persistence: Option<PathBuf>,
+    /// The host's per-delivery read check, asked when `hooks.deliver` is set.
+    pub delivery_check: Option<Arc<dyn DeliveryCheck>>,
 }

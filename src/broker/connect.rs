@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::auth::{Action, ClientRef};
 use super::connection::{Pending, Phase};
+use super::enhanced_auth::{auth_data, auth_method, auth_properties};
 use super::message::{Message, prop, prop_u32};
 use super::session::{Identity, NEVER, Session};
 use super::timers::{Stamp, Timer};
@@ -88,9 +89,10 @@ impl Broker {
                 now,
             );
             if self.config.hooks.notices {
+                let client = self.record(conn, &connect.client_id);
                 self.events.push_back(BrokerEvent::Disconnected {
                     conn,
-                    client_id: connect.client_id,
+                    client,
                     cause: DisconnectCause::Refused(ReasonCode::MALFORMED_PACKET),
                 });
             }
@@ -114,7 +116,7 @@ impl Broker {
             c.max_packet_out = max_packet;
             let alias_max = prop_u32(props, PropertyId::TOPIC_ALIAS_MAXIMUM).unwrap_or(0);
             c.alias_out_max = limits.topic_alias_out_max.min(alias_max as u16);
-            if prop(props, PropertyId::AUTHENTICATION_METHOD).is_some() {
+            if prop(props, PropertyId::AUTHENTICATION_METHOD).is_some() && !self.config.hooks.auth {
                 return self.refuse_connect(
                     conn,
                     &connect.client_id,
@@ -172,17 +174,34 @@ impl Broker {
                 return self.refuse_connect(conn, &connect.client_id, code, now);
             }
         }
-        if self.config.hooks.connect {
+        if self.config.hooks.auth && v5 && auth_method(&connect.properties).is_some() {
+            self.remember(conn, &connect.client_id, connect.username.as_deref());
+            let data = auth_data(&connect.properties);
+            return self.ask_auth(conn, Box::new(connect), assigned, 0, data);
+        }
+        self.connect_authenticated(conn, connect, assigned, now);
+    }
+
+    /// A CONNECT that passed every check and any enhanced authentication:
+    /// the host's connect hook decides, or it is accepted.
+    pub(super) fn connect_authenticated(
+        &mut self,
+        conn: ConnId,
+        connect: Connect,
+        assigned: bool,
+        now: Instant,
+    ) {
+        let record = self.remember(conn, &connect.client_id, connect.username.as_deref());
+        if let (true, Some(client)) = (self.config.hooks.connect, record) {
             self.events.push_back(BrokerEvent::ConnectRequest {
                 conn,
-                client_id: connect.client_id.clone(),
-                username: connect.username.clone(),
+                client,
                 password: connect.password.clone(),
-                peer: c.peer,
-                version: connect.protocol,
             });
-            c.phase = Phase::AwaitDecision;
-            c.pending = Some(Box::new(Pending::Connect(connect, assigned)));
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.phase = Phase::AwaitDecision;
+                c.pending = Some(Box::new(Pending::Connect(Box::new(connect), assigned)));
+            }
             return;
         }
         self.accept_connect(conn, connect, assigned, now);
@@ -219,9 +238,10 @@ impl Broker {
         self.close_conn(conn, DisconnectCause::Refused(code), None, now);
         // close_conn reports only connections that were accepted.
         if self.config.hooks.notices {
+            let client = self.record(conn, client_id);
             self.events.push_back(BrokerEvent::Disconnected {
                 conn,
-                client_id: client_id.to_string(),
+                client,
                 cause: DisconnectCause::Refused(code),
             });
         }
@@ -232,7 +252,7 @@ impl Broker {
     pub(super) fn accept_connect(
         &mut self,
         conn: ConnId,
-        connect: Connect,
+        mut connect: Connect,
         assigned: bool,
         now: Instant,
     ) {
@@ -283,7 +303,7 @@ impl Broker {
         session.tidy_flow();
         session.expires_at = None;
         session.will_at = None;
-        session.will = connect.will.map(Box::new);
+        session.will = connect.will.take().map(Box::new);
         session.identity = identity;
         session.expiry = if v5 {
             prop_u32(&connect.properties, PropertyId::SESSION_EXPIRY_INTERVAL).unwrap_or(0)
@@ -330,6 +350,7 @@ impl Broker {
                 PropertyId::TOPIC_ALIAS_MAXIMUM,
                 PropertyValue::U16(limits.topic_alias_max),
             );
+            auth_properties(&connect, &mut props);
             if !limits.retain_available {
                 push_prop(
                     &mut props,
@@ -357,11 +378,9 @@ impl Broker {
             }),
         );
         if self.config.hooks.notices {
-            self.events.push_back(BrokerEvent::Connected {
-                conn,
-                client_id: cid.to_string(),
-                version: connect.protocol,
-            });
+            let client = self.record(conn, &cid);
+            self.events
+                .push_back(BrokerEvent::Connected { conn, client });
         }
         if keep_alive > 0 {
             self.schedule_conn(conn, now + Duration::from_secs(u64::from(keep_alive)));
@@ -427,9 +446,10 @@ impl Broker {
         };
         self.stage_session(&cid);
         if self.config.hooks.notices {
+            let client = self.record(conn, &cid);
             self.events.push_back(BrokerEvent::Disconnected {
                 conn,
-                client_id: cid.to_string(),
+                client,
                 cause,
             });
         }

@@ -17,8 +17,12 @@ pub(crate) enum Phase {
     /// Accepted; the first packet must be CONNECT.
     AwaitConnect,
     /// CONNECT is valid; the host decides (the CONNECT waits in
-    /// `Conn::pending`, so that a phase is one byte).
+    /// `Conn::pending`, so that a phase is at most 4 bytes).
     AwaitDecision,
+    /// MQTT 5 enhanced authentication of a valid CONNECT (which waits in
+    /// `Conn::pending`): waiting for the host's answer (`host`) or for the
+    /// client's next AUTH.
+    Authenticating { step: u16, host: bool },
     /// CONNACK sent, session attached.
     Connected,
     /// Done; waiting for the reactor to flush and close it.
@@ -28,11 +32,15 @@ pub(crate) enum Phase {
 /// A request waiting for the host's decision.
 #[derive(Debug)]
 pub(crate) enum Pending {
-    /// The CONNECT (`true`: the client id was assigned by us).
-    Connect(Connect, bool),
+    /// The CONNECT (`true`: the client id was assigned by us), parked
+    /// while the host decides or its enhanced authentication runs; whether
+    /// input waits is the phase's to say.
+    Connect(Box<Connect>, bool),
     Publish(Publish),
     /// The SUBSCRIBE and the code already decided per filter (invalid ones).
     Subscribe(Subscribe, Vec<Option<ReasonCode>>),
+    /// A step of a connected client's re-authentication.
+    Reauth,
 }
 
 /// One item of a connection's output: a packet still to be encoded, or
@@ -169,8 +177,13 @@ impl Conn {
     /// True while input must wait: for a host decision, or for a full
     /// subscriber queue to drain.
     pub fn is_blocked(&self) -> bool {
-        self.pending.is_some()
-            || matches!(self.phase, Phase::AwaitDecision)
+        self.pending
+            .as_deref()
+            .is_some_and(|p| !matches!(p, Pending::Connect(..)))
+            || matches!(
+                self.phase,
+                Phase::AwaitDecision | Phase::Authenticating { host: true, .. }
+            )
             || self.flow_on.is_some()
     }
 }
@@ -182,7 +195,7 @@ mod size_tests {
     /// in `make bench`. Growing them needs a reason (and a new bound here).
     #[test]
     fn connection_and_session_stay_small() {
-        assert!(std::mem::size_of::<super::Phase>() <= 1);
+        assert!(std::mem::size_of::<super::Phase>() <= 4);
         assert!(std::mem::size_of::<super::Conn>() <= 184);
         assert!(std::mem::size_of::<super::super::session::Session>() <= 184);
     }

@@ -2,11 +2,12 @@
 //! answers (decisions on connects, publishes and subscribes).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::ConnId;
-use crate::protocol::codec::{Properties, ProtocolVersion, QoS, ReasonCode};
+use super::{ClientRecord, ConnId};
+use crate::protocol::codec::{Properties, QoS, ReasonCode};
 
 /// Why a client's connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,24 +29,37 @@ pub enum DisconnectCause {
     /// Its queue stayed full longer than `slow_consumer_timeout` (MQTT 5
     /// clients get DISCONNECT 0x97 Quota exceeded).
     SlowConsumer,
+    /// The host ended it (`Broker::disconnect_client`; MQTT 5 clients got
+    /// DISCONNECT with this code).
+    ByHost(ReasonCode),
 }
 
 /// An event for the host. Request events need a [`Decision`] for `conn`.
+/// `client` is the connection's [`ClientRecord`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum BrokerEvent {
     /// A CONNECT passed the protocol checks; accept or refuse it.
     ConnectRequest {
         conn: ConnId,
-        client_id: String,
-        username: Option<String>,
+        client: Arc<ClientRecord>,
         password: Option<Bytes>,
-        peer: SocketAddr,
-        version: ProtocolVersion,
+    },
+    /// One step of MQTT 5 enhanced authentication: the CONNECT (`step` 0)
+    /// or a client AUTH continuing it (`step` 1, 2, ...); with `reauth`, a
+    /// connected client's AUTH 0x19 (`step` 0) and its continuations.
+    /// Answer with [`Decision::Auth`].
+    AuthRequest {
+        conn: ConnId,
+        client: Arc<ClientRecord>,
+        method: String,
+        data: Option<Bytes>,
+        step: u32,
+        reauth: bool,
     },
     /// A client PUBLISH; accept or refuse it.
     PublishRequest {
         conn: ConnId,
-        client_id: String,
+        client: Arc<ClientRecord>,
         topic: String,
         payload: Bytes,
         qos: QoS,
@@ -58,19 +72,25 @@ pub enum BrokerEvent {
     /// A SUBSCRIBE; grant or refuse each valid filter (in order).
     SubscribeRequest {
         conn: ConnId,
-        client_id: String,
+        client: Arc<ClientRecord>,
         filters: Vec<(String, QoS)>,
+    },
+    /// An UNSUBSCRIBE was applied (notice): every filter it named, whether
+    /// or not the client held it.
+    Unsubscribed {
+        conn: ConnId,
+        client: Arc<ClientRecord>,
+        filters: Vec<String>,
     },
     /// A client is connected (notice).
     Connected {
         conn: ConnId,
-        client_id: String,
-        version: ProtocolVersion,
+        client: Arc<ClientRecord>,
     },
     /// A client's connection ended (notice).
     Disconnected {
         conn: ConnId,
-        client_id: String,
+        client: Arc<ClientRecord>,
         cause: DisconnectCause,
     },
     /// An offline session's queue is full and its messages are being
@@ -81,6 +101,19 @@ pub enum BrokerEvent {
     /// came on it (notice; from the server around the broker: the sans-IO
     /// broker never sees transports).
     TransportFailed { peer: SocketAddr, reason: String },
+}
+
+/// The host's answer to one enhanced authentication step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthAnswer {
+    /// Send AUTH 0x18 with this data and wait for the client's next AUTH.
+    Continue(Option<Bytes>),
+    /// Authenticated: CONNACK (success; AUTH 0x00 for a re-authentication)
+    /// carries the method and this data.
+    Success(Option<Bytes>),
+    /// Refused with this CONNACK reason code (a re-authenticating client
+    /// gets DISCONNECT with it).
+    Fail(ReasonCode),
 }
 
 /// The host's answer to a request event.
@@ -95,6 +128,8 @@ pub enum Decision {
     /// One entry per filter of the request: a granted QoS code (0, 1, 2; never
     /// more than requested) or a failure code.
     Subscribe(Vec<ReasonCode>),
+    /// The answer to an `AuthRequest`.
+    Auth(AuthAnswer),
 }
 
 /// Counters for the host.
@@ -143,4 +178,7 @@ pub struct Stats {
     /// Bytes received (as decoded) and handed out for writing.
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// Deliveries skipped because the subscriber may not read the topic
+    /// (the ACL file's read check or the host's delivery check).
+    pub delivery_denied: u64,
 }

@@ -15,8 +15,11 @@ use crate::reactor::transport::{Layer, Transport, TransportError};
 pub struct ListenerTransport {
     protocol: ListenerProtocol,
     tls: Option<Arc<rustls::ServerConfig>>,
-    /// Report the client certificate's name (use_identity_as_username).
+    /// The client certificate's name is the user name (use_identity_as_username).
     identity: bool,
+    /// Report the client certificate's name for the host hooks' client
+    /// record (a TLS listener of a broker with hooks).
+    subject: bool,
 }
 
 impl ListenerTransport {
@@ -29,8 +32,21 @@ impl ListenerTransport {
         Ok(ListenerTransport {
             protocol: spec.protocol,
             identity: tls.is_some() && spec.tls.use_identity_as_username,
+            subject: false,
             tls,
         })
+    }
+
+    /// Also report the certificate's name when it is not the user name
+    /// (for the hooks' client record).
+    pub fn reporting_subject(mut self, on: bool) -> ListenerTransport {
+        self.subject = on && self.tls.is_some();
+        self
+    }
+
+    /// Whether the certificate's name is the user name.
+    pub fn identity_as_username(&self) -> bool {
+        self.identity
     }
 
     /// The layers for one new connection (`None`: plain MQTT over TCP) and
@@ -43,6 +59,7 @@ impl ListenerTransport {
         if self.protocol == ListenerProtocol::WebSockets {
             layers.push(Box::new(WsServerLayer::new()));
         }
-        Ok((!layers.is_empty()).then(|| (Transport::new(layers), self.identity)))
+        let report = self.identity || self.subject;
+        Ok((!layers.is_empty()).then(|| (Transport::new(layers), report)))
     }
 }

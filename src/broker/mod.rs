@@ -30,13 +30,16 @@ pub mod config;
 pub mod config_file;
 mod connect;
 mod connection;
+mod enhanced_auth;
 mod event;
 pub(crate) mod fastpath;
 mod flow;
+pub mod hooks;
 pub mod listener;
 mod message;
 pub mod metrics;
 mod publish;
+mod record;
 mod retained;
 pub mod server;
 mod session;
@@ -60,8 +63,9 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-pub use config::{BrokerConfig, DropPolicy, Hooks, Limits};
-pub use event::{BrokerEvent, Decision, DisconnectCause, Stats};
+pub use config::{BrokerConfig, Delivery, DeliveryCheck, DropPolicy, Hooks, Limits};
+pub use event::{AuthAnswer, BrokerEvent, Decision, DisconnectCause, Stats};
+pub use record::ClientRecord;
 
 use connection::{Conn, Phase};
 use message::Message;
@@ -102,6 +106,9 @@ pub struct Broker {
     staged: Option<Box<store::Staging>>,
     /// Bridges' internal sessions, by connection id (see bridge/local.rs).
     bridges: HashMap<ConnId, Box<bridge::local::Attached>>,
+    /// Client records for the host hooks, by connection (only while hooks
+    /// are on and some connection has one; see record.rs).
+    records: Option<Box<record::Records>>,
 }
 
 impl Broker {
@@ -124,6 +131,7 @@ impl Broker {
             sys: None,
             staged: None,
             bridges: HashMap::default(),
+            records: None,
         }
     }
 
@@ -132,6 +140,7 @@ impl Broker {
     /// force and the store are kept (they belong to the host, not to the file).
     pub fn reconfigure(&mut self, mut config: BrokerConfig) {
         config.hooks = self.config.hooks;
+        config.delivery_check = self.config.delivery_check.take();
         config.persistence = self.config.persistence.take();
         self.config = config;
     }
@@ -215,6 +224,11 @@ impl Broker {
         }
     }
 
+    /// The listener index `conn` came in on, while it is known.
+    pub fn listener_of(&self, conn: ConnId) -> Option<usize> {
+        self.conns.get(&conn).map(|c| usize::from(c.listener))
+    }
+
     /// The socket hit EOF or an error: the connection is gone at once.
     pub fn handle_closed(&mut self, conn: ConnId, now: Instant) {
         self.close_conn(conn, DisconnectCause::ConnectionLost, None, now);
@@ -227,6 +241,7 @@ impl Broker {
         let Some(c) = self.conns.remove(&conn) else {
             return false;
         };
+        self.forget_record(conn);
         if let Some(n) = self.listener_conns.get_mut(usize::from(c.listener)) {
             *n = n.saturating_sub(1);
         }
@@ -236,6 +251,16 @@ impl Broker {
     /// The host's answer to the request event pending for `conn`.
     pub fn handle_decision(&mut self, conn: ConnId, decision: Decision, now: Instant) {
         self.stage_conn(conn);
+        let decision = match decision {
+            Decision::Auth(answer) => {
+                self.auth_decision(conn, answer, now);
+                self.resume(conn, now);
+                self.mark_dirty(conn);
+                self.settle(now);
+                return;
+            }
+            other => other,
+        };
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
@@ -247,12 +272,13 @@ impl Broker {
                 {
                     c.phase = Phase::AwaitConnect;
                     if code.is_success() {
-                        self.accept_connect(conn, connect, assigned, now);
+                        self.accept_connect(conn, *connect, assigned, now);
                     } else {
                         self.refuse_connect(conn, &connect.client_id, code, now);
                     }
                 }
             }
+            Decision::Auth(_) => {}
             Decision::Publish(code) => {
                 if let Some(connection::Pending::Publish(p)) =
                     c.take_pending(|p| matches!(p, connection::Pending::Publish(_)))
@@ -290,6 +316,19 @@ impl Broker {
         self.route(msg, now);
         self.settle(now);
         Ok(())
+    }
+
+    /// Ends the connection of the client `client_id` as the host asks:
+    /// MQTT 5 clients get DISCONNECT with `code` (3.x ones are just
+    /// closed); the will goes out as for any connection the server ends.
+    /// False when no client with that id is connected.
+    pub fn disconnect_client(&mut self, client_id: &str, code: ReasonCode, now: Instant) -> bool {
+        let Some(conn) = self.sessions.get(client_id).and_then(|s| s.conn) else {
+            return false;
+        };
+        self.close_conn(conn, DisconnectCause::ByHost(code), Some(code), now);
+        self.settle(now);
+        true
     }
 
     /// The next connection with output, its items moved into `out` in order.
@@ -397,6 +436,7 @@ impl Broker {
             (Phase::AwaitConnect, Packet::Connect(connect)) => {
                 self.handle_connect(conn, *connect, now)
             }
+            (Phase::Authenticating { .. }, Packet::Auth(a)) => self.handle_auth(conn, a, now),
             (Phase::AwaitConnect, _) => self.close_conn(
                 conn,
                 DisconnectCause::ProtocolError(ReasonCode::PROTOCOL_ERROR),
@@ -412,6 +452,7 @@ impl Broker {
             (Phase::Connected, Packet::Unsubscribe(u)) => self.handle_unsubscribe(conn, u, now),
             (Phase::Connected, Packet::PingReq) => self.send(conn, Packet::PingResp),
             (Phase::Connected, Packet::Disconnect(d)) => self.handle_disconnect(conn, d, now),
+            (Phase::Connected, Packet::Auth(a)) => self.handle_reauth(conn, a, now),
             _ => self.protocol_error(conn, ReasonCode::PROTOCOL_ERROR, now),
         }
     }

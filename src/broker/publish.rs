@@ -111,16 +111,20 @@ impl Broker {
             }
         }
         if self.config.hooks.publish {
+            let cid = s.client_id.clone();
+            let client = self.record(conn, &cid);
             self.events.push_back(BrokerEvent::PublishRequest {
                 conn,
-                client_id: s.client_id.to_string(),
+                client,
                 topic: p.topic.clone(),
                 payload: p.payload.clone(),
                 qos: p.qos,
                 retain: p.retain,
                 properties: p.properties.clone(),
             });
-            c.pending = Some(Box::new(Pending::Publish(p)));
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.pending = Some(Box::new(Pending::Publish(p)));
+            }
             return;
         }
         self.finish_publish(conn, p, ReasonCode::SUCCESS, now);
@@ -360,6 +364,7 @@ impl Broker {
                 username: id.username.as_deref(),
             };
             if !auth.authorize(&client, Action::Read, &out.msg.topic) {
+                self.stats.delivery_denied += 1;
                 return;
             }
         }
@@ -471,6 +476,10 @@ impl Broker {
     /// Sends one message to the session's connection (registering QoS 1/2
     /// in flight). Expired or too-large messages are dropped and counted.
     fn transmit(&mut self, cid: &Arc<str>, out: Outgoing, now: Instant) {
+        if self.config.hooks.deliver && !self.host_allows_delivery(cid, &out) {
+            self.stats.delivery_denied += 1;
+            return;
+        }
         let Some(s) = self.sessions.get_mut(cid) else {
             return;
         };
@@ -560,6 +569,25 @@ impl Broker {
         }
         self.stats.messages_out += 1;
         self.send(conn, packet);
+    }
+
+    /// The host's delivery check for one message to `cid`'s connection.
+    fn host_allows_delivery(&self, cid: &Arc<str>, out: &Outgoing) -> bool {
+        let (Some(check), Some(conn)) = (
+            &self.config.delivery_check,
+            self.sessions.get(cid).and_then(|s| s.conn),
+        ) else {
+            return true;
+        };
+        let client = self.record(conn, cid);
+        let delivery = super::Delivery {
+            topic: &out.msg.topic,
+            payload: &out.msg.payload,
+            qos: out.qos,
+            retain: out.retain,
+            properties: &out.msg.properties,
+        };
+        check.may_deliver(&client, &delivery)
     }
 
     /// On reconnect: resends unacknowledged PUBLISH (DUP) and PUBREL in order.

@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 
 use super::bridge::local::is_internal;
 use super::bridge::{Bridge, BridgeConf, Host};
@@ -18,85 +18,15 @@ use super::config::listener_keys::ListenerSpec;
 use super::listener::ListenerTransport;
 use super::metrics::MetricsServer;
 use super::store::Store;
-use super::{Broker, BrokerConfig, BrokerEvent, ConnId, Decision, DisconnectCause, Stats};
+use super::{Broker, BrokerConfig, BrokerEvent, ConnId, Decision, Stats};
 use durable::{Durable, HeldGauge};
 
 mod durable;
-use crate::protocol::codec::{Properties, ProtocolVersion, QoS, ReasonCode};
+use crate::protocol::codec::{Properties, QoS, ReasonCode};
 use crate::reactor::transport::{Transport, TransportError};
 use crate::reactor::{BrokerEndpoint, Command, Reactor, ReactorRef};
 
-/// A CONNECT as the host sees it.
-#[derive(Debug, Clone)]
-pub struct ConnectInfo {
-    pub client_id: String,
-    pub username: Option<String>,
-    pub password: Option<Bytes>,
-    pub peer: SocketAddr,
-    pub version: ProtocolVersion,
-}
-
-/// A client PUBLISH as the host sees it.
-#[derive(Debug, Clone)]
-pub struct PublishInfo {
-    pub client_id: String,
-    pub topic: String,
-    pub payload: Bytes,
-    pub qos: QoS,
-    pub retain: bool,
-    pub properties: Properties,
-}
-
-/// What the host program wants to hear and decide. Every method has the
-/// permissive default; `wants` says which ones the broker must ask.
-pub trait Hooks: Send + Sync + 'static {
-    /// Which hooks to call (the rest are not even asked).
-    fn wants(&self) -> super::Hooks;
-    /// Accept (`SUCCESS`) or refuse a CONNECT with a CONNACK reason code.
-    fn on_connect(&self, info: &ConnectInfo) -> ReasonCode {
-        let _ = info;
-        ReasonCode::SUCCESS
-    }
-    /// Accept (`SUCCESS`) or refuse a client's PUBLISH.
-    fn on_publish(&self, info: &PublishInfo) -> ReasonCode {
-        let _ = info;
-        ReasonCode::SUCCESS
-    }
-    /// The granted QoS (as a reason code 0..=2) or a refusal for one filter.
-    fn on_subscribe(&self, client_id: &str, filter: &str, qos: QoS) -> ReasonCode {
-        let _ = (client_id, filter);
-        ReasonCode(qos as u8)
-    }
-    /// A client is connected.
-    fn on_connected(&self, client_id: &str, version: ProtocolVersion, peer: Option<SocketAddr>) {
-        let _ = (client_id, version, peer);
-    }
-    /// A connection from `peer` failed below MQTT (TLS handshake, WebSocket
-    /// upgrade, garbage) and was closed.
-    fn on_transport_error(&self, peer: SocketAddr, reason: &str) {
-        let _ = (peer, reason);
-    }
-    /// A client's connection ended.
-    fn on_disconnect(&self, client_id: &str, cause: DisconnectCause) {
-        let _ = (client_id, cause);
-    }
-    /// An offline client's queue is full: its messages are being dropped
-    /// by the drop policy (said once until it has room or reconnects).
-    fn on_queue_full(&self, client_id: &str) {
-        let _ = client_id;
-    }
-    /// The store could not be written (persistence on): the broker has
-    /// stopped serving; `error` names the file.
-    fn on_store_failure(&self, error: &str) {
-        let _ = error;
-    }
-
-    /// A bridge's log line (connected, lost, a failed attempt and when the
-    /// next one is; `warning` for failures). Called from the bridge's thread.
-    fn on_bridge_log(&self, warning: bool, line: &str) {
-        let _ = (warning, line);
-    }
-}
+pub use super::hooks::{AuthInfo, ConnectInfo, Hooks, PublishInfo};
 
 struct Shared {
     broker: Mutex<Broker>,
@@ -216,7 +146,18 @@ impl BrokerEndpoint for Shared {
     }
 
     fn identity(&self, conn: u64, name: Option<String>) {
-        self.lock().handle_identity(conn as ConnId, name);
+        let mut b = self.lock();
+        let as_username = b.listener_of(conn as ConnId).is_some_and(|l| {
+            let transports = self.transports.lock().unwrap_or_else(|e| e.into_inner());
+            transports
+                .get(l)
+                .and_then(Option::as_ref)
+                .is_some_and(|t| t.identity_as_username())
+        });
+        match as_username {
+            true => b.handle_identity(conn as ConnId, name),
+            false => b.handle_cert_subject(conn as ConnId, name),
+        }
     }
 
     fn transport_error(&self, conn: u64, reason: &str) {
@@ -271,6 +212,12 @@ impl BrokerEndpoint for Shared {
     }
 }
 
+impl super::hooks::DecisionSink for Shared {
+    fn decide(&self, conn: ConnId, decision: Decision) {
+        self.with_broker(|b, now| b.handle_decision(conn, decision, now));
+    }
+}
+
 impl Host for Shared {
     fn with_broker(&self, f: &mut dyn FnMut(&mut Broker, Instant)) {
         Shared::with_broker(self, |b, now| f(b, now));
@@ -316,6 +263,10 @@ impl Server {
             parse_listen(l)?;
         }
         config.hooks = hooks.as_ref().map(|h| h.wants()).unwrap_or_default();
+        config.delivery_check = match (&hooks, config.hooks.deliver) {
+            (Some(h), true) => Some(Arc::new(super::hooks::DeliverHook(h.clone()))),
+            _ => None,
+        };
         let reactor = ReactorRef::acquire()?;
         let (tx, rx) = match hooks.is_some() {
             true => {
@@ -356,7 +307,7 @@ impl Server {
                 Some(
                     std::thread::Builder::new()
                         .name("ferromq-broker-hooks".into())
-                        .spawn(move || dispatch(h, rx, s))?,
+                        .spawn(move || super::hooks::dispatch(h, rx, s))?,
                 )
             }
             _ => None,
@@ -491,6 +442,14 @@ impl Server {
             .with_broker(|b, now| b.publish(topic, payload, qos, retain, properties, now))
     }
 
+    /// Ends the connection of the client `client_id` (MQTT 5 clients get
+    /// DISCONNECT with `code`, 3.x ones are closed; its will goes out).
+    /// False when no client with that id is connected.
+    pub fn disconnect_client(&self, client_id: &str, code: ReasonCode) -> bool {
+        self.shared
+            .with_broker(|b, now| b.disconnect_client(client_id, code, now))
+    }
+
     /// Replaces the configuration of a running broker (a reload): limits
     /// and `auth` apply from the next packet on; connections and sessions
     /// stay; the host hooks stay as they are.
@@ -508,7 +467,9 @@ impl Server {
         }
         let t = match *spec == ListenerSpec::default() {
             true => None,
-            false => Some(Arc::new(ListenerTransport::new(spec)?)),
+            false => Some(Arc::new(
+                ListenerTransport::new(spec)?.reporting_subject(self.shared.hooks.is_some()),
+            )),
         };
         let mut all = self
             .shared
@@ -559,101 +520,4 @@ pub fn parse_listen(s: &str) -> io::Result<SocketAddr> {
             format!("bad listen address '{s}'"),
         )
     })
-}
-
-fn dispatch(hooks: Arc<dyn Hooks>, rx: Receiver<BrokerEvent>, shared: std::sync::Weak<Shared>) {
-    let mut peers = std::collections::HashMap::new();
-    while let Ok(ev) = rx.recv() {
-        let decision = match ev {
-            BrokerEvent::ConnectRequest {
-                conn,
-                client_id,
-                username,
-                password,
-                peer,
-                version,
-            } => {
-                peers.insert(conn, peer);
-                let info = ConnectInfo {
-                    client_id,
-                    username,
-                    password,
-                    peer,
-                    version,
-                };
-                Some((conn, Decision::Connect(hooks.on_connect(&info))))
-            }
-            BrokerEvent::PublishRequest {
-                conn,
-                client_id,
-                topic,
-                payload,
-                qos,
-                retain,
-                properties,
-            } => {
-                let info = PublishInfo {
-                    client_id,
-                    topic,
-                    payload,
-                    qos,
-                    retain,
-                    properties,
-                };
-                Some((conn, Decision::Publish(hooks.on_publish(&info))))
-            }
-            BrokerEvent::SubscribeRequest {
-                conn,
-                client_id,
-                filters,
-            } => {
-                let codes = filters
-                    .iter()
-                    .map(|(f, q)| {
-                        let code = hooks.on_subscribe(&client_id, f, *q);
-                        // Never grant more than was asked for.
-                        if code.is_success() && code.0 > *q as u8 {
-                            ReasonCode(*q as u8)
-                        } else {
-                            code
-                        }
-                    })
-                    .collect();
-                Some((conn, Decision::Subscribe(codes)))
-            }
-            BrokerEvent::Connected {
-                conn,
-                client_id,
-                version,
-            } => {
-                hooks.on_connected(&client_id, version, peers.get(&conn).copied());
-                None
-            }
-            BrokerEvent::Disconnected {
-                conn,
-                client_id,
-                cause,
-            } => {
-                peers.remove(&conn);
-                hooks.on_disconnect(&client_id, cause);
-                None
-            }
-            BrokerEvent::QueueFull { client_id } => {
-                hooks.on_queue_full(&client_id);
-                None
-            }
-            BrokerEvent::TransportFailed { peer, reason } => {
-                hooks.on_transport_error(peer, &reason);
-                None
-            }
-            BrokerEvent::StoreFailed { error } => {
-                hooks.on_store_failure(&error);
-                None
-            }
-        };
-        if let Some((conn, d)) = decision {
-            let Some(s) = shared.upgrade() else { return };
-            s.with_broker(|b, now| b.handle_decision(conn, d, now));
-        }
-    }
 }

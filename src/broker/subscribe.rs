@@ -75,12 +75,15 @@ impl Broker {
                 .map(|((f, o), _)| (f.clone(), o.qos))
                 .collect();
             let client_id = c.client_id.as_deref().unwrap_or_default().to_string();
+            let client = self.record(conn, &client_id);
             self.events.push_back(BrokerEvent::SubscribeRequest {
                 conn,
-                client_id,
+                client,
                 filters,
             });
-            c.pending = Some(Box::new(Pending::Subscribe(s, pre)));
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.pending = Some(Box::new(Pending::Subscribe(s, pre)));
+            }
             return;
         }
         self.finish_subscribe(conn, s, pre, None, now);
@@ -226,6 +229,14 @@ impl Broker {
         }
         if !v5 {
             codes.clear();
+        }
+        if self.config.hooks.unsubscribe {
+            let client = self.record(conn, &cid);
+            self.events.push_back(BrokerEvent::Unsubscribed {
+                conn,
+                client,
+                filters: u.filters.clone(),
+            });
         }
         self.send(
             conn,

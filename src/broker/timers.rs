@@ -176,8 +176,10 @@ impl Broker {
         }
         let last_rx = c.last_rx.instant();
         let deadline = match c.phase {
-            Phase::AwaitConnect => Some(last_rx + self.config.limits.connect_timeout),
-            Phase::AwaitDecision | Phase::Closed => None,
+            Phase::AwaitConnect | Phase::Authenticating { host: false, .. } => {
+                Some(last_rx + self.config.limits.connect_timeout)
+            }
+            Phase::AwaitDecision | Phase::Authenticating { .. } | Phase::Closed => None,
             Phase::Connected if c.keep_alive == 0 => None,
             // Not read while paused by flow control: its silence is ours.
             Phase::Connected if c.flow_on.is_some() => {

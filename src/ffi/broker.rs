@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use bytes::Bytes;
 
 use super::broker_bridge::bridge_conf;
-use super::broker_hooks::CHooks;
+use super::broker_hooks::{CHooks, in_delivery_callback};
 use super::broker_options::{Settings, settings};
 use super::guard::{
     FfiResult, bytes, c_str, checked_version, guard_or, guard_rc, qos as check_qos,
@@ -16,14 +16,17 @@ use super::guard::{
 use super::properties_convert::from_c;
 use super::types::{
     MQTTBROKER_ALREADY_STARTED, MQTTBROKER_BAD_INDEX, MQTTBROKER_BAD_LISTENER,
-    MQTTBROKER_BAD_OPTION, MQTTBROKER_BAD_QOS, MQTTBROKER_BAD_STRUCTURE, MQTTBROKER_BAD_TOPIC,
-    MQTTBROKER_BAD_UTF8_STRING, MQTTBROKER_BIND_FAILED, MQTTBROKER_FAILURE, MQTTBROKER_NOT_STARTED,
-    MQTTBROKER_NULL_PARAMETER, MQTTBROKER_PERSISTENCE_ERROR, MQTTBROKER_SUCCESS,
-    MQTTBROKER_TLS_ERROR, MQTTBroker, MQTTBroker_bridgeOptions, MQTTBroker_callbacks,
-    MQTTBroker_createOptions, MQTTBroker_stats, MQTTProperties,
+    MQTTBROKER_BAD_OPTION, MQTTBROKER_BAD_QOS, MQTTBROKER_BAD_REASON_CODE,
+    MQTTBROKER_BAD_STRUCTURE, MQTTBROKER_BAD_TOPIC, MQTTBROKER_BAD_UTF8_STRING,
+    MQTTBROKER_BIND_FAILED, MQTTBROKER_FAILURE, MQTTBROKER_IN_DELIVERY_CALLBACK,
+    MQTTBROKER_NOT_FOUND, MQTTBROKER_NOT_STARTED, MQTTBROKER_NULL_PARAMETER,
+    MQTTBROKER_PERSISTENCE_ERROR, MQTTBROKER_SUCCESS, MQTTBROKER_TLS_ERROR, MQTTBroker,
+    MQTTBroker_bridgeOptions, MQTTBroker_callbacks, MQTTBroker_createOptions, MQTTBroker_stats,
+    MQTTProperties,
 };
 use crate::broker::bridge::BridgeConf;
 use crate::broker::server::{Hooks, Server};
+use crate::protocol::codec::{PacketType, ReasonCode};
 
 /// What an MQTTBroker handle points to.
 pub(crate) struct BrokerHandle {
@@ -53,6 +56,10 @@ impl BrokerHandle {
 unsafe fn handle_ref<'a>(h: MQTTBroker) -> FfiResult<&'a BrokerHandle> {
     if h.is_null() {
         return Err(MQTTBROKER_NULL_PARAMETER);
+    }
+    // The broker is locked around on_client_deliver: calling it would deadlock.
+    if in_delivery_callback() {
+        return Err(MQTTBROKER_IN_DELIVERY_CALLBACK);
     }
     // SAFETY: per the contract, a live Box<BrokerHandle> pointer.
     Ok(unsafe { &*h.cast::<BrokerHandle>() })
@@ -98,8 +105,8 @@ pub extern "C" fn MQTTBroker_create(
     })
 }
 
-/// Set the callbacks (NULL `callbacks`: none) and the `context` passed to
-/// each. Only before the first MQTTBroker_start: the broker asks exactly the
+/// Set the callbacks (NULL `callbacks`: none; struct_version 0 or 1) and
+/// the `context` passed to each. Only before the first MQTTBroker_start: the broker asks exactly the
 /// callbacks set then.
 ///
 /// Returns MQTTBROKER_SUCCESS, MQTTBROKER_NULL_PARAMETER,
@@ -116,9 +123,33 @@ pub extern "C" fn MQTTBroker_setCallbacks(
         let hooks = if callbacks.is_null() {
             None
         } else {
-            checked_version!(callbacks, b"MQBK", 0)?;
-            // SAFETY: non-NULL, checked id and version 0 (the whole struct).
-            let table = unsafe { callbacks.read_unaligned() };
+            let version = checked_version!(callbacks, b"MQBK", 1)?;
+            let len = match version {
+                0 => std::mem::offset_of!(MQTTBroker_callbacks, on_client_unsubscribe),
+                _ => std::mem::size_of::<MQTTBroker_callbacks>(),
+            };
+            let mut table = MQTTBroker_callbacks {
+                struct_id: [0; 4],
+                struct_version: 0,
+                on_client_connect: None,
+                on_client_publish: None,
+                on_client_subscribe: None,
+                on_client_disconnect: None,
+                on_client_unsubscribe: None,
+                on_client_deliver: None,
+                on_client_auth: None,
+            };
+            // SAFETY: non-NULL with a checked id and version; only the
+            // `len` bytes that version has are read, into a struct whose
+            // later members stay NULL.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    callbacks.cast::<u8>(),
+                    std::ptr::addr_of_mut!(table).cast::<u8>(),
+                    len,
+                );
+            }
+            table.struct_version = version;
             Some(Arc::new(CHooks::new(table, context)))
         };
         let mut inner = h.lock();
@@ -279,7 +310,7 @@ pub extern "C" fn MQTTBroker_reloadCertificates(handle: MQTTBroker) -> c_int {
 #[unsafe(no_mangle)]
 pub extern "C" fn MQTTBroker_destroy(handle: *mut MQTTBroker) {
     guard_or((), || {
-        if handle.is_null() {
+        if handle.is_null() || in_delivery_callback() {
             return;
         }
         // SAFETY: `handle` is non-NULL and points to a handle variable.
@@ -361,6 +392,45 @@ pub extern "C" fn MQTTBroker_publish(
     })
 }
 
+/// End the connection of the connected client `clientId` as the broker:
+/// an MQTT 5 client gets DISCONNECT with `reasonCode` (one a server may
+/// send, e.g. 0x98 administrative action), an MQTT 3.x client is just
+/// closed; its will is published, as for any disconnect the server makes.
+/// on_client_disconnect hears it with `reasonCode`.
+///
+/// Returns MQTTBROKER_SUCCESS, MQTTBROKER_NULL_PARAMETER,
+/// MQTTBROKER_BAD_UTF8_STRING, MQTTBROKER_BAD_REASON_CODE,
+/// MQTTBROKER_NOT_STARTED or MQTTBROKER_NOT_FOUND (no client with that
+/// identifier is connected).
+#[allow(non_snake_case)]
+#[unsafe(no_mangle)]
+pub extern "C" fn MQTTBroker_disconnectClient(
+    handle: MQTTBroker,
+    clientId: *const c_char,
+    reasonCode: c_int,
+) -> c_int {
+    guard_rc(|| {
+        // SAFETY: NULL or a live handle per the contract.
+        let h = unsafe { handle_ref(handle) }?;
+        // SAFETY: NULL or a NUL-terminated string per the contract.
+        let client_id = unsafe { c_str(clientId) }?;
+        let code = u8::try_from(reasonCode)
+            .ok()
+            .map(ReasonCode)
+            .filter(|c| {
+                *c != ReasonCode::DISCONNECT_WITH_WILL_MESSAGE
+                    && c.is_valid_for(PacketType::Disconnect, true)
+            })
+            .ok_or(MQTTBROKER_BAD_REASON_CODE)?;
+        let mut inner = h.lock();
+        let server = running(&mut inner)?;
+        match server.disconnect_client(client_id, code) {
+            true => Ok(MQTTBROKER_SUCCESS),
+            false => Err(MQTTBROKER_NOT_FOUND),
+        }
+    })
+}
+
 /// Fill `stats` (its struct_id and struct_version set, e.g. from
 /// MQTTBroker_stats_initializer) with the broker's counters; all zero
 /// before the first start. Counters survive stop/start.
@@ -372,7 +442,7 @@ pub extern "C" fn MQTTBroker_getStats(handle: MQTTBroker, stats: *mut MQTTBroker
     guard_rc(|| {
         // SAFETY: NULL or a live handle per the contract.
         let h = unsafe { handle_ref(handle) }?;
-        let version = checked_version!(stats, b"MQBS", 1)?;
+        let version = checked_version!(stats, b"MQBS", 2)?;
         let s = h
             .lock()
             .server
@@ -401,11 +471,12 @@ pub extern "C" fn MQTTBroker_getStats(handle: MQTTBroker, stats: *mut MQTTBroker
                 droppedOffline: n(s.dropped_offline),
                 flowPauses: n(s.flow_pauses),
                 slowConsumers: n(s.slow_consumers),
+                deliveryDenied: n(s.delivery_denied),
             };
-            let len = if version >= 1 {
-                std::mem::size_of::<MQTTBroker_stats>()
-            } else {
-                std::mem::offset_of!(MQTTBroker_stats, droppedQoS0)
+            let len = match version {
+                0 => std::mem::offset_of!(MQTTBroker_stats, droppedQoS0),
+                1 => std::mem::offset_of!(MQTTBroker_stats, deliveryDenied),
+                _ => std::mem::size_of::<MQTTBroker_stats>(),
             };
             std::ptr::copy_nonoverlapping(
                 std::ptr::addr_of!(all).cast::<u8>(),
@@ -442,6 +513,11 @@ fn strerror(code: c_int) -> &'static CStr {
             c"a listener's TLS settings cannot be used (certificate, key, version or ciphers)"
         }
         MQTTBROKER_PERSISTENCE_ERROR => c"the broker store cannot be opened or read",
+        MQTTBROKER_NOT_FOUND => c"no connected client has that identifier",
+        MQTTBROKER_BAD_REASON_CODE => c"not a reason code a server may send in DISCONNECT",
+        MQTTBROKER_IN_DELIVERY_CALLBACK => {
+            c"the broker cannot be called from inside on_client_deliver"
+        }
         _ => c"unknown error",
     }
 }

@@ -1,22 +1,19 @@
 //! Unit tests of the broker's C API: option checks and defaults (also
 //! against the header's initializer), the guards of every entry point, the
-//! answer mappings, and what the C callbacks are shown.
+//! answer mappings (what the C callbacks are shown: broker_hooks_tests.rs).
 
 use std::ffi::{CStr, c_char, c_int, c_void};
-use std::net::SocketAddr;
-use std::sync::Mutex;
 
 use bytes::Bytes;
 
 use super::broker::*;
-use super::broker_hooks::{CHooks, connect_code, disconnect_reason, publish_code, subscribe_code};
+use super::broker_hooks::{
+    auth_answer, connect_code, disconnect_reason, publish_code, subscribe_code,
+};
 use super::broker_options::{DEFAULT_LISTENER, initializer, settings};
 use super::types::*;
-use crate::broker::server::{ConnectInfo, Hooks, PublishInfo};
-use crate::broker::{DisconnectCause, Limits};
-use crate::protocol::codec::{
-    Properties, Property, PropertyId, PropertyValue, ProtocolVersion, QoS, ReasonCode,
-};
+use crate::broker::{AuthAnswer, DisconnectCause, Limits};
+use crate::protocol::codec::{QoS, ReasonCode};
 
 fn settings_rc(o: &MQTTBroker_createOptions) -> c_int {
     // SAFETY: a valid local struct whose listeners (if any) are static.
@@ -336,19 +333,71 @@ fn entry_points_check_null_and_state() {
         stats.droppedQoS0, 99,
         "version 0 ends before the version 1 counters"
     );
+    stats.deliveryDenied = 77;
     stats.struct_version = 1;
     assert_eq!(MQTTBroker_getStats(h, &mut stats), MQTTBROKER_SUCCESS);
     assert_eq!(stats.droppedQoS0, 0, "version 1 has them");
+    assert_eq!(stats.deliveryDenied, 77, "version 1 ends before it");
     stats.struct_version = 2;
+    assert_eq!(MQTTBroker_getStats(h, &mut stats), MQTTBROKER_SUCCESS);
+    assert_eq!(stats.deliveryDenied, 0, "version 2 has it");
+    stats.struct_version = 3;
     assert_eq!(MQTTBroker_getStats(h, &mut stats), MQTTBROKER_BAD_STRUCTURE);
     stats.struct_version = 0;
     stats.struct_id[0] = b'X' as c_char;
     assert_eq!(MQTTBroker_getStats(h, &mut stats), MQTTBROKER_BAD_STRUCTURE);
-    let mut cbs = callbacks_none();
-    cbs.struct_id[3] = b'?' as c_char;
+    let mut cbs = MQTTBroker_callbacks {
+        struct_id: [b'M', b'Q', b'B', b'?'].map(|b| b as c_char),
+        struct_version: 1,
+        on_client_connect: None,
+        on_client_publish: None,
+        on_client_subscribe: None,
+        on_client_disconnect: None,
+        on_client_unsubscribe: None,
+        on_client_deliver: None,
+        on_client_auth: None,
+    };
     assert_eq!(
         MQTTBroker_setCallbacks(h, std::ptr::null_mut(), &cbs),
         MQTTBROKER_BAD_STRUCTURE
+    );
+    cbs.struct_id[3] = b'K' as c_char;
+    cbs.struct_version = 2;
+    assert_eq!(
+        MQTTBroker_setCallbacks(h, std::ptr::null_mut(), &cbs),
+        MQTTBROKER_BAD_STRUCTURE
+    );
+    for v in [0, 1] {
+        cbs.struct_version = v;
+        assert_eq!(
+            MQTTBroker_setCallbacks(h, std::ptr::null_mut(), &cbs),
+            MQTTBROKER_SUCCESS
+        );
+    }
+    let id = c"someone".as_ptr();
+    assert_eq!(
+        MQTTBroker_disconnectClient(std::ptr::null_mut(), id, 0x98),
+        MQTTBROKER_NULL_PARAMETER
+    );
+    assert_eq!(
+        MQTTBroker_disconnectClient(h, std::ptr::null(), 0x98),
+        MQTTBROKER_NULL_PARAMETER
+    );
+    let bad_utf8 = [0xC3u8, 0x28, 0];
+    assert_eq!(
+        MQTTBroker_disconnectClient(h, bad_utf8.as_ptr().cast(), 0x98),
+        MQTTBROKER_BAD_UTF8_STRING
+    );
+    for code in [4, 0x10, 0x86, -1, 0x198] {
+        assert_eq!(
+            MQTTBroker_disconnectClient(h, id, code),
+            MQTTBROKER_BAD_REASON_CODE,
+            "{code:#x}"
+        );
+    }
+    assert_eq!(
+        MQTTBroker_disconnectClient(h, id, 0x98),
+        MQTTBROKER_NOT_STARTED
     );
     MQTTBroker_destroy(&mut h);
     assert!(h.is_null());
@@ -410,6 +459,9 @@ fn strerror_knows_every_code() {
         MQTTBROKER_BAD_LISTENER,
         MQTTBROKER_BAD_INDEX,
         MQTTBROKER_BAD_OPTION,
+        MQTTBROKER_NOT_FOUND,
+        MQTTBROKER_BAD_REASON_CODE,
+        MQTTBROKER_IN_DELIVERY_CALLBACK,
     ] {
         assert_ne!(text(rc), "unknown error", "code {rc}");
     }
@@ -444,157 +496,21 @@ fn answers_map_to_reason_codes() {
     assert_eq!(disconnect_reason(DisconnectCause::TakenOver), 0x8E);
     assert_eq!(disconnect_reason(DisconnectCause::ServerShutdown), 0x8B);
     assert_eq!(
+        disconnect_reason(DisconnectCause::ByHost(ReasonCode(0x98))),
+        0x98
+    );
+    assert_eq!(
+        auth_answer(0, Some(Bytes::from_static(b"ok"))),
+        AuthAnswer::Success(Some(Bytes::from_static(b"ok")))
+    );
+    assert_eq!(auth_answer(0x18, None), AuthAnswer::Continue(None));
+    assert_eq!(auth_answer(0x8C, None), AuthAnswer::Fail(ReasonCode(0x8C)));
+    assert_eq!(
+        auth_answer(7, None),
+        AuthAnswer::Fail(ReasonCode::UNSPECIFIED_ERROR)
+    );
+    assert_eq!(
         disconnect_reason(DisconnectCause::ProtocolError(ReasonCode(0x81))),
         0x81
-    );
-}
-
-fn callbacks_none() -> MQTTBroker_callbacks {
-    MQTTBroker_callbacks {
-        struct_id: [b'M', b'Q', b'B', b'K'].map(|b| b as c_char),
-        struct_version: 0,
-        on_client_connect: None,
-        on_client_publish: None,
-        on_client_subscribe: None,
-        on_client_disconnect: None,
-    }
-}
-
-/// What the test callbacks saw, as text (only one test calls them).
-static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-fn opt(p: *const c_char) -> String {
-    if p.is_null() {
-        "-".into()
-    } else {
-        // SAFETY: the callbacks get NUL-terminated strings.
-        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
-    }
-}
-
-unsafe extern "C" fn cb_connect(ctx: *mut c_void, c: *const MQTTBroker_clientInfo) -> c_int {
-    // SAFETY: the broker passes a valid info for the call's duration.
-    let c = unsafe { &*c };
-    // SAFETY: password/passwordLen describe readable bytes when non-NULL.
-    let pw = unsafe { super::guard::bytes(c.password, c.passwordLen) };
-    SEEN.lock().unwrap().push(format!(
-        "connect {} {} {} {} v{} ctx{}",
-        opt(c.clientId),
-        opt(c.username),
-        String::from_utf8_lossy(pw),
-        opt(c.address),
-        c.MQTTVersion,
-        ctx as usize
-    ));
-    if opt(c.clientId) == "no" { 0x87 } else { 0 }
-}
-
-unsafe extern "C" fn cb_publish(
-    _ctx: *mut c_void,
-    c: *const MQTTBroker_clientInfo,
-    topic: *const c_char,
-    m: *const MQTTBroker_message,
-) -> c_int {
-    // SAFETY: valid for the call's duration.
-    let (c, m) = unsafe { (&*c, &*m) };
-    // SAFETY: payload/payloadlen describe readable bytes.
-    let payload = unsafe { super::guard::bytes(m.payload, m.payloadlen) };
-    SEEN.lock().unwrap().push(format!(
-        "publish {} {} {} {} {} q{} r{} props{}",
-        opt(c.clientId),
-        opt(c.username),
-        opt(c.address),
-        opt(topic),
-        String::from_utf8_lossy(payload),
-        m.qos,
-        m.retained,
-        m.properties.count
-    ));
-    0x97
-}
-
-unsafe extern "C" fn cb_disconnect(
-    _ctx: *mut c_void,
-    c: *const MQTTBroker_clientInfo,
-    reason: c_int,
-) {
-    // SAFETY: valid for the call's duration.
-    let c = unsafe { &*c };
-    SEEN.lock().unwrap().push(format!(
-        "disconnect {} {} {reason}",
-        opt(c.clientId),
-        opt(c.username)
-    ));
-}
-
-#[test]
-fn hooks_ask_only_what_is_set() {
-    let none = CHooks::new(callbacks_none(), std::ptr::null_mut());
-    let w = none.wants();
-    assert!(!w.connect && !w.publish && !w.subscribe && !w.notices);
-    let mut cbs = callbacks_none();
-    cbs.on_client_connect = Some(cb_connect);
-    let w = CHooks::new(cbs, std::ptr::null_mut()).wants();
-    assert!(w.connect && !w.publish && !w.subscribe && !w.notices);
-    let mut cbs = callbacks_none();
-    cbs.on_client_disconnect = Some(cb_disconnect);
-    let w = CHooks::new(cbs, std::ptr::null_mut()).wants();
-    // The connect hook is asked too, to learn each client's user name.
-    assert!(w.connect && !w.publish && !w.subscribe && w.notices);
-}
-
-#[test]
-fn callbacks_see_the_client_as_it_connected() {
-    SEEN.lock().unwrap().clear();
-    let mut cbs = callbacks_none();
-    cbs.on_client_connect = Some(cb_connect);
-    cbs.on_client_publish = Some(cb_publish);
-    cbs.on_client_disconnect = Some(cb_disconnect);
-    let hooks = CHooks::new(cbs, 42usize as *mut c_void);
-    let peer: SocketAddr = "127.0.0.1:4000".parse().unwrap();
-    let connect = |id: &str, user: Option<&str>| ConnectInfo {
-        client_id: id.into(),
-        username: user.map(Into::into),
-        password: Some(Bytes::from_static(b"pw")),
-        peer,
-        version: ProtocolVersion::V5,
-    };
-    assert_eq!(hooks.on_connect(&connect("no", None)), ReasonCode(0x87));
-    // An empty id, accepted and then connected under an assigned one.
-    assert_eq!(
-        hooks.on_connect(&connect("", Some("ann"))),
-        ReasonCode::SUCCESS
-    );
-    hooks.on_connected("auto-1", ProtocolVersion::V5, Some(peer));
-    let publish = PublishInfo {
-        client_id: "auto-1".into(),
-        topic: "t/1".into(),
-        payload: Bytes::from_static(b"hi"),
-        qos: QoS::AtLeastOnce,
-        retain: true,
-        properties: Properties {
-            list: vec![Property {
-                id: PropertyId(0x26),
-                value: PropertyValue::Pair("k".into(), "v".into()),
-            }],
-        },
-    };
-    assert_eq!(hooks.on_publish(&publish), ReasonCode(0x97));
-    // A takeover keeps what is known for the id's new connection.
-    hooks.on_disconnect("auto-1", DisconnectCause::TakenOver);
-    hooks.on_disconnect("auto-1", DisconnectCause::ConnectionLost);
-    // Afterwards nothing is known but the id.
-    hooks.on_disconnect("auto-1", DisconnectCause::ServerShutdown);
-    let seen = SEEN.lock().unwrap().clone();
-    assert_eq!(
-        seen,
-        vec![
-            "connect no - pw 127.0.0.1:4000 v5 ctx42".to_owned(),
-            "connect  ann pw 127.0.0.1:4000 v5 ctx42".to_owned(),
-            "publish auto-1 ann 127.0.0.1:4000 t/1 hi q1 r1 props1".to_owned(),
-            "disconnect auto-1 ann 142".to_owned(),
-            "disconnect auto-1 ann -1".to_owned(),
-            "disconnect auto-1 - 139".to_owned(),
-        ]
     );
 }

@@ -41,6 +41,8 @@ pub(crate) use handle::live_locks;
 #[cfg(test)]
 mod broker_bridge_tests;
 #[cfg(test)]
+mod broker_hooks_tests;
+#[cfg(test)]
 mod broker_store_tests;
 #[cfg(test)]
 mod broker_tests;

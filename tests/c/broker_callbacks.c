@@ -2,7 +2,9 @@
  * connect refusals (3.x return codes and MQTT 5 reason codes), what
  * on_client_connect sees, subscription refusal and downgrade, publish
  * refusal (MQTT 5 PUBACK reason), injection with MQTTBroker_publish (with
- * properties, retained), on_client_disconnect reasons, stop and restart. */
+ * properties, retained), on_client_disconnect reasons, stop and restart.
+ * The callbacks are given as struct_version 0, as a program built against
+ * the first header does (broker_hooks.c covers version 1). */
 #include "MQTTBroker.h"
 #include "broker_log.h"
 
@@ -214,6 +216,11 @@ int main(void)
     cbs.on_client_publish = on_publish;
     cbs.on_client_subscribe = on_subscribe;
     cbs.on_client_disconnect = on_disconnect;
+    /* The first header's struct: version 0 ends at on_client_disconnect,
+     * whatever follows in memory is not read (made garbage to prove it). */
+    cbs.struct_version = 0;
+    memset(&cbs.on_client_unsubscribe, 0xAB,
+           sizeof cbs - offsetof(MQTTBroker_callbacks, on_client_unsubscribe));
     REQUIRE_RC(MQTTBroker_setCallbacks(broker, &log_count, &cbs), MQTTBROKER_SUCCESS);
     REQUIRE_RC(MQTTBroker_start(broker), MQTTBROKER_SUCCESS);
     /* Callbacks are fixed by the first start. */
@@ -348,7 +355,7 @@ int main(void)
     CHECK_RC(MQTTBroker_getStats(broker, &v0_stats), MQTTBROKER_SUCCESS);
     CHECK(v0_stats.messagesIn == 5 && v0_stats.flowPauses == 77);
     MQTTBroker_stats bad_stats = MQTTBroker_stats_initializer;
-    bad_stats.struct_version = 2;
+    bad_stats.struct_version = 3;
     CHECK_RC(MQTTBroker_getStats(broker, &bad_stats), MQTTBROKER_BAD_STRUCTURE);
     CHECK_RC(MQTTBroker_getStats(broker, NULL), MQTTBROKER_NULL_PARAMETER);
 

@@ -154,7 +154,9 @@ int main(void)
     bad_cbs.struct_id[0] = 'X';
     CHECK_RC(MQTTBroker_setCallbacks(b, NULL, &bad_cbs), MQTTBROKER_BAD_STRUCTURE);
     bad_cbs = cbs;
-    bad_cbs.struct_version = 1;
+    bad_cbs.struct_version = 2;
+    CHECK_RC(MQTTBroker_setCallbacks(b, NULL, &bad_cbs), MQTTBROKER_BAD_STRUCTURE);
+    bad_cbs.struct_version = -1;
     CHECK_RC(MQTTBroker_setCallbacks(b, NULL, &bad_cbs), MQTTBROKER_BAD_STRUCTURE);
     cbs.on_client_connect = noop_connect;
     CHECK_RC(MQTTBroker_setCallbacks(b, NULL, &cbs), MQTTBROKER_SUCCESS);
@@ -197,7 +199,9 @@ int main(void)
                    MQTTBROKER_NULL_PARAMETER, MQTTBROKER_BAD_STRUCTURE, MQTTBROKER_BAD_QOS,
                    MQTTBROKER_BAD_TOPIC, MQTTBROKER_ALREADY_STARTED, MQTTBROKER_NOT_STARTED,
                    MQTTBROKER_BIND_FAILED, MQTTBROKER_BAD_LISTENER, MQTTBROKER_BAD_INDEX,
-                   MQTTBROKER_BAD_OPTION, MQTTBROKER_PERSISTENCE_ERROR};
+                   MQTTBROKER_BAD_OPTION, MQTTBROKER_PERSISTENCE_ERROR,
+                   MQTTBROKER_NOT_FOUND, MQTTBROKER_BAD_REASON_CODE,
+                   MQTTBROKER_IN_DELIVERY_CALLBACK};
     int n = (int)(sizeof codes / sizeof codes[0]);
     for (int i = 0; i < n; i++) {
         const char *s = MQTTBroker_strerror(codes[i]);

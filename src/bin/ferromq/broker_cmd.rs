@@ -11,7 +11,7 @@ use std::sync::Arc;
 use ferromq::broker::auth::{Auth, FileAuth};
 use ferromq::broker::config::mosquitto::{self, Conf};
 use ferromq::broker::server::{Hooks, Server};
-use ferromq::broker::{BrokerConfig, DisconnectCause, Hooks as HookSet};
+use ferromq::broker::{BrokerConfig, ClientRecord, DisconnectCause, Hooks as HookSet};
 use ferromq::protocol::codec::ProtocolVersion;
 
 use crate::log::{self, ERROR, INFORMATION, NOTICE, WARNING};
@@ -43,36 +43,29 @@ impl Hooks for LogHooks {
         }
     }
 
-    fn on_connected(
-        &self,
-        client_id: &str,
-        version: ProtocolVersion,
-        peer: Option<std::net::SocketAddr>,
-    ) {
+    fn on_connected(&self, client: &ClientRecord) {
         if !log::connection_messages() {
             return;
         }
-        let v = match version {
+        let v = match client.version {
             ProtocolVersion::V31 => "3.1",
             ProtocolVersion::V311 => "3.1.1",
             ProtocolVersion::V5 => "5.0",
         };
-        match peer {
-            Some(p) => log::log(
-                NOTICE,
-                format_args!("connect: client '{client_id}' from {p} (MQTT {v})"),
+        log::log(
+            NOTICE,
+            format_args!(
+                "connect: client '{}' from {} (MQTT {v})",
+                client.client_id, client.peer
             ),
-            None => log::log(
-                NOTICE,
-                format_args!("connect: client '{client_id}' (MQTT {v})"),
-            ),
-        }
+        );
     }
 
-    fn on_disconnect(&self, client_id: &str, cause: DisconnectCause) {
+    fn on_disconnect(&self, client: &ClientRecord, cause: DisconnectCause) {
         if !log::connection_messages() {
             return;
         }
+        let client_id = &client.client_id;
         match cause {
             DisconnectCause::Refused(code) => log::log(
                 NOTICE,

@@ -258,8 +258,8 @@ fn host_connect_hook_decides_and_holds_that_sessions_input() {
     h.send(1, Packet::Connect(Box::new(c)));
     let ev = h.events();
     assert!(
-        matches!(&ev[..], [BrokerEvent::ConnectRequest { conn: 1, client_id, username: Some(u), .. }]
-        if client_id == "m" && u == "mallory")
+        matches!(&ev[..], [BrokerEvent::ConnectRequest { conn: 1, client, .. }]
+        if client.client_id == "m" && client.username.as_deref() == Some("mallory"))
     );
     assert!(h.take(1).is_empty());
     h.b.handle_decision(
@@ -430,9 +430,9 @@ fn notices_report_connects_and_disconnects() {
     h.send(1, Packet::Disconnect(Disconnect::default()));
     let ev = h.events();
     assert!(matches!(&ev[..], [
-        BrokerEvent::Connected { conn: 1, client_id: a, version: V311 },
-        BrokerEvent::Disconnected { conn: 1, client_id: b, cause: DisconnectCause::Normal(ReasonCode::SUCCESS) },
-    ] if a == "n" && b == "n"));
+        BrokerEvent::Connected { conn: 1, client: a },
+        BrokerEvent::Disconnected { conn: 1, client: b, cause: DisconnectCause::Normal(ReasonCode::SUCCESS) },
+    ] if a.client_id == "n" && a.version == V311 && a == b));
 }
 
 #[test]
@@ -476,7 +476,7 @@ fn refused_connects_are_reported_as_refused_notices() {
     assert_eq!(connack_code(&out), ReasonCode::V3_IDENTIFIER_REJECTED);
     let ev = h.events();
     assert!(
-        matches!(&ev[..], [BrokerEvent::Disconnected { conn: 1, client_id, cause: DisconnectCause::Refused(ReasonCode::CLIENT_IDENTIFIER_NOT_VALID) }] if client_id.is_empty()),
+        matches!(&ev[..], [BrokerEvent::Disconnected { conn: 1, client, cause: DisconnectCause::Refused(ReasonCode::CLIENT_IDENTIFIER_NOT_VALID) }] if client.client_id.is_empty()),
         "{ev:?}"
     );
     // Refused by the host's connect hook.
@@ -487,7 +487,7 @@ fn refused_connects_are_reported_as_refused_notices() {
     assert_eq!(connack_code(&h.take(2)), ReasonCode::NOT_AUTHORIZED);
     let ev = h.events();
     assert!(
-        matches!(&ev[..], [BrokerEvent::Disconnected { conn: 2, client_id, cause: DisconnectCause::Refused(ReasonCode::NOT_AUTHORIZED) }] if client_id == "denied"),
+        matches!(&ev[..], [BrokerEvent::Disconnected { conn: 2, client, cause: DisconnectCause::Refused(ReasonCode::NOT_AUTHORIZED) }] if client.client_id == "denied"),
         "{ev:?}"
     );
     // Exactly one notice: closing the refused connection adds none.

@@ -6,6 +6,7 @@ mod connect;
 mod corners;
 mod flow;
 mod fuzz;
+mod hooks;
 mod limits;
 mod routing;
 mod sessions;

@@ -77,6 +77,24 @@ pub struct MQTTBroker_listenerOptions {
 /// does not start and the store is left as it is.
 pub const MQTTBROKER_PERSISTENCE_ERROR: c_int = -28;
 
+/// MQTTBroker_disconnectClient: no connected client has that identifier.
+pub const MQTTBROKER_NOT_FOUND: c_int = -29;
+
+/// MQTTBroker_disconnectClient: the reason code is not one a server may
+/// send in DISCONNECT.
+pub const MQTTBROKER_BAD_REASON_CODE: c_int = -30;
+
+/// Called from inside on_client_deliver, which runs while the broker is
+/// busy routing: no MQTTBroker_* function may be called from there.
+pub const MQTTBROKER_IN_DELIVERY_CALLBACK: c_int = -31;
+
+/// on_client_auth: authentication succeeded (CONNACK 0 follows).
+pub const MQTTBROKER_AUTH_SUCCESS: c_int = 0;
+
+/// on_client_auth: send AUTH 0x18 (Continue authentication) with the data
+/// written to `outData`, and wait for the client's next AUTH.
+pub const MQTTBROKER_AUTH_CONTINUE: c_int = 0x18;
+
 /// The `reason` given to on_client_disconnect when the connection ended
 /// without a DISCONNECT packet or another reason code (EOF, socket error).
 pub const MQTTBROKER_CONNECTION_LOST: c_int = -1;
@@ -157,14 +175,16 @@ pub struct MQTTBroker_createOptions {
     pub persistenceLocation: *const c_char,
 }
 
-/// Who a callback is about (struct_id "MQBI", struct_version 0). Valid only
-/// during the callback: copy what you keep.
+/// Who a callback is about (struct_id "MQBI"). Valid only during the
+/// callback: copy what you keep. A broker whose callbacks struct has
+/// struct_version 0 passes struct_version 0 (ending at `MQTTVersion`);
+/// with struct_version 1 it passes 1, with the members after it too.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct MQTTBroker_clientInfo {
     /// "MQBI".
     pub struct_id: [c_char; 4],
-    /// 0.
+    /// 0 or 1 (see above).
     pub struct_version: c_int,
     /// The client identifier (in on_client_connect as the client sent it,
     /// possibly empty; afterwards the one in use, possibly assigned).
@@ -180,6 +200,13 @@ pub struct MQTTBroker_clientInfo {
     /// The client's protocol: MQTTVERSION_3_1 (3), MQTTVERSION_3_1_1 (4) or
     /// MQTTVERSION_5 (5); 0 when not known.
     pub MQTTVersion: c_int,
+    /// Version 1: the common name in the subject of the client's TLS
+    /// certificate, on a listener that asks for one (requireCertificate or
+    /// useIdentityAsUsername); NULL otherwise.
+    pub certSubject: *const c_char,
+    /// Version 1: non-zero when the client connected as a bridge
+    /// (try_private: protocol level with 0x80 set).
+    pub bridge: c_int,
 }
 
 /// A message a client published (struct_id "MQBM", struct_version 0). Valid
@@ -241,16 +268,68 @@ pub type MQTTBroker_onClientDisconnect = Option<
     unsafe extern "C" fn(context: *mut c_void, client: *const MQTTBroker_clientInfo, reason: c_int),
 >;
 
-/// The callbacks of a broker (struct_id "MQBK", struct_version 0). A NULL
-/// member is never called, and the broker does not wait for it. Callbacks
-/// run on one thread per broker: while one decides, only the session that
-/// asked waits. They may call any MQTTBroker_* function except destroy.
+/// A client unsubscribed from `filter` (whether or not it held it); one
+/// call per filter of the UNSUBSCRIBE.
+pub type MQTTBroker_onClientUnsubscribe = Option<
+    unsafe extern "C" fn(
+        context: *mut c_void,
+        client: *const MQTTBroker_clientInfo,
+        filter: *const c_char,
+    ),
+>;
+
+/// May `message` (on `topic`) go to the subscriber `client`? Return 0 to
+/// deliver it, anything else to skip it for this subscriber (counted in
+/// MQTTBroker_stats deliveryDenied). Unlike the other callbacks this one is
+/// called inline, on the thread routing the message, while the broker is
+/// busy: it must return quickly, and any MQTTBroker_* call made from it
+/// returns MQTTBROKER_IN_DELIVERY_CALLBACK.
+pub type MQTTBroker_onClientDeliver = Option<
+    unsafe extern "C" fn(
+        context: *mut c_void,
+        client: *const MQTTBroker_clientInfo,
+        topic: *const c_char,
+        message: *const MQTTBroker_message,
+    ) -> c_int,
+>;
+
+/// One step of MQTT 5 enhanced authentication: the CONNECT (`step` 0)
+/// named Authentication Method `method`, or the client sent AUTH 0x18
+/// (`step` 1, 2, ...). A client so connected may re-authenticate: its AUTH
+/// 0x19 is `step` 0 again, success answers AUTH 0x00 and a refusal ends it
+/// with DISCONNECT and that code. `data`/`dataLen` is the Authentication Data it
+/// carried (NULL/0 when none). Return MQTTBROKER_AUTH_SUCCESS to accept
+/// the client, MQTTBROKER_AUTH_CONTINUE to send AUTH 0x18 and wait for its
+/// answer, or a CONNACK reason code 0x80..0xFF to refuse it (anything else
+/// refuses with 0x80). To send Authentication Data back (with CONTINUE or
+/// SUCCESS), write at most `outCapacity` bytes to `outData` and their
+/// count to `*outDataLen` (left at -1: no data).
+pub type MQTTBroker_onClientAuth = Option<
+    unsafe extern "C" fn(
+        context: *mut c_void,
+        client: *const MQTTBroker_clientInfo,
+        method: *const c_char,
+        data: *const c_void,
+        dataLen: c_int,
+        step: c_int,
+        outData: *mut c_void,
+        outCapacity: c_int,
+        outDataLen: *mut c_int,
+    ) -> c_int,
+>;
+
+/// The callbacks of a broker (struct_id "MQBK", struct_version 0 or 1;
+/// version 0 ends at `on_client_disconnect`). A NULL member is never
+/// called, and the broker does not wait for it. Callbacks other than
+/// on_client_deliver run on one thread per broker: while one decides, only
+/// the session that asked waits. They may call any MQTTBroker_* function
+/// except destroy.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct MQTTBroker_callbacks {
     /// Must be "MQBK".
     pub struct_id: [c_char; 4],
-    /// Must be 0.
+    /// 0 or 1 (the initializer's).
     pub struct_version: c_int,
     /// Accept or refuse each CONNECT.
     pub on_client_connect: MQTTBroker_onClientConnect,
@@ -260,16 +339,25 @@ pub struct MQTTBroker_callbacks {
     pub on_client_subscribe: MQTTBroker_onClientSubscribe,
     /// Hear that a client's connection ended.
     pub on_client_disconnect: MQTTBroker_onClientDisconnect,
+    /// Version 1: hear each filter a client unsubscribes from.
+    pub on_client_unsubscribe: MQTTBroker_onClientUnsubscribe,
+    /// Version 1: allow or skip each message for each subscriber (inline;
+    /// see MQTTBroker_onClientDeliver).
+    pub on_client_deliver: MQTTBroker_onClientDeliver,
+    /// Version 1: run MQTT 5 enhanced authentication. Without it a CONNECT
+    /// naming an Authentication Method is refused with 0x8C.
+    pub on_client_auth: MQTTBroker_onClientAuth,
 }
 
-/// Counters of a broker (struct_id "MQBS", struct_version 0), filled by
+/// Counters of a broker (struct_id "MQBS", struct_version 0..2), filled by
 /// MQTTBroker_getStats. Start from MQTTBroker_stats_initializer.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MQTTBroker_stats {
     /// Must be "MQBS".
     pub struct_id: [c_char; 4],
-    /// 0 or 1 (the initializer's); version 0 ends at `refusedConnections`.
+    /// 0, 1 or 2 (the initializer's); version 0 ends at
+    /// `refusedConnections`, version 1 at `slowConsumers`.
     pub struct_version: c_int,
     /// Open connections.
     pub connections: c_longlong,
@@ -298,6 +386,9 @@ pub struct MQTTBroker_stats {
     pub flowPauses: c_longlong,
     /// Version 1: clients disconnected after staying full for slowConsumerTimeout.
     pub slowConsumers: c_longlong,
+    /// Version 2: messages skipped for a subscriber that may not read
+    /// them (the ACL file's read check or on_client_deliver).
+    pub deliveryDenied: c_longlong,
 }
 
 /// A bridge to another broker (struct_id "MQBB", struct_version 0), for
