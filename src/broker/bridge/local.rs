@@ -41,6 +41,12 @@ pub(crate) fn internal_conn_id() -> ConnId {
     NEXT_INTERNAL.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The most messages the broker keeps in flight to an internal session:
+/// enough to keep the link's own window (`HANDED_MAX`) full, few enough
+/// that the session's in-flight bookkeeping stays short (the rest wait in
+/// the broker's queue for the session, under its flow control).
+const WINDOW_MAX: usize = 1024;
+
 /// True for an internal session's connection id (never a socket's).
 pub(crate) fn is_internal(conn: ConnId) -> bool {
     conn >= INTERNAL_BASE
@@ -126,7 +132,7 @@ impl Broker {
             ..Hooks::default()
         };
         // Never more in flight than the queue holds (see `bridge_output`).
-        let window = attached.queue.capacity().clamp(1, 65_535) as u16;
+        let window = attached.queue.capacity().clamp(1, WINDOW_MAX) as u16;
         let mut connect = Connect {
             protocol: ProtocolVersion::V5,
             clean_start: true,
