@@ -243,10 +243,15 @@ impl Callbacks for CallbackRef {
 
     fn delivery_complete(&self, _token: i32) {
         let l = &self.0;
-        let _ = l
+        let before = l
             .handed
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
-        let _ = l.wake.try_send(());
+        // The sender waits for room only with a full window: wake it once
+        // half of it is free (a batch's worth), not per acknowledgement,
+        // and when the last one is in (a lazy bridge's idle timer).
+        if matches!(before, Ok(n) if n == HANDED_MAX / 2 || n == 1) {
+            let _ = l.wake.try_send(());
+        }
     }
 }
 
@@ -459,12 +464,22 @@ impl Supervisor {
         let idle = self.link.conf.idle_timeout;
         let lazy = self.link.conf.start_type == StartType::Lazy;
         let mut last_activity = Instant::now();
+        let mut batch = Vec::new();
+        let mut released = Vec::new();
         loop {
-            let mut released = Vec::new();
-            while self.handed.load(Ordering::Acquire) < HANDED_MAX {
-                let Some(m) = self.queue.pop() else { break };
+            // All that the window has room for, one queue lock and one
+            // broker lock per batch.
+            let handed = self.handed.load(Ordering::Acquire);
+            if handed < HANDED_MAX {
+                self.queue.take((HANDED_MAX - handed) as usize, &mut batch);
+            }
+            let mut rest = batch.drain(..);
+            for m in rest.by_ref() {
                 let local = (m.local_id, m.qos);
-                if !self.send(m) {
+                if let Err(m) = self.send(m) {
+                    let mut back = vec![m];
+                    back.extend(rest);
+                    self.queue.give_back(back);
                     break;
                 }
                 released.push(local);
@@ -475,10 +490,12 @@ impl Supervisor {
                 self.link
                     .host
                     .with_broker(&mut |b, now| b.bridge_release(conn, &released, now));
+                released.clear();
             }
-            let timeout = if lazy {
+            let timeout = if lazy && self.handed.load(Ordering::Acquire) == 0 {
                 idle.saturating_sub(last_activity.elapsed())
             } else {
+                // The last acknowledgement wakes it (see delivery_complete).
                 Duration::from_secs(3600)
             };
             select! {
@@ -507,9 +524,9 @@ impl Supervisor {
         }
     }
 
-    /// Hand one message to the client; false (and back in the queue) when
-    /// it cannot take it now.
-    fn send(&mut self, m: Outgoing) -> bool {
+    /// Hand one message to the client; the message back when it cannot
+    /// take it now.
+    fn send(&mut self, m: Outgoing) -> Result<(), Outgoing> {
         let counted = m.qos != QoS::AtMostOnce;
         if counted {
             self.handed.fetch_add(1, Ordering::AcqRel);
@@ -525,14 +542,13 @@ impl Supervisor {
         match r {
             Ok(_) => {
                 self.link.stats.sent.fetch_add(1, Ordering::Relaxed);
-                true
+                Ok(())
             }
             Err(_) => {
                 if counted {
                     self.handed.fetch_sub(1, Ordering::AcqRel);
                 }
-                self.queue.unpop(m);
-                false
+                Err(m)
             }
         }
     }

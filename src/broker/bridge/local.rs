@@ -175,37 +175,33 @@ impl Broker {
             a.rx.extend_from_slice(&c);
         }
         let mut acks = Vec::new();
-        let mut queued = false;
+        // This turn's publishes for the remote, and their ids, queued at once.
+        let mut batch = Vec::new();
+        let mut ids = Vec::new();
         let up = a.up.load(Ordering::Acquire);
         loop {
             match decode(&mut a.rx, ProtocolVersion::V5, 0) {
                 Ok(Some(Packet::Publish(p))) => {
                     let (id, qos) = (p.packet_id, p.qos);
-                    let pushed = match a.rules.iter().find_map(|r| r.to_remote(&p.topic)) {
+                    match a.rules.iter().find_map(|r| r.to_remote(&p.topic)) {
                         Some(topic) => {
                             let mut properties = p.properties;
                             properties.list.retain(|x| {
                                 x.id != PropertyId::SUBSCRIPTION_IDENTIFIER
                                     && x.id != PropertyId::TOPIC_ALIAS
                             });
-                            a.queue.push(Outgoing {
+                            batch.push(Outgoing {
                                 topic,
                                 payload: p.payload,
                                 qos,
                                 retain: p.retain,
                                 properties,
                                 local_id: if up { id } else { 0 },
-                            })
+                            });
+                            ids.push((id, qos));
                         }
-                        None => false,
-                    };
-                    queued |= pushed;
-                    // Link down, or not queued (dropped, counted by the
-                    // queue): release it now.
-                    if (!pushed || !up)
-                        && let Some(ack) = local_ack(id, qos)
-                    {
-                        acks.push(ack);
+                        // Not for the remote: release it now.
+                        None => acks.extend(local_ack(id, qos)),
                     }
                 }
                 Ok(Some(Packet::PubRel(r))) => acks.push(Packet::PubComp(PubResp {
@@ -221,8 +217,15 @@ impl Broker {
                 }
             }
         }
-        if queued {
-            let _ = a.wake.try_send(());
+        if !batch.is_empty() {
+            let pushed = a.queue.push_all(&mut batch);
+            if pushed > 0 {
+                let _ = a.wake.try_send(());
+            }
+            // Link down: released as they enter the queue. Not queued
+            // (dropped, counted by the queue): released now.
+            let release = if up { &ids[pushed..] } else { &ids[..] };
+            acks.extend(release.iter().filter_map(|&(id, qos)| local_ack(id, qos)));
         }
         for p in acks {
             self.handle_packet(conn, p, now);
