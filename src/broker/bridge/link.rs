@@ -192,6 +192,21 @@ impl Link {
             .log(warning, &format!("bridge {}: {what}", self.conf.name));
     }
 
+    /// Say whether the link is up, to the internal session (under the
+    /// broker's lock, so no output of the session sees one without the
+    /// other): a durable session goes online or offline with the link.
+    fn set_up(&self, up: bool) {
+        let conn = self.conn;
+        self.host.with_broker(&mut |b, now| {
+            self.up.store(up, Ordering::Release);
+            if up {
+                b.bridge_resume(conn, now);
+            } else {
+                b.bridge_park(conn, now);
+            }
+        });
+    }
+
     /// Route a message locally as the bridge's internal session.
     fn inject(&self, topic: &str, payload: Bytes, qos: QoS, retain: bool, props: &Properties) {
         let conn = self.conn;
@@ -293,9 +308,9 @@ impl Supervisor {
                 }
                 Ok(()) => {
                     self.sleep = conf.restart.base;
-                    self.link.up.store(true, Ordering::Release);
+                    self.link.set_up(true);
                     let ended = self.forward();
-                    self.link.up.store(false, Ordering::Release);
+                    self.link.set_up(false);
                     self.link.notify_local(false);
                     match ended {
                         Ended::Stop => {

@@ -63,6 +63,10 @@ pub(crate) struct Attached {
     wake: Sender<()>,
     /// The link to the remote is up (acknowledge on hand-over, not on entry).
     up: Arc<AtomicBool>,
+    /// The internal session's client id.
+    client_id: String,
+    /// Kept in the store, offline while the link is down.
+    durable: bool,
 }
 
 impl std::fmt::Debug for Attached {
@@ -93,6 +97,8 @@ impl Attached {
             queue,
             wake,
             up,
+            client_id: String::new(),
+            durable: false,
         }
     }
 }
@@ -101,50 +107,103 @@ impl Broker {
     /// Create the internal session `client_id` on `conn` and subscribe it
     /// to the local side of its out rules. It is trusted: the
     /// password file, ACLs and host decision hooks do not apply to it.
+    /// With a store it is durable and starts offline (see `bridge_park`).
     pub(crate) fn bridge_attach(
         &mut self,
         conn: ConnId,
         client_id: &str,
-        attached: Attached,
+        mut attached: Attached,
         now: Instant,
     ) {
-        let mut c = Box::new(Conn::new(SocketAddr::from(([127, 0, 0, 1], 0)), now));
-        // No listener: no per-listener count or limit applies.
-        c.listener = u16::MAX;
-        self.conns.insert(conn, c);
-        let filters: Vec<(String, SubscriptionOptions)> = attached
+        attached.client_id = client_id.to_string();
+        attached.durable = self.config.persistence.is_some();
+        let durable = attached.durable;
+        self.bridges.insert(conn, Box::new(attached));
+        self.bridge_connect(conn, now);
+        if durable {
+            self.bridge_park(conn, now);
+        }
+    }
+
+    /// The link is up: a durable internal session comes back online; the
+    /// broker resends what it had in flight and then its queue.
+    pub(crate) fn bridge_resume(&mut self, conn: ConnId, now: Instant) {
+        let parked = self.bridges.get(&conn).is_some_and(|a| a.durable);
+        if parked && !self.conns.contains_key(&conn) {
+            self.bridge_connect(conn, now);
+        }
+    }
+
+    /// The link is down: a durable internal session goes offline, so that
+    /// what arrives for the remote waits in the broker's queue for it, in
+    /// the store, under `max_queued` like any offline session's. What the
+    /// bridge had queued and not handed over is still unacknowledged in the
+    /// session: it comes again on resume.
+    pub(crate) fn bridge_park(&mut self, conn: ConnId, now: Instant) {
+        let Some(a) = self.bridges.get_mut(&conn) else {
+            return;
+        };
+        if !a.durable || !self.conns.contains_key(&conn) {
+            return;
+        }
+        a.up.store(false, Ordering::Release);
+        a.queue.clear();
+        a.rx.clear();
+        self.handle_closed(conn, now);
+    }
+
+    /// Connect the internal session of `conn` (whose record is in place).
+    fn bridge_connect(&mut self, conn: ConnId, now: Instant) {
+        let Some(a) = self.bridges.get(&conn) else {
+            return;
+        };
+        let subscribed = self.sessions.get(a.client_id.as_str()).map(|s| &s.subs);
+        let filters: Vec<(String, SubscriptionOptions)> = a
             .rules
             .iter()
-            .map(|r| {
+            .map(|r| (r.local_filter(), r.qos))
+            // A resumed session keeps its subscriptions: subscribing again
+            // would send the retained messages again.
+            .filter(|(f, _)| !subscribed.is_some_and(|s| s.keys().any(|k| k == f)))
+            .map(|(f, qos)| {
                 let opts = SubscriptionOptions {
-                    qos: r.qos,
+                    qos,
                     no_local: true,
                     retain_as_published: true,
                     retain_handling: 0,
                 };
-                (r.local_filter(), opts)
+                (f, opts)
             })
             .collect();
-        let auth = self.config.auth.take();
-        let hooks = self.config.hooks;
-        self.config.hooks = Hooks {
-            notices: hooks.notices,
-            ..Hooks::default()
-        };
         // Never more in flight than the queue holds (see `bridge_output`).
-        let window = attached.queue.capacity().clamp(1, WINDOW_MAX) as u16;
+        let window = a.queue.capacity().clamp(1, WINDOW_MAX) as u16;
         let mut connect = Connect {
             protocol: ProtocolVersion::V5,
-            clean_start: true,
+            clean_start: !a.durable,
             keep_alive: 0,
-            client_id: client_id.to_string(),
+            client_id: a.client_id.clone(),
             ..Connect::default()
         };
         connect.properties.list.push(Property {
             id: PropertyId::RECEIVE_MAXIMUM,
             value: PropertyValue::U16(window),
         });
-        self.bridges.insert(conn, Box::new(attached));
+        if a.durable {
+            connect.properties.list.push(Property {
+                id: PropertyId::SESSION_EXPIRY_INTERVAL,
+                value: PropertyValue::U32(u32::MAX),
+            });
+        }
+        let mut c = Box::new(Conn::new(SocketAddr::from(([127, 0, 0, 1], 0)), now));
+        // No listener: no per-listener count or limit applies.
+        c.listener = u16::MAX;
+        self.conns.insert(conn, c);
+        let auth = self.config.auth.take();
+        let hooks = self.config.hooks;
+        self.config.hooks = Hooks {
+            notices: hooks.notices,
+            ..Hooks::default()
+        };
         self.handle_packet(conn, Packet::Connect(Box::new(connect)), now);
         if !filters.is_empty() {
             let sub = Subscribe {
@@ -158,10 +217,12 @@ impl Broker {
         self.config.hooks = hooks;
     }
 
-    /// End the internal session on `conn`.
+    /// End the internal session on `conn` (a durable one stays, offline).
     pub(crate) fn bridge_detach(&mut self, conn: ConnId, now: Instant) {
         self.bridges.remove(&conn);
-        self.handle_closed(conn, now);
+        if self.conns.contains_key(&conn) {
+            self.handle_closed(conn, now);
+        }
     }
 
     /// The broker's output for internal session `conn` (what it would have

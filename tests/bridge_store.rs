@@ -1,0 +1,182 @@
+//! A bridge's outgoing queue in the broker store (`persistence true`): QoS
+//! 1 and 2 messages acknowledged by `ferromq broker` while its remote (a
+//! real mosquitto) is down survive a kill -9 of the broker, and go out to
+//! the remote once the broker is back and the remote comes up.
+
+mod support;
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use ferromq::client::sync::{Client, ConnectOptions, CreateOptions};
+use ferromq::protocol::codec::{
+    Properties, Property, PropertyId, PropertyValue, QoS, ReasonCode, SubscriptionOptions,
+};
+use support::{FerroBroker, Mosquitto};
+
+const WAIT: Duration = Duration::from_secs(20);
+const EXE: &str = env!("CARGO_BIN_EXE_ferromq");
+
+/// A mosquitto with its own persistence directory, stopped and started
+/// again on the same port (its sessions survive a SIGTERM).
+struct Remote {
+    port: u16,
+    dir: tempfile::TempDir,
+    broker: Option<Mosquitto>,
+}
+
+impl Remote {
+    fn new() -> Remote {
+        Remote {
+            port: support::free_port(),
+            dir: tempfile::tempdir().unwrap(),
+            broker: None,
+        }
+    }
+
+    fn up(&mut self) {
+        let conf = self.dir.path().join("mosquitto.conf");
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let text = format!(
+            "listener {} 127.0.0.1\nallow_anonymous true\npersistence true\n\
+             persistence_location {}/\nautosave_interval 0\n{}\n",
+            self.port,
+            self.dir.path().display(),
+            if root { "user root" } else { "" },
+        );
+        std::fs::write(&conf, text).unwrap();
+        let mut cmd = Command::new(support::MOSQUITTO);
+        cmd.arg("-c").arg(&conf).arg("-v");
+        let m = Mosquitto::spawn(cmd, self.port, tempfile::tempdir().unwrap());
+        assert!(
+            m.log().wait_for(" running", WAIT),
+            "mosquitto did not start:\n{}",
+            m.log().text()
+        );
+        self.broker = Some(m);
+    }
+
+    /// SIGTERM (mosquitto saves its sessions), wait until it has exited.
+    fn down(&mut self) {
+        let m = self.broker.take().expect("running");
+        let pid = m.pid().expect("pid") as i32;
+        // SAFETY: signalling a child process we started and have not reaped.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        assert!(m.log().wait_closed(WAIT), "mosquitto did not stop");
+    }
+}
+
+fn client(port: u16, id: &str, clean: bool) -> Client {
+    let c = Client::new(
+        &format!("tcp://127.0.0.1:{port}"),
+        id,
+        CreateOptions { mqtt_version: 5 },
+    )
+    .unwrap();
+    let properties = Properties {
+        list: vec![Property {
+            id: PropertyId::SESSION_EXPIRY_INTERVAL,
+            value: PropertyValue::U32(3600),
+        }],
+    };
+    c.connect(ConnectOptions {
+        clean_start: clean,
+        properties,
+        ..support::connect_options(5)
+    })
+    .expect("connect");
+    c
+}
+
+#[test]
+fn queued_messages_survive_kill_9_of_the_local_broker() {
+    if !Mosquitto::available() {
+        support::skip("mosquitto not installed");
+        return;
+    }
+    // The hub's subscriber: a persistent session, offline meanwhile.
+    let mut remote = Remote::new();
+    remote.up();
+    {
+        let sink = client(remote.port, "sink", false);
+        let o = SubscriptionOptions {
+            qos: QoS::ExactlyOnce,
+            ..Default::default()
+        };
+        sink.subscribe_many(vec![("hub/#".into(), o)], Properties::default())
+            .expect("subscribe");
+        sink.disconnect(WAIT, ReasonCode::SUCCESS, Properties::default())
+            .expect("disconnect");
+    }
+    remote.down();
+
+    let store = tempfile::tempdir().unwrap();
+    let conf = format!(
+        "persistence true\npersistence_location {}\n\
+         connection hub\naddress 127.0.0.1:{}\nrestart_timeout 1\n\
+         topic d/# out 2 edge/ hub/\n",
+        store.path().display(),
+        remote.port
+    );
+    let mut edge = FerroBroker::start(EXE, &conf);
+    // The bridge has tried the remote and found it down.
+    assert!(
+        edge.log().wait_for("bridge hub: connecting", WAIT),
+        "{}",
+        edge.log().text()
+    );
+    let n = 25;
+    {
+        let publisher = client(edge.port, "edge-pub", true);
+        for i in 0..n {
+            for qos in [QoS::AtLeastOnce, QoS::ExactlyOnce] {
+                let topic = format!("edge/d/{}", qos as u8);
+                let r = publisher
+                    .publish(
+                        &topic,
+                        Bytes::from(i.to_string()),
+                        qos,
+                        false,
+                        Properties::default(),
+                    )
+                    .expect("publish");
+                publisher
+                    .wait_for_completion(r.token, WAIT)
+                    .expect("acknowledged");
+            }
+        }
+    }
+    edge.kill();
+
+    let edge = FerroBroker::start(EXE, &conf);
+    remote.up();
+    let sink = client(remote.port, "sink", false);
+    // Payloads per QoS, and how often each arrived.
+    let mut got: [HashMap<u32, u32>; 2] = Default::default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while got.iter().any(|g| g.len() < n as usize) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Some((topic, m)) = sink.receive(left).expect("receive") else {
+            panic!(
+                "got {:?} of {n} each; edge log:\n{}",
+                got.iter().map(HashMap::len).collect::<Vec<_>>(),
+                edge.log().text()
+            );
+        };
+        let qos = match topic.as_str() {
+            "hub/d/1" => 0,
+            "hub/d/2" => 1,
+            other => panic!("unexpected topic {other}"),
+        };
+        let i: u32 = String::from_utf8_lossy(&m.payload).parse().unwrap();
+        *got[qos].entry(i).or_default() += 1;
+    }
+    // QoS 2: each exactly once (QoS 1 may repeat).
+    let twice: Vec<_> = got[1].iter().filter(|(_, c)| **c > 1).collect();
+    assert!(twice.is_empty(), "QoS 2 messages repeated: {twice:?}");
+    drop(edge);
+    remote.down();
+}
