@@ -6,7 +6,6 @@
 mod support;
 
 use std::collections::HashMap;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -14,60 +13,11 @@ use ferromq::client::sync::{Client, ConnectOptions, CreateOptions};
 use ferromq::protocol::codec::{
     Properties, Property, PropertyId, PropertyValue, QoS, ReasonCode, SubscriptionOptions,
 };
+use support::remote::Remote;
 use support::{FerroBroker, Mosquitto};
 
 const WAIT: Duration = Duration::from_secs(20);
 const EXE: &str = env!("CARGO_BIN_EXE_ferromq");
-
-/// A mosquitto with its own persistence directory, stopped and started
-/// again on the same port (its sessions survive a SIGTERM).
-struct Remote {
-    port: u16,
-    dir: tempfile::TempDir,
-    broker: Option<Mosquitto>,
-}
-
-impl Remote {
-    fn new() -> Remote {
-        Remote {
-            port: support::free_port(),
-            dir: tempfile::tempdir().unwrap(),
-            broker: None,
-        }
-    }
-
-    fn up(&mut self) {
-        let conf = self.dir.path().join("mosquitto.conf");
-        // SAFETY: geteuid has no preconditions.
-        let root = unsafe { libc::geteuid() } == 0;
-        let text = format!(
-            "listener {} 127.0.0.1\nallow_anonymous true\npersistence true\n\
-             persistence_location {}/\nautosave_interval 0\n{}\n",
-            self.port,
-            self.dir.path().display(),
-            if root { "user root" } else { "" },
-        );
-        std::fs::write(&conf, text).unwrap();
-        let mut cmd = Command::new(support::MOSQUITTO);
-        cmd.arg("-c").arg(&conf).arg("-v");
-        let m = Mosquitto::spawn(cmd, self.port, tempfile::tempdir().unwrap());
-        assert!(
-            m.log().wait_for(" running", WAIT),
-            "mosquitto did not start:\n{}",
-            m.log().text()
-        );
-        self.broker = Some(m);
-    }
-
-    /// SIGTERM (mosquitto saves its sessions), wait until it has exited.
-    fn down(&mut self) {
-        let m = self.broker.take().expect("running");
-        let pid = m.pid().expect("pid") as i32;
-        // SAFETY: signalling a child process we started and have not reaped.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
-        assert!(m.log().wait_closed(WAIT), "mosquitto did not stop");
-    }
-}
 
 fn client(port: u16, id: &str, clean: bool) -> Client {
     let c = Client::new(
@@ -98,7 +48,7 @@ fn queued_messages_survive_kill_9_of_the_local_broker() {
         return;
     }
     // The hub's subscriber: a persistent session, offline meanwhile.
-    let mut remote = Remote::new();
+    let mut remote = Remote::new("");
     remote.up();
     {
         let sink = client(remote.port, "sink", false);
