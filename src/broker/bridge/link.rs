@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use crossbeam_channel::{Receiver, Sender, select};
 
-use super::client_opts::{connect_options, new_client, seed};
+use super::client_opts::{connect_options, new_client};
 use super::config::{BridgeConf, StartType};
+use super::failover::{Backoff, PRIMARY_PROBE, reachable};
 use super::local::{Attached, internal_conn_id};
 use super::queue::{MemQueue, OutQueue, Outgoing};
 use crate::broker::{Broker, ConnId};
@@ -107,9 +108,9 @@ impl Bridge {
             wake: wake_rx,
             handed,
             next_address: 0,
-            sleep: conf.restart.base,
+            connected_to: 0,
+            backoff: Backoff::new(conf.restart),
             private_refused: false,
-            seed: seed(),
         };
         let thread = std::thread::Builder::new()
             .name(format!("ferromq-bridge-{}", conf.name))
@@ -278,16 +279,18 @@ struct Supervisor {
     wake: Receiver<()>,
     handed: Arc<AtomicU64>,
     next_address: usize,
-    /// The last restart delay (decorrelated jitter grows it).
-    sleep: Duration,
+    /// The index in `addresses` of the one connected to.
+    connected_to: usize,
+    backoff: Backoff,
     /// The remote refused a try_private CONNECT: connect plainly.
     private_refused: bool,
-    seed: u64,
 }
 
 enum Ended {
     Stop,
     Lost,
+    /// The primary address is back: reconnect to it now.
+    Primary,
 }
 
 impl Supervisor {
@@ -299,7 +302,7 @@ impl Supervisor {
         loop {
             match self.connect() {
                 Err(Ended::Stop) => return,
-                Err(Ended::Lost) => {
+                Err(Ended::Lost | Ended::Primary) => {
                     if conf.start_type == StartType::Once {
                         self.link
                             .log(true, format_args!("start_type once: not retrying"));
@@ -307,7 +310,7 @@ impl Supervisor {
                     }
                 }
                 Ok(()) => {
-                    self.sleep = conf.restart.base;
+                    self.backoff.reset();
                     self.link.set_up(true);
                     let ended = self.forward();
                     self.link.set_up(false);
@@ -334,10 +337,11 @@ impl Supervisor {
                             continue;
                         }
                         Ended::Lost => {}
+                        Ended::Primary => continue,
                     }
                 }
             }
-            let delay = self.next_delay();
+            let delay = self.backoff.next();
             self.link.log(
                 false,
                 format_args!("reconnecting in {} ms", delay.as_millis()),
@@ -407,6 +411,7 @@ impl Supervisor {
                 Ok(Ctl::Connected(uri)) => {
                     if let Some(i) = uris.iter().position(|u| *u == uri) {
                         self.next_address = first + i;
+                        self.connected_to = (first + i) % n;
                     }
                     self.link.stats.connects.fetch_add(1, Ordering::Relaxed);
                     // What the client still holds from before (resent on a
@@ -479,6 +484,9 @@ impl Supervisor {
         let idle = self.link.conf.idle_timeout;
         let lazy = self.link.conf.start_type == StartType::Lazy;
         let mut last_activity = Instant::now();
+        // On a secondary address without round_robin: check the primary.
+        let probing = !self.link.conf.round_robin && self.connected_to != 0;
+        let mut probe_at = Instant::now() + PRIMARY_PROBE;
         let mut batch = Vec::new();
         let mut released = Vec::new();
         loop {
@@ -507,12 +515,15 @@ impl Supervisor {
                     .with_broker(&mut |b, now| b.bridge_release(conn, &released, now));
                 released.clear();
             }
-            let timeout = if lazy && self.handed.load(Ordering::Acquire) == 0 {
+            let mut timeout = if lazy && self.handed.load(Ordering::Acquire) == 0 {
                 idle.saturating_sub(last_activity.elapsed())
             } else {
                 // The last acknowledgement wakes it (see delivery_complete).
                 Duration::from_secs(3600)
             };
+            if probing {
+                timeout = timeout.min(probe_at.saturating_duration_since(Instant::now()));
+            }
             select! {
                 recv(self.ctl) -> c => match c {
                     Ok(Ctl::Lost(why)) => {
@@ -524,6 +535,22 @@ impl Supervisor {
                 },
                 recv(self.wake) -> _ => {}
                 default(timeout) => {
+                    if probing && Instant::now() >= probe_at {
+                        probe_at = Instant::now() + PRIMARY_PROBE;
+                        let primary = &self.link.conf.addresses[0];
+                        if reachable(primary, Duration::from_secs(2)) {
+                            self.link.log(false, format_args!(
+                                "primary address {primary} is back: reconnecting to it"
+                            ));
+                            let _ = self.client.disconnect(
+                                Duration::from_secs(2),
+                                ReasonCode::SUCCESS,
+                                Properties::default(),
+                                None,
+                            );
+                            return Ended::Primary;
+                        }
+                    }
                     if lazy && last_activity.elapsed() >= idle && self.handed.load(Ordering::Acquire) == 0 {
                         self.link.log(false, format_args!("idle: stopping (lazy start)"));
                         let _ = self.client.disconnect(
@@ -566,20 +593,5 @@ impl Supervisor {
                 Err(m)
             }
         }
-    }
-
-    /// The next restart delay: constant, or decorrelated jitter between
-    /// base and cap (sleep = min(cap, random(base, 3 × sleep))).
-    fn next_delay(&mut self) -> Duration {
-        let r = self.link.conf.restart;
-        let Some(cap) = r.cap else { return r.base };
-        self.seed ^= self.seed << 13;
-        self.seed ^= self.seed >> 7;
-        self.seed ^= self.seed << 17;
-        let lo = r.base.as_millis() as u64;
-        let hi = (self.sleep.as_millis() as u64 * 3).max(lo + 1);
-        let pick = lo + self.seed % (hi - lo);
-        self.sleep = Duration::from_millis(pick).min(cap);
-        self.sleep
     }
 }

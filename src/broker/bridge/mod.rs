@@ -6,6 +6,7 @@ mod client_opts;
 pub mod config;
 #[cfg(test)]
 mod config_tests;
+mod failover;
 mod link;
 pub(crate) mod local;
 pub mod queue;
