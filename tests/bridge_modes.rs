@@ -3,11 +3,12 @@
 //! it goes back to the primary once it is back, with `round_robin true` it
 //! stays where it is; `start_type lazy` connects once `threshold` messages
 //! are queued and leaves after `idle_timeout`; `start_type once` does not
-//! reconnect.
+//! reconnect. And the bridge's state and counters in `$SYS`.
 
 mod support;
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use ferromq::client::sync::{Client, CreateOptions};
@@ -204,4 +205,52 @@ fn once_does_not_reconnect() {
         "{}",
         edge.log().text()
     );
+}
+
+#[test]
+fn sys_has_the_bridge_state_and_counters() {
+    if !need_mosquitto() {
+        return;
+    }
+    let mut remote = Remote::new("");
+    remote.up();
+    let edge = FerroBroker::start(
+        EXE,
+        &format!(
+            "sys_interval 1\nconnection hub\naddress 127.0.0.1:{}\nremote_clientid sys-edge\n\
+             topic c/# both 1\n",
+            remote.port
+        ),
+    );
+    expect_log(&edge, 0, &connected_line(remote.port));
+    let watch = client(edge.port, "watch");
+    subscribe(&watch, "$SYS/broker/bridge/hub/messages/#");
+    subscribe(&watch, "$SYS/broker/connection/sys-edge/state");
+    let publisher = client(edge.port, "pub");
+    for i in 0..3 {
+        publish(&publisher, "c/out", &i.to_string());
+    }
+    let remote_pub = client(remote.port, "remote-pub");
+    publish(&remote_pub, "c/in", "from the remote");
+    let want: HashMap<&str, &str> = [
+        ("$SYS/broker/connection/sys-edge/state", "1"),
+        ("$SYS/broker/bridge/hub/messages/sent", "3"),
+        ("$SYS/broker/bridge/hub/messages/received", "1"),
+        ("$SYS/broker/bridge/hub/messages/dropped", "0"),
+        ("$SYS/broker/bridge/hub/messages/queued", "0"),
+    ]
+    .into();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let deadline = Instant::now() + WAIT;
+    while want
+        .iter()
+        .any(|(t, v)| seen.get(*t).map(String::as_str) != Some(*v))
+    {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Some((topic, m)) = watch.receive(left).expect("receive") else {
+            panic!("$SYS so far: {seen:?}");
+        };
+        seen.insert(topic, String::from_utf8_lossy(&m.payload).into_owned());
+    }
+    remote.down();
 }

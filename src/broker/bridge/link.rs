@@ -82,7 +82,8 @@ impl Bridge {
         let local_id = conf.local_id();
         let up = Arc::new(AtomicBool::new(false));
         host.with_broker(&mut |b, now| {
-            let a = Attached::new(&conf.topics, queue.clone(), wake_tx.clone(), up.clone());
+            let a = Attached::new(&conf.topics, queue.clone(), wake_tx.clone(), up.clone())
+                .with_counters(&conf.name, stats.clone());
             b.bridge_attach(conn, &local_id, a, now)
         });
         let client = new_client(&conf).inspect_err(|_| {

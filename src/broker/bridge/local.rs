@@ -22,6 +22,7 @@ use bytes::{Bytes, BytesMut};
 use crossbeam_channel::Sender;
 
 use super::config::TopicRule;
+use super::link::BridgeStats;
 use super::queue::{OutQueue, Outgoing};
 use crate::broker::connection::Conn;
 use crate::broker::message::Message;
@@ -67,6 +68,11 @@ pub(crate) struct Attached {
     client_id: String,
     /// Kept in the store, offline while the link is down.
     durable: bool,
+    /// The bridge's name and counters, for `$SYS/broker/bridge/NAME/...`,
+    /// and the values last published there.
+    name: String,
+    stats: Arc<BridgeStats>,
+    sys_last: Option<[u64; 4]>,
 }
 
 impl std::fmt::Debug for Attached {
@@ -99,7 +105,17 @@ impl Attached {
             up,
             client_id: String::new(),
             durable: false,
+            name: String::new(),
+            stats: Arc::default(),
+            sys_last: None,
         }
+    }
+
+    /// Publish `stats` in `$SYS` as bridge `name`'s.
+    pub(crate) fn with_counters(mut self, name: &str, stats: Arc<BridgeStats>) -> Attached {
+        self.name = name.to_string();
+        self.stats = stats;
+        self
     }
 }
 
@@ -291,6 +307,29 @@ impl Broker {
         for p in acks {
             self.handle_packet(conn, p, now);
         }
+    }
+
+    /// Each bridge's counters that changed since the last `$SYS`
+    /// publication (all of them the first time): topic and value.
+    pub(crate) fn bridge_sys(&mut self) -> Vec<(String, String)> {
+        const NAMES: [&str; 4] = ["sent", "received", "dropped", "queued"];
+        let mut out = Vec::new();
+        for a in self.bridges.values_mut() {
+            let now = [
+                a.stats.sent.load(Ordering::Relaxed),
+                a.stats.received.load(Ordering::Relaxed),
+                a.queue.dropped(),
+                a.queue.len() as u64,
+            ];
+            for (i, name) in NAMES.iter().enumerate() {
+                if a.sys_last.is_none_or(|last| last[i] != now[i]) {
+                    let topic = format!("$SYS/broker/bridge/{}/messages/{name}", a.name);
+                    out.push((topic, now[i].to_string()));
+                }
+            }
+            a.sys_last = Some(now);
+        }
+        out
     }
 
     /// The bridge handed these `(packet id, QoS)` messages to the remote
