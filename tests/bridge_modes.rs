@@ -230,7 +230,10 @@ fn sys_has_the_bridge_state_and_counters() {
     for i in 0..3 {
         publish(&publisher, "c/out", &i.to_string());
     }
+    // The bridge says it is up on the remote after its SUBSCRIBE there.
     let remote_pub = client(remote.port, "remote-pub");
+    subscribe(&remote_pub, "$SYS/broker/connection/sys-edge/state");
+    assert_eq!(payload_of(&remote_pub), "1");
     publish(&remote_pub, "c/in", "from the remote");
     let want: HashMap<&str, &str> = [
         ("$SYS/broker/connection/sys-edge/state", "1"),
