@@ -136,19 +136,19 @@ fn with_round_robin_the_bridge_stays_on_the_secondary() {
     }
 }
 
-#[test]
-fn lazy_connects_at_threshold_and_leaves_when_idle() {
-    if !need_mosquitto() {
-        return;
-    }
+/// With or without the broker store (a lazy bridge's queue stays its own).
+fn lazy(store: Option<&std::path::Path>) {
     let mut remote = Remote::new("");
     remote.up();
     let sink = client(remote.port, "sink");
     subscribe(&sink, "l/#");
+    let persistence = store
+        .map(|p| format!("persistence true\npersistence_location {}\n", p.display()))
+        .unwrap_or_default();
     let edge = FerroBroker::start(
         EXE,
         &format!(
-            "connection hub\naddress 127.0.0.1:{}\nstart_type lazy\nthreshold 3\n\
+            "{persistence}connection hub\naddress 127.0.0.1:{}\nstart_type lazy\nthreshold 3\n\
              idle_timeout 1\nrestart_timeout 1\ntopic l/# out 1\n",
             remote.port
         ),
@@ -176,6 +176,21 @@ fn lazy_connects_at_threshold_and_leaves_when_idle() {
         expect_log(&edge, up, "idle: stopping (lazy start)");
     }
     remote.down();
+}
+
+#[test]
+fn lazy_connects_at_threshold_and_leaves_when_idle() {
+    if need_mosquitto() {
+        lazy(None);
+    }
+}
+
+#[test]
+fn lazy_with_persistence_connects_at_threshold() {
+    if need_mosquitto() {
+        let store = tempfile::tempdir().unwrap();
+        lazy(Some(store.path()));
+    }
 }
 
 #[test]

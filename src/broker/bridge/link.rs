@@ -83,7 +83,8 @@ impl Bridge {
         let up = Arc::new(AtomicBool::new(false));
         host.with_broker(&mut |b, now| {
             let a = Attached::new(&conf.topics, queue.clone(), wake_tx.clone(), up.clone())
-                .with_counters(&conf.name, stats.clone());
+                .with_counters(&conf.name, stats.clone())
+                .may_park(conf.start_type != StartType::Lazy);
             b.bridge_attach(conn, &local_id, a, now)
         });
         let client = new_client(&conf).inspect_err(|_| {

@@ -68,6 +68,9 @@ pub(crate) struct Attached {
     client_id: String,
     /// Kept in the store, offline while the link is down.
     durable: bool,
+    /// May be durable: not for a lazy bridge, which counts what waits in
+    /// its own queue to know when to connect.
+    may_park: bool,
     /// The bridge's name and counters, for `$SYS/broker/bridge/NAME/...`,
     /// and the values last published there.
     name: String,
@@ -105,10 +108,17 @@ impl Attached {
             up,
             client_id: String::new(),
             durable: false,
+            may_park: true,
             name: String::new(),
             stats: Arc::default(),
             sys_last: None,
         }
+    }
+
+    /// Whether it may be a durable session that goes offline with the link.
+    pub(crate) fn may_park(mut self, yes: bool) -> Attached {
+        self.may_park = yes;
+        self
     }
 
     /// Publish `stats` in `$SYS` as bridge `name`'s.
@@ -132,7 +142,7 @@ impl Broker {
         now: Instant,
     ) {
         attached.client_id = client_id.to_string();
-        attached.durable = self.config.persistence.is_some();
+        attached.durable = attached.may_park && self.config.persistence.is_some();
         let durable = attached.durable;
         self.bridges.insert(conn, Box::new(attached));
         self.bridge_connect(conn, now);
