@@ -16,34 +16,14 @@ use super::client_opts::{connect_options, new_client};
 use super::config::{BridgeConf, StartType};
 use super::failover::{Backoff, PRIMARY_PROBE, reachable};
 use super::local::{Attached, internal_conn_id};
-use super::queue::{MemQueue, OutQueue, Outgoing};
-use crate::broker::{Broker, ConnId};
+use super::queue::{MemQueue, OutQueue, Outgoing, Owed};
+use super::{BridgeStats, Host};
+use crate::broker::ConnId;
 use crate::client::r#async::AsyncClient;
 use crate::client::error::ClientError;
 use crate::client::pending::{Failure, Success};
 use crate::client::sync::{Callbacks, Message};
 use crate::protocol::codec::{Properties, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions};
-
-/// The local broker a bridge belongs to.
-pub(crate) trait Host: Send + Sync {
-    /// Run `f` on the broker, then have the reactor write what it produced.
-    fn with_broker(&self, f: &mut dyn FnMut(&mut Broker, Instant));
-    /// A log line about the bridge (`warning` or notice).
-    fn log(&self, warning: bool, line: &str);
-}
-
-/// A bridge's counters.
-#[derive(Debug, Default)]
-pub struct BridgeStats {
-    /// Connection attempts (each CONNECT tried, whatever the outcome).
-    pub attempts: AtomicU64,
-    /// Attempts that ended connected.
-    pub connects: AtomicU64,
-    /// Messages handed to the remote.
-    pub sent: AtomicU64,
-    /// Messages from the remote routed locally.
-    pub received: AtomicU64,
-}
 
 /// What the supervisor hears (rare: unbounded is bounded by the protocol).
 enum Ctl {
@@ -81,10 +61,12 @@ impl Bridge {
         let stats = Arc::new(BridgeStats::default());
         let local_id = conf.local_id();
         let up = Arc::new(AtomicBool::new(false));
+        let owed = Arc::new(Owed::default());
         host.with_broker(&mut |b, now| {
             let a = Attached::new(&conf.topics, queue.clone(), wake_tx.clone(), up.clone())
                 .with_counters(&conf.name, stats.clone())
-                .may_park(conf.start_type != StartType::Lazy);
+                .may_park(conf.start_type != StartType::Lazy)
+                .with_owed(owed.clone());
             b.bridge_attach(conn, &local_id, a, now)
         });
         let client = new_client(&conf).inspect_err(|_| {
@@ -100,6 +82,7 @@ impl Bridge {
             handed: handed.clone(),
             stats: stats.clone(),
             up,
+            owed,
         });
         let _ = client.set_callbacks(Some(Box::new(CallbackRef(cb.clone()))));
         let sup = Supervisor {
@@ -187,6 +170,7 @@ struct Link {
     stats: Arc<BridgeStats>,
     /// Shared with the internal session (see local.rs).
     up: Arc<AtomicBool>,
+    owed: Arc<Owed>,
 }
 
 impl Link {
@@ -206,6 +190,9 @@ impl Link {
                 b.bridge_resume(conn, now);
             } else {
                 b.bridge_park(conn, now);
+                if self.conf.cleansession {
+                    self.owed.forget();
+                }
             }
         });
     }
@@ -259,8 +246,11 @@ impl Callbacks for CallbackRef {
         true
     }
 
-    fn delivery_complete(&self, _token: i32) {
+    fn delivery_complete(&self, token: i32) {
         let l = &self.0;
+        if l.owed.is_on() {
+            l.owed.complete(token);
+        }
         let before = l
             .handed
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
@@ -498,18 +488,30 @@ impl Supervisor {
             if handed < HANDED_MAX {
                 self.queue.take((HANDED_MAX - handed) as usize, &mut batch);
             }
+            // Durable: acknowledged locally when the remote has them.
+            let owed = self.link.owed.clone();
+            let mut owing = owed.is_on().then(|| owed.lock());
             let mut rest = batch.drain(..);
             for m in rest.by_ref() {
                 let local = (m.local_id, m.qos);
-                if let Err(m) = self.send(m) {
-                    let mut back = vec![m];
-                    back.extend(rest);
-                    self.queue.give_back(back);
-                    break;
+                match self.send(m) {
+                    Ok(token) => match owing.as_mut() {
+                        Some(map) if local.1 != QoS::AtMostOnce => {
+                            map.insert(token, local);
+                        }
+                        _ => released.push(local),
+                    },
+                    Err(m) => {
+                        let mut back = vec![m];
+                        back.extend(rest);
+                        self.queue.give_back(back);
+                        break;
+                    }
                 }
-                released.push(local);
                 last_activity = Instant::now();
             }
+            drop(owing);
+            owed.take_done(&mut released);
             if !released.is_empty() {
                 let conn = self.link.conn;
                 self.link
@@ -570,7 +572,7 @@ impl Supervisor {
 
     /// Hand one message to the client; the message back when it cannot
     /// take it now.
-    fn send(&mut self, m: Outgoing) -> Result<(), Outgoing> {
+    fn send(&mut self, m: Outgoing) -> Result<i32, Outgoing> {
         let counted = m.qos != QoS::AtMostOnce;
         if counted {
             self.handed.fetch_add(1, Ordering::AcqRel);
@@ -584,9 +586,9 @@ impl Supervisor {
             None,
         );
         match r {
-            Ok(_) => {
+            Ok(token) => {
                 self.link.stats.sent.fetch_add(1, Ordering::Relaxed);
-                Ok(())
+                Ok(token)
             }
             Err(_) => {
                 if counted {

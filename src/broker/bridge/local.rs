@@ -21,9 +21,9 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use crossbeam_channel::Sender;
 
+use super::BridgeStats;
 use super::config::TopicRule;
-use super::link::BridgeStats;
-use super::queue::{OutQueue, Outgoing};
+use super::queue::{OutQueue, Outgoing, Owed};
 use crate::broker::connection::Conn;
 use crate::broker::message::Message;
 use crate::broker::topics::valid_topic_name;
@@ -68,6 +68,8 @@ pub(crate) struct Attached {
     client_id: String,
     /// Kept in the store, offline while the link is down.
     durable: bool,
+    /// Durable: what the remote has not acknowledged yet.
+    owed: Arc<Owed>,
     /// May be durable: not for a lazy bridge, which counts what waits in
     /// its own queue to know when to connect.
     may_park: bool,
@@ -109,10 +111,17 @@ impl Attached {
             client_id: String::new(),
             durable: false,
             may_park: true,
+            owed: Arc::default(),
             name: String::new(),
             stats: Arc::default(),
             sys_last: None,
         }
+    }
+
+    /// Where a durable bridge keeps what the remote owes.
+    pub(crate) fn with_owed(mut self, owed: Arc<Owed>) -> Attached {
+        self.owed = owed;
+        self
     }
 
     /// Whether it may be a durable session that goes offline with the link.
@@ -144,6 +153,7 @@ impl Broker {
         attached.client_id = client_id.to_string();
         attached.durable = attached.may_park && self.config.persistence.is_some();
         let durable = attached.durable;
+        attached.owed.set_on(durable);
         self.bridges.insert(conn, Box::new(attached));
         self.bridge_connect(conn, now);
         if durable {
@@ -270,6 +280,10 @@ impl Broker {
             match decode(&mut a.rx, ProtocolVersion::V5, 0) {
                 Ok(Some(Packet::Publish(p))) => {
                     let (id, qos) = (p.packet_id, p.qos);
+                    // Sent again on resume, but the client still has it.
+                    if p.dup && a.owed.is_on() && a.owed.owes(id) {
+                        continue;
+                    }
                     match a.rules.iter().find_map(|r| r.to_remote(&p.topic)) {
                         Some(topic) => {
                             let mut properties = p.properties;

@@ -2,9 +2,9 @@
 //! bridge that the remote has not taken yet. [`OutQueue`] is the seam a
 //! persistent store can back; [`MemQueue`] is the bounded in-memory one.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
 
@@ -108,6 +108,60 @@ impl OutQueue for MemQueue {
 
     fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// For a durable bridge (persistence on): messages handed to the remote
+/// side and not acknowledged by it yet, by client token, with their local
+/// `(packet id, QoS)`. They are acknowledged to the local broker only once
+/// the remote has them, so until then they stay in flight in the store.
+#[derive(Debug, Default)]
+pub struct Owed {
+    on: AtomicBool,
+    map: Mutex<HashMap<i32, (u16, QoS)>>,
+    done: Mutex<Vec<(u16, QoS)>>,
+}
+
+impl Owed {
+    pub(crate) fn set_on(&self, on: bool) {
+        self.on.store(on, Ordering::Release);
+    }
+
+    pub(crate) fn is_on(&self) -> bool {
+        self.on.load(Ordering::Acquire)
+    }
+
+    /// The map: held while handing a batch over, so no completion can
+    /// come before its entry is in.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, HashMap<i32, (u16, QoS)>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The remote acknowledged `token`.
+    pub(crate) fn complete(&self, token: i32) {
+        if let Some(local) = self.lock().remove(&token) {
+            self.done
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(local);
+        }
+    }
+
+    /// Move the completed ones to `into`.
+    pub(crate) fn take_done(&self, into: &mut Vec<(u16, QoS)>) {
+        into.append(&mut self.done.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    /// True when the message with local packet id `id` is still owed (the
+    /// client will send it again itself).
+    pub(crate) fn owes(&self, id: u16) -> bool {
+        self.lock().values().any(|&(i, _)| i == id)
+    }
+
+    /// The client dropped what it held (a clean session): nothing is owed;
+    /// the local broker sends those messages again.
+    pub(crate) fn forget(&self) {
+        self.lock().clear();
     }
 }
 
