@@ -203,5 +203,8 @@ impl Broker {
         for (topic, value) in loads {
             self.publish_sys(&topic, format!("{value:.2}"), now);
         }
+        for (topic, value) in self.bridge_sys() {
+            self.publish_sys(&topic, value, now);
+        }
     }
 }

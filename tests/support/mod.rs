@@ -628,6 +628,7 @@ pub mod c_programs;
 pub mod paho_programs;
 pub mod proxy;
 pub mod raw;
+pub mod remote;
 pub mod tls;
 pub mod valgrind;
 

@@ -15,13 +15,6 @@ use crate::protocol::codec::{
 };
 use crate::reactor::transport::tls_config::TlsSettings;
 
-pub(super) fn seed() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64);
-    t | 1
-}
-
 pub(super) fn new_client(conf: &BridgeConf) -> std::io::Result<AsyncClient> {
     let scheme = if conf.uses_tls() { "ssl" } else { "tcp" };
     let uri = format!("{scheme}://{}", conf.addresses[0]);

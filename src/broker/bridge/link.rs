@@ -12,37 +12,18 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use crossbeam_channel::{Receiver, Sender, select};
 
-use super::client_opts::{connect_options, new_client, seed};
+use super::client_opts::{connect_options, new_client};
 use super::config::{BridgeConf, StartType};
+use super::failover::{Backoff, PRIMARY_PROBE, reachable};
 use super::local::{Attached, internal_conn_id};
-use super::queue::{MemQueue, OutQueue, Outgoing};
-use crate::broker::{Broker, ConnId};
+use super::queue::{MemQueue, OutQueue, Outgoing, Owed};
+use super::{BridgeStats, Host};
+use crate::broker::ConnId;
 use crate::client::r#async::AsyncClient;
 use crate::client::error::ClientError;
 use crate::client::pending::{Failure, Success};
 use crate::client::sync::{Callbacks, Message};
 use crate::protocol::codec::{Properties, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions};
-
-/// The local broker a bridge belongs to.
-pub(crate) trait Host: Send + Sync {
-    /// Run `f` on the broker, then have the reactor write what it produced.
-    fn with_broker(&self, f: &mut dyn FnMut(&mut Broker, Instant));
-    /// A log line about the bridge (`warning` or notice).
-    fn log(&self, warning: bool, line: &str);
-}
-
-/// A bridge's counters.
-#[derive(Debug, Default)]
-pub struct BridgeStats {
-    /// Connection attempts (each CONNECT tried, whatever the outcome).
-    pub attempts: AtomicU64,
-    /// Attempts that ended connected.
-    pub connects: AtomicU64,
-    /// Messages handed to the remote.
-    pub sent: AtomicU64,
-    /// Messages from the remote routed locally.
-    pub received: AtomicU64,
-}
 
 /// What the supervisor hears (rare: unbounded is bounded by the protocol).
 enum Ctl {
@@ -80,8 +61,12 @@ impl Bridge {
         let stats = Arc::new(BridgeStats::default());
         let local_id = conf.local_id();
         let up = Arc::new(AtomicBool::new(false));
+        let owed = Arc::new(Owed::default());
         host.with_broker(&mut |b, now| {
-            let a = Attached::new(&conf.topics, queue.clone(), wake_tx.clone(), up.clone());
+            let a = Attached::new(&conf.topics, queue.clone(), wake_tx.clone(), up.clone())
+                .with_counters(&conf.name, stats.clone())
+                .may_park(conf.start_type != StartType::Lazy)
+                .with_owed(owed.clone());
             b.bridge_attach(conn, &local_id, a, now)
         });
         let client = new_client(&conf).inspect_err(|_| {
@@ -97,6 +82,7 @@ impl Bridge {
             handed: handed.clone(),
             stats: stats.clone(),
             up,
+            owed,
         });
         let _ = client.set_callbacks(Some(Box::new(CallbackRef(cb.clone()))));
         let sup = Supervisor {
@@ -107,9 +93,9 @@ impl Bridge {
             wake: wake_rx,
             handed,
             next_address: 0,
-            sleep: conf.restart.base,
+            connected_to: 0,
+            backoff: Backoff::new(conf.restart),
             private_refused: false,
-            seed: seed(),
         };
         let thread = std::thread::Builder::new()
             .name(format!("ferromq-bridge-{}", conf.name))
@@ -184,12 +170,31 @@ struct Link {
     stats: Arc<BridgeStats>,
     /// Shared with the internal session (see local.rs).
     up: Arc<AtomicBool>,
+    owed: Arc<Owed>,
 }
 
 impl Link {
     fn log(&self, warning: bool, what: std::fmt::Arguments<'_>) {
         self.host
             .log(warning, &format!("bridge {}: {what}", self.conf.name));
+    }
+
+    /// Say whether the link is up, to the internal session (under the
+    /// broker's lock, so no output of the session sees one without the
+    /// other): a durable session goes online or offline with the link.
+    fn set_up(&self, up: bool) {
+        let conn = self.conn;
+        self.host.with_broker(&mut |b, now| {
+            self.up.store(up, Ordering::Release);
+            if up {
+                b.bridge_resume(conn, now);
+            } else {
+                b.bridge_park(conn, now);
+                if self.conf.cleansession {
+                    self.owed.forget();
+                }
+            }
+        });
     }
 
     /// Route a message locally as the bridge's internal session.
@@ -241,12 +246,20 @@ impl Callbacks for CallbackRef {
         true
     }
 
-    fn delivery_complete(&self, _token: i32) {
+    fn delivery_complete(&self, token: i32) {
         let l = &self.0;
-        let _ = l
+        if l.owed.is_on() {
+            l.owed.complete(token);
+        }
+        let before = l
             .handed
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
-        let _ = l.wake.try_send(());
+        // The sender waits for room only with a full window: wake it once
+        // half of it is free (a batch's worth), not per acknowledgement,
+        // and when the last one is in (a lazy bridge's idle timer).
+        if matches!(before, Ok(n) if n == HANDED_MAX / 2 || n == 1) {
+            let _ = l.wake.try_send(());
+        }
     }
 }
 
@@ -258,16 +271,18 @@ struct Supervisor {
     wake: Receiver<()>,
     handed: Arc<AtomicU64>,
     next_address: usize,
-    /// The last restart delay (decorrelated jitter grows it).
-    sleep: Duration,
+    /// The index in `addresses` of the one connected to.
+    connected_to: usize,
+    backoff: Backoff,
     /// The remote refused a try_private CONNECT: connect plainly.
     private_refused: bool,
-    seed: u64,
 }
 
 enum Ended {
     Stop,
     Lost,
+    /// The primary address is back: reconnect to it now.
+    Primary,
 }
 
 impl Supervisor {
@@ -279,7 +294,7 @@ impl Supervisor {
         loop {
             match self.connect() {
                 Err(Ended::Stop) => return,
-                Err(Ended::Lost) => {
+                Err(Ended::Lost | Ended::Primary) => {
                     if conf.start_type == StartType::Once {
                         self.link
                             .log(true, format_args!("start_type once: not retrying"));
@@ -287,10 +302,10 @@ impl Supervisor {
                     }
                 }
                 Ok(()) => {
-                    self.sleep = conf.restart.base;
-                    self.link.up.store(true, Ordering::Release);
+                    self.backoff.reset();
+                    self.link.set_up(true);
                     let ended = self.forward();
-                    self.link.up.store(false, Ordering::Release);
+                    self.link.set_up(false);
                     self.link.notify_local(false);
                     match ended {
                         Ended::Stop => {
@@ -314,10 +329,11 @@ impl Supervisor {
                             continue;
                         }
                         Ended::Lost => {}
+                        Ended::Primary => continue,
                     }
                 }
             }
-            let delay = self.next_delay();
+            let delay = self.backoff.next();
             self.link.log(
                 false,
                 format_args!("reconnecting in {} ms", delay.as_millis()),
@@ -387,6 +403,7 @@ impl Supervisor {
                 Ok(Ctl::Connected(uri)) => {
                     if let Some(i) = uris.iter().position(|u| *u == uri) {
                         self.next_address = first + i;
+                        self.connected_to = (first + i) % n;
                     }
                     self.link.stats.connects.fetch_add(1, Ordering::Relaxed);
                     // What the client still holds from before (resent on a
@@ -459,28 +476,58 @@ impl Supervisor {
         let idle = self.link.conf.idle_timeout;
         let lazy = self.link.conf.start_type == StartType::Lazy;
         let mut last_activity = Instant::now();
+        // On a secondary address without round_robin: check the primary.
+        let probing = !self.link.conf.round_robin && self.connected_to != 0;
+        let mut probe_at = Instant::now() + PRIMARY_PROBE;
+        let mut batch = Vec::new();
+        let mut released = Vec::new();
         loop {
-            let mut released = Vec::new();
-            while self.handed.load(Ordering::Acquire) < HANDED_MAX {
-                let Some(m) = self.queue.pop() else { break };
+            // All that the window has room for, one queue lock and one
+            // broker lock per batch.
+            let handed = self.handed.load(Ordering::Acquire);
+            if handed < HANDED_MAX {
+                self.queue.take((HANDED_MAX - handed) as usize, &mut batch);
+            }
+            // Durable: acknowledged locally when the remote has them.
+            let owed = self.link.owed.clone();
+            let mut owing = owed.is_on().then(|| owed.lock());
+            let mut rest = batch.drain(..);
+            for m in rest.by_ref() {
                 let local = (m.local_id, m.qos);
-                if !self.send(m) {
-                    break;
+                match self.send(m) {
+                    Ok(token) => match owing.as_mut() {
+                        Some(map) if local.1 != QoS::AtMostOnce => {
+                            map.insert(token, local);
+                        }
+                        _ => released.push(local),
+                    },
+                    Err(m) => {
+                        let mut back = vec![m];
+                        back.extend(rest);
+                        self.queue.give_back(back);
+                        break;
+                    }
                 }
-                released.push(local);
                 last_activity = Instant::now();
             }
+            drop(owing);
+            owed.take_done(&mut released);
             if !released.is_empty() {
                 let conn = self.link.conn;
                 self.link
                     .host
                     .with_broker(&mut |b, now| b.bridge_release(conn, &released, now));
+                released.clear();
             }
-            let timeout = if lazy {
+            let mut timeout = if lazy && self.handed.load(Ordering::Acquire) == 0 {
                 idle.saturating_sub(last_activity.elapsed())
             } else {
+                // The last acknowledgement wakes it (see delivery_complete).
                 Duration::from_secs(3600)
             };
+            if probing {
+                timeout = timeout.min(probe_at.saturating_duration_since(Instant::now()));
+            }
             select! {
                 recv(self.ctl) -> c => match c {
                     Ok(Ctl::Lost(why)) => {
@@ -492,6 +539,22 @@ impl Supervisor {
                 },
                 recv(self.wake) -> _ => {}
                 default(timeout) => {
+                    if probing && Instant::now() >= probe_at {
+                        probe_at = Instant::now() + PRIMARY_PROBE;
+                        let primary = &self.link.conf.addresses[0];
+                        if reachable(primary, Duration::from_secs(2)) {
+                            self.link.log(false, format_args!(
+                                "primary address {primary} is back: reconnecting to it"
+                            ));
+                            let _ = self.client.disconnect(
+                                Duration::from_secs(2),
+                                ReasonCode::SUCCESS,
+                                Properties::default(),
+                                None,
+                            );
+                            return Ended::Primary;
+                        }
+                    }
                     if lazy && last_activity.elapsed() >= idle && self.handed.load(Ordering::Acquire) == 0 {
                         self.link.log(false, format_args!("idle: stopping (lazy start)"));
                         let _ = self.client.disconnect(
@@ -507,9 +570,9 @@ impl Supervisor {
         }
     }
 
-    /// Hand one message to the client; false (and back in the queue) when
-    /// it cannot take it now.
-    fn send(&mut self, m: Outgoing) -> bool {
+    /// Hand one message to the client; the message back when it cannot
+    /// take it now.
+    fn send(&mut self, m: Outgoing) -> Result<i32, Outgoing> {
         let counted = m.qos != QoS::AtMostOnce;
         if counted {
             self.handed.fetch_add(1, Ordering::AcqRel);
@@ -523,32 +586,16 @@ impl Supervisor {
             None,
         );
         match r {
-            Ok(_) => {
+            Ok(token) => {
                 self.link.stats.sent.fetch_add(1, Ordering::Relaxed);
-                true
+                Ok(token)
             }
             Err(_) => {
                 if counted {
                     self.handed.fetch_sub(1, Ordering::AcqRel);
                 }
-                self.queue.unpop(m);
-                false
+                Err(m)
             }
         }
-    }
-
-    /// The next restart delay: constant, or decorrelated jitter between
-    /// base and cap (sleep = min(cap, random(base, 3 × sleep))).
-    fn next_delay(&mut self) -> Duration {
-        let r = self.link.conf.restart;
-        let Some(cap) = r.cap else { return r.base };
-        self.seed ^= self.seed << 13;
-        self.seed ^= self.seed >> 7;
-        self.seed ^= self.seed << 17;
-        let lo = r.base.as_millis() as u64;
-        let hi = (self.sleep.as_millis() as u64 * 3).max(lo + 1);
-        let pick = lo + self.seed % (hi - lo);
-        self.sleep = Duration::from_millis(pick).min(cap);
-        self.sleep
     }
 }

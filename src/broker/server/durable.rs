@@ -11,6 +11,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::Shared;
+use crate::broker::bridge::local::is_internal;
 use crate::broker::store::Store;
 use crate::broker::{Broker, BrokerEvent};
 
@@ -106,10 +107,21 @@ impl Shared {
             Ok(id) => {
                 let (mut turn, mut closes, mut chunks) = (Vec::new(), Vec::new(), Vec::new());
                 while let Some(conn) = b.poll_transmit_bytes(&mut chunks) {
+                    // A bridge's internal session is not held: it is not
+                    // a socket, and its acknowledgements go through the
+                    // store like any client's.
+                    if is_internal(conn) {
+                        b.bridge_output(conn, &mut chunks, Instant::now());
+                        continue;
+                    }
                     d.bytes += chunks.iter().map(Bytes::len).sum::<usize>();
                     turn.extend(chunks.drain(..).map(|c| (conn as u64, c)));
                 }
                 while let Some(conn) = b.poll_close() {
+                    if is_internal(conn) {
+                        b.handle_closed(conn, Instant::now());
+                        continue;
+                    }
                     closes.push(conn as u64);
                 }
                 if !turn.is_empty() || !closes.is_empty() {
