@@ -332,7 +332,15 @@ class Client(Options, Transport, Loops, Backlog, Dispatch):
             raise ValueError(f"connect rejected by the library: {rc}")
         if in_callback():
             return MQTT_ERR_SUCCESS
-        if not self._connect_event.wait(self.connect_timeout + 5):
+        try:
+            answered = self._connect_event.wait(self.connect_timeout + 5)
+        except KeyboardInterrupt:
+            # Callbacks run on the library's thread, so the session may be
+            # up (subscribed, receiving) before this wait wakes: Ctrl-C here
+            # ends it as cleanly as in loop_forever.
+            self.disconnect()
+            raise
+        if not answered:
             raise TimeoutError("timed out waiting for the broker's CONNACK")
         if not self._connected and not self._connect_refused:
             raise ConnectionRefusedError(
