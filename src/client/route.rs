@@ -8,7 +8,7 @@ use super::dispatch::{Dispatch, HIGH_WATER, Registry};
 use super::pending::{Failure, Success};
 use super::sync::AckResult;
 use super::trace::{self, trace};
-use crate::protocol::codec::ConnAck;
+use crate::protocol::codec::{ConnAck, Publish};
 use crate::protocol::session::client::{CloseReason, Event};
 
 /// Which callbacks are installed (read once per batch of events).
@@ -57,6 +57,21 @@ pub struct Effects {
     pub inbox_full: bool,
 }
 
+/// Hand a received message to the application: its messageArrived
+/// callback, else the receive inbox.
+fn deliver(core: &mut Core, has: &Installed, p: Publish, fx: &mut Effects) {
+    let (topic, msg) = to_message(p);
+    if has.main {
+        fx.dispatch.push(Dispatch::Message(topic, msg));
+    } else if !core.async_mode {
+        // MQTTAsync has no receive call: with no messageArrived
+        // callback a message has nowhere to go (Paho drops it too).
+        core.sync().inbox.push_back((topic, msg));
+        fx.inbox_full |= core.sync().inbox.len() > HIGH_WATER;
+        fx.notify = true;
+    }
+}
+
 /// Route one session event.
 pub fn route(core: &mut Core, has: &Installed, ev: Event, fx: &mut Effects) {
     match ev {
@@ -68,6 +83,11 @@ pub fn route(core: &mut Core, has: &Installed, ev: Event, fx: &mut Effects) {
             if !ack.session_present && !core.session_v31() {
                 // The server kept nothing, so the session dropped its flows.
                 core.persist_drop_flows();
+            }
+            // Messages an earlier run received but never handed over go
+            // to the application ahead of anything this connection brings.
+            for p in core.take_restored_queue() {
+                deliver(core, has, p, fx);
             }
             fx.connect = Some(ConnectOutcome::Accepted(ack));
             fx.notify = true;
@@ -85,16 +105,7 @@ pub fn route(core: &mut Core, has: &Installed, ev: Event, fx: &mut Effects) {
                 p.qos as u8,
                 p.payload.len()
             );
-            let (topic, msg) = to_message(p);
-            if has.main {
-                fx.dispatch.push(Dispatch::Message(topic, msg));
-            } else if !core.async_mode {
-                // MQTTAsync has no receive call: with no messageArrived
-                // callback a message has nowhere to go (Paho drops it too).
-                core.sync().inbox.push_back((topic, msg));
-                fx.inbox_full |= core.sync().inbox.len() > HIGH_WATER;
-                fx.notify = true;
-            }
+            deliver(core, has, p, fx);
         }
         Event::PublishComplete {
             packet_id,

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use super::commands::{COMMAND, COMMAND_V5, Command, restore_commands};
-use super::{ClientStore, CommandOptions, Store, StoreError, records};
+use super::{ClientStore, CommandOptions, Store, StoreError, queue, records};
 use crate::client::core::{Core, Shared};
 use crate::client::error::ClientError;
 use crate::client::pending::{Buffered, Waiting};
@@ -103,26 +103,30 @@ impl Core {
             after_read: cs.after_read.take(),
         };
         let read = records::restore(&mut store).and_then(|restored| {
+            let (queued, _) = queue::restore(&mut store)?;
             let replay = if replay_commands {
                 restore_commands(&mut store)?
             } else {
                 Vec::new()
             };
-            Ok((restored, replay))
+            Ok((restored, queued, replay))
         });
         cs.after_read = store.after_read;
-        let (restored, replay) = read?;
-        if !restored.entries.is_empty() || !restored.incoming.is_empty() || !replay.is_empty() {
+        let (restored, queued, replay) = read?;
+        let any = !restored.entries.is_empty() || !restored.incoming.is_empty();
+        if any || !queued.is_empty() || !replay.is_empty() {
             trace!(
                 trace::MINIMUM,
-                "persistence: {} outgoing and {} incoming flows to resume, {} buffered publishes",
+                "persistence: {} outgoing and {} incoming flows to resume, {} queued messages, {} buffered publishes",
                 restored.entries.len(),
                 restored.incoming.len(),
+                queued.len(),
                 replay.len()
             );
         }
         cs.restored = restored.entries;
         cs.restored_incoming = restored.incoming;
+        cs.restored_queue = queued;
         let mut publishes = Vec::new();
         for (seq, key, c) in replay {
             match c {
@@ -234,6 +238,7 @@ impl Shared {
             store,
             restored: Vec::new(),
             restored_incoming: Vec::new(),
+            restored_queue: Vec::new(),
             restored_requests: Vec::new(),
             resumed: Vec::new(),
             command_seqno: seqno,
@@ -316,6 +321,7 @@ mod tests {
             store: Box::new(store),
             restored: Vec::new(),
             restored_incoming: Vec::new(),
+            restored_queue: Vec::new(),
             restored_requests: Vec::new(),
             resumed: Vec::new(),
             command_seqno: 2,

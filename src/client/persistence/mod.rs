@@ -6,6 +6,7 @@ mod attach;
 pub mod commands;
 pub mod file;
 mod hooks;
+pub mod queue;
 
 pub use attach::{AfterRead, BeforeWrite};
 pub use hooks::CommandOptions;
@@ -89,6 +90,9 @@ pub struct ClientStore {
     /// is still to be delivered), waiting for the first connect that keeps
     /// the session.
     pub restored_incoming: Vec<(u16, Option<crate::protocol::codec::Publish>)>,
+    /// Received messages an earlier run queued for the application (Paho's
+    /// `q-` records), to deliver first after connect.
+    pub restored_queue: Vec<queue::Queued>,
     /// The last command sequence number used (MQTTAsync's `c-<seqno>`).
     pub command_seqno: u32,
     /// Command records use MQTT 5's keys and layout (created with MQTTVersion 5).

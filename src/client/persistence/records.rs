@@ -125,7 +125,7 @@ pub fn restore(store: &mut dyn Store) -> Result<Restored, StoreError> {
     let mut out = Restored::default();
     for key in store.keys()? {
         let Some((kind, v5, id)) = classify(&key) else {
-            trace!(trace::MEDIUM, "persistence: record {key} is not resumed");
+            trace!(trace::MEDIUM, "persistence: {key} is not a flow record");
             continue;
         };
         let data = store.get(&key);
