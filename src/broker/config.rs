@@ -136,6 +136,11 @@ pub struct Hooks {
     /// Ask [`BrokerConfig::delivery_check`] before each message goes to a
     /// subscriber.
     pub deliver: bool,
+    /// The notices need only what a connection itself knows (client id,
+    /// address, protocol; not the user name): with no other hook on, no
+    /// client record is kept per connection for them (a logging host keeps
+    /// the idle footprint of a broker without hooks).
+    pub lean_notices: bool,
 }
 
 /// A message about to go to one subscriber, as the delivery check sees it.

@@ -47,7 +47,13 @@ impl Broker {
     /// Whether any host hook needs client records.
     pub(super) fn keeps_records(&self) -> bool {
         let h = &self.config.hooks;
-        h.connect || h.publish || h.subscribe || h.unsubscribe || h.notices || h.auth || h.deliver
+        h.connect
+            || h.publish
+            || h.subscribe
+            || h.unsubscribe
+            || (h.notices && !h.lean_notices)
+            || h.auth
+            || h.deliver
     }
 
     /// Remembers what `conn` is (hooks on only), replacing what was known.

@@ -217,6 +217,8 @@ impl Hooks for CHooks {
             unsubscribe: c.on_client_unsubscribe.is_some(),
             auth: c.on_client_auth.is_some(),
             deliver: c.on_client_deliver.is_some(),
+            // on_client_disconnect shows the user name too.
+            lean_notices: false,
         }
     }
 

@@ -39,6 +39,8 @@ impl Hooks for LogHooks {
     fn wants(&self) -> HookSet {
         HookSet {
             notices: true,
+            // The log lines name client, address and protocol only.
+            lean_notices: true,
             ..HookSet::default()
         }
     }

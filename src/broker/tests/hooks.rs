@@ -470,3 +470,23 @@ fn the_authentication_phase_adds_nothing_to_a_connection() {
     assert!(std::mem::size_of::<crate::broker::connection::Phase>() <= 4);
     assert!(std::mem::size_of::<crate::broker::connection::Conn>() <= 184);
 }
+
+/// A host that only logs (`ferromq broker`) asks for lean notices: no
+/// record per connection, so its idle footprint is that of no hooks; the
+/// notices still name the client, its address and protocol.
+#[test]
+fn lean_notices_keep_no_record_per_connection() {
+    let mut h = with_hooks(Hooks {
+        notices: true,
+        lean_notices: true,
+        ..Hooks::default()
+    });
+    h.connect(1, "logged", V311);
+    assert!(h.b.records.is_none(), "lean notices: no table");
+    let mut h = with_hooks(Hooks {
+        notices: true,
+        ..Hooks::default()
+    });
+    h.connect(1, "logged", V311);
+    assert!(h.b.records.is_some(), "full notices keep the record");
+}
