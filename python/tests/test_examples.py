@@ -48,6 +48,13 @@ def program(name: str, flavour: str, tmp: pathlib.Path) -> pathlib.Path:
     return path
 
 
+def _default_sigint() -> None:
+    # A test run started in the background (`cmd &` in a script) inherits
+    # SIGINT ignored, and Python then installs no KeyboardInterrupt
+    # handler: the Ctrl-C tests need the default back in the child.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Proc:
     """A child Python program whose output lines are collected by reader threads."""
 
@@ -57,7 +64,7 @@ class Proc:
         env["MQTT_HOST"] = "127.0.0.1"
         self.proc = subprocess.Popen([sys.executable, str(path)], env=env, text=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, preexec_fn=_default_sigint)
         self.lines = Recorder()
         self.err: list[str] = []
         self.readers = [
