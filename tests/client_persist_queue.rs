@@ -1,14 +1,16 @@
 //! Paho's `q-` records: a received message queued for the application
 //! across a client crash (MQTTCLIENT_PERSISTENCE_DEFAULT), through mosquitto.
 //!
-//! Run 1, always on Debian's Paho C: tests/c/persist_queue.c subscribes with
-//! cleansession=0 and holds the first message inside messageArrived; Paho
-//! has acknowledged it (PUBACK, or PUBREC..PUBCOMP) and keeps it only as a
-//! `q-1` record; the process is killed with SIGKILL. Run 2 on the same
-//! store, on Paho (the reference) or on FerroMQ (the same binary under
-//! Paho's library names): tests/c/persist_receive.c must get the held
-//! message once, before what the broker queued meanwhile, and the record
-//! must be gone afterwards.
+//! Run 1: tests/c/persist_queue.c subscribes with cleansession=0 and holds
+//! the first message inside messageArrived; the process is killed with
+//! SIGKILL. On Debian's Paho C, the message has been acknowledged
+//! (PUBACK, or PUBREC..PUBCOMP) and lives only in a `q-1` record; on
+//! FerroMQ it has not been acknowledged (an MQTT 3.x QoS 2 flow waits for
+//! its PUBCOMP, with its `r-` record), so the broker still has it. Run 2 on
+//! the same store, on Paho (the reference) or on FerroMQ (the same binary
+//! under Paho's library names): tests/c/persist_receive.c must get the
+//! held message once, before what the broker queued meanwhile, and no
+//! record may be left afterwards.
 
 mod support;
 
@@ -114,15 +116,23 @@ fn records(store: &Path) -> Vec<String> {
         .filter(|e| e.path().is_dir())
         .flat_map(|d| std::fs::read_dir(d.path()).expect("client dir").flatten())
         .map(|e| e.file_name().to_string_lossy().into_owned())
+        // Our store's directory for records being written (empty).
+        .filter(|name| name != ".ferromq-tmp")
         .collect();
     out.sort();
     out
 }
 
-/// Paho holds a message in messageArrived and is killed: `(version, store)`.
-fn crash_holding(programs: &Programs, uri: &str, version: &str, qos: QoS) -> tempfile::TempDir {
+/// `holder` holds a message in messageArrived and is killed: its store.
+fn crash_holding(
+    programs: &Programs,
+    holder: Lib,
+    uri: &str,
+    version: &str,
+    qos: QoS,
+) -> tempfile::TempDir {
     let store = tempfile::tempdir().expect("tempdir");
-    let mut cmd = programs.command(&programs.hold, Lib::Paho);
+    let mut cmd = programs.command(&programs.hold, holder);
     cmd.args([uri, CLIENT])
         .arg(store.path())
         .args([version, TOPIC]);
@@ -134,25 +144,40 @@ fn crash_holding(programs: &Programs, uri: &str, version: &str, qos: QoS) -> tem
     store
 }
 
-fn resume(second: Lib, qos: QoS) {
+/// What the holder leaves in its store when killed holding a message:
+/// Paho its `q-` record; FerroMQ nothing but, for an MQTT 3.x QoS 2
+/// message, the `r-` record of a flow whose PUBCOMP it has not sent (it
+/// acknowledges only what the application took, so the server still has
+/// the message).
+fn left_behind(holder: Lib, version: &str, qos: QoS) -> Vec<&'static str> {
+    match (holder, version, qos) {
+        (Lib::Paho, _, _) => vec!["q-1.msg"],
+        (Lib::Ours, "4", QoS::ExactlyOnce) => vec!["r-1.msg"],
+        (Lib::Ours, _, _) => vec![],
+    }
+}
+
+/// `holder` is killed holding a message; `second` resumes the store and
+/// must get that message first, once, and leave no record of it.
+fn resume_after(holder: Lib, second: Lib, version: &str, qos: QoS) {
     let Some(programs) = Programs::build() else {
         return;
     };
     let broker = Mosquitto::start();
     let uri = format!("tcp://127.0.0.1:{}", broker.port);
-    let store = crash_holding(&programs, &uri, "4", qos);
-    let before = records(store.path());
+    let store = crash_holding(&programs, holder, &uri, version, qos);
     assert_eq!(
-        before,
-        vec!["q-1.msg"],
-        "Paho left other records than its queue entry"
+        records(store.path()),
+        left_behind(holder, version, qos),
+        "{holder:?} killed holding a QoS {qos:?} message (MQTT level {version})"
     );
-    // The broker had its acknowledgement: only the record still has
-    // "held". "end" waits for the client in its session.
+    // "end" waits for the client in its session.
     publish(&uri, "end", QoS::AtLeastOnce);
 
     let mut cmd = programs.command(&programs.receive, second);
-    cmd.args([uri.as_str(), CLIENT]).arg(store.path()).arg("4");
+    cmd.args([uri.as_str(), CLIENT])
+        .arg(store.path())
+        .arg(version);
     let (status, out, err) = Running::spawn(cmd, PROGRAM_SECS).finish();
     assert!(
         status.success(),
@@ -166,13 +191,15 @@ fn resume(second: Lib, qos: QoS) {
             format!("arrived {TOPIC} held").as_str(),
             &format!("arrived {TOPIC} end")
         ],
-        "{second:?} after Paho (QoS {qos:?}): the held message must come first, once\n{out}\n{err}"
+        "{second:?} after {holder:?} (QoS {qos:?}, level {version}): the held message \
+         must come first, once\n{out}\n{err}"
     );
     let after = records(store.path());
-    assert!(
-        after.iter().all(|r| !r.starts_with("q-")),
-        "the queue record outlived its delivery: {after:?}"
-    );
+    assert!(after.is_empty(), "records outlived their flows: {after:?}");
+}
+
+fn resume(second: Lib, qos: QoS) {
+    resume_after(Lib::Paho, second, "4", qos);
 }
 
 #[test]
@@ -190,6 +217,33 @@ fn ferromq_resumes_a_message_paho_queued_qos2() {
     resume(Lib::Ours, QoS::ExactlyOnce);
 }
 
+/// Our client killed inside messageArrived has not acknowledged the
+/// message: the broker sends it again to the next run.
+#[test]
+fn ferromq_killed_holding_a_message_gets_it_again_qos1() {
+    resume_after(Lib::Ours, Lib::Ours, "4", QoS::AtLeastOnce);
+}
+
+#[test]
+fn ferromq_killed_holding_a_message_gets_it_again_qos2() {
+    resume_after(Lib::Ours, Lib::Ours, "4", QoS::ExactlyOnce);
+}
+
+/// MQTT 5, where Debian's Paho loses the held message (see below).
+#[test]
+fn ferromq_killed_holding_a_message_gets_it_again_mqtt5() {
+    resume_after(Lib::Ours, Lib::Ours, "5", QoS::AtLeastOnce);
+    resume_after(Lib::Ours, Lib::Ours, "5", QoS::ExactlyOnce);
+}
+
+/// The store our client leaves (an `r-` record mid QoS 2) is Paho's: Paho
+/// resumes it and delivers the message on the resent PUBREL.
+#[test]
+fn paho_resumes_a_message_ferromq_held() {
+    resume_after(Lib::Ours, Lib::Paho, "4", QoS::AtLeastOnce);
+    resume_after(Lib::Ours, Lib::Paho, "4", QoS::ExactlyOnce);
+}
+
 /// The fact our reader relies on for MQTT 5: Debian's Paho C 1.3.12 writes
 /// no `q5-` record (its MQTT 5 write path returns before storing), so an
 /// MQTT 5 client of it loses a held message on a crash. Should a newer
@@ -201,7 +255,7 @@ fn paho_writes_no_mqtt5_queue_records() {
     };
     let broker = Mosquitto::start();
     let uri = format!("tcp://127.0.0.1:{}", broker.port);
-    let store = crash_holding(&programs, &uri, "5", QoS::AtLeastOnce);
+    let store = crash_holding(&programs, Lib::Paho, &uri, "5", QoS::AtLeastOnce);
     let left = records(store.path());
     assert!(
         left.iter().all(|r| !r.starts_with('q')),

@@ -135,6 +135,7 @@ pub fn config(client_id: &str, v: i32, o: &ConnectOptions) -> Result<ClientConfi
         max_packet_size: 0,
         bridge: o.bridge,
         track_incoming_qos2: false,
+        ack_on_delivery: false,
     })
 }
 
@@ -314,6 +315,7 @@ fn try_addr(shared: &Arc<Shared>, core: &mut Core) {
         .saturating_duration_since(now)
         .max(Duration::from_millis(1));
     cfg.track_incoming_qos2 = core.store.is_some();
+    cfg.ack_on_delivery = core.store.is_some();
     let transport = match a
         .target
         .uris

@@ -373,9 +373,9 @@ fn apply(shared: &Arc<Shared>, core: &mut Core, fx: Effects, now: Instant) -> bo
         core.timeout = None;
         connect::closed(shared, core, reason, fx.was_connected, now);
     }
-    if fx.acked {
-        connect::after_ack(shared, core);
-    }
+    // A waiting disconnect may go now (checked on every batch: incoming
+    // QoS 2 flows end with no event of their own; cheap with none waiting).
+    connect::after_ack(shared, core);
     if fx.more && core.conn_id != 0 {
         // Buffered publishes went into the session after an ack freed the
         // window: have the reactor transmit them.
@@ -418,6 +418,7 @@ pub fn to_message(p: Publish) -> (String, Message) {
             dup: p.dup,
             msgid: p.packet_id,
             properties: p.properties,
+            receipt: None,
         },
     )
 }

@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock};
 use std::thread::ThreadId;
 use std::time::Duration;
 
@@ -44,7 +44,12 @@ pub struct Registry {
     slots: RwLock<Slots>,
     /// Set when the client is being destroyed: stop re-offering messages.
     pub stopping: AtomicBool,
+    /// Acknowledges a message with a receipt once messageArrived took it.
+    settle: OnceLock<SettleFn>,
 }
+
+/// See `Registry::settle`.
+pub type SettleFn = Box<dyn Fn(&str, &Message) + Send + Sync>;
 
 impl Registry {
     /// A clone of one slot, so that no lock is held while user code runs.
@@ -56,6 +61,11 @@ impl Registry {
     /// Change the slots (a poisoned lock is still usable: slots are plain values).
     pub fn set(&self, f: impl FnOnce(&mut Slots)) {
         f(&mut self.slots.write().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    /// Install what settles a delivered message (once per client).
+    pub fn set_settle(&self, f: SettleFn) {
+        let _ = self.settle.set(f);
     }
 
     pub fn has_main(&self) -> bool {
@@ -433,7 +443,16 @@ fn run_one(registry: &Registry, item: Dispatch) {
             // not spin the CPU; give up when the client goes away.
             let mut delay = Duration::from_micros(100);
             while let Some(cb) = registry.get(|s| &s.main) {
-                if cb.message_arrived(&topic, &msg) || registry.stopping.load(Ordering::Acquire) {
+                if cb.message_arrived(&topic, &msg) {
+                    // Taken: acknowledge it (when that waited for this).
+                    if msg.receipt.is_some()
+                        && let Some(settle) = registry.settle.get()
+                    {
+                        settle(&topic, &msg);
+                    }
+                    break;
+                }
+                if registry.stopping.load(Ordering::Acquire) {
                     break;
                 }
                 std::thread::sleep(delay);

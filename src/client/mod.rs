@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod error;
 pub mod pending;
 pub mod persistence;
+mod receipt;
 pub mod resolver;
 mod route;
 pub mod sync;

@@ -253,6 +253,7 @@ impl Requests {
                         dup: false,
                         msgid: pid,
                         properties: b.properties,
+                        receipt: None,
                     };
                     if b.qos == QoS::AtMostOnce {
                         if let Some(cb) = b.on_complete {

@@ -6,6 +6,7 @@
 use super::core::{Core, to_message};
 use super::dispatch::{Dispatch, HIGH_WATER, Registry};
 use super::pending::{Failure, Success};
+use super::receipt::Receipt;
 use super::sync::AckResult;
 use super::trace::{self, trace};
 use crate::protocol::codec::{ConnAck, Publish};
@@ -45,8 +46,6 @@ pub struct Effects {
     pub notify: bool,
     /// Buffered publishes entered the session: flush.
     pub more: bool,
-    /// A QoS 1/2 publish completed (a pending disconnect may proceed).
-    pub acked: bool,
     /// CONNACK arrived.
     pub connect: Option<ConnectOutcome>,
     /// The connection closed, and why.
@@ -58,17 +57,33 @@ pub struct Effects {
 }
 
 /// Hand a received message to the application: its messageArrived
-/// callback, else the receive inbox.
+/// callback, else the receive inbox. A deferred acknowledgement travels
+/// with the message (see `receipt.rs`).
 fn deliver(core: &mut Core, has: &Installed, p: Publish, fx: &mut Effects) {
-    let (topic, msg) = to_message(p);
+    let receipt = core.receipt_for(&p);
+    deliver_with(core, has, p, receipt, fx);
+}
+
+fn deliver_with(
+    core: &mut Core,
+    has: &Installed,
+    p: Publish,
+    receipt: Option<Receipt>,
+    fx: &mut Effects,
+) {
+    let (topic, mut msg) = to_message(p);
+    msg.receipt = receipt;
     if has.main {
         fx.dispatch.push(Dispatch::Message(topic, msg));
     } else if !core.async_mode {
-        // MQTTAsync has no receive call: with no messageArrived
-        // callback a message has nowhere to go (Paho drops it too).
         core.sync().inbox.push_back((topic, msg));
         fx.inbox_full |= core.sync().inbox.len() > HIGH_WATER;
         fx.notify = true;
+    } else {
+        // MQTTAsync has no receive call: with no messageArrived
+        // callback a message has nowhere to go (Paho drops it too), so
+        // there is nothing to wait for.
+        fx.more |= core.settle(&topic, &msg);
     }
 }
 
@@ -86,8 +101,8 @@ pub fn route(core: &mut Core, has: &Installed, ev: Event, fx: &mut Effects) {
             }
             // Messages an earlier run received but never handed over go
             // to the application ahead of anything this connection brings.
-            for p in core.take_restored_queue() {
-                deliver(core, has, p, fx);
+            for (key, p) in core.take_restored_queue() {
+                deliver_with(core, has, p, Some(Receipt::Record(key)), fx);
             }
             fx.connect = Some(ConnectOutcome::Accepted(ack));
             fx.notify = true;
@@ -113,7 +128,6 @@ pub fn route(core: &mut Core, has: &Installed, ev: Event, fx: &mut Effects) {
             properties,
         } => {
             fx.notify = true;
-            fx.acked = true;
             core.persist_completed(packet_id);
             if core.async_mode {
                 let Some(w) = core.requests.waiting.remove(&packet_id) else {

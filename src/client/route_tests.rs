@@ -77,7 +77,7 @@ fn a_completed_publish_leaves_pending_and_is_reported() {
         },
     );
     assert_eq!(core.sync().pending, vec![4]);
-    assert!(fx.acked && fx.notify);
+    assert!(fx.notify);
     assert!(matches!(
         fx.dispatch.as_slice(),
         [
@@ -140,4 +140,41 @@ fn a_lost_connection_is_told_once_and_only_when_not_asked_for() {
     let fx = run(&mut core, has, Event::Closed(CloseReason::ServerDisconnect));
     assert!(fx.dispatch.is_empty() && fx.was_connected);
     assert_eq!(fx.closed, Some(CloseReason::ServerDisconnect));
+}
+
+#[test]
+fn a_deferred_ack_travels_with_the_message_until_settled() {
+    use crate::client::receipt::Receipt;
+    use crate::protocol::codec::{Packet, ProtocolVersion};
+    use crate::protocol::session::client::ClientConfig;
+    use crate::protocol::session::test_support as st;
+    let t0 = std::time::Instant::now();
+    let mut core = Core::new();
+    let cfg = ClientConfig {
+        ack_on_delivery: true,
+        ..st::config(ProtocolVersion::V311)
+    };
+    core.session = Some(st::connected(cfg, t0));
+    let fx = run(&mut core, MAIN, publish("a"));
+    let [Dispatch::Message(topic, msg)] = fx.dispatch.as_slice() else {
+        panic!("one message expected");
+    };
+    assert_eq!(
+        msg.receipt,
+        Some(Receipt::Wire {
+            conn: core.conn_id(),
+            id: 7,
+            qos: QoS::AtLeastOnce
+        })
+    );
+    let session = core.session.as_mut().unwrap();
+    assert!(st::packets(session, t0).is_empty(), "not acknowledged yet");
+    assert!(core.settle(topic, msg), "a PUBACK to send");
+    let session = core.session.as_mut().unwrap();
+    assert_eq!(st::packets(session, t0), vec![Packet::PubAck(st::resp(7))]);
+
+    // Without deferral (no store) a message carries nothing.
+    core.session = Some(st::connected(st::config(ProtocolVersion::V311), t0));
+    let fx = run(&mut core, MAIN, publish("b"));
+    assert!(matches!(fx.dispatch.as_slice(), [Dispatch::Message(_, m)] if m.receipt.is_none()));
 }

@@ -76,6 +76,9 @@ pub struct Message {
     pub dup: bool,
     pub msgid: u16,
     pub properties: Properties,
+    /// What acknowledges it once the application has it (a client with a
+    /// store; see `receipt.rs`).
+    pub(crate) receipt: Option<super::receipt::Receipt>,
 }
 
 /// Result of a publish: the delivery token and the MQTT 5 response.
@@ -181,6 +184,9 @@ impl Client {
             let d = Dispatcher::start(self.shared.callbacks.clone())
                 .map_err(|_| ClientError::Failure)?;
             d.on_resume(super::core::resume_hook(&self.shared));
+            self.shared
+                .callbacks
+                .set_settle(super::receipt::settle_hook(&self.shared));
             core.dispatcher = Some(d);
         }
         Ok(())
@@ -475,6 +481,11 @@ impl Client {
         if let Some(m) = core.sync().inbox.pop_front() {
             if core.sync().inbox.len() <= LOW_WATER {
                 self.shared.resume_input(&mut core);
+            }
+            // Handed over: acknowledge it now.
+            if core.settle(&m.0, &m.1) {
+                let conn = core.conn_id();
+                self.shared.request_flush(conn);
             }
             return Ok(Some(m));
         }

@@ -71,6 +71,7 @@ pub fn config(client_id: String, window: u16) -> ClientConfig {
         max_packet_size: 0,
         bridge: false,
         track_incoming_qos2: false,
+        ack_on_delivery: false,
     }
 }
 

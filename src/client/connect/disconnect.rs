@@ -26,7 +26,7 @@ pub struct DisconnectReq {
     pub conn: u64,
 }
 
-/// A publish was acknowledged: a waiting disconnect may go now.
+/// A flow finished: a waiting disconnect may go now.
 pub fn after_ack(shared: &Arc<Shared>, core: &mut Core) {
     let ready = core
         .engine
@@ -38,7 +38,9 @@ pub fn after_ack(shared: &Arc<Shared>, core: &mut Core) {
     }
 }
 
-/// Outgoing QoS 1/2 publishes not complete.
+/// QoS 1/2 flows a disconnect waits for: outgoing publishes not complete
+/// and, for the synchronous API (as Paho's MQTTClient_disconnect), incoming
+/// QoS 2 flows waiting for their PUBREL.
 pub fn in_flight(core: &Core) -> usize {
     if core.async_mode {
         core.requests
@@ -47,7 +49,8 @@ pub fn in_flight(core: &Core) -> usize {
             .filter(|w| w.publish.is_some())
             .count()
     } else {
-        core.sync_ref().map_or(0, |s| s.pending.len())
+        let incoming = core.session.as_ref().map_or(0, |s| s.incoming_in_flight());
+        core.sync_ref().map_or(0, |s| s.pending.len()) + incoming
     }
 }
 

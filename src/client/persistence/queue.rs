@@ -11,8 +11,9 @@
 //! Debian's Paho C 1.3.12 writes `q-` records only: its MQTT 5 write path
 //! gives up before storing anything.
 //!
-//! Our client does not write these records (see README, client
-//! persistence); it reads them back and delivers them first after connect.
+//! Our client writes none: it acknowledges a message only once the
+//! application has it (see `client/receipt.rs`). It reads Paho's back,
+//! delivers them first after connect and removes each once handed over.
 
 use bytes::Bytes;
 
@@ -172,21 +173,15 @@ pub fn restore(store: &mut dyn Store) -> Result<(Vec<Queued>, Vec<String>), Stor
 
 impl Core {
     /// Connected: the messages an earlier run had received but not handed
-    /// to the application, in their order. Their records go now that they
-    /// are on their way to the application.
-    pub fn take_restored_queue(&mut self) -> Vec<Publish> {
+    /// to the application, in their order, with their record keys. Each
+    /// record goes once the application has its message.
+    pub fn take_restored_queue(&mut self) -> Vec<(String, Publish)> {
         let Some(cs) = self.store.as_mut() else {
             return Vec::new();
         };
-        let queued = std::mem::take(&mut cs.restored_queue);
-        queued
+        std::mem::take(&mut cs.restored_queue)
             .into_iter()
-            .map(|q| {
-                if let Err(e) = cs.store.remove(&q.key) {
-                    trace!(trace::ERROR, "persistence: remove {}: {e}", q.key);
-                }
-                q.publish
-            })
+            .map(|q| (q.key, q.publish))
             .collect()
     }
 }

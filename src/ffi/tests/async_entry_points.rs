@@ -248,6 +248,7 @@ fn success_and_failure_data_are_filled_as_paho_fills_them() {
             dup: false,
             msgid: 3,
             properties: Properties::default(),
+            receipt: None,
         },
         reason: ReasonCode::SUCCESS,
         properties: Properties::default(),

@@ -357,6 +357,7 @@ fn messages_are_malloced_and_freed() {
         dup: false,
         msgid: 7,
         properties: Properties::default(),
+        receipt: None,
     };
     let p = malloc_message(&m);
     assert!(!p.is_null());

@@ -51,6 +51,41 @@ pub struct ClientConfig {
     /// delivered on PUBREL, as Paho does, so a crash before PUBREL loses
     /// nothing and repeats nothing.
     pub track_incoming_qos2: bool,
+    /// Incoming QoS 1/2 messages are acknowledged on the owner's word
+    /// ([`ClientSession::acknowledge`]), once the application has them,
+    /// not on arrival: a PUBACK, the PUBCOMP of a message delivered on its
+    /// PUBREL, or else the PUBREC waits for it. A process that dies with a
+    /// message unread has not acknowledged it, so the server sends it
+    /// again (clients with a store, which keep their session).
+    pub ack_on_delivery: bool,
+}
+
+/// Incoming QoS 2 state that only clients with a store keep (boxed behind
+/// an Option: a session per client adds up).
+#[derive(Debug, Default)]
+pub(super) struct Tracked {
+    /// Incoming QoS 2 messages to deliver on their PUBREL (see
+    /// `track_incoming_qos2`).
+    pub(super) held: Vec<Publish>,
+    /// Incoming QoS 2 ids handed to the owner whose PUBREC (or, delivered
+    /// on PUBREL, PUBCOMP) waits for [`ClientSession::acknowledge`].
+    pub(super) unacked: IdSet,
+}
+
+/// What [`ClientSession::acknowledge`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acked {
+    /// Nothing: the flow is not (or no longer) waiting for the owner, or a
+    /// QoS 1 ack with no connection up.
+    Nothing,
+    /// A PUBACK is queued.
+    PubAck,
+    /// The QoS 2 flow now waits for PUBREL: the owner records it as
+    /// delivered (a PUBREC is queued when connected).
+    PubRec,
+    /// The QoS 2 flow is over: the owner drops its record (a PUBCOMP is
+    /// queued when connected).
+    PubComp,
 }
 
 /// Why the session closed the connection.
@@ -195,9 +230,8 @@ pub struct ClientSession {
     pub(super) pending_unsubs: IdSet,
     /// Incoming QoS 2 ids delivered (or held) and waiting for PUBREL.
     pub(super) incoming_qos2: IdSet,
-    /// Incoming QoS 2 messages to deliver on their PUBREL (see
-    /// `track_incoming_qos2`).
-    pub(super) held: Vec<Publish>,
+    /// Incoming flow state of a client with a store (None for most).
+    pub(super) tracked: Option<Box<Tracked>>,
     pub(super) out: VecDeque<Packet>,
     pub(super) events: VecDeque<Event>,
     pub(super) last_sent: Instant,
@@ -225,7 +259,7 @@ impl ClientSession {
             pending_subs: IdSet::default(),
             pending_unsubs: IdSet::default(),
             incoming_qos2: IdSet::default(),
-            held: Vec::new(),
+            tracked: None,
             out: VecDeque::new(),
             events: VecDeque::new(),
             last_sent: now,
@@ -301,7 +335,7 @@ impl ClientSession {
             self.ids.release(id);
         }
         self.incoming_qos2.clear();
-        self.held = Vec::new();
+        self.tracked = None;
         self.timers.clear(Timer::Retry);
     }
 
@@ -583,8 +617,12 @@ impl ClientSession {
         self.pending_subs.release_if_empty();
         self.pending_unsubs.release_if_empty();
         self.incoming_qos2.release_if_empty();
-        if self.held.is_empty() && self.held.capacity() > 0 {
-            self.held = Vec::new();
+        if self
+            .tracked
+            .as_ref()
+            .is_some_and(|t| t.held.is_empty() && t.unacked.is_empty())
+        {
+            self.tracked = None;
         }
     }
 }

@@ -79,6 +79,13 @@ impl ClientSession {
         matches!(self.state, State::Connected(_))
     }
 
+    /// Incoming QoS 2 flows waiting for the server (its PUBREL), not for
+    /// the owner: what Paho's synchronous disconnect waits for too.
+    pub fn incoming_in_flight(&self) -> usize {
+        let with_owner = self.tracked.as_ref().map_or(0, |t| t.unacked.len());
+        self.incoming_qos2.len().saturating_sub(with_owner)
+    }
+
     /// Outgoing QoS 1/2 packet ids not yet complete, in send order.
     pub fn pending_packet_ids(&self) -> Vec<u16> {
         self.inflight.ids_in_order()

@@ -5,7 +5,7 @@
 use super::push_small;
 use std::time::{Duration, Instant};
 
-use super::client::{ClientSession, CloseReason, Connected, Event, State};
+use super::client::{Acked, ClientSession, CloseReason, Connected, Event, State, Tracked};
 use super::inflight::OutState;
 use super::timers::Timer;
 use crate::protocol::codec::{
@@ -145,31 +145,93 @@ impl ClientSession {
             return;
         }
         let id = publish.packet_id;
+        let deferred = self.config.ack_on_delivery;
         match publish.qos {
             QoS::AtMostOnce => push_small(&mut self.events, Event::Message(publish)),
             QoS::AtLeastOnce => {
                 push_small(&mut self.events, Event::Message(publish));
-                push_small(
-                    &mut self.out,
-                    Packet::PubAck(PubResp {
-                        packet_id: id,
-                        ..PubResp::default()
-                    }),
-                );
+                if !deferred {
+                    self.queue_resp(Packet::PubAck, id);
+                }
             }
             QoS::ExactlyOnce => {
+                if self.unacked(id) {
+                    // A resend while the application still has the first
+                    // copy: its PUBREC goes when the owner acknowledges.
+                    return;
+                }
                 // Delivered on the first PUBLISH only; a resend before PUBREL
                 // is acknowledged again but not delivered again.
-                if self.incoming_qos2.insert(id) {
-                    self.first_qos2(publish);
+                if self.incoming_qos2.insert(id) && self.first_qos2(publish) {
+                    // Delivered now, acknowledged when the owner says so.
+                    return;
                 }
-                push_small(
-                    &mut self.out,
-                    Packet::PubRec(PubResp {
-                        packet_id: id,
-                        ..PubResp::default()
-                    }),
-                );
+                self.queue_resp(Packet::PubRec, id);
+            }
+        }
+    }
+
+    /// Queue a PUBACK/PUBREC/PUBCOMP with success for `id`.
+    fn queue_resp(&mut self, kind: fn(PubResp) -> Packet, id: u16) {
+        push_small(
+            &mut self.out,
+            kind(PubResp {
+                packet_id: id,
+                ..PubResp::default()
+            }),
+        );
+    }
+
+    /// Incoming QoS 2 `id` is with the owner, not acknowledged yet.
+    fn unacked(&self, id: u16) -> bool {
+        self.tracked
+            .as_ref()
+            .is_some_and(|t| t.unacked.contains(&id))
+    }
+
+    fn tracked(&mut self) -> &mut Tracked {
+        self.tracked.get_or_insert_with(Default::default)
+    }
+
+    /// Whether QoS 2 messages are delivered on PUBREL (kept as `r-` records
+    /// until then, as Paho does in MQTT 3.x) rather than on PUBLISH.
+    fn delivered_on_pubrel(&self) -> bool {
+        self.config.track_incoming_qos2 && !self.config.version.is_v5()
+    }
+
+    /// The owner has handed incoming message `id` (of `qos`) to the
+    /// application (`ack_on_delivery`): queue its acknowledgement. A QoS 1
+    /// ack needs the connection the message came on, which only the owner
+    /// knows; it calls this only then. QoS 2 flows carry over connections:
+    /// the answer says what the owner records, connected or not.
+    pub fn acknowledge(&mut self, id: u16, qos: QoS) -> Acked {
+        let connected = matches!(self.state, State::Connected(_));
+        match qos {
+            QoS::AtMostOnce => Acked::Nothing,
+            QoS::AtLeastOnce if connected => {
+                self.queue_resp(Packet::PubAck, id);
+                Acked::PubAck
+            }
+            QoS::AtLeastOnce => Acked::Nothing,
+            QoS::ExactlyOnce => {
+                let Some(t) = self.tracked.as_mut() else {
+                    return Acked::Nothing;
+                };
+                if !t.unacked.remove(&id) {
+                    return Acked::Nothing;
+                }
+                if self.delivered_on_pubrel() {
+                    self.incoming_qos2.remove(&id);
+                    if connected {
+                        self.queue_resp(Packet::PubComp, id);
+                    }
+                    Acked::PubComp
+                } else {
+                    if connected {
+                        self.queue_resp(Packet::PubRec, id);
+                    }
+                    Acked::PubRec
+                }
             }
         }
     }
@@ -247,18 +309,26 @@ impl ClientSession {
 
     /// The first arrival of incoming QoS 2 message: delivered now, or with
     /// `track_incoming_qos2` reported for the store and, in MQTT 3.x, held
-    /// until its PUBREL.
-    fn first_qos2(&mut self, publish: Publish) {
-        if !self.config.track_incoming_qos2 {
-            push_small(&mut self.events, Event::Message(publish));
-            return;
+    /// until its PUBREL. True when it was delivered now and its PUBREC
+    /// waits for the owner (`ack_on_delivery`).
+    fn first_qos2(&mut self, publish: Publish) -> bool {
+        if self.delivered_on_pubrel() {
+            push_small(&mut self.events, Event::Qos2Received(publish.clone()));
+            self.tracked().held.push(publish);
+            return false;
         }
-        push_small(&mut self.events, Event::Qos2Received(publish.clone()));
-        if self.config.version.is_v5() {
+        if self.config.ack_on_delivery {
+            // The record (if any) is written when the owner acknowledges:
+            // an MQTT 5 `r5-` record says "delivered".
+            self.tracked().unacked.insert(publish.packet_id);
             push_small(&mut self.events, Event::Message(publish));
-        } else {
-            self.held.push(publish);
+            return true;
         }
+        if self.config.track_incoming_qos2 {
+            push_small(&mut self.events, Event::Qos2Received(publish.clone()));
+        }
+        push_small(&mut self.events, Event::Message(publish));
+        false
     }
 
     /// Put back an outgoing QoS 1/2 flow read from a store, before CONNECT
@@ -282,24 +352,35 @@ impl ClientSession {
     /// answered with success and a resent PUBLISH not delivered again. With
     /// `held`, the message was not delivered yet: it is, on the PUBREL.
     pub fn restore_incoming(&mut self, id: u16, held: Option<Publish>) {
-        if id != 0 && self.incoming_qos2.insert(id) {
-            self.held.extend(held);
+        if id != 0
+            && self.incoming_qos2.insert(id)
+            && let Some(p) = held
+        {
+            self.tracked().held.push(p);
         }
     }
 
     fn on_pubrel(&mut self, rel: PubResp) {
-        let known = self.incoming_qos2.remove(&rel.packet_id);
-        if let Some(i) = self.held.iter().position(|p| p.packet_id == rel.packet_id) {
-            let publish = self.held.swap_remove(i);
-            push_small(&mut self.events, Event::Message(publish));
+        let id = rel.packet_id;
+        if self.unacked(id) {
+            // Delivered on the first PUBREL and still with the application:
+            // the PUBCOMP goes when the owner acknowledges.
+            return;
         }
+        let held = self.tracked.as_mut().and_then(|t| {
+            let i = t.held.iter().position(|p| p.packet_id == id)?;
+            Some(t.held.swap_remove(i))
+        });
+        if let Some(publish) = held {
+            push_small(&mut self.events, Event::Message(publish));
+            if self.config.ack_on_delivery {
+                self.tracked().unacked.insert(id);
+                return;
+            }
+        }
+        let known = self.incoming_qos2.remove(&id);
         if known && self.config.track_incoming_qos2 {
-            push_small(
-                &mut self.events,
-                Event::Qos2Released {
-                    packet_id: rel.packet_id,
-                },
-            );
+            push_small(&mut self.events, Event::Qos2Released { packet_id: id });
         }
         let reason = if known || !self.config.version.is_v5() {
             ReasonCode::SUCCESS
@@ -309,7 +390,7 @@ impl ClientSession {
         push_small(
             &mut self.out,
             Packet::PubComp(PubResp {
-                packet_id: rel.packet_id,
+                packet_id: id,
                 reason,
                 properties: Properties::default(),
             }),

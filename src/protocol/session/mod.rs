@@ -9,9 +9,11 @@ pub mod packet_ids;
 pub mod timers;
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests_connect;
+#[cfg(test)]
+mod tests_deferred;
 #[cfg(test)]
 mod tests_qos;
 #[cfg(test)]

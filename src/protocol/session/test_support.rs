@@ -27,6 +27,7 @@ pub fn config(version: ProtocolVersion) -> ClientConfig {
         max_packet_size: 0,
         bridge: false,
         track_incoming_qos2: false,
+        ack_on_delivery: false,
     }
 }
 
