@@ -1,16 +1,19 @@
-/* A received message that the application has not taken yet, across a
- * client crash, with MQTTCLIENT_PERSISTENCE_DEFAULT: Paho keeps it as a
- * "q-<seqno>" record (MQTT 5: "q5-<seqno>") from its arrival until
- * messageArrived returns. Written only against Paho's API;
- * tests/client_persist_queue.rs runs it on Debian's Paho and then resumes
- * the store with tests/c/persist_receive.c.
+/* Received messages the application has not taken yet, across a client
+ * crash, with MQTTCLIENT_PERSISTENCE_DEFAULT (Paho keeps such a message as
+ * a "q-<seqno>" record from its arrival until messageArrived returns).
+ * Written only against Paho's API; tests/client_persist_queue.rs runs it
+ * on Debian's Paho or on FerroMQ, kills it, and resumes the store with
+ * tests/c/persist_receive.c.
  *
- *   persist_queue URI CLIENTID STOREDIR VERSION TOPIC
+ *   persist_queue URI CLIENTID STOREDIR VERSION TOPIC [take]
  *     create on STOREDIR, set a messageArrived callback, connect with MQTT
  *     VERSION (4: 3.1.1, 5) and cleansession/cleanstart 0, subscribe to
  *     TOPIC at QoS 2 and print "subscribed". messageArrived prints
  *     "arrived <topic> <payload>" and then holds the message (it never
- *     returns before the test kills the process with SIGKILL; at most 60 s). */
+ *     returns before the test kills the process with SIGKILL; at most
+ *     60 s); with "take" it takes 2 ms over each message and returns it
+ *     taken (a slow consumer, so that messages pile up behind it).
+ *     The test kills the process with SIGKILL either way. */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +27,20 @@ static int fail(const char *what, int rc)
     return 2;
 }
 
+static int take;
+
 static int arrived(void *ctx, char *topic, int len, MQTTClient_message *m)
 {
     (void)ctx;
     (void)len;
+    if (take)
+        poll(NULL, 0, 2); /* a slow consumer: messages pile up meanwhile */
     printf("arrived %s %.*s\n", topic, m->payloadlen, (char *)m->payload);
+    if (take) {
+        MQTTClient_freeMessage(&m);
+        MQTTClient_free(topic);
+        return 1;
+    }
     /* Hold the message until the test kills us. */
     poll(NULL, 0, 60000);
     return 0;
@@ -49,6 +61,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IONBF, 0);
     const char *uri = argv[1], *id = argv[2], *dir = argv[3], *topic = argv[5];
     int version = atoi(argv[4]);
+    take = argc > 6 && strcmp(argv[6], "take") == 0;
     MQTTClient c;
     MQTTClient_createOptions co = MQTTClient_createOptions_initializer;
     co.MQTTVersion = version;
