@@ -390,3 +390,40 @@ fn ferromq_subscriber_killed_mid_stream_loses_nothing_qos1() {
 fn ferromq_subscriber_killed_mid_stream_loses_nothing_qos2() {
     stream_crash(Lib::Ours, QoS::ExactlyOnce);
 }
+
+/// What an earlier run queued is session state: a connect with
+/// cleansession=1 drops it undelivered, on Paho as on ours (ours also
+/// removes the record, with the rest of the store; Paho leaves it).
+fn clean_start_after_crash(second: Lib) {
+    let Some(programs) = Programs::build() else {
+        return;
+    };
+    let broker = Mosquitto::start();
+    let uri = format!("tcp://127.0.0.1:{}", broker.port);
+    let store = crash_holding(&programs, Lib::Paho, &uri, "4", QoS::AtLeastOnce);
+    assert_eq!(records(store.path()), vec!["q-1.msg"]);
+    let mut cmd = programs.command(&programs.receive, second);
+    cmd.args([uri.as_str(), CLIENT])
+        .arg(store.path())
+        .args(["4", "clean", TOPIC]);
+    let mut run = Running::spawn(cmd, PROGRAM_SECS);
+    run.expect_line("connected");
+    publish(&uri, "end", QoS::AtLeastOnce);
+    let (status, out, err) = run.finish();
+    assert!(status.success(), "{second:?}: {status}\n{out}\n{err}");
+    assert_eq!(
+        payloads(&out),
+        vec!["end"],
+        "{second:?}: a clean session delivers nothing of the last one"
+    );
+}
+
+#[test]
+fn paho_drops_a_queued_message_on_a_clean_session_reference() {
+    clean_start_after_crash(Lib::Paho);
+}
+
+#[test]
+fn ferromq_drops_a_queued_message_on_a_clean_session() {
+    clean_start_after_crash(Lib::Ours);
+}

@@ -3,9 +3,10 @@
  * tests/client_qos2_crash.rs runs it on Debian's Paho and on FerroMQ
  * against a scripted server.
  *
- *   persist_receive URI CLIENTID STOREDIR VERSION
+ *   persist_receive URI CLIENTID STOREDIR VERSION [clean TOPIC]
  *     create on STOREDIR, connect with MQTT VERSION (4: 3.1.1, 5) and
- *     cleansession/cleanstart 0, print "connected", then print
+ *     cleansession/cleanstart 0 (with "clean": 1, and then subscribe to
+ *     TOPIC at QoS 2; MQTT 3.x only), print "connected", then print
  *     "arrived <topic> <payload>" for every message MQTTClient_receive
  *     returns until one with payload "end" (then disconnect, print "done"
  *     and exit 0). The test kills the first run with SIGKILL. */
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IONBF, 0);
     const char *uri = argv[1], *id = argv[2], *dir = argv[3];
     int version = atoi(argv[4]);
+    int clean = argc > 6 && strcmp(argv[5], "clean") == 0;
     MQTTClient c;
     MQTTClient_createOptions co = MQTTClient_createOptions_initializer;
     co.MQTTVersion = version;
@@ -39,20 +41,22 @@ int main(int argc, char **argv)
         return fail("create", rc);
     if (version == MQTTVERSION_5) {
         MQTTClient_connectOptions o = MQTTClient_connectOptions_initializer5;
-        o.cleanstart = 0;
+        o.cleanstart = clean;
         o.keepAliveInterval = 60;
         MQTTResponse r = MQTTClient_connect5(c, &o, NULL, NULL);
         rc = r.reasonCode;
         MQTTResponse_free(r);
     } else {
         MQTTClient_connectOptions o = MQTTClient_connectOptions_initializer;
-        o.cleansession = 0;
+        o.cleansession = clean;
         o.keepAliveInterval = 60;
         o.MQTTVersion = version;
         rc = MQTTClient_connect(c, &o);
     }
     if (rc != MQTTCLIENT_SUCCESS)
         return fail("connect", rc);
+    if (clean && (rc = MQTTClient_subscribe(c, argv[6], 2)) != MQTTCLIENT_SUCCESS)
+        return fail("subscribe", rc);
     printf("connected\n");
     for (int polls = 0; polls < 600; polls++) {
         char *topic = NULL;

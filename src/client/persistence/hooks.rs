@@ -129,6 +129,9 @@ impl Core {
         if let Some(cs) = self.store.as_mut() {
             cs.restored.clear();
             cs.restored_incoming.clear();
+            // Messages an earlier run queued are that session's too: Paho
+            // drops them undelivered on a clean connect.
+            cs.restored_queue.clear();
             cs.resumed.clear();
             report(cs.store.clear(), "clear");
         }
