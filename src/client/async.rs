@@ -176,6 +176,7 @@ impl AsyncClient {
         )?;
         let shared = self.inner.shared();
         let mut core = shared.lock();
+        core.engine.set_should_be_connected(true);
         let min = options.min_retry_interval;
         let auto = AutoReconnect {
             target,
@@ -210,6 +211,8 @@ impl AsyncClient {
         self.inner.check()?;
         let shared = self.inner.shared();
         let mut core = shared.lock();
+        // As Paho: no more offline sending, even when this call fails.
+        core.engine.set_should_be_connected(false);
         if !connect::end_reconnects(shared, &mut core) {
             return Err(ClientError::Disconnected);
         }
@@ -239,7 +242,7 @@ impl AsyncClient {
         if !connected {
             let allowed = self.options.send_while_disconnected
                 && (self.options.allow_disconnected_send_at_any_time
-                    || core.engine.was_connected());
+                    || core.engine.should_be_connected());
             if !allowed {
                 return Err(ClientError::Disconnected);
             }

@@ -477,7 +477,6 @@ fn finish_async(
 ) {
     match r {
         Ok(res) => {
-            core.engine.was_connected = true;
             if let Some(auto) = core.engine.auto.as_mut() {
                 auto.interval = auto.min;
             }

@@ -1,7 +1,12 @@
 /* MQTTAsync offline buffering from createWithOptions: sending before the
- * first connect (allowDisconnectedSendAtAnyTime), the buffer limit
+ * first connect (allowDisconnectedSendAtAnyTime), sending once connect was
+ * called though no connection succeeded yet, the buffer limit
  * (MQTTASYNC_MAX_BUFFERED_MESSAGES), deleteOldestMessages, pending tokens of
  * buffered messages, and in-order delivery once connected. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "async_util.h"
 
 static MQTTAsync sub, buf, drop, plain, late;
@@ -94,6 +99,22 @@ static void on_connected_ok(void *ctx, MQTTAsync_successData *r)
     SIGNAL(connects++);
 }
 
+/* A loopback port nothing listens on: bound to learn a free one, closed. */
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        fprintf(stderr, "cannot find a free port\n");
+        exit(2);
+    }
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
 static void connect_and_wait(MQTTAsync c)
 {
     MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
@@ -131,6 +152,23 @@ int main(int argc, char **argv)
                                            NULL, &lo),
                MQTTASYNC_SUCCESS);
     CHECK_RC(send_text(late, topic, "x", NULL), MQTTASYNC_DISCONNECTED);
+
+    /* Once connect has been called, offline sending buffers though no
+     * connection succeeded (nothing listens there); disconnect ends it. */
+    MQTTAsync early;
+    char dead[64];
+    snprintf(dead, sizeof dead, "tcp://127.0.0.1:%d", closed_port());
+    REQUIRE_RC(MQTTAsync_createWithOptions(&early, dead, "ferromq-offline-early",
+                                           MQTTCLIENT_PERSISTENCE_NONE, NULL, &lo),
+               MQTTASYNC_SUCCESS);
+    MQTTAsync_connectOptions ec = MQTTAsync_connectOptions_initializer;
+    ec.connectTimeout = 2;
+    CHECK_RC(MQTTAsync_connect(early, &ec), MQTTASYNC_SUCCESS);
+    CHECK_RC(send_text(early, topic, "e", NULL), MQTTASYNC_SUCCESS);
+    MQTTAsync_disconnectOptions ed = MQTTAsync_disconnectOptions_initializer;
+    MQTTAsync_disconnect(early, &ed); /* not connected: its code varies */
+    CHECK_RC(send_text(early, topic, "f", NULL), MQTTASYNC_DISCONNECTED);
+    MQTTAsync_destroy(&early);
 
     /* Buffer of 3 from the start; the fourth is refused. */
     MQTTAsync_createOptions bo = MQTTAsync_createOptions_initializer;

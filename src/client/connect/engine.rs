@@ -21,8 +21,10 @@ pub struct Engine {
     pub(super) auto: Option<Box<AutoReconnect>>,
     /// A disconnect waiting for in-flight work to finish.
     pub(super) disconnect: Option<Box<DisconnectReq>>,
-    /// Connected at least once (for sendWhileDisconnected).
-    pub(super) was_connected: bool,
+    /// MQTTAsync_connect was called and MQTTAsync_disconnect not since
+    /// (Paho's shouldBeConnected): sendWhileDisconnected buffers then,
+    /// even before a first connection succeeded.
+    pub(super) should_be_connected: bool,
     /// The handle is being destroyed: nothing new starts.
     pub(super) destroyed: bool,
 }
@@ -36,8 +38,12 @@ impl Engine {
         self.phase == Phase::Connected
     }
 
-    pub fn was_connected(&self) -> bool {
-        self.was_connected
+    pub fn set_should_be_connected(&mut self, on: bool) {
+        self.should_be_connected = on;
+    }
+
+    pub fn should_be_connected(&self) -> bool {
+        self.should_be_connected
     }
 
     pub fn destroyed(&self) -> bool {
@@ -62,7 +68,7 @@ impl Engine {
     pub fn in_phase(phase: Phase) -> Engine {
         Engine {
             phase,
-            was_connected: phase == Phase::Connected,
+            should_be_connected: phase == Phase::Connected,
             ..Engine::default()
         }
     }
