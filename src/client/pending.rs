@@ -165,14 +165,33 @@ pub struct Requests {
     pub waiting: WaitingList,
     pub buffer: VecDeque<Buffered>,
     next_token: u16,
+    /// A token may be taken already: the counter wrapped, or requests with
+    /// tokens of their own (read back from a store) were adopted. Until
+    /// then every token above the last one is free, with no need to look
+    /// (a large offline buffer made each send a scan of it).
+    maybe_taken: bool,
 }
 
 impl Requests {
+    /// Requests with tokens not from `next_token` are pending now.
+    pub fn adopted_tokens(&mut self) {
+        self.maybe_taken = true;
+    }
+
     /// A token not in use by any pending request (1..=65535, cycling).
     pub fn next_token(&mut self) -> i32 {
         for _ in 0..=u16::MAX as u32 {
-            self.next_token = self.next_token.checked_add(1).unwrap_or(1);
+            self.next_token = match self.next_token.checked_add(1) {
+                Some(t) => t,
+                None => {
+                    self.maybe_taken = true;
+                    1
+                }
+            };
             let t = i32::from(self.next_token);
+            if !self.maybe_taken {
+                return t;
+            }
             let busy = self.waiting.values().any(|w| w.token == t)
                 || self.buffer.iter().any(|b| b.token == t);
             if !busy {
@@ -368,5 +387,41 @@ impl Requests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::*;
+
+    fn buffered(token: i32) -> Buffered {
+        Buffered {
+            token,
+            topic: "t".into(),
+            payload: Bytes::new(),
+            qos: QoS::AtLeastOnce,
+            retained: false,
+            properties: Properties::default(),
+            on_complete: None,
+            seqno: 0,
+        }
+    }
+
+    #[test]
+    fn tokens_skip_those_in_use_once_they_may_be() {
+        let mut r = Requests::default();
+        assert_eq!((r.next_token(), r.next_token()), (1, 2));
+        // A token read back from a store: from now on, in-use ones are skipped.
+        r.buffer.push_back(buffered(3));
+        r.adopted_tokens();
+        assert_eq!(r.next_token(), 4);
+
+        // After the counter wraps, tokens still pending are skipped too.
+        let mut r = Requests::default();
+        r.buffer.push_back(buffered(1));
+        for want in 1..=u16::MAX {
+            assert_eq!(r.next_token(), i32::from(want));
+        }
+        assert_eq!(r.next_token(), 2, "1 is still pending");
     }
 }

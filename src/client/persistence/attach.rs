@@ -134,6 +134,9 @@ impl Core {
                 other => cs.restored_requests.push((key, other)),
             }
         }
+        if !publishes.is_empty() {
+            self.requests.adopted_tokens();
+        }
         for (seq, c) in publishes.into_iter().rev() {
             self.requests.buffer.push_front(Buffered {
                 token: c.token,
@@ -184,6 +187,7 @@ impl Core {
                         trace::MINIMUM,
                         "persistence: {key} replayed (token {token})"
                     );
+                    self.requests.adopted_tokens();
                     self.requests.waiting.insert(
                         pid,
                         Waiting {
