@@ -41,6 +41,25 @@ fn command_seqno(key: &str) -> Option<u32> {
 }
 
 impl ClientStore {
+    /// `store` with nothing read back yet, no transforms, the MQTT 3.x
+    /// record layout, QoS 0 not persisted.
+    pub fn new(store: Box<dyn Store>) -> ClientStore {
+        ClientStore {
+            store,
+            restored: Vec::new(),
+            restored_incoming: Vec::new(),
+            restored_queue: Vec::new(),
+            restored_requests: Vec::new(),
+            resumed: Vec::new(),
+            command_seqno: 0,
+            commands_v5: false,
+            persist_qos0: false,
+            before_write: None,
+            after_read: None,
+            unread: None,
+        }
+    }
+
     /// Store `record` under `key`, through the before-write transform.
     pub(super) fn put(&mut self, key: &str, record: Vec<u8>) -> Result<(), StoreError> {
         let record = match &self.before_write {
@@ -239,18 +258,11 @@ impl Shared {
         }
         let mut core = self.lock();
         core.store = Some(Box::new(ClientStore {
-            store,
-            restored: Vec::new(),
-            restored_incoming: Vec::new(),
-            restored_queue: Vec::new(),
-            restored_requests: Vec::new(),
-            resumed: Vec::new(),
             command_seqno: seqno,
             commands_v5: o.v5,
             persist_qos0: o.persist_qos0,
-            before_write: None,
-            after_read: None,
             unread: Some(commands.is_some() && o.restore),
+            ..ClientStore::new(store)
         }));
         if commands.is_none() {
             core.read_back_store().map_err(failed)?;
@@ -322,16 +334,7 @@ mod tests {
         let seen = calls.clone();
         let mut core = Core::new();
         core.store = Some(Box::new(ClientStore {
-            store: Box::new(store),
-            restored: Vec::new(),
-            restored_incoming: Vec::new(),
-            restored_queue: Vec::new(),
-            restored_requests: Vec::new(),
-            resumed: Vec::new(),
             command_seqno: 2,
-            commands_v5: false,
-            persist_qos0: false,
-            before_write: None,
             // The second record read is refused.
             after_read: Some(Box::new(move |b: Vec<u8>| {
                 match seen.fetch_add(1, Ordering::Relaxed) {
@@ -340,6 +343,7 @@ mod tests {
                 }
             })),
             unread: Some(true),
+            ..ClientStore::new(Box::new(store))
         }));
         core.read_back_store().unwrap();
         core.read_back_store().unwrap();

@@ -236,21 +236,11 @@ mod tests {
         let store = FileStore::open(Some(t.path()), "id", "h:1").unwrap();
         let mut core = Core::new();
         core.store = Some(Box::new(ClientStore {
-            store: Box::new(store),
-            restored: Vec::new(),
-            restored_incoming: Vec::new(),
-            restored_queue: Vec::new(),
-            restored_requests: Vec::new(),
-            resumed: Vec::new(),
-            command_seqno: 0,
-            commands_v5: false,
-            persist_qos0: false,
-            after_read: None,
-            unread: None,
             before_write: Some(Box::new(|mut r: Vec<u8>| {
                 r.reverse();
                 Ok(r)
             })),
+            ..ClientStore::new(Box::new(store))
         }));
         let b = |qos| Buffered {
             token: 4,
@@ -289,18 +279,8 @@ mod tests {
         }
         let mut core = Core::new();
         core.store = Some(Box::new(ClientStore {
-            store: Box::new(store),
-            restored: Vec::new(),
-            restored_incoming: Vec::new(),
-            restored_queue: Vec::new(),
-            restored_requests: Vec::new(),
             resumed: vec![3],
-            command_seqno: 0,
-            commands_v5: false,
-            persist_qos0: false,
-            before_write: None,
-            after_read: None,
-            unread: None,
+            ..ClientStore::new(Box::new(store))
         }));
         // No session: an MQTT 3 flow, whose records were written by MQTT 5.
         core.persist_completed(3);
