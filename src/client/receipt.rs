@@ -114,11 +114,13 @@ pub fn settle_hook(shared: &Arc<Shared>) -> SettleFn {
 impl Shared {
     /// Settle `(topic, msg)` and have the reactor send what that queued.
     pub fn settle(&self, topic: &str, msg: &Message) {
-        let mut core = self.lock();
+        self.settle_in(&mut self.lock(), topic, msg);
+    }
+
+    /// As `settle`, with the client already locked.
+    pub fn settle_in(&self, core: &mut Core, topic: &str, msg: &Message) {
         if core.settle(topic, msg) {
-            let conn = core.conn_id();
-            drop(core);
-            self.request_flush(conn);
+            self.request_flush(core.conn_id());
         }
     }
 }

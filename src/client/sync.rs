@@ -483,10 +483,7 @@ impl Client {
                 self.shared.resume_input(&mut core);
             }
             // Handed over: acknowledge it now.
-            if core.settle(&m.0, &m.1) {
-                let conn = core.conn_id();
-                self.shared.request_flush(conn);
-            }
+            self.shared.settle_in(&mut core, &m.0, &m.1);
             return Ok(Some(m));
         }
         if !core.engine.connected() {

@@ -189,7 +189,7 @@ impl ClientSession {
             .is_some_and(|t| t.unacked.contains(&id))
     }
 
-    fn tracked(&mut self) -> &mut Tracked {
+    fn tracked_mut(&mut self) -> &mut Tracked {
         self.tracked.get_or_insert_with(Default::default)
     }
 
@@ -314,13 +314,13 @@ impl ClientSession {
     fn first_qos2(&mut self, publish: Publish) -> bool {
         if self.delivered_on_pubrel() {
             push_small(&mut self.events, Event::Qos2Received(publish.clone()));
-            self.tracked().held.push(publish);
+            self.tracked_mut().held.push(publish);
             return false;
         }
         if self.config.ack_on_delivery {
             // The record (if any) is written when the owner acknowledges:
             // an MQTT 5 `r5-` record says "delivered".
-            self.tracked().unacked.insert(publish.packet_id);
+            self.tracked_mut().unacked.insert(publish.packet_id);
             push_small(&mut self.events, Event::Message(publish));
             return true;
         }
@@ -356,7 +356,7 @@ impl ClientSession {
             && self.incoming_qos2.insert(id)
             && let Some(p) = held
         {
-            self.tracked().held.push(p);
+            self.tracked_mut().held.push(p);
         }
     }
 
@@ -374,7 +374,7 @@ impl ClientSession {
         if let Some(publish) = held {
             push_small(&mut self.events, Event::Message(publish));
             if self.config.ack_on_delivery {
-                self.tracked().unacked.insert(id);
+                self.tracked_mut().unacked.insert(id);
                 return;
             }
         }
